@@ -1,0 +1,92 @@
+"""The `hypermetric` command: a thin typer shell over `hypermetric.api`; the only place that exits."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hypermetric import __version__
+from hypermetric.cli import options as o
+from hypermetric.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, HmError
+
+HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
+
+app = typer.Typer(
+    name="hypermetric",
+    help="Parameterized pipelines for ML evaluation: HyperMake files, run locally or on Ray.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "-H", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hypermetric {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "-V", "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """hypermetric COMMAND [FILE.hm] [TARGET...] [OPTIONS]"""
+
+
+def _register() -> None:
+    from hypermetric.cli.commands import inspect, maintain, results, run
+
+    for module in (inspect, run, maintain, results):
+        module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the process exit code."""
+    args = o.normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args
+    code = run_cli(args, debug)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run_cli(args: list[str], debug: bool = False) -> int:
+    import click
+
+    _register()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="hypermetric", standalone_mode=False)
+        return int(result or 0)
+    except HmError as exc:
+        return report_error(exc)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("Aborted.\n")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USER_ERROR if exc.exit_code == 2 else exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if debug:
+            raise
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                         "this is a bug in hypermetric; re-run with --debug for the traceback\n")
+        return 70
+
+
+def report_error(exc: HmError) -> int:
+    from hypermetric.cli.console import use_color
+    from hypermetric.diagnostic import render
+
+    color = use_color("auto", sys.stderr)
+    sys.stderr.write("\n\n".join(render(d, color) for d in exc.diagnostics) + "\n")
+    return exc.exit_code

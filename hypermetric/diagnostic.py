@@ -1,0 +1,78 @@
+"""Diagnostics: one user-facing message with spans, and the only code that renders `file:line:col` snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypermetric.source import Span
+
+
+@dataclass(frozen=True)
+class Label:
+    """A secondary span with a short note (`first defined here`)."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    span: Span | None = None
+    labels: tuple[Label, ...] = ()
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+    severity: str = "error"
+
+
+@dataclass
+class _Style:
+    color: bool
+    codes: dict[str, str] = field(default_factory=lambda: {
+        "error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "help": "\x1b[1;32m",
+        "gutter": "\x1b[1;34m", "bold": "\x1b[1m",
+    })
+
+    def __call__(self, kind: str, text: str) -> str:
+        return f"{self.codes[kind]}{text}\x1b[0m" if self.color else text
+
+
+def render(diag: Diagnostic, color: bool = False) -> str:
+    """Render a diagnostic as `path:line:col: error: message`, the source line and carets, then notes/help."""
+    style = _Style(color)
+    head = f"{style(diag.severity, diag.severity + ':')} {style('bold', diag.message)}"
+    out: list[str] = []
+    if diag.span is not None:
+        out.append(f"{diag.span.location()}: {head}")
+        out.extend(_snippet(diag.span, style))
+    else:
+        out.append(head)
+    for label in diag.labels:
+        out.append(f"{label.span.location()}: {style('note', 'note:')} {label.message}")
+        out.extend(_snippet(label.span, style))
+    for note in diag.notes:
+        out.append(f"   = {style('note', 'note:')} {note}")
+    if diag.help:
+        out.append(f"   = {style('help', 'help:')} {diag.help}")
+    return "\n".join(out)
+
+
+def _snippet(span: Span, style: _Style) -> list[str]:
+    line, col = span.file.position(span.start)
+    end_line, end_col = span.file.position(max(span.start, span.end))
+    text = span.file.line_text(line)
+    width = (end_col - col) if end_line == line else max(1, len(text) - col + 1)
+    prefix = _expand_tabs(text[: col - 1])
+    marked = _expand_tabs(text[: col - 1 + max(width, 0)])
+    carets = "^" * max(1, len(marked) - len(prefix))
+    gutter = " " * len(str(line))
+    bar = style("gutter", f"{gutter} |")
+    return [
+        bar,
+        f"{style('gutter', f'{line} |')} {_expand_tabs(text)}",
+        f"{bar} {' ' * len(prefix)}{style('error', carets)}",
+    ]
+
+
+def _expand_tabs(text: str) -> str:
+    return text.expandtabs(4)

@@ -1,0 +1,1 @@
+"""Execution (L5): the job protocol, the scheduler, backends, events and the run report."""

@@ -1,0 +1,42 @@
+"""The `Backend` protocol: where jobs run. The engine and scheduler are the same for every backend.
+
+A backend runs `execute_job` for each job it is given, somewhere, and reports `JobOutcome`s back. It is told
+at construction how to report job output lines and lock waits (callbacks that may be called from any thread;
+the engine serialises them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from hypermetric.execution.protocol import JobOutcome
+from hypermetric.plan.job import Job
+
+OutputSink = Callable[[Job, str, str], None]
+WaitSink = Callable[[Job, str], None]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Runs jobs. `start` must not block for the job's duration; `wait_any` returns finished attempts."""
+
+    def gpu_count(self) -> int:
+        """GPUs the scheduler may hand out (asked only when some job wants GPUs)."""
+        ...
+
+    def start(self, job: Job, attempt: int) -> object:
+        """Begin running one attempt of `job`; returns an opaque handle."""
+        ...
+
+    def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
+        """Block until at least one started attempt has finished (or `timeout` passes); all finished ones."""
+        ...
+
+    def cancel_all(self) -> None:
+        """Stop every running job (Ctrl-C): they end as interrupted (PENDING), never as done."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's resources; no job is running when the engine calls this."""
+        ...

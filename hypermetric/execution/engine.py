@@ -1,0 +1,177 @@
+"""`run_graph`: write the run record, drive the scheduler over a backend, report events, clean ephemeral jobs."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypermetric.errors import UsageError
+from hypermetric.execution.backend import Backend, OutputSink, WaitSink
+from hypermetric.execution.events import (Event, JobFailed, JobOutput, JobQueued, JobSkipped, JobStarted,
+                                          JobSucceeded, JobWaiting, RunFinished, RunStarted)
+from hypermetric.execution.local import LocalBackend
+from hypermetric.execution.protocol import JobOutcome
+from hypermetric.execution.report import JobResult, RunReport
+from hypermetric.execution.scheduler import Scheduler
+from hypermetric.plan.graph import JobGraph
+from hypermetric.store import mutations
+from hypermetric.store.runs import write_run_record
+from hypermetric.store.status import JobStatus
+
+EventSink = Callable[[Event], None]
+_POLL = 1.0
+
+
+@dataclass(kw_only=True)
+class RunOptions:
+    """How to run a graph. `backend` is `local`, `ray`, `auto` (ray when `RAY_ADDRESS` is set) or a `Backend`."""
+
+    jobs: int = 1
+    keep_going: bool = False
+    retries: int = 0
+    shell: tuple[str, ...] = ("bash", "-e")
+    silent: bool = False                      # job output goes to its files only (no JobOutput events)
+    verbose: bool = False
+    backend: str | Backend = "local"
+    record: bool = True                       # write the run record under `<root>/.runs`
+    lock_interval: float = 5.0                # seconds between "waiting for lock" events
+    grace: float = 5.0                        # seconds between SIGTERM and SIGKILL on Ctrl-C
+
+
+class _Emitter:
+    """Delivers events one at a time, whichever thread produces them."""
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self._sink = sink
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        if self._sink is not None:
+            with self._lock:
+                self._sink(event)
+
+
+def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: WaitSink | None) -> Backend:
+    """The backend `options.backend` names (a given `Backend` instance is used as it is)."""
+    choice = options.backend
+    if not isinstance(choice, str):
+        return choice
+    if choice == "auto":
+        choice = "ray" if os.environ.get("RAY_ADDRESS") else "local"
+    if choice == "local":
+        return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
+                            lock_interval=options.lock_interval, grace=options.grace)
+    if choice == "ray":
+        try:
+            from hypermetric.execution.ray_backend import RayBackend
+        except ImportError as e:
+            raise UsageError(f"the ray backend is not available: {e}") from None
+        return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait)
+    raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray")
+
+
+def run_graph(graph: JobGraph, options: RunOptions | None = None, on_event: EventSink | None = None) -> RunReport:
+    """Run every job of `graph` that is not complete; Ctrl-C cancels the running jobs (exit code 130)."""
+    options = options or RunOptions()
+    emit = _Emitter(on_event)
+    report = RunReport({i: JobResult(i, graph.jobs[i].label, graph.jobs[i].workdir) for i in graph.order()},
+                       started=time.time())
+    if options.record and graph.root:
+        report.record = write_run_record(graph.root, graph.order())
+    on_output = None if options.silent or on_event is None else _output_sink(emit)
+    backend = make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
+    run = _Run(graph, options, backend, emit, report)
+    try:
+        run.start()
+        run.drive()
+    except KeyboardInterrupt:
+        report.interrupted = True
+        run.cancel()
+    finally:
+        backend.close()
+    if report.executed:
+        for job in graph.jobs.values():
+            if job.ephemeral:
+                mutations.remove(job)
+    report.finished = time.time()
+    emit(RunFinished(report))
+    return report
+
+
+def _output_sink(emit: _Emitter) -> OutputSink:
+    def sink(job, stream, line):
+        emit(JobOutput(job, stream, line))
+    return sink
+
+
+class _Run:
+    """The loop of one run: start what the scheduler allows, settle what the backend reports."""
+
+    def __init__(self, graph: JobGraph, options: RunOptions, backend: Backend, emit: _Emitter,
+                 report: RunReport) -> None:
+        self.graph, self.backend, self.emit, self.report = graph, backend, emit, report
+        self.scheduler = Scheduler(graph, slots=options.jobs, keep_going=options.keep_going,
+                                   retries=options.retries, gpus=backend.gpu_count)
+        self.in_flight: set[str] = set()
+
+    def start(self) -> None:
+        sched, jobs = self.scheduler, self.graph.jobs
+        self.emit(RunStarted(len(sched.state), len(sched.complete), self.report.record))
+        for job_id in sched.complete:
+            self.report.results[job_id].status = JobStatus.COMPLETE
+            self.emit(JobSkipped(jobs[job_id], "complete"))
+        for job_id in sched.state:
+            self.emit(JobQueued(jobs[job_id]))
+
+    def drive(self) -> None:
+        sched = self.scheduler
+        while not sched.done:
+            for job, attempt in sched.take():
+                self.backend.start(job, attempt)
+                self.in_flight.add(job.id)
+                self.report.results[job.id].attempts = attempt
+                self.emit(JobStarted(job, attempt))
+            if not sched.running:
+                break
+            for outcome in self.backend.wait_any(_POLL):
+                self.settle(outcome)
+
+    def cancel(self) -> None:
+        """Stop starting jobs, cancel the running ones and wait until each has reported back."""
+        self.scheduler.stop()
+        self.backend.cancel_all()
+        now = time.time()
+        for job_id in [i for i in self.scheduler.running if i not in self.in_flight]:
+            self.settle(JobOutcome(job_id, JobStatus.PENDING, reason="interrupted", start=now, end=now))
+        while self.in_flight:
+            try:
+                for outcome in self.backend.wait_any(0.2):
+                    self.settle(outcome)
+            except KeyboardInterrupt:
+                self.backend.cancel_all()
+
+    def settle(self, outcome: JobOutcome) -> None:
+        job = self.graph.jobs[outcome.job_id]
+        self.in_flight.discard(job.id)
+        step = self.scheduler.finish(outcome)
+        result = self.report.results[job.id]
+        result.duration += outcome.duration
+        result.exit_code, result.reason, result.stderr_tail = outcome.exit_code, outcome.reason, outcome.stderr_tail
+        if outcome.status is JobStatus.COMPLETE:
+            result.status = JobStatus.COMPLETE
+            self.emit(JobSkipped(job, "complete"))
+        elif outcome.status is JobStatus.SUCCESS:
+            result.status = JobStatus.SUCCESS
+            self.emit(JobSucceeded(job, outcome.duration, outcome.attempt))
+        elif outcome.interrupted:
+            result.status = JobStatus.PENDING
+        else:
+            result.status = JobStatus.PENDING if step.retry else JobStatus.FAILED
+            self.emit(JobFailed(job, outcome.reason or "failed", outcome.stderr_tail, outcome.attempt,
+                                step.retry, outcome.duration))
+        for job_id in step.skipped:
+            self.report.results[job_id].status = JobStatus.SKIPPED
+            self.emit(JobSkipped(self.graph.jobs[job_id], "upstream failed"))

@@ -1,0 +1,86 @@
+"""Execution events: frozen records that the engine hands to its subscriber (the CLI's progress view).
+
+Execution never prints; everything a user sees about a run arrives as one of these. The engine delivers them
+one at a time (never concurrently), in the order they happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Union
+
+from hypermetric.plan.job import Job
+
+if TYPE_CHECKING:
+    from hypermetric.execution.report import RunReport
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """The run begins: `total` jobs will run (jobs found complete are not counted), `complete` are skipped."""
+
+    total: int
+    complete: int
+    record: str | None = None                  # path of the run record, when one was written
+
+
+@dataclass(frozen=True, slots=True)
+class JobQueued:
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
+class JobStarted:
+    job: Job
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class JobWaiting:
+    """The job waits for its lock, held by another process (`message` says which)."""
+
+    job: Job
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutput:
+    job: Job
+    stream: Literal["stdout", "stderr"]
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobSucceeded:
+    job: Job
+    duration: float = 0.0
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    """A failed attempt; `will_retry` when the scheduler runs the job again."""
+
+    job: Job
+    reason: str
+    stderr_tail: tuple[str, ...] = ()
+    attempt: int = 1
+    will_retry: bool = False
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobSkipped:
+    """Not run: already `complete`, or an `upstream failed` (with keep-going, D22)."""
+
+    job: Job
+    reason: Literal["complete", "upstream failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    report: RunReport
+
+
+Event = Union[RunStarted, JobQueued, JobStarted, JobWaiting, JobOutput, JobSucceeded, JobFailed, JobSkipped,
+              RunFinished]

@@ -1,0 +1,164 @@
+"""`LocalBackend`: jobs as child processes of this machine, one `bash` per job, run from a fixed thread pool.
+
+Worker threads are created once (up to `jobs`) and reused, so a job costs one process spawn and no thread
+start. `cancel_all` sends SIGTERM to the process group of every running job (and of any that starts while
+cancelling); `close` then gives the groups `grace` seconds to end before SIGKILL. Jobs that ask for GPUs get
+`CUDA_VISIBLE_DEVICES` with device indices handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides
+the count found by `nvidia-smi -L`); jobs that ask for none keep the parent's setting.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+
+from hypermetric.execution.backend import OutputSink, WaitSink
+from hypermetric.execution.process import terminate_group
+from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
+from hypermetric.plan.job import Job
+from hypermetric.store.status import JobStatus
+
+
+def detect_gpus() -> int:
+    """`HYPERMETRIC_GPUS` if set, else the number of `GPU n:` lines of `nvidia-smi -L`, else 0."""
+    override = os.environ.get("HYPERMETRIC_GPUS", "").strip()
+    if override:
+        return max(0, int(override))
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return 0
+    try:
+        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+class LocalBackend:
+    """Runs `execute_job` for each started job in one of `jobs` worker threads."""
+
+    def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"), on_output: OutputSink | None = None,
+                 on_wait: WaitSink | None = None, lock_interval: float = 5.0, grace: float = 5.0,
+                 gpus: int | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="hm-job")
+        self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval)
+        self._on_output = on_output
+        self._on_wait = on_wait
+        self._grace = grace
+        self._done: queue.SimpleQueue[JobOutcome] = queue.SimpleQueue()
+        self._mutex = threading.Lock()
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._groups: set[int] = set()
+        self._cancelling = threading.Event()
+        self._cancelled_at = 0.0
+        self._gpus = gpus
+        self._free: list[int] | None = None
+        self._assigned: dict[str, list[int]] = {}
+
+    def gpu_count(self) -> int:
+        if self._gpus is None:
+            self._gpus = detect_gpus()
+        return self._gpus
+
+    def start(self, job: Job, attempt: int) -> str:
+        options = self._options
+        if job.resources.gpus > 0 and self.gpu_count() > 0:
+            devices = self._assign(job)
+            options = replace(options, env=(("CUDA_VISIBLE_DEVICES", ",".join(map(str, devices))),))
+        on_wait = partial(self._on_wait, job) if self._on_wait is not None else None
+        hooks = JobHooks(on_spawn=partial(self._spawned, job.id), on_wait=on_wait,
+                         cancelled=self._cancelling.is_set)
+        self._pool.submit(self._work, job, attempt, options, hooks)
+        return job.id
+
+    def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
+        try:
+            outcomes = [self._done.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                outcomes.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        for outcome in outcomes:
+            self._unassign(outcome.job_id)
+        return outcomes
+
+    def cancel_all(self) -> None:
+        with self._mutex:
+            if not self._cancelling.is_set():
+                self._cancelled_at = time.monotonic()
+            self._cancelling.set()
+            groups = [proc.pid for proc in self._procs.values()]
+            self._groups.update(groups)
+        for pgid in groups:
+            terminate_group(pgid, signal.SIGTERM)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        if self._groups:
+            self._reap_groups()
+
+    def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks) -> None:
+        try:
+            outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
+        except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
+            now = time.time()
+            outcome = JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"internal error: {e!r}", (), now, now)
+        finally:
+            with self._mutex:
+                self._procs.pop(job.id, None)
+        self._done.put(outcome)
+
+    def _spawned(self, job_id: str, proc: subprocess.Popen) -> None:
+        with self._mutex:
+            self._procs[job_id] = proc
+            cancelling = self._cancelling.is_set()
+            if cancelling:
+                self._groups.add(proc.pid)
+        if cancelling:
+            terminate_group(proc.pid, signal.SIGTERM)
+
+    def _reap_groups(self) -> None:
+        """Wait up to `grace` seconds after the cancel for the job process groups to end, then SIGKILL them."""
+        deadline = self._cancelled_at + self._grace
+        while time.monotonic() < deadline and any(_group_alive(g) for g in self._groups):
+            time.sleep(0.05)
+        for pgid in self._groups:
+            terminate_group(pgid, signal.SIGKILL)
+        self._groups.clear()
+
+    def _assign(self, job: Job) -> list[int]:
+        total = self.gpu_count()
+        with self._mutex:
+            if self._free is None:
+                self._free = list(range(total))
+            want = math.ceil(job.resources.gpus)
+            devices = list(range(total)) if want >= total else self._free[:want]
+            self._free = [d for d in self._free if d not in devices]
+            self._assigned[job.id] = devices
+        return devices
+
+    def _unassign(self, job_id: str) -> None:
+        with self._mutex:
+            devices = self._assigned.pop(job_id, None)
+            if devices and self._free is not None:
+                self._free = sorted(set(self._free) | set(devices))
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

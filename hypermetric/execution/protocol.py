@@ -1,0 +1,241 @@
+"""The job protocol (§5.3, D25, D26): one job, start to finish, in whatever process calls it.
+
+check status → create the directory → lock → re-check → empty the directory (except `.lock`) → link inputs →
+write scripts and `args` → run `<shell> script` in its own process group → write `job.json`, then `exitcode`
+→ check outputs → unlock. `exitcode` is written only after the process has ended and never for an interrupted
+run, so a failed or interrupted job never counts as done. Inputs and outputs are plain picklable data, so a
+remote backend can call `execute_job` on another machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from hypermetric.execution import process
+from hypermetric.execution.script import args_text, run_variables, wrap
+from hypermetric.plan.job import InputLink, Job
+from hypermetric.store import lock as store_lock
+from hypermetric.store.layout import ARGS, EXITCODE, JOB_JSON, LOCK, STDERR
+from hypermetric.store.mutations import write_atomic
+from hypermetric.store.status import JobStatus, exit_reason, is_complete, missing_outputs, outputs_reason
+
+OutputCallback = Callable[[Job, str, str], None]
+STDERR_TAIL_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """How to run a job: the shell words, extra environment (below the job's variables), where, lock polling."""
+
+    shell: tuple[str, ...] = ("bash", "-e")
+    env: tuple[tuple[str, str], ...] = ()
+    node: str | None = None
+    lock_interval: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What became of one attempt: SUCCESS, FAILED, COMPLETE (found done, nothing run) or PENDING (interrupted)."""
+
+    job_id: str
+    status: JobStatus
+    attempt: int = 1
+    exit_code: int | None = None
+    reason: str | None = None
+    stderr_tail: tuple[str, ...] = ()
+    start: float = 0.0
+    end: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (JobStatus.SUCCESS, JobStatus.COMPLETE)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status is JobStatus.PENDING
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.end - self.start)
+
+
+@dataclass(frozen=True, slots=True)
+class JobHooks:
+    """Callbacks a backend passes in: the spawned process, lock-wait messages, and whether to give up."""
+
+    on_spawn: Callable[[object], None] | None = None
+    on_wait: Callable[[str], None] | None = None
+    cancelled: Callable[[], bool] | None = None
+
+
+_NO_HOOKS = JobHooks()
+
+
+def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputCallback | None = None,
+                attempt: int = 1, *, hooks: JobHooks | None = None) -> JobOutcome:
+    """Run `job` unless it is complete; see the module docstring for the steps."""
+    hooks = hooks or _NO_HOOKS
+    start = time.time()
+    if is_complete(job):
+        return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
+    fresh = _make_dir(job.workdir)
+    try:
+        held = store_lock.acquire(os.path.join(job.workdir, LOCK), on_wait=hooks.on_wait,
+                                  interval=options.lock_interval, cancelled=hooks.cancelled)
+    except store_lock.LockWaitCancelled:
+        return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
+    try:
+        return _run_locked(job, options, on_output, attempt, hooks, fresh)
+    finally:
+        store_lock.release(held, os.path.join(job.workdir, LOCK))
+
+
+def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
+                hooks: JobHooks, fresh: bool) -> JobOutcome:
+    start = time.time()
+    if not fresh:
+        if is_complete(job):
+            return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
+        empty_dir(job.workdir)
+    try:
+        env = _prepare(job, options)
+    except OSError as e:
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"cannot prepare the job: {e}", (), start,
+                          time.time())
+    code = process.run_script(job, options.shell, env, on_output, hooks)
+    end = time.time()
+    if code is None:
+        return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
+    _record(job, options, code, attempt, start, end)
+    return _judge(job, code, attempt, start, end)
+
+
+def _make_dir(workdir: str) -> bool:
+    """Create the job directory; True if this call created it (so it is empty)."""
+    try:
+        os.mkdir(workdir)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(workdir), exist_ok=True)
+        return _make_dir(workdir)
+    return True
+
+
+def empty_dir(workdir: str) -> None:
+    """Delete everything in the job directory but `.lock`; `exitcode` goes first, so nothing looks done."""
+    try:
+        os.unlink(os.path.join(workdir, EXITCODE))
+    except FileNotFoundError:
+        pass
+    with os.scandir(workdir) as entries:
+        for entry in entries:
+            if entry.name == LOCK:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+
+
+def _prepare(job: Job, options: JobOptions) -> dict[str, str]:
+    """Link inputs, write the script files and `args`; the full environment of the script."""
+    for link in job.inputs:
+        if link.link:
+            link_input(job.workdir, link)
+    prepared = wrap(job)
+    variables = run_variables(job, prepared, str(uuid.uuid4()))
+    for name, text in prepared.files:
+        _write(os.path.join(job.workdir, name), text.encode())
+    _write(os.path.join(job.workdir, ARGS), args_text(variables).encode())
+    env = os.environ.copy()
+    env.update(options.env)
+    env.update(variables)
+    return env
+
+
+def _write(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def link_input(workdir: str, link: InputLink) -> None:
+    """A relative symlink per file input; a folder of relative symlinks (and a manifest) per reduction."""
+    path = os.path.join(workdir, link.name)
+    if not link.is_reduction:
+        if link.target is not None:
+            _symlink(link.target, path)
+        return
+    os.mkdir(path)
+    for entry in link.entries:
+        _symlink(entry.target, os.path.join(path, entry.name))
+    _write_manifest(path, link)
+
+
+def _symlink(target: str, path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
+
+
+def _write_manifest(folder: str, link: InputLink) -> None:
+    """`.manifest.arrow` through the results module when it is installed; nothing otherwise."""
+    try:
+        from hypermetric.results.manifest import write_manifest
+    except ImportError:
+        return
+    axes = [axis for axis, _ in link.entries[0].case] if link.entries else []
+    write_manifest(folder, [(e.name, dict(e.case), e.target) for e in link.entries], axes)
+
+
+def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float) -> None:
+    """`job.json`, then `exitcode` (the commit point), both written atomically."""
+    info = {
+        "id": job.id, "name": job.name, "case": dict(job.full_case), "attempt": attempt, "exit_code": code,
+        "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 6),
+        "host": socket.gethostname(),
+    }
+    if options.node is not None:
+        info["node"] = options.node
+    write_atomic(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
+    write_atomic(os.path.join(job.workdir, EXITCODE), str(code).encode())
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
+
+
+def _judge(job: Job, code: int, attempt: int, start: float, end: float) -> JobOutcome:
+    if code != 0:
+        tail = stderr_tail(job.workdir)
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, exit_reason(code), tail, start, end)
+    missing = missing_outputs(job)
+    if missing:
+        tail = stderr_tail(job.workdir)
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, outputs_reason(missing), tail, start, end)
+    return JobOutcome(job.id, JobStatus.SUCCESS, attempt, 0, None, (), start, end)
+
+
+def stderr_tail(workdir: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:
+    """The last `lines` lines of the job's `stderr` file."""
+    try:
+        with open(os.path.join(workdir, STDERR), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            data = f.read()
+    except OSError:
+        return ()
+    text = data.decode("utf-8", errors="replace")
+    return tuple(text.splitlines()[-lines:])

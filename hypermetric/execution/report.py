@@ -1,0 +1,78 @@
+"""`RunReport`: what a run did to each job, how long it took, what failed, and the exit code (§6.5)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from hypermetric.errors import EXIT_INTERRUPTED, EXIT_JOB_FAILED, EXIT_OK
+from hypermetric.store.layout import STDERR, STDOUT
+from hypermetric.store.status import JobStatus
+
+
+@dataclass
+class JobResult:
+    """The final state of one job in a run.
+
+    `status` is SUCCESS, FAILED, SKIPPED (upstream failed), COMPLETE (already done, not run) or PENDING (never
+    started: after a failure without keep-going, an interrupt, or an ephemeral job nothing needed).
+    """
+
+    job_id: str
+    label: str
+    workdir: str
+    status: JobStatus = JobStatus.PENDING
+    attempts: int = 0
+    duration: float = 0.0
+    exit_code: int | None = None
+    reason: str | None = None
+    stderr_tail: tuple[str, ...] = ()
+
+    @property
+    def stdout_path(self) -> str:
+        return os.path.join(self.workdir, STDOUT)
+
+    @property
+    def stderr_path(self) -> str:
+        return os.path.join(self.workdir, STDERR)
+
+
+@dataclass
+class RunReport:
+    """Per-job results in the graph's order, plus whether the run was interrupted."""
+
+    results: dict[str, JobResult] = field(default_factory=dict)
+    interrupted: bool = False
+    started: float = 0.0
+    finished: float = 0.0
+    record: str | None = None                   # path of the run record's `jobs` file
+
+    @property
+    def failures(self) -> list[JobResult]:
+        return [r for r in self.results.values() if r.status is JobStatus.FAILED]
+
+    @property
+    def executed(self) -> int:
+        """How many jobs were started at least once."""
+        return sum(1 for r in self.results.values() if r.attempts > 0)
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.finished - self.started)
+
+    def count(self, status: JobStatus) -> int:
+        return sum(1 for r in self.results.values() if r.status is status)
+
+    def counts(self) -> dict[JobStatus, int]:
+        """Number of jobs per final status, for every status that occurs."""
+        out: dict[JobStatus, int] = {}
+        for r in self.results.values():
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """130 when interrupted, 1 when any job failed, else 0."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_JOB_FAILED if self.failures else EXIT_OK

@@ -1,0 +1,168 @@
+"""A backend-agnostic ready queue over a `JobGraph` (§5.2): deterministic order, slots, resources, failures.
+
+* Jobs already complete when the run starts are skipped without a slot. Everything else in the graph runs,
+  except ephemeral jobs (D27), which run only when needed: when an incomplete job needs them (directly or
+  through other ephemeral jobs), when they are targets themselves, or, for an ephemeral job nothing depends on
+  (a service's `stop`), when one of its dependencies runs.
+* Ready jobs start in ascending id order (D24).
+* Capacity: at most `slots` jobs at once, and `slots` CPU units shared by the jobs' `resources.cpus`
+  (1 by default, so `-j N` means N ordinary jobs); GPUs are counted against the backend's GPU count. A job
+  asking for more than the whole capacity runs alone: when it is the next candidate nothing else starts until
+  the running jobs have finished. Smaller jobs may start ahead of a larger one that does not fit yet.
+* Fail-stop (D23): after a failure nothing new starts; running jobs finish. Keep-going (D22): the jobs
+  downstream of a failure are SKIPPED and independent ones go on. A failed job is retried up to `retries` times.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hypermetric.execution.protocol import JobOutcome
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import Job
+from hypermetric.store.status import JobStatus, is_complete
+
+_EPS = 1e-9
+
+
+@dataclass
+class Step:
+    """What `finish` decided: the job will be retried, and/or these jobs are now SKIPPED."""
+
+    retry: bool = False
+    skipped: list[str] = field(default_factory=list)
+
+
+def jobs_to_run(graph: JobGraph, complete: set[str]) -> set[str]:
+    """The ids this run executes: incomplete jobs, with ephemeral jobs only where needed (module docstring)."""
+    jobs, targets = graph.jobs, set(graph.targets)
+    run = {i for i, j in jobs.items() if i not in complete and (not j.ephemeral or i in targets)}
+    dependents = graph.dependents()
+    for i, j in jobs.items():
+        if j.ephemeral and i not in complete and not dependents[i] and any(d in run for d in j.deps):
+            run.add(i)
+    for i in reversed(graph.order()):
+        if i in run:
+            run.update(d for d in jobs[i].deps if d in jobs and jobs[d].ephemeral and d not in complete)
+    return run
+
+
+class Scheduler:
+    """Decides which job starts next; the engine starts them on a backend and reports outcomes back."""
+
+    def __init__(self, graph: JobGraph, *, slots: int = 1, keep_going: bool = False, retries: int = 0,
+                 gpus: Callable[[], float] | float = 0.0, complete: Callable[[Job], bool] = is_complete) -> None:
+        self.graph = graph
+        self.slots = max(1, slots)
+        self.keep_going = keep_going
+        self.retries = max(0, retries)
+        self._gpu_source = gpus
+        self._gpu_capacity: float | None = None
+        order = graph.order()
+        self.complete = [i for i in order if complete(graph.jobs[i])]
+        self.to_run = jobs_to_run(graph, set(self.complete))
+        self.state: dict[str, JobStatus] = {i: JobStatus.PENDING for i in order if i in self.to_run}
+        self.attempts: dict[str, int] = dict.fromkeys(self.state, 0)
+        self.running: dict[str, Job] = {}
+        self.stopped = False
+        self._cpus = 0.0
+        self._gpus = 0.0
+        self._remaining = {i: sum(1 for d in graph.jobs[i].deps if d in self.to_run) for i in self.state}
+        self._ready = [i for i, n in self._remaining.items() if n == 0]
+        heapq.heapify(self._ready)
+
+    @property
+    def done(self) -> bool:
+        """Nothing runs and nothing more will start."""
+        return not self.running and (self.stopped or not self._ready)
+
+    def stop(self) -> None:
+        """Start nothing new (fail-stop, interrupt)."""
+        self.stopped = True
+
+    def take(self) -> list[tuple[Job, int]]:
+        """The jobs to start now, each with its attempt number; they count as running until `finish`."""
+        started: list[tuple[Job, int]] = []
+        deferred: list[str] = []
+        while self._ready and not self.stopped and len(self.running) < self.slots:
+            job_id = heapq.heappop(self._ready)
+            job = self.graph.jobs[job_id]
+            if not self._fits(job):
+                deferred.append(job_id)
+                if self._oversized(job):
+                    break
+                continue
+            self._occupy(job, +1)
+            self.state[job_id] = JobStatus.RUNNING
+            self.attempts[job_id] += 1
+            started.append((job, self.attempts[job_id]))
+        for job_id in deferred:
+            heapq.heappush(self._ready, job_id)
+        return started
+
+    def finish(self, outcome: JobOutcome) -> Step:
+        """Record the outcome of a running job and release its resources."""
+        job = self.running.get(outcome.job_id)
+        if job is None:
+            return Step()
+        self._occupy(job, -1)
+        if outcome.ok:
+            self.state[job.id] = JobStatus.SUCCESS
+            self._release_dependents(job.id)
+            return Step()
+        if outcome.interrupted:
+            self.state[job.id] = JobStatus.PENDING
+            self.stop()
+            return Step()
+        if self.attempts[job.id] <= self.retries and not self.stopped:
+            self.state[job.id] = JobStatus.PENDING
+            heapq.heappush(self._ready, job.id)
+            return Step(retry=True)
+        self.state[job.id] = JobStatus.FAILED
+        if not self.keep_going:
+            self.stop()
+            return Step()
+        return Step(skipped=self._skip_downstream(job.id))
+
+    def _release_dependents(self, job_id: str) -> None:
+        for dependent in self.graph.dependents()[job_id]:
+            if self.state.get(dependent) is JobStatus.PENDING:
+                self._remaining[dependent] -= 1
+                if self._remaining[dependent] == 0:
+                    heapq.heappush(self._ready, dependent)
+
+    def _skip_downstream(self, job_id: str) -> list[str]:
+        skipped = sorted(i for i in self.graph.downstream([job_id])
+                         if i != job_id and self.state.get(i) is JobStatus.PENDING)
+        for i in skipped:
+            self.state[i] = JobStatus.SKIPPED
+        return skipped
+
+    def _occupy(self, job: Job, sign: int) -> None:
+        if sign > 0:
+            self.running[job.id] = job
+        else:
+            del self.running[job.id]
+        self._cpus += sign * job.resources.cpus
+        self._gpus += sign * job.resources.gpus
+
+    def gpu_capacity(self) -> float:
+        """GPUs available to the run (asked of the backend once, when a job first wants GPUs)."""
+        if self._gpu_capacity is None:
+            source = self._gpu_source
+            self._gpu_capacity = float(source() if callable(source) else source)
+        return self._gpu_capacity
+
+    def _fits(self, job: Job) -> bool:
+        if not self.running:
+            return True
+        res = job.resources
+        if self._cpus + res.cpus > self.slots + _EPS:
+            return False
+        return res.gpus <= 0 or self._gpus + res.gpus <= self.gpu_capacity() + _EPS
+
+    def _oversized(self, job: Job) -> bool:
+        res = job.resources
+        return res.cpus > self.slots + _EPS or (res.gpus > 0 and res.gpus > self.gpu_capacity() + _EPS)

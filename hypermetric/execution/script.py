@@ -1,0 +1,89 @@
+"""The files and the environment of one job run: decorator wrapping (§5.5), `args` (§4.4) and §5.4's variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hypermetric.plan.job import Job
+from hypermetric.store.layout import SCRIPT, wrapped_script
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedScript:
+    """The script files to write, in order (`script.0` ... then `script`), and the script variables.
+
+    `variables` are the job's variables with each decorator layer's own variables and its `run` parameter
+    (`script.k`) merged on top, inner layer first, so an outer layer wins a name clash (D7, as HM).
+    """
+
+    files: tuple[tuple[str, str], ...]
+    variables: dict[str, str]
+
+
+def wrap(job: Job) -> PreparedScript:
+    """Apply the decorator layers (innermost first): `script.k` holds the text layer k wraps (§5.5)."""
+    variables = dict(job.variables)
+    if not job.decorators:
+        return PreparedScript(((SCRIPT, job.script),), variables)
+    files: list[tuple[str, str]] = []
+    current = job.script
+    for level, layer in enumerate(job.decorators):
+        name = wrapped_script(level)
+        files.append((name, current))
+        variables.update(layer.variables)
+        variables[layer.param] = name
+        current = layer.script
+    files.append((SCRIPT, current))
+    return PreparedScript(tuple(files), variables)
+
+
+def shell_quote(value: str) -> str:
+    """`'value'` with each `'` written `'\\''`."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def assignments(variables: Mapping[str, str]) -> list[str]:
+    """`k='v'` for every variable, sorted by name."""
+    return [f"{k}={shell_quote(variables[k])}" for k in sorted(variables)]
+
+
+def args_text(variables: Mapping[str, str]) -> str:
+    """The `args` file: sorted `k='v'` lines, each terminated by a newline."""
+    return "".join(line + "\n" for line in assignments(variables))
+
+
+def case_json(job: Job) -> str:
+    """`HYPERMAKE_JOB_CASE_JSON`: compact JSON of the non-default pairs, keys sorted (D30)."""
+    return json.dumps(dict(job.case), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def job_variables(job: Job, script_variables: Mapping[str, str], uuid: str) -> dict[str, str]:
+    """The `HYPERMAKE_JOB_*` variables of one execution of `job`."""
+    return {
+        "HYPERMAKE_JOB_ID": job.id,
+        "HYPERMAKE_JOB_DISPLAY_ID": job.display_id,
+        "HYPERMAKE_JOB_NAME": job.name,
+        "HYPERMAKE_JOB_UUID": uuid,
+        "HYPERMAKE_JOB_CASE": job.case_text,
+        "HYPERMAKE_JOB_CASE_JSON": case_json(job),
+        "HYPERMAKE_JOB_WD": job.workdir,
+        "HYPERMAKE_JOB_ENV_VARS": " ".join(assignments(script_variables)),
+        "HYPERMAKE_JOB_WRAPPED_SCRIPTS": " ".join(wrapped_script(k) for k in range(len(job.decorators))),
+    }
+
+
+def run_variables(job: Job, prepared: PreparedScript, uuid: str) -> dict[str, str]:
+    """Every variable the script sees on top of the parent environment, in D7's precedence order.
+
+    Script variables < prepared input paths (a reduction's variable is its folder in the job directory)
+    < `HYPERMAKE_JOB_*`. This is also what `args` lists.
+    """
+    out = dict(prepared.variables)
+    for link in job.inputs:
+        if link.is_reduction and link.link:
+            out[link.name] = os.path.join(job.workdir, link.name)
+    out.update(job_variables(job, prepared.variables, uuid))
+    return out

@@ -1,0 +1,1 @@
+"""The tensor algebra of axes, cases and shapes (pure data, standard library only)."""

@@ -1,0 +1,121 @@
+"""The hidden manifest of a reduction folder: which case each entry stands for, and what it points to.
+
+`.manifest.arrow` is an Arrow IPC file with one string column per reduced axis, then `entry` (the entry's
+name) and `path` (the absolute path the entry points to). Columns are read by position, so an axis may be
+named `entry` or `path`; the axis names are also kept in the schema metadata. Without a manifest,
+`read_entries` falls back to parsing entry names (`A=x&B=y`, `default`); axes at their default key are then
+null, since the default key is not written in a name, and names hashed for length give no case at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hypermetric import percent
+from hypermetric.results.readers import MissingResultError, ResultReadError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MANIFEST_NAME = ".manifest.arrow"
+_AXES_KEY = b"hypermetric.axes"
+
+Entry = tuple[str, dict[str, str], str]
+
+
+def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axes: Sequence[str]) -> Path:
+    """Write `folder/.manifest.arrow` for `entries` of `(entry name, case, target path)`, atomically.
+
+    A relative target path is taken relative to `folder` (where a relative symlink points from).
+    """
+    import pyarrow as pa
+    from pyarrow import ipc
+
+    target = Path(folder) / MANIFEST_NAME
+    columns = [pa.array([case.get(axis) for _, case, _ in entries], pa.string()) for axis in axes]
+    columns.append(pa.array([name for name, _, _ in entries], pa.string()))
+    paths = [os.path.abspath(os.path.join(folder, path)) for _, _, path in entries]
+    columns.append(pa.array(paths, pa.string()))
+    fields = [pa.field(name, pa.string()) for name in [*axes, "entry", "path"]]
+    schema = pa.schema(fields, metadata={_AXES_KEY: json.dumps(list(axes)).encode()})
+    table = pa.Table.from_arrays(columns, schema=schema)
+    tmp = target.with_name(f"{MANIFEST_NAME}.tmp-{os.getpid()}")
+    try:
+        with ipc.new_file(str(tmp), schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> pa.Table:
+    """The manifest table of a reduction folder; `MissingResultError` when it has none."""
+    import pyarrow as pa
+    from pyarrow import ipc
+
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        raise MissingResultError(path)
+    try:
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowException) as e:
+        raise ResultReadError(path, f"not a readable manifest: {e}") from None
+
+
+def manifest_axes(table: pa.Table) -> list[str]:
+    """The reduced axes of a manifest table, from its metadata (or all columns but the last two)."""
+    raw = (table.schema.metadata or {}).get(_AXES_KEY)
+    return list(json.loads(raw)) if raw is not None else list(table.column_names[:-2])
+
+
+def read_entries(folder: str | os.PathLike[str]) -> tuple[list[str], list[Entry]]:
+    """The reduced axes and every entry of a reduction folder, from its manifest or else from entry names."""
+    try:
+        table = read_manifest(folder)
+    except MissingResultError:
+        return _entries_from_names(Path(folder))
+    axes = manifest_axes(table)
+    n = len(axes)
+    axis_values = [table.column(i).to_pylist() for i in range(n)]
+    names = table.column(n).to_pylist()
+    paths = table.column(n + 1).to_pylist()
+    entries = []
+    for row, (name, path) in enumerate(zip(names, paths, strict=True)):
+        values_at = zip(axes, (values[row] for values in axis_values), strict=True)
+        case = {axis: value for axis, value in values_at if value is not None}
+        entries.append((name, case, path))
+    return axes, entries
+
+
+def case_from_entry_name(name: str) -> dict[str, str]:
+    """The case an entry name spells: `A=x&B=y` gives `{A: x, B: y}`; `default` and other names give `{}`."""
+    if name == "default" or "=" not in name:
+        return {}
+    case: dict[str, str] = {}
+    for pair in name.split("&"):
+        axis, _, key = pair.partition("=")
+        case[percent.decode(axis)] = percent.decode(key)
+    return case
+
+
+def _entries_from_names(folder: Path) -> tuple[list[str], list[Entry]]:
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if not entry.name.startswith("."))
+    except FileNotFoundError:
+        raise MissingResultError(folder) from None
+    except OSError as e:
+        raise ResultReadError(folder, e.strerror or str(e)) from None
+    axes: dict[str, None] = {}
+    entries: list[Entry] = []
+    for name in names:
+        case = case_from_entry_name(name)
+        axes.update(dict.fromkeys(case))
+        entries.append((name, case, str(folder / name)))
+    return sorted(axes), entries

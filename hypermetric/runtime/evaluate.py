@@ -1,0 +1,104 @@
+"""The evaluator: scores a batch's evaluation requests and buffers the completed rows; the state of an actor."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from hypermetric.runtime import columns as cols
+from hypermetric.runtime.context import describe_error
+from hypermetric.runtime.metric import Metric, MetricSpec, normalize_score
+from hypermetric.runtime.sink import PartSink
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from hypermetric.runtime.execute import BatchPayload
+
+
+class _Scores:
+    """Metric values of one batch by column; a metric scored twice for one row keeps the mean."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.values: dict[str, list[float | None]] = {}
+        self.repeats: dict[tuple[str, int], int] = {}
+        self.errors: list[dict[str, str] | None] = [None] * rows
+
+    def put(self, column: str, row: int, value: float | None) -> None:
+        values = self.values.get(column)
+        if values is None:
+            values = self.values[column] = [None] * self.rows
+        previous = values[row]
+        if value is None or previous is None:
+            values[row] = previous if value is None else value
+            return
+        count = self.repeats.get((column, row), 1)
+        values[row] = (previous * count + value) / (count + 1)
+        self.repeats[(column, row)] = count + 1
+
+    def fail(self, column: str, row: int, error: str) -> None:
+        errors = self.errors[row]
+        if errors is None:
+            errors = self.errors[row] = {}
+        errors.setdefault(column, error)
+
+    def columns(self) -> dict[str, pa.Array]:
+        import pyarrow as pa
+
+        data = {name: pa.array(self.values[name], type=pa.float64()) for name in sorted(self.values)}
+        data[cols.EVAL_ERRORS] = pa.array([None if e is None else json.dumps(e, sort_keys=True) for e in self.errors],
+                                          type=pa.string())
+        return data
+
+
+class Evaluator:
+    """Scores evaluation requests with each metric (set up once) and hands complete rows to its `PartSink`."""
+
+    def __init__(self, sink: PartSink) -> None:
+        self._sink = sink
+        self._metrics: dict[str, Metric | str] = {}
+
+    def _metric(self, column: str, spec: MetricSpec) -> Metric | str:
+        """The metric for a column, set up on first use; a failed setup is kept as that metric's error."""
+        if column not in self._metrics:
+            try:
+                spec.metric.setup()
+                self._metrics[column] = spec.metric
+            except Exception as error:
+                self._metrics[column] = f"setup failed: {describe_error(error)}"
+        return self._metrics[column]
+
+    def score(self, payload: BatchPayload) -> pa.Table:
+        """The batch's row table with one float column per metric value and an `eval_errors` column."""
+        scores = _Scores(payload.rows.num_rows)
+        for request in payload.requests:
+            if request.error is not None:
+                scores.fail(request.column, request.row, request.error)
+                continue
+            metric = self._metric(request.column, payload.specs[request.column])
+            if isinstance(metric, str):
+                scores.fail(request.column, request.row, metric)
+                continue
+            try:
+                value: Any = normalize_score(metric.score(**(request.arguments or {})))
+            except Exception as error:
+                scores.fail(request.column, request.row, describe_error(error))
+                continue
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    scores.put(f"{request.column}.{key}", request.row, item)
+            else:
+                scores.put(request.column, request.row, value)
+        table = payload.rows
+        for name, array in scores.columns().items():
+            table = table.append_column(name, array)
+        return table
+
+    def ingest(self, payload: BatchPayload) -> list[int]:
+        """Scores and buffers one batch; returns the batch ids a flush made durable (often none)."""
+        return self._sink.add(payload.batch_id, self.score(payload))
+
+    def close(self) -> list[int]:
+        """Flushes what is buffered; returns the batch ids that became durable."""
+        return self._sink.flush()

@@ -1,0 +1,103 @@
+"""`Metric`, the base class of evaluation metrics, and `MetricSpec`, a metric bound to a component's values."""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hypermetric.runtime.dataset import FieldRef
+
+RESERVED_METRIC_NAMES = frozenset({"output"})
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """`component.input("x")`: the argument a component received for its parameter `x`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRef:
+    """`component.output()`: the component's return value, or `value[key]` when a key is given."""
+
+    key: Any = None
+
+
+Binding = Any  # InputRef | OutputRef | FieldRef | a constant
+
+
+class Metric:
+    """Base class of metrics: subclasses implement `score(...)`, returning a number or a dict of numbers.
+
+    `metric.use(name=binding, ...)` says where each argument of `score` comes from: `component.input("x")`,
+    `component.output()`, a dataset field such as `Dataset.answer`, or a constant. Metrics are pickled to the
+    evaluator actors; `setup()` runs once there before the first score (load models or tables in it).
+    """
+
+    def setup(self) -> None:
+        """Prepares the metric in the process that scores it; runs once, before the first `score`."""
+
+    def score(self, **values: Any) -> float | Mapping[str, float]:
+        raise TypeError(f"{type(self).__name__} must define score(...)")
+
+    @property
+    def name(self) -> str:
+        """The name used in column names; the class name unless a subclass says otherwise."""
+        return type(self).__name__
+
+    def use(self, *, name: str | None = None, **bindings: Binding) -> MetricSpec:
+        """This metric with each `score` argument bound to a component input, output, dataset field or constant."""
+        metric_name = name or self.name
+        if metric_name in RESERVED_METRIC_NAMES or "." in metric_name:
+            raise ValueError(f"metric name {metric_name!r} is reserved or contains '.'; pass use(name=...)")
+        try:
+            inspect.signature(self.score).bind(**bindings)
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}.use(...) does not fit {type(self).__name__}.score: {error}") from None
+        return MetricSpec(self, metric_name, tuple(bindings.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A metric with its bindings; a component turns it into one evaluation request per call."""
+
+    metric: Metric
+    name: str
+    bindings: tuple[tuple[str, Binding], ...]
+
+    def input_names(self) -> list[str]:
+        return [value.name for _, value in self.bindings if isinstance(value, InputRef)]
+
+    def resolve(self, arguments: Mapping[str, Any], output: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of `score` for one call, from its arguments, its output and the current row."""
+        return {key: _resolve(value, arguments, output, row) for key, value in self.bindings}
+
+
+def _resolve(binding: Binding, arguments: Mapping[str, Any], output: Any, row: Mapping[str, Any]) -> Any:
+    if isinstance(binding, InputRef):
+        return arguments[binding.name]
+    if isinstance(binding, OutputRef):
+        return output if binding.key is None else output[binding.key]
+    if isinstance(binding, FieldRef):
+        return row[binding.name]
+    return binding
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)  # numpy scalars and 0-d arrays
+    if callable(item):
+        return _number(item())
+    raise TypeError(f"score returned {type(value).__name__}, expected a number or a dict of numbers")
+
+
+def normalize_score(value: Any) -> dict[str, float | None] | float | None:
+    """A score as a float, or as a dict of floats; None (no score) stays None and is left out of means."""
+    if isinstance(value, Mapping):
+        return {str(key): (None if item is None else _number(item)) for key, item in value.items()}
+    return None if value is None else _number(value)

@@ -1,0 +1,110 @@
+"""The pool interface the driver schedules on, and `LocalPool`, which runs everything in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from hypermetric.runtime.columns import ERROR
+from hypermetric.runtime.evaluate import Evaluator
+from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
+from hypermetric.runtime.sharding import RowBatch
+from hypermetric.runtime.sink import PartSink
+
+BatchStatus = tuple[int, int, int]  # (batch id, rows, rows that failed)
+
+
+class ActorLost(Exception):
+    """A worker or evaluator process died; what it held must be sent again."""
+
+
+class PayloadLost(Exception):
+    """A batch's results were lost before an evaluator read them; the batch must run again."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorConfig:
+    """Where evaluators write parts and when they flush."""
+
+    output_dir: Path
+    run: int
+    flush_rows: int
+    flush_bytes: int
+
+    def make(self, index: int, generation: int) -> Evaluator:
+        writer = f"e{index:03d}g{generation:03d}"
+        return Evaluator(PartSink(self.output_dir, self.run, writer, self.flush_rows, self.flush_bytes))
+
+
+class Pool(Protocol):
+    """Workers (stateless, run batches) and evaluators (stateful, score and flush), addressed by index."""
+
+    def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
+        """Starts a batch; returns handles to its status and to its payload."""
+
+    def ingest(self, evaluator: int, payload: Any) -> Any:
+        """Sends a payload (a handle, or a payload itself) to an evaluator; the handle yields committed batch ids."""
+
+    def close(self, evaluator: int) -> Any:
+        """Asks an evaluator to flush; the handle yields committed batch ids."""
+
+    def wait(self, handles: Collection[Any]) -> list[Any]:
+        """Blocks until at least one handle is ready; returns the ready ones."""
+
+    def result(self, handle: Any) -> Any:
+        """The value of a ready handle; raises ActorLost or PayloadLost for infrastructure failures."""
+
+    def replace_worker(self, worker: int) -> None: ...
+
+    def replace_evaluator(self, evaluator: int, generation: int) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def status_of(payload: BatchPayload) -> BatchStatus:
+    """A payload's batch id, row count and failed-row count."""
+    errors = payload.rows.column(ERROR)
+    return payload.batch_id, payload.rows.num_rows, len(errors) - errors.null_count
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Done:
+    value: Any
+
+
+class LocalPool:
+    """Runs batches and evaluations synchronously in this process: the `parallel=False` mode."""
+
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, evaluators: int,
+                 config: EvaluatorConfig) -> None:
+        self._fn, self._plan, self._retry, self._config = fn, plan, retry, config
+        self._evaluators = [config.make(index, 0) for index in range(evaluators)]
+
+    def run(self, worker: int, batch: RowBatch) -> tuple[_Done, _Done]:
+        payload = run_batch(self._fn, self._plan, self._retry, batch)
+        return _Done(status_of(payload)), _Done(payload)
+
+    def ingest(self, evaluator: int, payload: Any) -> _Done:
+        value = payload.value if isinstance(payload, _Done) else payload
+        return _Done(self._evaluators[evaluator].ingest(value))
+
+    def close(self, evaluator: int) -> _Done:
+        return _Done(self._evaluators[evaluator].close())
+
+    def wait(self, handles: Collection[Any]) -> list[Any]:
+        return list(handles)
+
+    def result(self, handle: Any) -> Any:
+        return handle.value
+
+    def replace_worker(self, worker: int) -> None:
+        """Nothing to replace: in-process workers do not die on their own."""
+
+    def replace_evaluator(self, evaluator: int, generation: int) -> None:
+        self._evaluators[evaluator] = self._config.make(evaluator, generation)
+
+    def shutdown(self) -> None:
+        for evaluator in self._evaluators:
+            evaluator.close()

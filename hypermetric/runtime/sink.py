@@ -1,0 +1,99 @@
+"""Result parts on disk: buffered rows flushed to Parquet atomically at row or byte thresholds, and read back.
+
+Layout of an output directory: `parts/part-RRRRR-WRITER-SSSSSS.parquet` (run number, writer, sequence) and the
+final `results.parquet`. A part is written to a hidden temporary name and renamed, so a part either exists
+whole or not at all; a row counts as recorded once a part holding it exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hypermetric.runtime import columns as cols
+from hypermetric.runtime.sharding import RowSet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PARTS = "parts"
+RESULTS = "results.parquet"
+_PART = re.compile(r"part-(\d+)-[A-Za-z0-9]+-\d+\.parquet")
+
+
+def parts_dir(output_dir: Path) -> Path:
+    return output_dir / PARTS
+
+
+def list_parts(output_dir: Path) -> list[Path]:
+    """The parts written so far, oldest run first (a later part supersedes an earlier one for the same row)."""
+    directory = parts_dir(output_dir)
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if _PART.fullmatch(path.name))
+
+
+def next_run(output_dir: Path) -> int:
+    """The number of the next run into `output_dir` (1 for a fresh directory)."""
+    runs = [int(match.group(1)) for path in list_parts(output_dir) if (match := _PART.fullmatch(path.name))]
+    return max(runs, default=0) + 1
+
+
+def completed_rows(output_dir: Path) -> RowSet:
+    """Rows already recorded without error, which a resumed run skips."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    done = RowSet()
+    for path in list_parts(output_dir):
+        table = pq.read_table(path, columns=[cols.ROW_ID, cols.ERROR])
+        for row_id in table.filter(pc.is_null(table[cols.ERROR]))[cols.ROW_ID].to_pylist():
+            done.add(row_id)
+    return done
+
+
+class PartSink:
+    """Buffers result tables and writes them as one Parquet part when `flush_rows` or `flush_bytes` is reached."""
+
+    def __init__(self, output_dir: Path, run: int, writer: str, flush_rows: int, flush_bytes: int) -> None:
+        self._directory = parts_dir(output_dir)
+        self._directory.mkdir(parents=True, exist_ok=True)
+        self._stem = f"part-{run:05d}-{writer}"
+        self._flush_rows = flush_rows
+        self._flush_bytes = flush_bytes
+        self._tables: list[pa.Table] = []
+        self._batch_ids: list[int] = []
+        self._rows = 0
+        self._bytes = 0
+        self._sequence = 0
+
+    @property
+    def buffered_rows(self) -> int:
+        return self._rows
+
+    def add(self, batch_id: int, table: pa.Table) -> list[int]:
+        """Buffers one batch's results; returns the batch ids made durable by a flush this caused, if any."""
+        self._tables.append(table)
+        self._batch_ids.append(batch_id)
+        self._rows += table.num_rows
+        self._bytes += table.nbytes
+        if self._rows >= self._flush_rows or self._bytes >= self._flush_bytes:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[int]:
+        """Writes everything buffered as one part; returns the batch ids it holds."""
+        import pyarrow.parquet as pq
+
+        if not self._tables:
+            return []
+        path = self._directory / f"{self._stem}-{self._sequence:06d}.parquet"
+        temporary = path.with_name(f".{path.name}.tmp")
+        pq.write_table(cols.concat(self._tables), temporary)
+        os.replace(temporary, path)
+        committed = self._batch_ids
+        self._sequence += 1
+        self._tables, self._batch_ids, self._rows, self._bytes = [], [], 0, 0
+        return committed

@@ -1,0 +1,1 @@
+"""Semantic analysis: imports, scopes, axes, name resolution, and the checked `Pipeline`."""

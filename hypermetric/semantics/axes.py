@@ -1,0 +1,118 @@
+"""Global axes: every `{Axis: …}` literal in the program, checked to list the same keys everywhere (D17)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hypermetric.diagnostic import Label
+from hypermetric.errors import AxisError
+from hypermetric.model.axis import Axis
+from hypermetric.semantics.inline import InlineCommands
+from hypermetric.semantics.loader import LoadedProgram
+from hypermetric.source import Span
+from hypermetric.syntax import ast
+
+
+class AxisRegistry:
+    """Axes by name, in order of first declaration, with the span of that first declaration."""
+
+    def __init__(self) -> None:
+        self._axes: dict[str, Axis] = {}
+        self._spans: dict[str, Span | None] = {}
+        self.defaults: dict[str, str] = {}
+
+    def declare(self, name: str, keys: tuple[str, ...], span: Span | None) -> Axis:
+        axis = Axis(name, keys)
+        first = self._axes.get(name)
+        if first is None:
+            self._axes[name] = axis
+            self._spans[name] = span
+            self.defaults[name] = axis.default
+            return axis
+        if not first.aligned_with(axis):
+            first_span = self._spans[name]
+            labels = [Label(first_span, f"first declared here as {first.render()}")] if first_span else []
+            raise AxisError(f"axis `{name}` is declared as {axis.render()} here but as {first.render()} elsewhere",
+                            span, labels=labels, help="every dict on an axis must list the same keys in the same order")
+        return first
+
+    def get(self, name: str) -> Axis | None:
+        return self._axes.get(name)
+
+    def __getitem__(self, name: str) -> Axis:
+        return self._axes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._axes
+
+    def ordered(self) -> tuple[Axis, ...]:
+        return tuple(self._axes.values())
+
+    def names(self) -> list[str]:
+        return list(self._axes)
+
+
+def dict_keys(lit: ast.DictLit, inline: InlineCommands) -> tuple[str, ...]:
+    """The keys of a dict literal in written order, without duplicates (first position kept)."""
+    if lit.command is not None:
+        return inline.keys(lit)
+    return tuple(dict.fromkeys(entry.key for entry in lit.entries))
+
+
+def collect_axes(program: LoadedProgram, inline: InlineCommands) -> AxisRegistry:
+    """Declare every axis of every loaded file: the main file in order, each import expanded where it stands."""
+    registry = AxisRegistry()
+    seen: set[str] = set()
+
+    def visit_file(path: str) -> None:
+        seen.add(path)
+        for stmt in program.modules[path].statements:
+            if isinstance(stmt, (ast.ImportFile, ast.ImportModule)):
+                target = program.target(path, stmt)
+                if target not in seen:
+                    visit_file(target)
+                continue
+            for lit in _dicts_in_statement(stmt):
+                registry.declare(lit.axis, dict_keys(lit, inline), lit.span)
+
+    visit_file(program.main)
+    return registry
+
+
+def _dicts_in_statement(stmt: ast.Statement) -> Iterator[ast.DictLit]:
+    for expr in _exprs_in_statement(stmt):
+        yield from _dicts_in_expr(expr)
+
+
+def _dicts_in_expr(expr: ast.Expr | None) -> Iterator[ast.DictLit]:
+    if isinstance(expr, ast.DictLit):
+        yield expr
+        for entry in expr.entries:
+            yield from _dicts_in_expr(entry.value)
+
+
+def _params(params: tuple[ast.Param, ...] | None) -> Iterator[ast.Expr | None]:
+    return (p.value for p in params or ())
+
+
+def _exprs_in_statement(stmt: ast.Statement) -> Iterator[ast.Expr | None]:
+    if isinstance(stmt, ast.ValDef):
+        yield stmt.value
+    elif isinstance(stmt, ast.FuncDef):
+        yield from _params(stmt.params)
+        yield from _params(stmt.outputs)
+    elif isinstance(stmt, (ast.TaskDef, ast.PackageDef)):
+        for deco in stmt.decorators:
+            yield from _params(deco.args)
+        yield from _params(stmt.params)
+        yield from _params(stmt.outputs if isinstance(stmt, ast.TaskDef) else (stmt.output,) if stmt.output else ())
+        if isinstance(stmt.body, ast.Call):
+            yield from _params(stmt.body.args)
+    elif isinstance(stmt, (ast.ClassDef, ast.ObjectDef)):
+        if isinstance(stmt, ast.ClassDef):
+            yield from _params(stmt.params)
+        if isinstance(stmt.body, ast.Call):
+            yield from _params(stmt.body.args)
+        else:
+            for member in stmt.body:
+                yield from _exprs_in_statement(member)

@@ -1,0 +1,155 @@
+"""The declaration pass: statements into scopes, imports into objects (D15), class instances (D16)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hypermetric.errors import ResolutionError
+from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, Task, ValueDef
+from hypermetric.semantics.loader import LoadedProgram
+from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, PLAN, TASK, VALUE, Scope
+from hypermetric.suggest import help_did_you_mean
+from hypermetric.syntax import ast
+
+
+class Declarer:
+    """Builds the scope tree. Definitions are only recorded here; references are resolved later (D18),
+    so any order of definitions works. `object o = c(…)` is instantiated once every class is known."""
+
+    def __init__(self, program: LoadedProgram, defines: Mapping[str, str]) -> None:
+        self.program = program
+        self.root = Scope("", None)
+        self.defines = dict(defines)
+        self._imported: set[tuple[int, str]] = set()
+        self._deferred: list[tuple[ast.ObjectDef, Scope]] = []
+
+    def declare_program(self) -> Scope:
+        for path, text in self.defines.items():
+            *prefix, last = path.split(".")
+            holder = self._holder(self.root, prefix)
+            holder.define(VALUE, last, ValueDef(path, ast.StrLit(text), self.root), None)
+        self.declare_file(self.program.main, self.root)
+        while self._deferred:
+            stmt, scope = self._deferred.pop(0)
+            self._instantiate_object(stmt, scope)
+        return self.root
+
+    def declare_file(self, path: str, scope: Scope) -> None:
+        for stmt in self.program.modules[path].statements:
+            if isinstance(stmt, (ast.ImportFile, ast.ImportModule)):
+                self._import(stmt, path, scope)
+            else:
+                self.declare(stmt, scope)
+
+    def declare(self, stmt: ast.Statement, scope: Scope) -> None:
+        if isinstance(stmt, ast.ValDef):
+            *prefix, last = stmt.path.split(".")
+            holder = self._holder(scope, prefix)
+            if holder.qualify(last) not in self.defines:
+                holder.define(VALUE, last, ValueDef(holder.qualify(last), stmt.value, scope, stmt.span), stmt.span)
+        elif isinstance(stmt, ast.FuncDef):
+            scope.define(FUNCTION, stmt.name, FunctionDecl(scope.qualify(stmt.name), stmt, scope, stmt.span),
+                         stmt.span)
+        elif isinstance(stmt, (ast.TaskDef, ast.PackageDef)):
+            scope.define(TASK, stmt.name, Task(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+        elif isinstance(stmt, ast.PlanDef):
+            scope.define(PLAN, stmt.name, PlanDecl(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+        elif isinstance(stmt, ast.ClassDef):
+            scope.define(CLASS, stmt.name, ClassDecl(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+        elif isinstance(stmt, ast.ObjectDef):
+            if isinstance(stmt.body, ast.Call):
+                self._deferred.append((stmt, scope))
+            else:
+                child = scope.child(stmt.name, stmt.span, explicit=True)
+                for member in stmt.body:
+                    self.declare(member, child)
+        else:
+            raise ResolutionError("imports are only allowed at the top level of a file", stmt.span)
+
+    @staticmethod
+    def _holder(scope: Scope, prefix: list[str]) -> Scope:
+        for part in prefix:
+            scope = scope.child(part)
+        return scope
+
+    def _import(self, stmt: ast.ImportFile | ast.ImportModule, importer: str, scope: Scope) -> None:
+        target_file = self.program.target(importer, stmt)
+        if isinstance(stmt, ast.ImportModule) and stmt.alias is None:
+            *prefix, last = stmt.module.split(".")
+            holder, name = self._holder(scope, prefix), last
+        elif stmt.alias is not None:
+            holder, name = scope, stmt.alias
+        else:
+            holder, name = scope, None
+        if name is None:
+            key = (id(scope), target_file)
+            if key not in self._imported:
+                self._imported.add(key)
+                self.declare_file(target_file, scope)
+            return
+        existing = holder.get(OBJECT, name)
+        if existing is not None and (id(existing), target_file) in self._imported:
+            return
+        module = holder.child(name, stmt.span, explicit=True)
+        module.parent = self.root
+        self._imported.add((id(module), target_file))
+        self.declare_file(target_file, module)
+
+    def _instantiate_object(self, stmt: ast.ObjectDef, scope: Scope) -> None:
+        call = stmt.body
+        assert isinstance(call, ast.Call)
+        instance = self.instantiate(call, scope, scope.qualify(stmt.name), stmt.span)
+        scope.define(OBJECT, stmt.name, instance, stmt.span)
+
+    def find_class(self, call: ast.Call, scope: Scope) -> ClassDecl:
+        found = scope.find(CLASS, call.func)
+        if found is None:
+            raise ResolutionError(f"undefined class `{call.func}`", call.span,
+                                  help=help_did_you_mean(call.func, scope.visible(CLASS)))
+        return found[0]
+
+    def instantiate(self, call: ast.Call, arg_scope: Scope, path: str, span: object) -> Scope:
+        """A new object for `cls(args)`: parameters become its values (arguments resolved in `arg_scope`,
+        defaults in the instance), members are declared inside it, and it looks names up in the class's scope."""
+        cls = self.find_class(call, arg_scope)
+        node = cls.node
+        instance = Scope(path, cls.scope, span=span, instance_of=cls.name)  # type: ignore[arg-type]
+        args = check_args(call, node.params, f"class `{cls.name}`")
+        for param in node.params:
+            arg = args.get(param.name)
+            if arg is not None:
+                value = ValueDef(instance.qualify(param.name), arg.value, arg_scope, arg.span)  # type: ignore[arg-type]
+            else:
+                value = ValueDef(instance.qualify(param.name), param.value, instance, param.span)  # type: ignore[arg-type]
+            instance.define(VALUE, param.name, value, param.span)
+        instance.params = tuple(p.name for p in node.params)
+        if isinstance(node.body, ast.Call):
+            return self.instantiate(node.body, instance, path, span)
+        mark = len(self._deferred)
+        for member in node.body:
+            self.declare(member, instance)
+        nested, self._deferred[mark:] = self._deferred[mark:], []
+        for stmt, scope in nested:
+            self._instantiate_object(stmt, scope)
+        return instance
+
+
+def check_args(call: ast.Call, params: tuple[ast.Param, ...], what: str) -> dict[str, ast.Param]:
+    """The call's arguments by name: each must be a parameter, given once, with a value; and every
+    parameter without a default (a bare name, D6) must be given."""
+    names = [p.name for p in params]
+    args: dict[str, ast.Param] = {}
+    for arg in call.args:
+        if arg.name not in names:
+            raise ResolutionError(f"{what} has no parameter `{arg.name}`", arg.span,
+                                  help=help_did_you_mean(arg.name, names))
+        if arg.name in args:
+            raise ResolutionError(f"argument `{arg.name}` is given more than once", arg.span)
+        if arg.value is None:
+            raise ResolutionError(f"argument `{arg.name}` has no value", arg.span,
+                                  help=f"write `{arg.name}=$` to pass the value `{arg.name}`")
+        args[arg.name] = arg
+    missing = [p.name for p in params if p.value is None and p.name not in args]
+    if missing:
+        raise ResolutionError(f"missing argument `{missing[0]}` for {what}", call.span)
+    return args

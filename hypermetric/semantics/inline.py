@@ -1,0 +1,37 @@
+"""Inline-command dicts (`{A: \\`cmd\\`}`): keys from the output of `bash -c cmd` in the invocation dir (D5)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from hypermetric.errors import AxisError
+from hypermetric.syntax import ast
+
+
+class InlineCommands:
+    """Runs each distinct command once per analysis and remembers its keys."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def keys(self, lit: ast.DictLit) -> tuple[str, ...]:
+        command = lit.command or ""
+        if command not in self._cache:
+            self._cache[command] = self._run(command, lit)
+        return self._cache[command]
+
+    def _run(self, command: str, lit: ast.DictLit) -> tuple[str, ...]:
+        try:
+            done = subprocess.run(["bash", "-c", command], cwd=self.cwd, capture_output=True, text=True,
+                                  check=False)
+        except OSError as exc:
+            raise AxisError(f"cannot run the inline command of axis `{lit.axis}`: {exc}", lit.span) from exc
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-3:]
+            raise AxisError(f"the inline command of axis `{lit.axis}` failed with exit code {done.returncode}",
+                            lit.span, notes=tail)
+        tokens = tuple(dict.fromkeys(done.stdout.split()))
+        if not tokens:
+            raise AxisError(f"the inline command of axis `{lit.axis}` printed no keys", lit.span)
+        return tokens

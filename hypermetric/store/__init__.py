@@ -1,0 +1,1 @@
+"""The on-disk store (L4): job directory layout, status, locks, maintenance operations and run records."""

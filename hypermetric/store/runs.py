@@ -1,0 +1,75 @@
+"""Run records (§6.4, D28): `<root>/.runs/<YYYY-MM-DD_HH-MM-SS>[_N]/jobs`, one job id per line."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable
+
+from hypermetric import percent
+from hypermetric.store.layout import RUN_JOBS, runs_dir
+
+_RUN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})(?:_(\d+))?\Z")
+
+
+def write_run_record(root: str, job_ids: Iterable[str], *, now: float | None = None) -> str:
+    """Write the ids (in execution order) to a fresh run directory; returns the path of its `jobs` file.
+
+    The directory is named after the local time; `_2`, `_3`, ... is added when that name is taken.
+    """
+    base = runs_dir(root)
+    os.makedirs(base, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now))
+    n = 1
+    while True:
+        folder = os.path.join(base, stamp if n == 1 else f"{stamp}_{n}")
+        try:
+            os.mkdir(folder)
+            break
+        except FileExistsError:
+            n += 1
+    path = os.path.join(folder, RUN_JOBS)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(job_ids))
+    return path
+
+
+def read_run_records(root: str) -> list[list[str]]:
+    """The job ids of every run record under `root`, oldest first; empty lines are dropped."""
+    base = runs_dir(root)
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return []
+    keyed = []
+    for name in names:
+        match = _RUN_NAME.match(name)
+        if match:
+            keyed.append(((match.group(1), int(match.group(2) or 1)), name))
+    records = []
+    for _, name in sorted(keyed):
+        try:
+            with open(os.path.join(base, name, RUN_JOBS), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        records.append([line for line in text.split("\n") if line.strip()])
+    return records
+
+
+def parse_job_id(job_id: str) -> tuple[str, dict[str, str]]:
+    """`o/t?A=y&B=p+q` -> (`o.t`, {"A": "y", "B": "p q"}): split at `?`, `/` -> `.`, keys form-decoded.
+
+    Raises ValueError for a clause without `=` or an empty task path.
+    """
+    path, _, query = job_id.strip().partition("?")
+    if not path or path.startswith("/") or path.endswith("/"):
+        raise ValueError(f"not a job id: {job_id!r}")
+    case: dict[str, str] = {}
+    for clause in query.split("&") if query else ():
+        axis, eq, key = clause.partition("=")
+        if not eq or not axis:
+            raise ValueError(f"not a job id: {job_id!r}")
+        case[axis] = percent.decode(key)
+    return path.replace("/", "."), case

@@ -1,0 +1,103 @@
+"""Job status from the disk state: a job is complete when `exitcode` reads 0 and every output exists.
+
+The check costs one `open` of `exitcode` plus one `stat` per output, and never lists a directory, so
+re-checking thousands of cached jobs stays in the milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from hypermetric.store.layout import EXITCODE
+
+if TYPE_CHECKING:
+    from hypermetric.plan.job import Job
+
+
+class JobStatus(Enum):
+    """The status vocabulary of §5.7 (plus D22's SKIPPED), each with its symbol and a style name."""
+
+    PENDING = ("PENDING", "•", "job.pending")
+    WAITING = ("WAITING", ">", "job.waiting")
+    RUNNING = ("RUNNING", ">", "job.running")
+    COMPLETE = ("COMPLETE", "•", "job.complete")
+    SUCCESS = ("SUCCESS", "•", "job.ok")
+    FAILED = ("FAILED", "×", "job.failed")
+    SKIPPED = ("SKIPPED", "-", "job.skipped")
+
+    def __init__(self, label: str, symbol: str, style: str) -> None:
+        self.label = label
+        self.symbol = symbol
+        self.style = style
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def read_exitcode(workdir: str) -> int | None:
+    """The recorded exit code: None when there is no `exitcode` file, -1 when it is garbled (as HM)."""
+    try:
+        fd = os.open(os.path.join(workdir, EXITCODE), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 32)
+    finally:
+        os.close(fd)
+    try:
+        return int(data.strip())
+    except ValueError:
+        return -1
+
+
+def missing_outputs(job: Job) -> list[tuple[str, str]]:
+    """The `(name, relative path)` outputs of `job` that do not exist (a dangling symlink is missing)."""
+    workdir = job.workdir
+    return [(name, rel) for name, rel in job.outputs if not os.path.exists(os.path.join(workdir, rel))]
+
+
+def is_complete(job: Job) -> bool:
+    """Complete ⇔ `exitcode` reads 0 and every output exists (§5.3 step 1)."""
+    if read_exitcode(job.workdir) != 0:
+        return False
+    workdir = job.workdir
+    exists = os.path.exists
+    return all(exists(os.path.join(workdir, rel)) for _, rel in job.outputs)
+
+
+def job_status(job: Job) -> JobStatus:
+    """COMPLETE, FAILED (an `exitcode` is recorded but the job is not complete) or PENDING.
+
+    A job directory without `exitcode` (never finished, interrupted, or invalidated) is PENDING.
+    """
+    code = read_exitcode(job.workdir)
+    if code is None:
+        return JobStatus.PENDING
+    if code == 0 and not missing_outputs(job):
+        return JobStatus.COMPLETE
+    return JobStatus.FAILED
+
+
+def exit_reason(code: int) -> str:
+    """`exit code 3 ≠ 0`."""
+    return f"exit code {code} ≠ 0"
+
+
+def outputs_reason(missing: list[tuple[str, str]]) -> str:
+    """`output {o = "o"@local} missing`, or the plural form listing every missing output."""
+    items = ", ".join(f'{name} = "{rel}"@local' for name, rel in missing)
+    noun = "output" if len(missing) == 1 else "outputs"
+    return f"{noun} {{{items}}} missing"
+
+
+def failure_reason(job: Job) -> str | None:
+    """Why a recorded run of `job` is not complete; None when it is complete or was never recorded."""
+    code = read_exitcode(job.workdir)
+    if code is None:
+        return None
+    if code != 0:
+        return exit_reason(code)
+    missing = missing_outputs(job)
+    return outputs_reason(missing) if missing else None

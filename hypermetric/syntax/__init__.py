@@ -1,0 +1,59 @@
+"""The syntax layer: `.hm` text to AST (`parse`), command-line targets (`parse_target`), and back (`print_module`).
+
+Lark never leaks out of this package: its exceptions become `ParseError`s with spans.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from hypermetric.errors import ParseError
+from hypermetric.source import SourceFile
+from hypermetric.syntax import ast
+
+
+def parse(source: SourceFile) -> ast.Module:
+    """Parse one `.hm` file."""
+    return _parse(source, "start")
+
+
+def parse_text(text: str, path: str = "<string>") -> ast.Module:
+    return parse(SourceFile.from_text(text, path))
+
+
+def parse_target(text: str, path: str = "<target>") -> ast.TaskRef:
+    """Parse a target such as `evaluate[Dataset: *, Model: bm25]`."""
+    return _parse(SourceFile.from_text(text, path), "target")
+
+
+def _parse(source: SourceFile, start: str):
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from hypermetric.syntax.grammar import parser
+    from hypermetric.syntax.lark_errors import convert
+    from hypermetric.syntax.transformer import ToAst
+
+    lark_parser = parser()
+    collecting = gc.isenabled()
+    gc.disable()  # parsing allocates many small objects that never form cycles; the collector only slows it
+    try:
+        tree = lark_parser.parse(source, start=start)
+        return ToAst(source)(tree)
+    except UnexpectedInput as exc:
+        raise convert(exc, source) from None
+    except VisitError as exc:  # pragma: no cover - only if a transformer is embedded
+        if isinstance(exc.orig_exc, ParseError):
+            raise exc.orig_exc from None
+        raise
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def print_module(module: ast.Module) -> str:
+    from hypermetric.syntax.printer import print_module as _print
+
+    return _print(module)
+
+
+__all__ = ["ast", "parse", "parse_text", "parse_target", "print_module", "ParseError"]
