@@ -140,3 +140,10 @@ def _requests(outcomes: list[_RowOutcome]) -> tuple[dict[str, MetricSpec], list[
         specs.update(outcome.capture.specs)
         requests.extend(outcome.capture.requests)
     return specs, requests
+
+
+def failed_payload(batch: RowBatch, plan: CallPlan, error: str, attempts: int) -> BatchPayload:
+    """The payload of a batch that could not run at all (its worker kept dying): every row failed."""
+    capture = RowCapture(RowView(batch.columns, 0), 0)
+    outcomes = [_RowOutcome(capture, None, error, attempts)] * len(batch.row_ids)
+    return BatchPayload(batch.batch_id, _row_table(batch, plan, outcomes), {}, [])

@@ -9,6 +9,7 @@ from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, Ta
 from hypermetric.semantics.loader import LoadedProgram
 from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, PLAN, TASK, VALUE, Scope
 from hypermetric.suggest import help_did_you_mean
+from hypermetric.source import Span
 from hypermetric.syntax import ast
 
 
@@ -108,12 +109,12 @@ class Declarer:
                                   help=help_did_you_mean(call.func, scope.visible(CLASS)))
         return found[0]
 
-    def instantiate(self, call: ast.Call, arg_scope: Scope, path: str, span: object) -> Scope:
+    def instantiate(self, call: ast.Call, arg_scope: Scope, path: str, span: Span | None) -> Scope:
         """A new object for `cls(args)`: parameters become its values (arguments resolved in `arg_scope`,
         defaults in the instance), members are declared inside it, and it looks names up in the class's scope."""
         cls = self.find_class(call, arg_scope)
         node = cls.node
-        instance = Scope(path, cls.scope, span=span, instance_of=cls.name)  # type: ignore[arg-type]
+        instance = Scope(path, cls.scope, span=span, instance_of=cls.name)
         args = check_args(call, node.params, f"class `{cls.name}`")
         for param in node.params:
             arg = args.get(param.name)
@@ -134,9 +135,10 @@ class Declarer:
         return instance
 
 
-def check_args(call: ast.Call, params: tuple[ast.Param, ...], what: str) -> dict[str, ast.Param]:
+def check_args(call: ast.Call, params: tuple[ast.Param, ...], what: str,
+               provided: frozenset[str] = frozenset()) -> dict[str, ast.Param]:
     """The call's arguments by name: each must be a parameter, given once, with a value; and every
-    parameter without a default (a bare name, D6) must be given."""
+    parameter without a default (a bare name, D6) must be given (or be one of the `provided` names)."""
     names = [p.name for p in params]
     args: dict[str, ast.Param] = {}
     for arg in call.args:
@@ -149,7 +151,7 @@ def check_args(call: ast.Call, params: tuple[ast.Param, ...], what: str) -> dict
             raise ResolutionError(f"argument `{arg.name}` has no value", arg.span,
                                   help=f"write `{arg.name}=$` to pass the value `{arg.name}`")
         args[arg.name] = arg
-    missing = [p.name for p in params if p.value is None and p.name not in args]
+    missing = [p.name for p in params if p.value is None and p.name not in args and p.name not in provided]
     if missing:
         raise ResolutionError(f"missing argument `{missing[0]}` for {what}", call.span)
     return args

@@ -76,6 +76,7 @@ class DecoratorSpec:
     param: str
     variables: tuple[Binding, ...]
     span: Span | None = None
+    cls: str | None = None               # the class instantiated (`resources.resources`), if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ def parser() -> Lark:
         parser="lalr",
         lexer=HmLexer,
         start=["start", "target"],
-        propagate_positions=True,
         maybe_placeholders=True,
         cache=_cache_file(),
     )
@@ -32,7 +31,8 @@ def _cache_file() -> str | bool:
     from hypermetric import __version__
 
     digest = hashlib.md5(grammar_path().read_bytes() + __version__.encode()).hexdigest()[:16]
-    folder = os.environ.get("XDG_CACHE_HOME") or os.path.join(tempfile.gettempdir(), f"hypermetric-{os.getuid()}")
+    base = os.environ.get("XDG_CACHE_HOME") or tempfile.gettempdir()
+    folder = os.path.join(base, f"hypermetric-{os.getuid()}")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError:

@@ -23,12 +23,12 @@ class ToAst:
         return node
 
     def span(self, node: Tree | Token) -> Span:
-        if isinstance(node, Token):
-            return Span(self.source, node.start_pos, node.end_pos)
-        meta = node.meta
-        if getattr(meta, "empty", True):
+        """From the node's first token to its last (the tree carries no positions of its own)."""
+        first = _edge_token(node, 0)
+        if first is None:
             return Span(self.source, 0, 0)
-        return Span(self.source, meta.start_pos, meta.end_pos)
+        last = _edge_token(node, -1)
+        return Span(self.source, first.start_pos, last.end_pos)
 
     def all(self, items) -> tuple:
         return tuple(self(i) for i in items)
@@ -192,6 +192,19 @@ class ToAst:
                 raise ParseError(f"invalid escape `\\{nxt}` in a quoted string", Span(self.source, at, at + 2),
                                  help="valid escapes: \\b \\t \\n \\f \\r \\\" \\' \\\\ \\uXXXX")
         return "".join(out)
+
+
+def _edge_token(node, end: int) -> Token | None:
+    """The first (`end=0`) or last (`end=-1`) token under `node`, skipping empty placeholders."""
+    if isinstance(node, Token):
+        return node
+    children = node.children if end == 0 else reversed(node.children)
+    for child in children:
+        if child is not None:
+            found = _edge_token(child, end)
+            if found is not None:
+                return found
+    return None
 
 
 def _is_hex4(text: str) -> bool:

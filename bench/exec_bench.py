@@ -1,0 +1,111 @@
+"""Execution overhead benchmark: 1,000 no-op jobs through `run_graph` against a bare thread pool.
+
+    .venv/bin/python bench/exec_bench.py [--n 1000] [--jobs 2] [--reps 3] [--root DIR]
+
+Each job is a bash script `: > "$o"` that writes its one output. The floor is a
+`concurrent.futures.ThreadPoolExecutor(jobs)` that spawns the same `bash -e script` processes in directories
+prepared beforehand (untimed), with the same environment variables. `run_graph` is timed end to end
+(status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`, output checks), once silent
+and once streaming job output as events to a no-op subscriber. Then the cached re-check: `run_graph` over the
+1,000 complete jobs, and the bare `is_complete` loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from hypermetric.execution.engine import RunOptions, run_graph
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import Job
+from hypermetric.store.status import is_complete
+
+SCRIPT = ': > "$o"\n'
+
+
+def make_graph(root: str, n: int) -> JobGraph:
+    jobs = {}
+    for i in range(n):
+        workdir = os.path.join(root, "t", f"I={i}")
+        job = Job(id=f"t?I={i}", name="t", case=(("I", str(i)),), full_case=(("I", str(i)),),
+                  relpath=f"t/I={i}", workdir=workdir, script=SCRIPT,
+                  variables=(("o", os.path.join(workdir, "o")),), outputs=(("o", "o"),))
+        jobs[job.id] = job
+    return JobGraph(jobs, targets=sorted(jobs), root=root)
+
+
+def thread_pool(root: str, n: int, workers: int) -> float:
+    dirs = []
+    for i in range(n):
+        d = os.path.join(root, f"t{i}")
+        os.makedirs(d)
+        with open(os.path.join(d, "script"), "w") as f:
+            f.write(SCRIPT)
+        dirs.append(d)
+
+    def one(d: str) -> int:
+        env = dict(os.environ, o=os.path.join(d, "o"))
+        with open(os.path.join(d, "stdout"), "wb") as out, open(os.path.join(d, "stderr"), "wb") as err:
+            return subprocess.run(["bash", "-e", "script"], cwd=d, env=env, stdout=out, stderr=err).returncode
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        codes = list(pool.map(one, dirs))
+    elapsed = time.perf_counter() - start
+    assert not any(codes)
+    return elapsed
+
+
+def engine(root: str, n: int, workers: int, silent: bool) -> tuple[float, float, float]:
+    graph = make_graph(root, n)
+    options = RunOptions(jobs=workers, silent=silent)
+    start = time.perf_counter()
+    report = run_graph(graph, options, lambda event: None)
+    elapsed = time.perf_counter() - start
+    assert report.exit_code == 0 and report.executed == n, report.counts()
+    start = time.perf_counter()
+    again = run_graph(graph, options, lambda event: None)
+    cached = time.perf_counter() - start
+    assert again.executed == 0
+    start = time.perf_counter()
+    assert all(is_complete(job) for job in graph.jobs.values())
+    check = time.perf_counter() - start
+    return elapsed, cached, check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
+    args = parser.parse_args()
+    base = tempfile.mkdtemp(prefix="hm-exec-bench-", dir=args.root)
+    rows: dict[str, list[float]] = {}
+    try:
+        for rep in range(args.reps):
+            rows.setdefault("thread pool", []).append(thread_pool(os.path.join(base, f"pool{rep}"), args.n, args.jobs))
+            for silent in (True, False):
+                name = "run_graph" + (" (silent)" if silent else " (output events)")
+                run, cached, check = engine(os.path.join(base, f"hm{rep}{silent}"), args.n, args.jobs, silent)
+                rows.setdefault(name, []).append(run)
+                rows.setdefault("cached re-run (run_graph)", []).append(cached)
+                rows.setdefault("cached is_complete loop", []).append(check)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    floor = min(rows["thread pool"])
+    print(f"{args.n} no-op jobs, jobs={args.jobs}, best of {args.reps}, python {sys.version.split()[0]}")
+    for name, times in rows.items():
+        best = min(times)
+        ratio = f"{best / floor:5.2f}x" if not name.startswith("cached") else "      "
+        print(f"  {name:28s} {best:8.3f} s  {ratio}  (all: {', '.join(f'{t:.3f}' for t in times)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Maintenance commands: `invalidate`, `remove`, `touch`, `unlock` (list, confirm, then act)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hypermetric.cli import render
+from hypermetric.cli.options import Common, command
+from hypermetric.cli.session import Session, open_session
+from hypermetric.errors import UsageError
+
+_TITLES = {
+    "invalidate": "The following {n} jobs will be invalidated:",
+    "remove": "The output of the following {n} jobs will be removed:",
+    "touch": "The following {n} jobs will be marked as done:",
+    "unlock": "The following {n} jobs will be unlocked:",
+}
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "invalidate", "Mark jobs and everything downstream of them as not done (outputs kept).",
+            yes=True)(cmd_invalidate)
+    command(app, "remove", "Delete the jobs' directories.", yes=True)(cmd_remove)
+    command(app, "touch", "Mark jobs as done without running them.", yes=True)(cmd_touch)
+    command(app, "unlock", "Remove lock files left behind by a killed run.", yes=True)(cmd_unlock)
+
+
+def cmd_invalidate(c: Common) -> int:
+    from hypermetric.store.mutations import invalidate
+
+    s = open_session(c)
+    jobs = downstream_jobs(s)
+    if not confirm(c, "invalidate", jobs):
+        return 0
+    invalidate(jobs)
+    return 0
+
+
+def cmd_remove(c: Common) -> int:
+    from hypermetric.store.mutations import remove
+
+    s = open_session(c)
+    jobs = target_jobs(s)
+    if not confirm(c, "remove", jobs):
+        return 0
+    for job in jobs:
+        sys.stdout.write(f"Removing job at {job.workdir}\n")
+        remove(job)
+    return 0
+
+
+def cmd_touch(c: Common) -> int:
+    from hypermetric.store.mutations import touch
+
+    s = open_session(c)
+    jobs = target_jobs(s)
+    if not confirm(c, "touch", jobs):
+        return 0
+    for job in jobs:
+        touch(job)
+    return 0
+
+
+def cmd_unlock(c: Common) -> int:
+    from hypermetric.store.lock import unlock
+
+    s = open_session(c)
+    jobs = target_jobs(s)
+    if not confirm(c, "unlock", jobs):
+        return 0
+    for job in jobs:
+        unlock(job)
+    return 0
+
+
+def target_jobs(s: Session) -> list:
+    graph = s.plan()
+    return [graph.jobs[i] for i in graph.targets]
+
+
+def downstream_jobs(s: Session) -> list:
+    """The target jobs and every recorded job (`<root>/.runs`) that depends on them, dependents first (D28)."""
+    from hypermetric import api
+
+    graph = api.plan_with_history(s.pipeline, s.targets, root_override=s.common.root)
+    affected = graph.downstream(graph.targets)
+    return [graph.jobs[i] for i in reversed(graph.order()) if i in affected]
+
+
+def confirm(c: Common, action: str, jobs: list) -> bool:
+    """List the jobs; ask on a terminal unless `-y`; refuse without a terminal (exit 2)."""
+    from hypermetric.store.status import job_status
+
+    lines: list[tuple[str, str | None]] = [(render.HEADER, "header"),
+                                           (_TITLES[action].format(n=len(jobs)), None)]
+    for job in jobs:
+        status = job_status(job)
+        lines.append((f"{status.symbol} {job.label}: {status.label}", None))
+    render.write_lines(lines, c.color)
+    if c.yes or not jobs:
+        return bool(jobs)
+    if not sys.stdin.isatty():
+        raise UsageError(f"`{action}` needs confirmation, and standard input is not a terminal",
+                         help="pass -y to proceed without asking")
+    sys.stdout.write("Continue? [y/n]: ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        raise typer.Exit(1)
+    return answer.strip().lower() == "y"

@@ -1,0 +1,114 @@
+"""`results`: one Arrow table across the cases of a task tensor (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from hypermetric.cli.options import Common, command
+from hypermetric.cli.session import open_session
+from hypermetric.errors import UsageError
+
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Which output of the task to read.")]
+PivotOpt = Annotated[Optional[str], typer.Option("--pivot", help="Spread this axis into columns.")]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="Write the table to FILE (.parquet, .csv, .json).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, csv, json or parquet (with --to).")]
+MetaOpt = Annotated[bool, typer.Option("--meta", help="Add status, duration, attempt and host of each job.")]
+PerQueryOpt = Annotated[bool, typer.Option("--per-query", help="Keep per-query lines of trec_eval output.")]
+
+_JOB_STATUS = {"COMPLETE": "done", "FAILED": "failed", "PENDING": "pending"}
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "results", "Read one output of every case of a task tensor into one table.")(cmd_results)
+
+
+def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to: ToOpt = None,
+                format: FormatOpt = "table", meta: MetaOpt = False, per_query: PerQueryOpt = False) -> int:
+    from hypermetric.results.arrow import rows_to_table
+    from hypermetric.results.collect import collect_rows
+
+    s = open_session(c)
+    graph = s.plan()
+    jobs = [graph.jobs[i] for i in graph.targets]
+    names = {job.name for job in jobs}
+    if len(names) != 1:
+        raise UsageError("`results` reads one task tensor at a time",
+                         notes=[f"the targets name {', '.join(sorted(names)) or 'no task'}"])
+    output_file = _choose_output(jobs[0], output)
+    axes = [axis for axis, _ in jobs[0].full_case]
+    cases = [_case_result(job, output_file) for job in jobs]
+    rows = collect_rows(cases, per_query=per_query, with_meta=meta)
+    table = rows_to_table(rows, axes)
+    if to:
+        from hypermetric.results.arrow import write_table
+
+        path = write_table(table, to, None if format == "table" else format)
+        sys.stderr.write(f"wrote {table.num_rows} rows to {path}\n")
+        return 0
+    _print(table, axes, pivot, format, c.color)
+    return 0
+
+
+def _choose_output(job, name: str | None) -> str:
+    outputs = dict(job.outputs)
+    if name is not None:
+        if name not in outputs:
+            from hypermetric.suggest import help_did_you_mean
+
+            raise UsageError(f"task `{job.name}` has no output `{name}`", help=help_did_you_mean(name, outputs))
+        return outputs[name]
+    if len(outputs) != 1:
+        listed = ", ".join(f"`{n}`" for n in outputs) or "none"
+        raise UsageError(f"task `{job.name}` has {len(outputs)} outputs ({listed})",
+                         help="choose one with --output NAME")
+    return next(iter(outputs.values()))
+
+
+def _case_result(job, relative: str):
+    from hypermetric.results.collect import CaseResult
+    from hypermetric.store.status import job_status
+
+    status = _JOB_STATUS.get(job_status(job).label, "pending")
+    meta = {}
+    try:
+        with open(os.path.join(job.workdir, "job.json"), encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError):
+        pass
+    return CaseResult(case=dict(job.full_case), status=status, path=os.path.join(job.workdir, relative), meta=meta)
+
+
+def _print(table, axes: list[str], pivot: str | None, format: str, color: str) -> None:
+    from hypermetric.results.arrow import pivot as pivot_table
+    from hypermetric.results.arrow import table_to_text_rows
+
+    if format in ("csv", "json"):
+        import tempfile
+
+        from hypermetric.results.arrow import write_table
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_table(table, os.path.join(tmp, f"table.{format}"), format)
+            sys.stdout.write(path.read_text())
+        return
+    if format == "parquet":
+        raise UsageError("parquet output needs a file", help="add --to FILE.parquet")
+    tables = pivot_table(table, pivot, axes) if pivot else [("", table)]
+    from rich.table import Table
+
+    from hypermetric.cli.console import make_console
+
+    console = make_console(color)
+    for title, part in tables:
+        header, rows = table_to_text_rows(part)
+        view = Table(title=title or None, show_lines=False, header_style="bold")
+        for name in header:
+            view.add_column(name, justify="left" if name in axes or name == "status" else "right")
+        for row in rows:
+            view.add_row(*row)
+        console.print(view)

@@ -1,0 +1,43 @@
+"""`run`: run every job the targets need that is not done yet (never prompts; shows progress)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+from hypermetric.cli.options import Common, command
+from hypermetric.cli.session import open_session
+from hypermetric.errors import UsageError
+
+JobsOpt = Annotated[int, typer.Option("-j", "--jobs", help="Jobs to run at once.", min=1)]
+KeepGoingOpt = Annotated[bool, typer.Option("-k", "--keep-going", help="Go on after a failure (skip its dependents).")]
+SilentOpt = Annotated[bool, typer.Option("-s", "--silent", help="Job output only to the jobs' stdout/stderr files.")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="auto, local or ray.")]
+RayAddressOpt = Annotated[Optional[str], typer.Option("--ray-address", help="Join this Ray cluster.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="Re-run a failed job up to N more times.", min=0)]
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "run", "Run what the targets need that is not done yet.", yes=True)(cmd_run)
+
+
+def cmd_run(c: Common, jobs: JobsOpt = 1, keep_going: KeepGoingOpt = False, silent: SilentOpt = False,
+            backend: BackendOpt = "auto", ray_address: RayAddressOpt = None, retries: RetriesOpt = 0) -> int:
+    from hypermetric.execution.engine import RunOptions, run_graph
+
+    if backend not in ("auto", "local", "ray"):
+        raise UsageError(f"unknown backend `{backend}`", help="use --backend auto, local or ray")
+    if ray_address:
+        os.environ["RAY_ADDRESS"] = ray_address
+    s = open_session(c)
+    graph = s.plan()
+    options = RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),
+                         silent=silent, verbose=c.verbose, backend=backend)
+    from hypermetric.cli.console import make_console
+    from hypermetric.cli.progress import Progress
+
+    with Progress(make_console(c.color), silent=silent, verbose=c.verbose) as view:
+        report = run_graph(graph, options, view.handle)
+    return report.exit_code

@@ -1,0 +1,106 @@
+"""Targets (§3.13): a plan name, or a task with indices, expanded into the canonical cases to run."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hypermetric.errors import TargetError
+from hypermetric.model.case import Pairs
+from hypermetric.semantics.pipeline import Pipeline, PlanInfo
+from hypermetric.suggest import help_did_you_mean
+from hypermetric.syntax import ast
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Jobs of one task: its dotted name and canonical cases (non-default pairs sorted by axis)."""
+
+    task: str
+    cases: tuple[Pairs, ...]
+
+
+def resolve_targets(pipeline: Pipeline, refs: Iterable[ast.TaskRef]) -> list[Selection]:
+    """Expand every target; plan names are tried first (D45)."""
+    out: list[Selection] = []
+    for ref in refs:
+        out.extend(_expand(pipeline, ref, "", ()))
+    return out
+
+
+def check_plans(pipeline: Pipeline) -> None:
+    """Every plan must name existing tasks with valid indices (plans are resolved at definition time)."""
+    for plan in pipeline.plans.values():
+        _expand_plan(pipeline, plan, (), check_only=True)
+
+
+def _expand(pipeline: Pipeline, ref: ast.TaskRef, scope: str, active: tuple[str, ...],
+            check_only: bool = False) -> list[Selection]:
+    plan = _find(pipeline.plans, ref.path, scope)
+    if plan is not None:
+        if ref.indices:
+            raise TargetError(f"plan `{plan.name}` cannot be indexed", ref.span,
+                              help=f"index the tasks inside the plan instead of `{plan.name}` itself")
+        return _expand_plan(pipeline, plan, active, check_only)
+    name = _find_name(pipeline.tasks, ref.path, scope)
+    if name is None:
+        raise TargetError(f"undefined target `{ref.path}`", ref.span,
+                          help=help_did_you_mean(ref.path, [*pipeline.tasks, *pipeline.plans]))
+    return [Selection(name, select_cases(pipeline, name, ref, enumerate_cases=not check_only))]
+
+
+def _expand_plan(pipeline: Pipeline, plan: PlanInfo, active: tuple[str, ...], check_only: bool) -> list[Selection]:
+    if plan.name in active:
+        chain = " -> ".join((*active[active.index(plan.name):], plan.name))
+        raise TargetError(f"plan cycle: {chain}", plan.span)
+    out: list[Selection] = []
+    for target in plan.targets:
+        out.extend(_expand(pipeline, target, plan.scope, (*active, plan.name), check_only))
+    return out
+
+
+def _find(table: dict[str, PlanInfo], path: str, scope: str) -> PlanInfo | None:
+    name = _find_name(table, path, scope)
+    return table[name] if name is not None else None
+
+
+def _find_name(table: dict, path: str, scope: str) -> str | None:
+    """`path` relative to the object `scope` or any enclosing one (plans inside objects), then from the root."""
+    parts = scope.split(".") if scope else []
+    for depth in range(len(parts), -1, -1):
+        candidate = ".".join((*parts[:depth], path))
+        if candidate in table:
+            return candidate
+    return None
+
+
+def select_cases(pipeline: Pipeline, name: str, ref: ast.TaskRef, enumerate_cases: bool = True) -> tuple[Pairs, ...]:
+    """The cross product of the indexed keys (`*` = all) with defaults elsewhere. An axis the task lacks
+    is ignored when declared somewhere; an undeclared axis or unknown key is an error (D13)."""
+    axes = pipeline.tasks[name].axes
+    choices: dict[str, tuple[str, ...]] = {}
+    seen: set[str] = set()
+    for index in ref.indices:
+        axis = pipeline.axis(index.axis)
+        if axis is None:
+            raise TargetError(f"undefined axis `{index.axis}`", index.span,
+                              help=help_did_you_mean(index.axis, [a.name for a in pipeline.axes]))
+        if index.axis in seen:
+            raise TargetError(f"axis `{index.axis}` is indexed more than once", index.span)
+        seen.add(index.axis)
+        keys = axis.keys if index.keys is None else index.keys
+        for key in keys:
+            if key not in axis:
+                raise TargetError(f"axis `{axis.name}` has no key `{key}`", index.span,
+                                  help=help_did_you_mean(key, axis.keys))
+        if axis.name in axes:
+            choices[axis.name] = axis.ordered(keys)
+    if not enumerate_cases:
+        return ()
+    defaults = [pipeline.axis(a).default for a in axes]  # type: ignore[union-attr]
+    ranges = [choices.get(a, (d,)) for a, d in zip(axes, defaults)]
+    return tuple(
+        tuple((a, k) for a, k, d in zip(axes, combo, defaults) if k != d)
+        for combo in itertools.product(*ranges)
+    )

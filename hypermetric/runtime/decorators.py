@@ -1,0 +1,181 @@
+"""The `@runtime` and `@component` decorators and the validation of their options; importable without Ray."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import math
+import os
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypermetric.runtime.context import CURRENT_ROW
+from hypermetric.runtime.dataset import Dataset, FieldRef
+from hypermetric.runtime.metric import InputRef, MetricSpec, OutputRef
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """The options of `@runtime`; see `runtime` for their meaning."""
+
+    workers: int = 4
+    max_runs: float = math.inf
+    max_retries: int = 3
+    delay_seconds: float = 5.0
+    exception_to_retry: type[BaseException] | tuple[type[BaseException], ...] = Exception
+    batch_size: int | None = None
+    parallel: bool = True
+    dataset: Dataset | None = None
+    output_dir: str | os.PathLike[str] | None = None
+    evaluators: int | None = None
+    max_in_flight: int | None = None
+    flush_rows: int = 10_000
+    flush_bytes: int = 32 * 2**20
+    resume: bool = True
+    quiet: bool = False
+    progress: Callable[[Any], None] | None = None
+    num_cpus: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "flush_rows", "flush_bytes"):
+            _require_int(name, getattr(self, name), minimum=1)
+        _require_int("max_retries", self.max_retries, minimum=0)
+        for name in ("batch_size", "evaluators", "max_in_flight"):
+            if getattr(self, name) is not None:
+                _require_int(name, getattr(self, name), minimum=1)
+        if not (self.max_runs == math.inf or (isinstance(self.max_runs, int) and self.max_runs >= 1)):
+            raise ValueError(f"max_runs must be a positive integer or math.inf, not {self.max_runs!r}")
+        if not isinstance(self.delay_seconds, (int, float)) or self.delay_seconds < 0:
+            raise ValueError(f"delay_seconds must be a number >= 0, not {self.delay_seconds!r}")
+        self.retry_on()
+        if self.dataset is not None and not isinstance(self.dataset, Dataset):
+            raise TypeError(f"dataset must be a hypermetric Dataset, not {type(self.dataset).__name__}")
+
+    def retry_on(self) -> tuple[type[BaseException], ...]:
+        """`exception_to_retry` as a tuple of exception classes."""
+        value = self.exception_to_retry
+        classes = value if isinstance(value, tuple) else (value,)
+        if not classes or not all(isinstance(c, type) and issubclass(c, BaseException) for c in classes):
+            raise TypeError(f"exception_to_retry must be an exception class or a tuple of them, not {value!r}")
+        return classes
+
+
+def _require_int(name: str, value: Any, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
+
+
+class Runtime:
+    """A function run once per dataset row when called with field references, e.g. `main(query=Dataset.query)`.
+
+    Called with plain values it is the function itself. Called with field references it returns a `RunResult`.
+    """
+
+    def __init__(self, fn: Callable[..., Any], options: RuntimeOptions) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.options = options
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from hypermetric.runtime.execute import CallPlan
+
+        plan = CallPlan.bind(self.fn, args, kwargs)
+        if plan is None:
+            return self.fn(*args, **kwargs)
+        from hypermetric.runtime.session import run
+
+        bound = [value.dataset for value in (*args, *kwargs.values()) if isinstance(value, FieldRef)]
+        return run(self.fn, plan, self.options, next((d for d in bound if d is not None), None))
+
+    def with_options(self, **changes: Any) -> Runtime:
+        """The same function with some options changed, e.g. `main.with_options(parallel=False)`."""
+        return Runtime(self.fn, dataclasses.replace(self.options, **changes))
+
+
+def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Turns a function into a sharded, fault-tolerant run over a dataset's rows (`@runtime` or `@runtime(...)`).
+
+    Options: `workers` (Ray worker actors), `max_runs` (rows to run at most), `max_retries`, `delay_seconds` and
+    `exception_to_retry` (per-row retries of calls raising that type), `batch_size` (rows per task, automatic by
+    default), `parallel` (False runs in this process without Ray), `dataset` (else the dataset of `ds.field`
+    arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips recorded rows
+    when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most), `flush_rows` and
+    `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback) and `num_cpus` (per worker).
+    """
+    settings = RuntimeOptions(**options)
+    if fn is not None:
+        return Runtime(fn, settings)
+    return lambda function: Runtime(function, settings)
+
+
+class Component:
+    """A function whose calls, inside a runtime row, are captured and sent to its metrics for evaluation."""
+
+    def __init__(self, fn: Callable[..., Any], evals: Sequence[MetricSpec], name: str | None) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.name = name or fn.__name__
+        if "." in self.name:
+            raise ValueError(f"component name {self.name!r} must not contain '.'; pass component(name=...)")
+        self.specs = _columns(self.name, evals)
+        parameters = inspect.signature(fn).parameters
+        self._positional = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._defaults = {n: p.default for n, p in parameters.items() if p.default is not p.empty}
+        open_keywords = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        needed = {name for _, spec in self.specs for name in spec.input_names()}
+        unknown = sorted(needed - set(parameters)) if not open_keywords else []
+        if unknown:
+            raise ValueError(f"component {self.name!r} has no parameter {', '.join(map(repr, unknown))}")
+        self._captures_arguments = bool(needed)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        output = self.fn(*args, **kwargs)
+        capture = CURRENT_ROW.get()
+        if capture is not None:
+            arguments: dict[str, Any] = {}
+            if self._captures_arguments:
+                arguments = {**self._defaults, **dict(zip(self._positional, args)), **kwargs}
+            capture.record(self.name, arguments, output, self.specs)
+        return output
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+
+def _columns(component: str, evals: Iterable[MetricSpec]) -> tuple[tuple[str, MetricSpec], ...]:
+    """Each metric's column prefix, `component.Metric`, made unique with `_2`, `_3`... when repeated."""
+    columns: list[tuple[str, MetricSpec]] = []
+    seen: dict[str, int] = {}
+    for spec in evals:
+        if not isinstance(spec, MetricSpec):
+            raise TypeError(f"evals of component {component!r} must be metric.use(...) specs, not {spec!r}")
+        seen[spec.name] = seen.get(spec.name, 0) + 1
+        suffix = "" if seen[spec.name] == 1 else f"_{seen[spec.name]}"
+        columns.append((f"{component}.{spec.name}{suffix}", spec))
+    return tuple(columns)
+
+
+class ComponentDecorator:
+    """`@component(evals=[...])`, with `component.input(name)` and `component.output()` to bind metrics."""
+
+    def __call__(self, fn: Callable[..., Any] | None = None, /, *, evals: Sequence[MetricSpec] = (),
+                 name: str | None = None) -> Any:
+        if fn is not None:
+            return Component(fn, evals, name)
+        return lambda function: Component(function, evals, name)
+
+    @staticmethod
+    def input(name: str) -> InputRef:
+        """The argument the component receives for parameter `name`."""
+        return InputRef(name)
+
+    @staticmethod
+    def output(key: Any = None) -> OutputRef:
+        """The component's return value (or `value[key]`)."""
+        return OutputRef(key)
+
+
+component = ComponentDecorator()

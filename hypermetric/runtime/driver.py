@@ -1,0 +1,249 @@
+"""The driver loop: feeds batches to workers under a bound on in-flight rows, routes results to evaluators,
+and keeps every batch until a part holding it is on disk, so that a lost worker or evaluator loses nothing.
+
+A batch goes: read → running (on a worker) → ingesting (sent to an evaluator) → buffered (acknowledged, in
+the evaluator's memory) → committed (in a Parquet part). Rows count as in flight while running or ingesting;
+buffered rows are bounded by the evaluators' flush thresholds. When a worker dies its batches run again; when
+an evaluator dies, a fresh one receives every batch the dead one had not committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypermetric.runtime.execute import CallPlan, failed_payload
+from hypermetric.runtime.pool import ActorLost, PayloadLost, Pool
+from hypermetric.runtime.sharding import RowBatch
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot of a run, given to the `progress` callback after every event."""
+
+    read_rows: int
+    in_flight_rows: int
+    acknowledged_rows: int
+    committed_rows: int
+    failed_rows: int
+    elapsed_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class DriveStats:
+    """What the driver saw: rows read and committed, the in-flight peak, and the actors it had to replace."""
+
+    read_rows: int
+    committed_rows: int
+    failed_rows: int
+    peak_in_flight_rows: int
+    lost_workers: int
+    lost_evaluators: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """What a pending handle stands for: a batch run, an ingest or a close, on which actor generation."""
+
+    kind: str
+    batch_id: int
+    actor: int
+    generation: int
+
+
+@dataclass(slots=True)
+class _Batch:
+    batch: RowBatch
+    evaluator: int = -1
+    payload: Any = None
+    crashes: int = 0
+    in_flight: bool = True
+
+
+@dataclass(slots=True)
+class _Counters:
+    read: int = 0
+    in_flight: int = 0
+    peak: int = 0
+    acknowledged: int = 0
+    committed: int = 0
+    failed: int = 0
+    lost_workers: int = 0
+    lost_evaluators: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Driver:
+    """Schedules one run on a `Pool`; `run()` returns when every batch read is committed."""
+
+    def __init__(self, pool: Pool, batches: Iterator[RowBatch], *, workers: int, evaluators: int,
+                 max_in_flight: int, crash_limit: int, plan: CallPlan,
+                 progress: Callable[[Progress], None] | None = None) -> None:
+        self._pool, self._source, self._plan, self._progress = pool, batches, plan, progress
+        self._max_in_flight, self._crash_limit = max_in_flight, crash_limit
+        self._next: RowBatch | None = None
+        self._exhausted = False
+        self._closing = False
+        self._batches: dict[int, _Batch] = {}
+        self._waiting: dict[Any, _Wait] = {}
+        self._worker_load = [0] * workers
+        self._worker_generation = [0] * workers
+        self._evaluator_load = [0] * evaluators
+        self._evaluator_generation = [0] * evaluators
+        self._count = _Counters()
+
+    def run(self) -> DriveStats:
+        try:
+            while True:
+                self._fill()
+                if not self._waiting:  # `_fill` leaves nothing waiting only once the source is exhausted
+                    if self._closing:
+                        break
+                    self._close_all()
+                    continue
+                for handle in self._pool.wait(self._waiting.keys()):
+                    self._handle(handle, self._waiting.pop(handle))
+                    self._report()
+        finally:
+            self._pool.shutdown()
+        if self._batches or self._next is not None or not self._exhausted:
+            raise RuntimeError(f"internal error: {len(self._batches)} batches were never committed")
+        c = self._count
+        return DriveStats(c.read, c.committed, c.failed, c.peak, c.lost_workers, c.lost_evaluators)
+
+    def _fill(self) -> None:
+        """Starts batches while the in-flight bound allows (always at least one, so that work goes on)."""
+        while not self._exhausted:
+            if self._next is None:
+                self._next = next(self._source, None)
+                if self._next is None:
+                    self._exhausted = True
+                    return
+                self._count.read += len(self._next)
+            if self._count.in_flight and self._count.in_flight + len(self._next) > self._max_in_flight:
+                return
+            state = _Batch(self._next)
+            self._batches[self._next.batch_id] = state
+            self._next = None
+            self._add_in_flight(len(state.batch))
+            self._start(state)
+
+    def _add_in_flight(self, rows: int) -> None:
+        self._count.in_flight += rows
+        self._count.peak = max(self._count.peak, self._count.in_flight)
+
+    def _start(self, state: _Batch) -> None:
+        worker = min(range(len(self._worker_load)), key=self._worker_load.__getitem__)
+        self._worker_load[worker] += 1
+        status, state.payload = self._pool.run(worker, state.batch)
+        self._waiting[status] = _Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
+
+    def _send(self, state: _Batch) -> None:
+        evaluator = min(range(len(self._evaluator_load)), key=self._evaluator_load.__getitem__)
+        self._send_to(state, evaluator)
+
+    def _send_to(self, state: _Batch, evaluator: int) -> None:
+        state.evaluator = evaluator
+        self._evaluator_load[evaluator] += 1
+        handle = self._pool.ingest(evaluator, state.payload)
+        self._waiting[handle] = _Wait("ingest", state.batch.batch_id, evaluator, self._evaluator_generation[evaluator])
+
+    def _handle(self, handle: Any, wait: _Wait) -> None:
+        if wait.kind == "run":
+            self._on_run(handle, self._batches[wait.batch_id], wait)
+        elif wait.kind == "ingest":
+            self._on_ingest(handle, wait)
+        else:
+            self._on_close(handle, wait)
+
+    def _on_run(self, handle: Any, state: _Batch, wait: _Wait) -> None:
+        self._worker_load[wait.actor] -= 1
+        try:
+            _, _, failed = self._pool.result(handle)
+        except ActorLost as error:
+            self._worker_lost(wait.actor, wait.generation)
+            state.crashes += 1
+            if state.crashes < self._crash_limit:
+                self._start(state)
+                return
+            state.payload = failed_payload(state.batch, self._plan, f"WorkerDied: {error}".splitlines()[0],
+                                           state.crashes)
+            failed = len(state.batch)
+        self._count.failed += failed
+        self._send(state)
+
+    def _on_ingest(self, handle: Any, wait: _Wait) -> None:
+        current = wait.generation == self._evaluator_generation[wait.actor]
+        if current:
+            self._evaluator_load[wait.actor] -= 1
+        state = self._batches.get(wait.batch_id)
+        try:
+            committed = self._pool.result(handle)
+        except ActorLost:
+            self._evaluator_lost(wait.actor, wait.generation)
+            return
+        except PayloadLost:
+            if state is not None and current:
+                self._start(state)
+            return
+        if state is not None and current and state.in_flight:
+            state.in_flight = False
+            self._count.in_flight -= len(state.batch)
+            self._count.acknowledged += len(state.batch)
+        self._commit(committed)
+
+    def _on_close(self, handle: Any, wait: _Wait) -> None:
+        try:
+            self._commit(self._pool.result(handle))
+        except ActorLost:
+            self._evaluator_lost(wait.actor, wait.generation)
+
+    def _commit(self, batch_ids: list[int]) -> None:
+        for batch_id in batch_ids:
+            state = self._batches.pop(batch_id, None)
+            if state is not None:
+                self._count.committed += len(state.batch)
+
+    def _close_all(self) -> None:
+        self._closing = True
+        for evaluator in range(len(self._evaluator_load)):
+            self._close(evaluator)
+
+    def _close(self, evaluator: int) -> None:
+        handle = self._pool.close(evaluator)
+        self._waiting[handle] = _Wait("close", -1, evaluator, self._evaluator_generation[evaluator])
+
+    def _worker_lost(self, worker: int, generation: int) -> None:
+        if generation == self._worker_generation[worker]:
+            self._count.lost_workers += 1
+            self._worker_generation[worker] += 1
+            self._pool.replace_worker(worker)
+
+    def _evaluator_lost(self, evaluator: int, generation: int) -> None:
+        """Replaces the evaluator once and sends the new one every batch the old one had not committed."""
+        if generation != self._evaluator_generation[evaluator]:
+            return
+        self._count.lost_evaluators += 1
+        self._evaluator_generation[evaluator] += 1
+        self._pool.replace_evaluator(evaluator, self._evaluator_generation[evaluator])
+        self._evaluator_load[evaluator] = 0
+        for state in self._batches.values():
+            if state.evaluator == evaluator and state.payload is not None and not self._is_running(state):
+                if not state.in_flight:
+                    state.in_flight = True
+                    self._count.acknowledged -= len(state.batch)
+                    self._add_in_flight(len(state.batch))
+                self._send_to(state, evaluator)
+        if self._closing:
+            self._close(evaluator)
+
+    def _is_running(self, state: _Batch) -> bool:
+        return any(w.kind == "run" and w.batch_id == state.batch.batch_id for w in self._waiting.values())
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            c = self._count
+            self._progress(Progress(c.read, c.in_flight, c.acknowledged, c.committed, c.failed,
+                                    time.monotonic() - c.started))

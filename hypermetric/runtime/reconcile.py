@@ -1,0 +1,135 @@
+"""Reconciliation: every part of every run into one `results.parquet`, each row once, sorted by row id.
+
+Parts are read window by window of row ids (using the row-id range in each part's footer), so memory follows
+the window size and not the dataset size. Where a row was recorded more than once (an evaluator that died
+after a flush was sent the batch again, or a failed row re-run by a later run), the last part wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hypermetric.runtime import columns as cols
+from hypermetric.runtime.sink import RESULTS, list_parts
+from hypermetric.runtime.summary import MetricSummary
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+WINDOW_ROWS = 65_536
+_ORDER = "__order"
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """The final table on disk and what the summary needs from it."""
+
+    path: Path
+    rows: int
+    failed: int
+    metrics: tuple[MetricSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    path: Path
+    low: int
+    high: int
+
+
+@dataclass(slots=True)
+class _Stats:
+    rows: int = 0
+    failed: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def update(self, table: pa.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.rows += table.num_rows
+        self.failed += table.num_rows - table[cols.ERROR].null_count
+        for name in table.column_names:
+            if cols.is_metric_column(name) and pa.types.is_floating(table.schema.field(name).type):
+                column = table[name]
+                self.sums[name] = self.sums.get(name, 0.0) + (pc.sum(column).as_py() or 0.0)
+                self.counts[name] = self.counts.get(name, 0) + len(column) - column.null_count
+        if cols.EVAL_ERRORS in table.column_names:
+            for text in table[cols.EVAL_ERRORS].drop_null().to_pylist():
+                for key in json.loads(text):
+                    self.errors[key] = self.errors.get(key, 0) + 1
+
+    def metrics(self) -> tuple[MetricSummary, ...]:
+        names = sorted({*self.counts, *(key for key in self.errors if not self._has_column(key))})
+        return tuple(MetricSummary(name, self._mean(name), self.counts.get(name, 0), self._errors(name))
+                     for name in names)
+
+    def _has_column(self, key: str) -> bool:
+        return any(name == key or name.startswith(key + ".") for name in self.counts)
+
+    def _mean(self, name: str) -> float | None:
+        count = self.counts.get(name, 0)
+        return self.sums[name] / count if count else None
+
+    def _errors(self, name: str) -> int:
+        return sum(n for key, n in self.errors.items() if name == key or name.startswith(key + "."))
+
+
+def _part(path: Path) -> _Part:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_metadata(path)
+    index = metadata.schema.to_arrow_schema().get_field_index(cols.ROW_ID)
+    lows, highs = [], []
+    for group in range(metadata.num_row_groups):
+        statistics = metadata.row_group(group).column(index).statistics
+        lows.append(statistics.min)
+        highs.append(statistics.max)
+    return _Part(path, min(lows, default=0), max(highs, default=-1))
+
+
+def _window(parts: list[_Part], low: int, high: int, schema: pa.Schema) -> pa.Table:
+    """Rows with `low <= row_id < high` from every part, the last copy of each, sorted by row id."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [cols.conform(pq.read_table(part.path, filters=[(cols.ROW_ID, ">=", low), (cols.ROW_ID, "<", high)]),
+                           schema) for part in parts if part.low < high and part.high >= low]
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    table = table.append_column(_ORDER, pa.array(range(table.num_rows), type=pa.int64()))
+    latest = table.group_by(cols.ROW_ID, use_threads=False).aggregate([(_ORDER, "max")])
+    if latest.num_rows != table.num_rows:
+        table = table.take(latest[f"{_ORDER}_max"])
+    return table.sort_by(cols.ROW_ID).drop_columns([_ORDER])
+
+
+def reconcile(output_dir: Path) -> Reconciled:
+    """Writes `output_dir/results.parquet` from all parts and returns its path and summary statistics."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = [_part(path) for path in list_parts(output_dir)]
+    schema = cols.unify_schema(pq.read_schema(part.path) for part in parts)
+    if not parts:
+        schema = pa.schema([(cols.ROW_ID, pa.int64()), (cols.ERROR, pa.string()), (cols.ATTEMPTS, pa.int64())])
+    path = output_dir / RESULTS
+    temporary = path.with_name(f".{path.name}.tmp")
+    stats = _Stats()
+    with pq.ParquetWriter(temporary, schema) as writer:
+        low, top = min((p.low for p in parts), default=0), max((p.high for p in parts), default=-1)
+        while low <= top:
+            table = _window(parts, low, low + WINDOW_ROWS, schema)
+            if table.num_rows:
+                writer.write_table(table)
+                stats.update(table)
+            low += WINDOW_ROWS
+        if not stats.rows:
+            writer.write_table(schema.empty_table())
+    os.replace(temporary, path)
+    return Reconciled(path, stats.rows, stats.failed, stats.metrics())

@@ -1,0 +1,62 @@
+"""Decorators (§3.11): `@o` or `@c(args)` must provide `def run(inner)` with exactly one parameter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hypermetric.diagnostic import Label
+from hypermetric.errors import ResolutionError
+from hypermetric.semantics.entities import DECORATOR, Binding, DecoratorSpec, Task
+from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, VALUE, Scope
+from hypermetric.semantics.values import LOCAL
+from hypermetric.suggest import help_did_you_mean
+from hypermetric.syntax import ast
+
+if TYPE_CHECKING:
+    from hypermetric.semantics.tasks import TaskResolver
+
+
+def resolve_decorators(resolver: TaskResolver, task: Task) -> tuple[tuple[DecoratorSpec, ...], str | None]:
+    """The task's decorators innermost first (the first written is outermost), and its `@@` runner, if any."""
+    specs: list[DecoratorSpec] = []
+    runner: str | None = None
+    for deco in task.node.decorators:
+        if deco.runner:
+            runner = deco.path
+        else:
+            specs.append(_decorator(resolver, deco, task))
+    return tuple(reversed(specs)), runner
+
+
+def _decorator(resolver: TaskResolver, deco: ast.Decorator, task: Task) -> DecoratorSpec:
+    instance = _instance(resolver, deco, task)
+    run = instance.get(FUNCTION, "run")
+    if run is None:
+        raise ResolutionError(f"decorator `{deco.path}` has no function `run`", deco.span,
+                              help="a decorator is an object or class with `def run(script):`")
+    count = len(run.node.params)
+    if count != 1:
+        labels = [Label(run.span, "`run` is defined here")] if run.span is not None else []
+        raise ResolutionError(f"the `run` function of decorator `{deco.path}` must take exactly one parameter, "
+                              f"not {count}", deco.span, labels=labels)
+    variables = tuple(
+        Binding(name, resolver.resolver.value(instance.get(VALUE, name), deco.span), DECORATOR, LOCAL, deco.span)
+        for name in instance.params
+    )
+    return DecoratorSpec(deco.path, run.node.script.text, run.node.params[0].name, variables, deco.span,
+                         instance.instance_of)
+
+
+def _instance(resolver: TaskResolver, deco: ast.Decorator, task: Task) -> Scope:
+    scope = task.scope
+    obj = scope.find(OBJECT, deco.path)
+    if obj is not None and deco.args is None:
+        return obj[0]
+    cls = scope.find(CLASS, deco.path)
+    if cls is None:
+        if obj is not None:
+            raise ResolutionError(f"decorator `{deco.path}` is an object and takes no arguments", deco.span)
+        raise ResolutionError(f"undefined decorator `{deco.path}`", deco.span,
+                              help=help_did_you_mean(deco.path, scope.visible(OBJECT) | scope.visible(CLASS)))
+    call = ast.Call(deco.path, deco.args or (), span=deco.span)
+    return resolver.declarer.instantiate(call, scope, f"{task.name}@{deco.path}", deco.span)

@@ -1,0 +1,209 @@
+"""Task and package resolution: inputs, outputs, function-call bodies, class parameters, precedence, axes."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from hypermetric.diagnostic import Label
+from hypermetric.errors import ResolutionError
+from hypermetric.semantics.axes import AxisRegistry
+from hypermetric.semantics.cycles import Guard
+from hypermetric.semantics.declare import check_args
+from hypermetric.semantics.decorators import resolve_decorators
+from hypermetric.semantics.entities import (ARG, CLASS_PARAM, DEFAULT, INPUT, OUTPUT, Binding, DecoratorSpec,
+                                            FunctionDecl, ResolvedTask, Task)
+from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
+from hypermetric.semantics.nodes import Const, Node, first_impure, outputs
+from hypermetric.semantics.values import LOCAL, Pure
+from hypermetric.suggest import help_did_you_mean
+from hypermetric.syntax import ast
+
+if TYPE_CHECKING:
+    from hypermetric.semantics.declare import Declarer
+    from hypermetric.semantics.resolver import Resolver
+    from hypermetric.source import Span
+
+RESERVED = frozenset({"script", "args", "stdout", "stderr", "exitcode", "job.json"})
+_SCRIPT_N = re.compile(r"script\.\d+")
+
+
+def is_reserved(name: str) -> bool:
+    """Names of the files hypermetric keeps in a job directory (D44)."""
+    return name in RESERVED or _SCRIPT_N.fullmatch(name) is not None
+
+
+class TaskResolver:
+    """Resolves each task once (cycles through task references are errors, D18)."""
+
+    def __init__(self, resolver: Resolver, declarer: Declarer, axes: AxisRegistry, guard: Guard) -> None:
+        self.resolver = resolver
+        self.declarer = declarer
+        self.axes = axes
+        self.guard = guard
+        self._outputs: dict[int, tuple[str, ...]] = {}
+
+    def resolve(self, task: Task, via: Span | None = None) -> ResolvedTask:
+        if task.resolved is None:
+            with self.guard.visit(("task", id(task)), task.name, via):
+                task.resolved = self._resolve(task)
+        return task.resolved
+
+    def output_names(self, task: Task) -> tuple[str, ...]:
+        """Output names, known without resolving anything (a package `= f(…)` takes `f`'s output)."""
+        names = self._outputs.get(id(task))
+        if names is None:
+            node = task.node
+            if isinstance(node, ast.TaskDef):
+                names = tuple(p.name for p in node.outputs or ())
+            elif node.output is not None:
+                names = (node.output.name,)
+            elif isinstance(node.body, ast.Call):
+                found = task.scope.find(FUNCTION, node.body.func)
+                names = tuple(p.name for p in found[0].node.outputs or ()) if found else ()
+            else:
+                names = ()
+            self._outputs[id(task)] = names
+        return names
+
+    def service_start(self, obj: Scope) -> Task | None:
+        """The `start` task of a service object (ephemeral `start` and `stop`, §5.8), if `obj` is one."""
+        start, stop = obj.get(TASK, "start"), obj.get(TASK, "stop")
+        if start is None or stop is None or not (start.ephemeral and stop.ephemeral):
+            return None
+        return start if self.output_names(start) else None
+
+    def _resolve(self, task: Task) -> ResolvedTask:
+        node, scope = task.node, task.scope
+        if isinstance(node, ast.TaskDef) and node.fs not in (None, LOCAL):
+            raise ResolutionError(f"task `{task.name}` cannot run on `{node.fs}`: only `@local` is supported",
+                                  node.span)
+        inputs = self._inputs(node.params, scope)
+        outs = self._task_outputs(task)
+        low: list[Binding] = self._class_params(scope)
+        script = ""
+        if isinstance(node.body, ast.Call):
+            func = self._function(node.body, scope)
+            script = func.node.script.text
+            locals_ = {b.name: b.node for b in inputs + outs}
+            defaults, args = self._call(node.body, func, scope, locals_, frozenset(locals_))
+            if task.is_package:
+                inputs = [Binding(b.name, b.node, INPUT, b.fs, b.span) for b in defaults + args] + inputs
+                if not outs:
+                    outs = self._function_output(task, func)
+            else:
+                low = defaults + low + args
+        elif isinstance(node.body, ast.Script):
+            script = node.body.text
+        if task.is_package and len(outs) != 1:
+            raise ResolutionError(f"package `{task.name}` must have exactly one output, not {len(outs)}", node.span)
+        names = {b.name for b in inputs}
+        for b in outs:
+            if b.name in names:
+                raise ResolutionError(f"`{b.name}` is both an input and an output of `{task.name}`", b.span)
+        decorators, runner = resolve_decorators(self, task)
+        return self._finish(task, script, low + inputs + outs, outs, decorators, runner)
+
+    def _finish(self, task: Task, script: str, ordered: list[Binding], outs: list[Binding],
+                decorators: tuple[DecoratorSpec, ...], runner: str | None) -> ResolvedTask:
+        winners: dict[str, Binding] = {}
+        for b in ordered + [v for d in decorators for v in d.variables]:
+            winners.pop(b.name, None)
+            winners[b.name] = b
+        used = list(winners.values()) + [v for d in decorators for v in d.variables]
+        axes = sorted(set().union(*(b.node.shape for b in used)))
+        refs = [o for b in used for o in outputs(b.node)]
+        if task.is_package:
+            for ref in refs:
+                if not ref.task.is_package:
+                    raise ResolutionError(f"package `{task.name}` depends on task `{ref.task.name}`", ref.span,
+                                          help="packages may depend only on values and other packages")
+        services = {o.service for o in refs if o.service} | self._fs_services(task.scope, ordered)
+        return ResolvedTask(
+            script=script, bindings=tuple(winners.values()), outputs=tuple(outs), decorators=decorators,
+            axes=tuple(axes), defaults=tuple(self.axes.defaults[a] for a in axes),
+            upstream=tuple(sorted({o.task.name for o in refs})), services=tuple(sorted(services)), runner=runner)
+
+    def _fs_services(self, scope: Scope, bindings: list[Binding]) -> set[str]:
+        found: set[str] = set()
+        for b in bindings:
+            if b.fs != LOCAL:
+                obj = scope.find(OBJECT, b.fs)
+                if obj is not None and self.service_start(obj[0]) is not None:
+                    found.add(obj[0].path)
+        return found
+
+    def _inputs(self, params: tuple[ast.Param, ...], scope: Scope) -> list[Binding]:
+        out: list[Binding] = []
+        for p in params:
+            self._check_name(p, out, "input")
+            if p.value is None:
+                raise ResolutionError(f"input `{p.name}` has no value", p.span,
+                                      help=f"write `{p.name}=$` to pass the value `{p.name}`")
+            if p.fs is not None:
+                self.resolver.check_fs(p.fs, scope, p.span)
+            out.append(Binding(p.name, self.resolver.expr(p.value, scope), INPUT, p.fs or LOCAL, p.span))
+        return out
+
+    def _check_name(self, p: ast.Param, seen: list[Binding], what: str) -> None:
+        if is_reserved(p.name):
+            raise ResolutionError(f"`{p.name}` is reserved for the job directory and cannot name an {what}", p.span)
+        if any(b.name == p.name for b in seen):
+            raise ResolutionError(f"{what} `{p.name}` is declared more than once", p.span)
+
+    def _task_outputs(self, task: Task) -> list[Binding]:
+        node = task.node
+        params = node.outputs or () if isinstance(node, ast.TaskDef) else (node.output,) if node.output else ()
+        return self._outputs_of(params, task.scope)
+
+    def _outputs_of(self, params: tuple[ast.Param, ...], scope: Scope) -> list[Binding]:
+        out: list[Binding] = []
+        for p in params:
+            self._check_name(p, out, "output")
+            node: Node = Const(Pure(p.name), p.span) if p.value is None else self.resolver.expr(p.value, scope)
+            bad = first_impure(node)
+            if bad is not None:
+                raise ResolutionError(f"output `{p.name}` must be a file name", bad.span or p.span,
+                                      help="an output names a file relative to the job directory")
+            if isinstance(node, Const) and isinstance(node.value, Pure) and is_reserved(node.value.text):
+                raise ResolutionError(f"`{node.value.text}` is reserved for the job directory and cannot be "
+                                      f"an output file", node.span or p.span)
+            if p.fs is not None:
+                self.resolver.check_fs(p.fs, scope, p.span)
+            out.append(Binding(p.name, node, OUTPUT, p.fs or LOCAL, p.span))
+        return out
+
+    def _function(self, call: ast.Call, scope: Scope) -> FunctionDecl:
+        found = scope.find(FUNCTION, call.func)
+        if found is None:
+            raise ResolutionError(f"undefined function `{call.func}`", call.span,
+                                  help=help_did_you_mean(call.func, scope.visible(FUNCTION)))
+        return found[0]
+
+    def _function_output(self, task: Task, func: FunctionDecl) -> list[Binding]:
+        params = func.node.outputs or ()
+        if len(params) != 1:
+            raise ResolutionError(f"package `{task.name}` must have exactly one output, but function "
+                                  f"`{func.name}` has {len(params)}", task.node.span,
+                                  labels=[Label(func.span, "function defined here")] if func.span else ())
+        return self._outputs_of(params, func.scope)
+
+    def _call(self, call: ast.Call, func: FunctionDecl, scope: Scope, locals_: dict[str, Node],
+              provided: frozenset[str]) -> tuple[list[Binding], list[Binding]]:
+        """Function defaults (resolved where the function is defined) and call arguments (with locals)."""
+        args = check_args(call, func.node.params, f"function `{func.name}`", provided)
+        defaults = [Binding(p.name, self.resolver.expr(p.value, func.scope), DEFAULT, LOCAL, p.span)
+                    for p in func.node.params if p.name not in args and p.value is not None]
+        given = [Binding(a.name, self.resolver.expr(a.value, scope, locals_), ARG, LOCAL, a.span)  # type: ignore[arg-type]
+                 for a in args.values()]
+        return defaults, given
+
+    def _class_params(self, scope: Scope) -> list[Binding]:
+        """Parameters of the enclosing class instances, nearest first winning (§3.9)."""
+        out: dict[str, Binding] = {}
+        for current in scope.chain():
+            for name in current.params:
+                if name not in out:
+                    vdef = current.get(VALUE, name)
+                    out[name] = Binding(name, self.resolver.value(vdef), CLASS_PARAM, LOCAL, vdef.span)
+        return list(reversed(out.values()))
