@@ -6,8 +6,11 @@ Each job is a bash script `: > "$o"` that writes its one output. The floor is a
 `concurrent.futures.ThreadPoolExecutor(jobs)` that spawns the same `bash -e script` processes in directories
 prepared beforehand (untimed), with the same environment variables. `run_graph` is timed end to end
 (status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`, output checks), once silent
-and once streaming job output as events to a no-op subscriber. Then the cached re-check: `run_graph` over the
-1,000 complete jobs, and the bare `is_complete` loop.
+and once streaming job output as events to a no-op subscriber. A second floor, "thread pool + job files",
+creates the same files per job as the on-disk contract asks for (directory, `.lock`, `script`, `args`,
+`stdout`, `stderr`, `job.json`, `exitcode`) with no other logic: on a disk where creating a file is slow,
+that, not Python, is the cost of the protocol. Then the cached re-check: `run_graph` over the 1,000 complete
+jobs, and the bare `is_complete` loop.
 """
 
 from __future__ import annotations
@@ -62,6 +65,35 @@ def thread_pool(root: str, n: int, workers: int) -> float:
     return elapsed
 
 
+def layout_floor(root: str, n: int, workers: int) -> float:
+    """The thread pool again, each job also creating the files of the on-disk contract (no other logic)."""
+    os.makedirs(root)
+
+    def one(i: int) -> int:
+        d = os.path.join(root, f"t{i}")
+        os.mkdir(d)
+        files = {name: os.path.join(d, name) for name in (".lock", "script", "args", "job.json", "exitcode")}
+        open(files[".lock"], "w").close()
+        for name, text in (("script", SCRIPT), ("args", f"o='{d}/o'\n")):
+            with open(files[name], "w") as f:
+                f.write(text)
+        env = dict(os.environ, o=os.path.join(d, "o"))
+        with open(os.path.join(d, "stdout"), "wb") as out, open(os.path.join(d, "stderr"), "wb") as err:
+            code = subprocess.run(["bash", "-e", "script"], cwd=d, env=env, stdout=out, stderr=err).returncode
+        for name, text in (("job.json", "{}"), ("exitcode", str(code))):
+            with open(files[name], "w") as f:
+                f.write(text)
+        os.unlink(files[".lock"])
+        return code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        codes = list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - start
+    assert not any(codes)
+    return elapsed
+
+
 def engine(root: str, n: int, workers: int, silent: bool) -> tuple[float, float, float]:
     graph = make_graph(root, n)
     options = RunOptions(jobs=workers, silent=silent)
@@ -90,7 +122,10 @@ def main() -> None:
     rows: dict[str, list[float]] = {}
     try:
         for rep in range(args.reps):
-            rows.setdefault("thread pool", []).append(thread_pool(os.path.join(base, f"pool{rep}"), args.n, args.jobs))
+            pool = thread_pool(os.path.join(base, f"pool{rep}"), args.n, args.jobs)
+            rows.setdefault("thread pool", []).append(pool)
+            rows.setdefault("thread pool + job files", []).append(
+                layout_floor(os.path.join(base, f"floor{rep}"), args.n, args.jobs))
             for silent in (True, False):
                 name = "run_graph" + (" (silent)" if silent else " (output events)")
                 run, cached, check = engine(os.path.join(base, f"hm{rep}{silent}"), args.n, args.jobs, silent)

@@ -1,4 +1,4 @@
-"""`run_graph`: write the run record, drive the scheduler over a backend, report events, clean ephemeral jobs."""
+"""`run_graph`: write the run record, drive the scheduler over a backend, emit events, clean up ephemerals."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.execution.scheduler import Scheduler
 from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import Job
 from hypermetric.store import mutations
 from hypermetric.store.runs import write_run_record
 from hypermetric.store.status import JobStatus
@@ -27,14 +28,14 @@ _POLL = 1.0
 
 @dataclass(kw_only=True)
 class RunOptions:
-    """How to run a graph. `backend` is `local`, `ray`, `auto` (ray when `RAY_ADDRESS` is set) or a `Backend`."""
+    """How to run a graph. `backend`: `local`, `ray`, `auto` (ray if `RAY_ADDRESS` is set) or a `Backend`."""
 
     jobs: int = 1
     keep_going: bool = False
     retries: int = 0
     shell: tuple[str, ...] = ("bash", "-e")
     silent: bool = False                      # job output goes to its files only (no JobOutput events)
-    verbose: bool = False
+    verbose: bool = False                     # for the progress view; the engine runs the same either way
     backend: str | Backend = "local"
     record: bool = True                       # write the run record under `<root>/.runs`
     lock_interval: float = 5.0                # seconds between "waiting for lock" events
@@ -73,7 +74,8 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
     raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray")
 
 
-def run_graph(graph: JobGraph, options: RunOptions | None = None, on_event: EventSink | None = None) -> RunReport:
+def run_graph(graph: JobGraph, options: RunOptions | None = None,
+              on_event: EventSink | None = None) -> RunReport:
     """Run every job of `graph` that is not complete; Ctrl-C cancels the running jobs (exit code 130)."""
     options = options or RunOptions()
     emit = _Emitter(on_event)
@@ -83,13 +85,8 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None, on_event: Even
         report.record = write_run_record(graph.root, graph.order())
     on_output = None if options.silent or on_event is None else _output_sink(emit)
     backend = make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
-    run = _Run(graph, options, backend, emit, report)
     try:
-        run.start()
-        run.drive()
-    except KeyboardInterrupt:
-        report.interrupted = True
-        run.cancel()
+        _Run(graph, options, backend, emit, report).execute()
     finally:
         backend.close()
     if report.executed:
@@ -102,7 +99,7 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None, on_event: Even
 
 
 def _output_sink(emit: _Emitter) -> OutputSink:
-    def sink(job, stream, line):
+    def sink(job: Job, stream: str, line: str) -> None:
         emit(JobOutput(job, stream, line))
     return sink
 
@@ -116,6 +113,15 @@ class _Run:
         self.scheduler = Scheduler(graph, slots=options.jobs, keep_going=options.keep_going,
                                    retries=options.retries, gpus=backend.gpu_count)
         self.in_flight: set[str] = set()
+
+    def execute(self) -> None:
+        """Start, drive to the end; on Ctrl-C cancel the running jobs and mark the report interrupted."""
+        try:
+            self.start()
+            self.drive()
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            self.cancel()
 
     def start(self) -> None:
         sched, jobs = self.scheduler, self.graph.jobs
@@ -159,7 +165,8 @@ class _Run:
         step = self.scheduler.finish(outcome)
         result = self.report.results[job.id]
         result.duration += outcome.duration
-        result.exit_code, result.reason, result.stderr_tail = outcome.exit_code, outcome.reason, outcome.stderr_tail
+        result.exit_code, result.reason = outcome.exit_code, outcome.reason
+        result.stderr_tail = outcome.stderr_tail
         if outcome.status is JobStatus.COMPLETE:
             result.status = JobStatus.COMPLETE
             self.emit(JobSkipped(job, "complete"))

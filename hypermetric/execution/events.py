@@ -7,7 +7,7 @@ one at a time (never concurrently), in the order they happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 from hypermetric.plan.job import Job
 
@@ -82,5 +82,5 @@ class RunFinished:
     report: RunReport
 
 
-Event = Union[RunStarted, JobQueued, JobStarted, JobWaiting, JobOutput, JobSucceeded, JobFailed, JobSkipped,
-              RunFinished]
+Event = (RunStarted | JobQueued | JobStarted | JobWaiting | JobOutput | JobSucceeded | JobFailed | JobSkipped
+         | RunFinished)

@@ -4,7 +4,8 @@ Worker threads are created once (up to `jobs`) and reused, so a job costs one pr
 start. `cancel_all` sends SIGTERM to the process group of every running job (and of any that starts while
 cancelling); `close` then gives the groups `grace` seconds to end before SIGKILL. Jobs that ask for GPUs get
 `CUDA_VISIBLE_DEVICES` with device indices handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides
-the count found by `nvidia-smi -L`); jobs that ask for none keep the parent's setting.
+the count found by `nvidia-smi -L`); jobs that ask for none keep the parent's setting. On a machine without
+GPUs a job that asks for some runs alone (the scheduler finds it bigger than the machine) and unrestricted.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def detect_gpus() -> int:
 class LocalBackend:
     """Runs `execute_job` for each started job in one of `jobs` worker threads."""
 
-    def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"), on_output: OutputSink | None = None,
-                 on_wait: WaitSink | None = None, lock_interval: float = 5.0, grace: float = 5.0,
-                 gpus: int | None = None) -> None:
+    def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"),
+                 on_output: OutputSink | None = None, on_wait: WaitSink | None = None,
+                 lock_interval: float = 5.0, grace: float = 5.0, gpus: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="hm-job")
         self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval)
         self._on_output = on_output
@@ -114,7 +115,8 @@ class LocalBackend:
             outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
         except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
             now = time.time()
-            outcome = JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"internal error: {e!r}", (), now, now)
+            reason = f"internal error: {e!r}"
+            outcome = JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)
         finally:
             with self._mutex:
                 self._procs.pop(job.id, None)
@@ -130,7 +132,7 @@ class LocalBackend:
             terminate_group(proc.pid, signal.SIGTERM)
 
     def _reap_groups(self) -> None:
-        """Wait up to `grace` seconds after the cancel for the job process groups to end, then SIGKILL them."""
+        """Give the cancelled process groups `grace` seconds from the cancel to end, then SIGKILL them."""
         deadline = self._cancelled_at + self._grace
         while time.monotonic() < deadline and any(_group_alive(g) for g in self._groups):
             time.sleep(0.05)

@@ -31,16 +31,13 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     the child's process group is terminated before the exception goes on.
     """
     cancelled = hooks.cancelled or _never
-    with open(os.path.join(job.workdir, STDOUT), "wb") as out, open(os.path.join(job.workdir, STDERR), "wb") as err:
+    workdir = job.workdir
+    with open(os.path.join(workdir, STDOUT), "wb") as out, open(os.path.join(workdir, STDERR), "wb") as err:
         if cancelled():
             return None
-        pipe = subprocess.PIPE if on_output is not None else None
-        try:
-            proc = subprocess.Popen([*shell, SCRIPT], cwd=job.workdir, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=pipe or out, stderr=pipe or err, start_new_session=True)
-        except OSError as e:
-            err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
-            return 127
+        proc = _spawn(job, shell, env, out, err, piped=on_output is not None)
+        if isinstance(proc, int):
+            return proc
         if hooks.on_spawn is not None:
             hooks.on_spawn(proc)
         try:
@@ -54,6 +51,18 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     if code != 0 and cancelled():
         return None
     return 128 - code if code < 0 else code
+
+
+def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO, err: BinaryIO,
+           piped: bool) -> subprocess.Popen | int:
+    """Start the script in a new session (its own process group); exit code 127 if the shell cannot start."""
+    try:
+        stdout, stderr = (subprocess.PIPE, subprocess.PIPE) if piped else (out, err)
+        return subprocess.Popen([*shell, SCRIPT], cwd=job.workdir, env=env, stdin=subprocess.DEVNULL,
+                                stdout=stdout, stderr=stderr, start_new_session=True)
+    except OSError as e:
+        err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
+        return 127
 
 
 def terminate_group(pgid: int, sig: int) -> None:

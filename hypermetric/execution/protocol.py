@@ -29,11 +29,12 @@ from hypermetric.store.status import JobStatus, exit_reason, is_complete, missin
 
 OutputCallback = Callable[[Job, str, str], None]
 STDERR_TAIL_LINES = 20
+_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
 class JobOptions:
-    """How to run a job: the shell words, extra environment (below the job's variables), where, lock polling."""
+    """How to run a job: shell words, extra environment (below the job's variables), node, lock polling."""
 
     shell: tuple[str, ...] = ("bash", "-e")
     env: tuple[tuple[str, str], ...] = ()
@@ -43,7 +44,7 @@ class JobOptions:
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    """What became of one attempt: SUCCESS, FAILED, COMPLETE (found done, nothing run) or PENDING (interrupted)."""
+    """One attempt's end: SUCCESS, FAILED, COMPLETE (found done, not run) or PENDING (interrupted)."""
 
     job_id: str
     status: JobStatus
@@ -86,25 +87,24 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     start = time.time()
     if is_complete(job):
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
-    fresh = _make_dir(job.workdir)
+    _make_dir(job.workdir)
     try:
         held = store_lock.acquire(os.path.join(job.workdir, LOCK), on_wait=hooks.on_wait,
                                   interval=options.lock_interval, cancelled=hooks.cancelled)
     except store_lock.LockWaitCancelled:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
     try:
-        return _run_locked(job, options, on_output, attempt, hooks, fresh)
+        return _run_locked(job, options, on_output, attempt, hooks)
     finally:
-        store_lock.release(held, os.path.join(job.workdir, LOCK))
+        store_lock.release(held)
 
 
 def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
-                hooks: JobHooks, fresh: bool) -> JobOutcome:
+                hooks: JobHooks) -> JobOutcome:
     start = time.time()
-    if not fresh:
-        if is_complete(job):
-            return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
-        empty_dir(job.workdir)
+    if is_complete(job):
+        return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
+    empty_dir(job.workdir)
     try:
         env = _prepare(job, options)
     except OSError as e:
@@ -118,16 +118,14 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
     return _judge(job, code, attempt, start, end)
 
 
-def _make_dir(workdir: str) -> bool:
-    """Create the job directory; True if this call created it (so it is empty)."""
+def _make_dir(workdir: str) -> None:
+    """Create the job directory (and its parents) unless it exists."""
     try:
         os.mkdir(workdir)
     except FileExistsError:
-        return False
+        pass
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(workdir), exist_ok=True)
-        return _make_dir(workdir)
-    return True
+        os.makedirs(workdir, exist_ok=True)
 
 
 def empty_dir(workdir: str) -> None:
@@ -205,7 +203,7 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
     info = {
         "id": job.id, "name": job.name, "case": dict(job.full_case), "attempt": attempt, "exit_code": code,
         "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 6),
-        "host": socket.gethostname(),
+        "host": _HOST,
     }
     if options.node is not None:
         info["node"] = options.node

@@ -10,7 +10,7 @@
   asking for more than the whole capacity runs alone: when it is the next candidate nothing else starts until
   the running jobs have finished. Smaller jobs may start ahead of a larger one that does not fit yet.
 * Fail-stop (D23): after a failure nothing new starts; running jobs finish. Keep-going (D22): the jobs
-  downstream of a failure are SKIPPED and independent ones go on. A failed job is retried up to `retries` times.
+  downstream of a failure are SKIPPED and independent ones go on. A failed job is retried `retries` times.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Step:
 
 
 def jobs_to_run(graph: JobGraph, complete: set[str]) -> set[str]:
-    """The ids this run executes: incomplete jobs, with ephemeral jobs only where needed (module docstring)."""
+    """The ids this run executes: incomplete jobs, ephemeral ones only where needed (module docstring)."""
     jobs, targets = graph.jobs, set(graph.targets)
     run = {i for i, j in jobs.items() if i not in complete and (not j.ephemeral or i in targets)}
     dependents = graph.dependents()
@@ -53,7 +53,8 @@ class Scheduler:
     """Decides which job starts next; the engine starts them on a backend and reports outcomes back."""
 
     def __init__(self, graph: JobGraph, *, slots: int = 1, keep_going: bool = False, retries: int = 0,
-                 gpus: Callable[[], float] | float = 0.0, complete: Callable[[Job], bool] = is_complete) -> None:
+                 gpus: Callable[[], float] | float = 0.0,
+                 complete: Callable[[Job], bool] = is_complete) -> None:
         self.graph = graph
         self.slots = max(1, slots)
         self.keep_going = keep_going

@@ -1,4 +1,4 @@
-"""The files and the environment of one job run: decorator wrapping (§5.5), `args` (§4.4) and §5.4's variables."""
+"""The files and environment of one job run: decorator wrapping (§5.5), `args` (§4.4), variables (§5.4)."""
 
 from __future__ import annotations
 

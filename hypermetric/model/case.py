@@ -61,12 +61,6 @@ def parse_case_string(text: str) -> Pairs:
     return tuple(sorted(pairs))
 
 
-def parse_job_id(text: str) -> tuple[str, Pairs]:
-    """`o/t?A=y` -> (`o.t`, ((`A`, `y`),)), the inverse of `job_id` (D28)."""
-    path, _, rest = text.partition("?")
-    return path.replace("/", "."), parse_case_string(rest)
-
-
 @dataclass(frozen=True, slots=True)
 class Case:
     """A canonical case: the non-default (axis, key) pairs sorted by axis name."""

@@ -20,7 +20,7 @@ def is_resources_decorator(cls: str | None, names: set[str]) -> bool:
 
 
 def parse_resources(values: Mapping[str, str], span: Span | None = None) -> Resources:
-    """`cpus`/`gpus` numbers, `memory` bytes with an optional K/M/G/T suffix, `custom` as `name=amount` pairs."""
+    """`cpus`/`gpus` numbers, `memory` bytes (optional K/M/G/T suffix), `custom` `name=amount` pairs."""
     return Resources(
         cpus=_number(values.get("cpus", "1") or "1", "cpus", span),
         gpus=_number(values.get("gpus", "0") or "0", "gpus", span),

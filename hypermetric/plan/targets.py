@@ -50,7 +50,8 @@ def _expand(pipeline: Pipeline, ref: ast.TaskRef, scope: str, active: tuple[str,
     return [Selection(name, select_cases(pipeline, name, ref, enumerate_cases=not check_only))]
 
 
-def _expand_plan(pipeline: Pipeline, plan: PlanInfo, active: tuple[str, ...], check_only: bool) -> list[Selection]:
+def _expand_plan(pipeline: Pipeline, plan: PlanInfo, active: tuple[str, ...],
+                 check_only: bool) -> list[Selection]:
     if plan.name in active:
         chain = " -> ".join((*active[active.index(plan.name):], plan.name))
         raise TargetError(f"plan cycle: {chain}", plan.span)
@@ -66,7 +67,7 @@ def _find(table: dict[str, PlanInfo], path: str, scope: str) -> PlanInfo | None:
 
 
 def _find_name(table: dict, path: str, scope: str) -> str | None:
-    """`path` relative to the object `scope` or any enclosing one (plans inside objects), then from the root."""
+    """`path` relative to the object `scope` or an enclosing one (plans inside objects), then the root."""
     parts = scope.split(".") if scope else []
     for depth in range(len(parts), -1, -1):
         candidate = ".".join((*parts[:depth], path))
@@ -75,7 +76,8 @@ def _find_name(table: dict, path: str, scope: str) -> str | None:
     return None
 
 
-def select_cases(pipeline: Pipeline, name: str, ref: ast.TaskRef, enumerate_cases: bool = True) -> tuple[Pairs, ...]:
+def select_cases(pipeline: Pipeline, name: str, ref: ast.TaskRef,
+                 enumerate_cases: bool = True) -> tuple[Pairs, ...]:
     """The cross product of the indexed keys (`*` = all) with defaults elsewhere. An axis the task lacks
     is ignored when declared somewhere; an undeclared axis or unknown key is an error (D13)."""
     axes = pipeline.tasks[name].axes

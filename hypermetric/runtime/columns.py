@@ -32,11 +32,13 @@ def is_metric_column(name: str) -> bool:
 
 
 def column_order(names: Iterable[str]) -> list[str]:
-    """The canonical order: row id, inputs (as first seen), output, component columns (sorted), status."""
+    """The canonical order: row id, inputs (as first seen), output, per component (sorted) its output and then
+    its metrics (sorted), and last the status columns."""
     unique = list(dict.fromkeys(names))
     inputs = [name for name in unique if name.startswith(INPUT_PREFIX)]
     fixed = {ROW_ID, OUTPUT, *_TRAILING, *inputs}
-    components = sorted(name for name in unique if name not in fixed)
+    components = sorted((name for name in unique if name not in fixed),
+                        key=lambda name: (name.split(".")[0], not name.endswith(OUTPUT_SUFFIX), name))
     head = [name for name in (ROW_ID,) if name in unique]
     middle = [name for name in (OUTPUT,) if name in unique]
     tail = [name for name in _TRAILING if name in unique]

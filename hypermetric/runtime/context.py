@@ -1,67 +1,72 @@
-"""The row being run: what components called during it produced, and the evaluation requests they made."""
+"""The batch a worker is running: what components called during it returned, and the evaluation requests they
+made, kept column by column (one list per metric argument) so that they cost little to build and to ship."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from hypermetric.runtime.metric import MetricSpec
 
-
-class RowView(Mapping[str, Any]):
-    """One row of a column batch, read-only, without copying it out."""
-
-    __slots__ = ("_columns", "_index")
-
-    def __init__(self, columns: Mapping[str, list[Any]], index: int) -> None:
-        self._columns = columns
-        self._index = index
-
-    def __getitem__(self, name: str) -> Any:
-        try:
-            return self._columns[name][self._index]
-        except KeyError:
-            raise KeyError(f"the dataset has no field {name!r} (fields: {', '.join(self._columns)})") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
+MISSING: Any = object()  # a row that did not call a component (stays in the worker: never pickled)
 
 
-class EvalRequest(NamedTuple):
-    """One metric to score for one component call: its `score` arguments, or why they could not be resolved."""
+class Requests(NamedTuple):
+    """One metric's evaluation requests in a batch: the row of each, its `score` arguments by position in
+    `MetricSpec.keys`, and the rows whose arguments could not be resolved, with why."""
 
-    row: int
-    column: str
-    arguments: dict[str, Any] | None
-    error: str | None
+    rows: list[int]
+    values: list[list[Any]]
+    errors: list[tuple[int, str]]
 
 
-@dataclass(slots=True)
-class RowCapture:
-    """What the components called during one attempt at a row produced."""
+class BatchCapture:
+    """Collects, row by row, component outputs and evaluation requests while a worker runs a batch."""
 
-    row: RowView
-    index: int
-    outputs: dict[str, Any] = field(default_factory=dict)
-    requests: list[EvalRequest] = field(default_factory=list)
-    specs: dict[str, MetricSpec] = field(default_factory=dict)
+    __slots__ = ("columns", "index", "outputs", "requests", "rows", "specs")
+
+    def __init__(self, columns: Mapping[str, list[Any]], rows: int) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.index = 0
+        self.outputs: dict[str, list[Any]] = {}
+        self.requests: dict[str, Requests] = {}
+        self.specs: dict[str, MetricSpec] = {}
 
     def record(self, component: str, arguments: Mapping[str, Any], output: Any,
                specs: tuple[tuple[str, MetricSpec], ...]) -> None:
-        """Keeps a component's output (the last call wins) and queues one request per metric of it."""
-        self.outputs[component] = output
+        """Keeps a component's output (the last call in a row wins) and queues one request per metric of it."""
+        outputs = self.outputs.get(component)
+        if outputs is None:
+            outputs = self.outputs[component] = [MISSING] * self.rows
+        index = self.index
+        outputs[index] = output
         for column, spec in specs:
-            self.specs.setdefault(column, spec)
+            requests = self.requests.get(column)
+            if requests is None:
+                requests = self.requests[column] = Requests([], [[] for _ in spec.keys], [])
+                self.specs[column] = spec
             try:
-                request = EvalRequest(self.index, column, spec.resolve(arguments, output, self.row), None)
+                values = spec.resolve(arguments, output, self.columns, index)
             except Exception as error:  # a binding that does not resolve is that metric's error, not the row's
-                request = EvalRequest(self.index, column, None, describe_error(error))
-            self.requests.append(request)
+                requests.errors.append((index, describe_error(error)))
+                continue
+            requests.rows.append(index)
+            for queue, value in zip(requests.values, values):
+                queue.append(value)
+
+    def discard(self, index: int) -> None:
+        """Forgets what the current row recorded (its call failed); its entries are the last ones."""
+        for outputs in self.outputs.values():
+            outputs[index] = MISSING
+        for requests in self.requests.values():
+            while requests.rows and requests.rows[-1] == index:
+                requests.rows.pop()
+                for queue in requests.values:
+                    queue.pop()
+            while requests.errors and requests.errors[-1][0] == index:
+                requests.errors.pop()
 
 
 def describe_error(error: BaseException) -> str:
@@ -72,4 +77,4 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-CURRENT_ROW: ContextVar[RowCapture | None] = ContextVar("hypermetric_current_row", default=None)
+CURRENT_BATCH: ContextVar[BatchCapture | None] = ContextVar("hypermetric_current_batch", default=None)

@@ -58,6 +58,9 @@ class Dataset(metaclass=_DatasetMeta):
     def __repr__(self) -> str:
         return f"Dataset({self.description})"
 
+    def __bool__(self) -> bool:
+        return True
+
     def __len__(self) -> int:
         size = self._source.size()
         if size is None:

@@ -13,6 +13,7 @@ from hypermetric.runtime.sink import PartSink
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from hypermetric.runtime.context import Requests
     from hypermetric.runtime.execute import BatchPayload
 
 
@@ -25,25 +26,29 @@ class _Scores:
         self.repeats: dict[tuple[str, int], int] = {}
         self.errors: list[dict[str, str] | None] = [None] * rows
 
-    def put(self, column: str, row: int, value: float | None) -> None:
-        values = self.values.get(column)
+    def column(self, name: str) -> list[float | None]:
+        values = self.values.get(name)
         if values is None:
-            values = self.values[column] = [None] * self.rows
+            values = self.values[name] = [None] * self.rows
+        return values
+
+    def put(self, name: str, row: int, value: float | None) -> None:
+        values = self.column(name)
         previous = values[row]
         if value is None or previous is None:
             values[row] = previous if value is None else value
             return
-        count = self.repeats.get((column, row), 1)
+        count = self.repeats.get((name, row), 1)
         values[row] = (previous * count + value) / (count + 1)
-        self.repeats[(column, row)] = count + 1
+        self.repeats[(name, row)] = count + 1
 
-    def fail(self, column: str, row: int, error: str) -> None:
+    def fail(self, name: str, row: int, error: str) -> None:
         errors = self.errors[row]
         if errors is None:
             errors = self.errors[row] = {}
-        errors.setdefault(column, error)
+        errors.setdefault(name, error)
 
-    def columns(self) -> dict[str, pa.Array]:
+    def arrays(self) -> dict[str, pa.Array]:
         import pyarrow as pa
 
         data = {name: pa.array(self.values[name], type=pa.float64()) for name in sorted(self.values)}
@@ -72,26 +77,18 @@ class Evaluator:
     def score(self, payload: BatchPayload) -> pa.Table:
         """The batch's row table with one float column per metric value and an `eval_errors` column."""
         scores = _Scores(payload.rows.num_rows)
-        for request in payload.requests:
-            if request.error is not None:
-                scores.fail(request.column, request.row, request.error)
-                continue
-            metric = self._metric(request.column, payload.specs[request.column])
+        for column, requests in payload.requests.items():
+            for row, error in requests.errors:
+                scores.fail(column, row, error)
+            spec = payload.specs[column]
+            metric = self._metric(column, spec)
             if isinstance(metric, str):
-                scores.fail(request.column, request.row, metric)
-                continue
-            try:
-                value: Any = normalize_score(metric.score(**(request.arguments or {})))
-            except Exception as error:
-                scores.fail(request.column, request.row, describe_error(error))
-                continue
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    scores.put(f"{request.column}.{key}", request.row, item)
+                for row in requests.rows:
+                    scores.fail(column, row, metric)
             else:
-                scores.put(request.column, request.row, value)
+                _score_all(metric, spec.keys, requests, column, scores)
         table = payload.rows
-        for name, array in scores.columns().items():
+        for name, array in scores.arrays().items():
             table = table.append_column(name, array)
         return table
 
@@ -102,3 +99,28 @@ class Evaluator:
     def close(self) -> list[int]:
         """Flushes what is buffered; returns the batch ids that became durable."""
         return self._sink.flush()
+
+
+def _score_all(metric: Metric, keys: tuple[str, ...], requests: Requests, column: str, scores: _Scores) -> None:
+    """Scores every request of one metric; a plain number goes straight into its column (the common case)."""
+    score = metric.score
+    values: list[float | None] | None = None
+    arguments = zip(*requests.values) if keys else iter([()] * len(requests.rows))
+    for row, args in zip(requests.rows, arguments):
+        try:
+            value: Any = score(**dict(zip(keys, args)))
+            kind = type(value)
+            if kind is float or kind is int:
+                values = scores.column(column) if values is None else values
+                if values[row] is None:
+                    values[row] = float(value)
+                    continue
+            value = normalize_score(value)
+        except Exception as error:
+            scores.fail(column, row, describe_error(error))
+            continue
+        if isinstance(value, dict):
+            for key, item in value.items():
+                scores.put(f"{column}.{key}", row, item)
+        else:
+            scores.put(column, row, value)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.context import CURRENT_ROW, EvalRequest, RowCapture, RowView, describe_error
+from hypermetric.runtime.context import CURRENT_BATCH, MISSING, BatchCapture, Requests, describe_error
 from hypermetric.runtime.dataset import FieldRef
 from hypermetric.runtime.metric import MetricSpec
 
@@ -41,10 +41,23 @@ class CallPlan:
     def fields(self) -> set[str]:
         return {field for _, field in self.inputs}
 
-    def call(self, fn: Callable[..., Any], columns: Mapping[str, list[Any]], index: int) -> Any:
-        args = [columns[value][index] if is_field else value for is_field, value in self.positional]
-        kwargs = {key: columns[value][index] if is_field else value for key, is_field, value in self.keyword}
-        return fn(*args, **kwargs)
+    def arguments(self, columns: Mapping[str, list[Any]], rows: int) -> list[tuple[list[Any], dict[str, Any]]]:
+        """Each row's positional and keyword arguments, built a batch at a time."""
+        fields = [(key, value) for key, is_field, value in self.keyword if is_field]
+        constants = {key: value for key, is_field, value in self.keyword if not is_field}
+        if fields:
+            keys = [key for key, _ in fields]
+            keywords = [dict(zip(keys, values)) for values in zip(*(columns[name] for _, name in fields))]
+        else:
+            keywords = [{} for _ in range(rows)]
+        if constants:
+            for entry in keywords:
+                entry.update(constants)
+        if not self.positional:
+            return [([], entry) for entry in keywords]
+        positional = [[columns[value][i] if is_field else value for is_field, value in self.positional]
+                      for i in range(rows)]
+        return list(zip(positional, keywords))
 
 
 def _source(value: Any) -> tuple[bool, Any]:
@@ -81,69 +94,67 @@ class BatchPayload:
     batch_id: int
     rows: pa.Table
     specs: dict[str, MetricSpec]
-    requests: list[EvalRequest]
-
-
-@dataclass(frozen=True, slots=True)
-class _RowOutcome:
-    capture: RowCapture
-    output: Any
-    error: str | None
-    attempts: int
-
-
-def _run_row(fn: Callable[..., Any], plan: CallPlan, columns: Mapping[str, list[Any]], index: int,
-             retry: RetryPolicy) -> _RowOutcome:
-    attempts = 0
-    while True:
-        attempts += 1
-        capture = RowCapture(RowView(columns, index), index)
-        token = CURRENT_ROW.set(capture)
-        try:
-            return _RowOutcome(capture, plan.call(fn, columns, index), None, attempts)
-        except Exception as error:
-            if not isinstance(error, retry.retry_on) or attempts > retry.max_retries:
-                return _RowOutcome(capture, None, describe_error(error), attempts)
-        finally:
-            CURRENT_ROW.reset(token)
-        if retry.delay_seconds > 0:
-            time.sleep(retry.delay_seconds)
+    requests: dict[str, Requests]
 
 
 def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch) -> BatchPayload:
-    """Runs `fn` on every row of `batch`; a row's exception is recorded in its `error`, never raised."""
-    outcomes = [_run_row(fn, plan, batch.columns, i, retry) for i in range(len(batch.row_ids))]
-    return BatchPayload(batch.batch_id, _row_table(batch, plan, outcomes), *_requests(outcomes))
+    """Runs `fn` on every row of `batch`; a row's exception is recorded in its `error`, never raised.
+
+    A row whose call failed keeps nothing its components recorded: metrics come from successful calls only.
+    """
+    rows = len(batch.row_ids)
+    outputs: list[Any] = [None] * rows
+    errors: list[str | None] = [None] * rows
+    attempts = [1] * rows
+    capture = BatchCapture(batch.columns, rows)
+    token = CURRENT_BATCH.set(capture)
+    try:
+        for index, (args, kwargs) in enumerate(plan.arguments(batch.columns, rows)):
+            capture.index = index
+            try:
+                outputs[index] = fn(*args, **kwargs)
+            except Exception as error:
+                capture.discard(index)
+                outputs[index], errors[index], attempts[index] = _retry(fn, args, kwargs, capture, retry, error)
+    finally:
+        CURRENT_BATCH.reset(token)
+    table = _row_table(batch, plan, outputs, errors, attempts, capture.outputs)
+    return BatchPayload(batch.batch_id, table, capture.specs, capture.requests)
 
 
-def _row_table(batch: RowBatch, plan: CallPlan, outcomes: list[_RowOutcome]) -> pa.Table:
+def _retry(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], capture: BatchCapture,
+           retry: RetryPolicy, error: Exception) -> tuple[Any, str | None, int]:
+    """Calls again after a failure while the policy allows: (output, error, attempts)."""
+    attempts = 1
+    while isinstance(error, retry.retry_on) and attempts <= retry.max_retries:
+        if retry.delay_seconds > 0:
+            time.sleep(retry.delay_seconds)
+        attempts += 1
+        try:
+            return fn(*args, **kwargs), None, attempts
+        except Exception as again:
+            capture.discard(capture.index)
+            error = again
+    return None, describe_error(error), attempts
+
+
+def _row_table(batch: RowBatch, plan: CallPlan, outputs: list[Any], errors: list[str | None],
+               attempts: list[int], components: dict[str, list[Any]]) -> pa.Table:
     import pyarrow as pa
 
     data: dict[str, pa.Array] = {cols.ROW_ID: pa.array(batch.row_ids, type=pa.int64())}
     for column, field in plan.inputs:
         data[column] = cols.to_array(batch.columns[field])
-    data[cols.OUTPUT] = cols.to_array([outcome.output for outcome in outcomes])
-    components = dict.fromkeys(name for outcome in outcomes for name in outcome.capture.outputs)
-    missing = object()
-    for name in components:
-        values = [outcome.capture.outputs.get(name, missing) for outcome in outcomes]
-        data[name + cols.OUTPUT_SUFFIX] = cols.to_array([None if v is missing else v for v in values])
-    data[cols.ERROR] = pa.array([outcome.error for outcome in outcomes], type=pa.string())
-    data[cols.ATTEMPTS] = pa.array([outcome.attempts for outcome in outcomes], type=pa.int64())
+    data[cols.OUTPUT] = cols.to_array(outputs)
+    for name, values in components.items():
+        data[name + cols.OUTPUT_SUFFIX] = cols.to_array([None if v is MISSING else v for v in values])
+    data[cols.ERROR] = pa.array(errors, type=pa.string())
+    data[cols.ATTEMPTS] = pa.array(attempts, type=pa.int64())
     return pa.table(data)
-
-
-def _requests(outcomes: list[_RowOutcome]) -> tuple[dict[str, MetricSpec], list[EvalRequest]]:
-    specs: dict[str, MetricSpec] = {}
-    requests: list[EvalRequest] = []
-    for outcome in outcomes:
-        specs.update(outcome.capture.specs)
-        requests.extend(outcome.capture.requests)
-    return specs, requests
 
 
 def failed_payload(batch: RowBatch, plan: CallPlan, error: str, attempts: int) -> BatchPayload:
     """The payload of a batch that could not run at all (its worker kept dying): every row failed."""
-    capture = RowCapture(RowView(batch.columns, 0), 0)
-    outcomes = [_RowOutcome(capture, None, error, attempts)] * len(batch.row_ids)
-    return BatchPayload(batch.batch_id, _row_table(batch, plan, outcomes), {}, [])
+    rows = len(batch.row_ids)
+    table = _row_table(batch, plan, [None] * rows, [error] * rows, [attempts] * rows, {})
+    return BatchPayload(batch.batch_id, table, {}, {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypermetric.runtime.dataset import FieldRef
@@ -61,6 +61,19 @@ class Metric:
         return MetricSpec(self, metric_name, tuple(bindings.items()))
 
 
+_OUTPUT, _OUTPUT_ITEM, _INPUT, _FIELD, _CONSTANT = range(5)
+
+
+def _compile(binding: Binding) -> tuple[int, Any]:
+    if isinstance(binding, OutputRef):
+        return (_OUTPUT, None) if binding.key is None else (_OUTPUT_ITEM, binding.key)
+    if isinstance(binding, InputRef):
+        return _INPUT, binding.name
+    if isinstance(binding, FieldRef):
+        return _FIELD, binding.name
+    return _CONSTANT, binding
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """A metric with its bindings; a component turns it into one evaluation request per call."""
@@ -68,23 +81,39 @@ class MetricSpec:
     metric: Metric
     name: str
     bindings: tuple[tuple[str, Binding], ...]
+    keys: tuple[str, ...] = field(init=False)
+    _compiled: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", tuple(key for key, _ in self.bindings))
+        object.__setattr__(self, "_compiled", tuple(_compile(value) for _, value in self.bindings))
 
     def input_names(self) -> list[str]:
         return [value.name for _, value in self.bindings if isinstance(value, InputRef)]
 
-    def resolve(self, arguments: Mapping[str, Any], output: Any, row: Mapping[str, Any]) -> dict[str, Any]:
-        """The keyword arguments of `score` for one call, from its arguments, its output and the current row."""
-        return {key: _resolve(value, arguments, output, row) for key, value in self.bindings}
+    def resolve(self, arguments: Mapping[str, Any], output: Any, columns: Mapping[str, list[Any]],
+                index: int) -> list[Any]:
+        """The `score` arguments (in `keys` order) for one call: from its arguments, its output, row `index`."""
+        values = []
+        for kind, value in self._compiled:
+            if kind == _OUTPUT:
+                values.append(output)
+            elif kind == _INPUT:
+                values.append(arguments[value])
+            elif kind == _FIELD:
+                values.append(_field(columns, value)[index])
+            elif kind == _OUTPUT_ITEM:
+                values.append(output[value])
+            else:
+                values.append(value)
+        return values
 
 
-def _resolve(binding: Binding, arguments: Mapping[str, Any], output: Any, row: Mapping[str, Any]) -> Any:
-    if isinstance(binding, InputRef):
-        return arguments[binding.name]
-    if isinstance(binding, OutputRef):
-        return output if binding.key is None else output[binding.key]
-    if isinstance(binding, FieldRef):
-        return row[binding.name]
-    return binding
+def _field(columns: Mapping[str, list[Any]], name: str) -> list[Any]:
+    try:
+        return columns[name]
+    except KeyError:
+        raise KeyError(f"the dataset has no field {name!r} (fields: {', '.join(columns)})") from None
 
 
 def _number(value: Any) -> float:
@@ -98,6 +127,9 @@ def _number(value: Any) -> float:
 
 def normalize_score(value: Any) -> dict[str, float | None] | float | None:
     """A score as a float, or as a dict of floats; None (no score) stays None and is left out of means."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
     if isinstance(value, Mapping):
         return {str(key): (None if item is None else _number(item)) for key, item in value.items()}
     return None if value is None else _number(value)

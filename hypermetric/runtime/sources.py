@@ -26,6 +26,11 @@ class Source(Protocol):
 
 def records_to_columns(rows: Sequence[Mapping[str, Any]]) -> Columns:
     """Column lists from row dictionaries; a field missing from a row is None there."""
+    if not rows:
+        return {}
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):  # the usual case: every row has the same fields
+        return {name: [row[name] for row in rows] for name in first}
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))

@@ -32,8 +32,9 @@ class AxisRegistry:
         if not first.aligned_with(axis):
             first_span = self._spans[name]
             labels = [Label(first_span, f"first declared here as {first.render()}")] if first_span else []
-            raise AxisError(f"axis `{name}` is declared as {axis.render()} here but as {first.render()} elsewhere",
-                            span, labels=labels, help="every dict on an axis must list the same keys in the same order")
+            raise AxisError(
+                f"axis `{name}` is declared as {axis.render()} here but as {first.render()} elsewhere", span,
+                labels=labels, help="every dict on an axis must list the same keys in the same order")
         return first
 
     def get(self, name: str) -> Axis | None:
@@ -60,7 +61,7 @@ def dict_keys(lit: ast.DictLit, inline: InlineCommands) -> tuple[str, ...]:
 
 
 def collect_axes(program: LoadedProgram, inline: InlineCommands) -> AxisRegistry:
-    """Declare every axis of every loaded file: the main file in order, each import expanded where it stands."""
+    """Declare the axes of every loaded file: the main file in order, each import expanded in place."""
     registry = AxisRegistry()
     seen: set[str] = set()
 
@@ -105,7 +106,10 @@ def _exprs_in_statement(stmt: ast.Statement) -> Iterator[ast.Expr | None]:
         for deco in stmt.decorators:
             yield from _params(deco.args)
         yield from _params(stmt.params)
-        yield from _params(stmt.outputs if isinstance(stmt, ast.TaskDef) else (stmt.output,) if stmt.output else ())
+        if isinstance(stmt, ast.TaskDef):
+            yield from _params(stmt.outputs)
+        elif stmt.output is not None:
+            yield stmt.output.value
         if isinstance(stmt.body, ast.Call):
             yield from _params(stmt.body.args)
     elif isinstance(stmt, (ast.ClassDef, ast.ObjectDef)):

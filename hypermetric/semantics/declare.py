@@ -8,8 +8,8 @@ from hypermetric.errors import ResolutionError
 from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, Task, ValueDef
 from hypermetric.semantics.loader import LoadedProgram
 from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, PLAN, TASK, VALUE, Scope
-from hypermetric.suggest import help_did_you_mean
 from hypermetric.source import Span
+from hypermetric.suggest import help_did_you_mean
 from hypermetric.syntax import ast
 
 
@@ -47,16 +47,19 @@ class Declarer:
             *prefix, last = stmt.path.split(".")
             holder = self._holder(scope, prefix)
             if holder.qualify(last) not in self.defines:
-                holder.define(VALUE, last, ValueDef(holder.qualify(last), stmt.value, scope, stmt.span), stmt.span)
+                value = ValueDef(holder.qualify(last), stmt.value, scope, stmt.span)
+                holder.define(VALUE, last, value, stmt.span)
         elif isinstance(stmt, ast.FuncDef):
             scope.define(FUNCTION, stmt.name, FunctionDecl(scope.qualify(stmt.name), stmt, scope, stmt.span),
                          stmt.span)
         elif isinstance(stmt, (ast.TaskDef, ast.PackageDef)):
             scope.define(TASK, stmt.name, Task(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
         elif isinstance(stmt, ast.PlanDef):
-            scope.define(PLAN, stmt.name, PlanDecl(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+            plan = PlanDecl(scope.qualify(stmt.name), stmt, scope, stmt.span)
+            scope.define(PLAN, stmt.name, plan, stmt.span)
         elif isinstance(stmt, ast.ClassDef):
-            scope.define(CLASS, stmt.name, ClassDecl(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+            cls = ClassDecl(scope.qualify(stmt.name), stmt, scope, stmt.span)
+            scope.define(CLASS, stmt.name, cls, stmt.span)
         elif isinstance(stmt, ast.ObjectDef):
             if isinstance(stmt.body, ast.Call):
                 self._deferred.append((stmt, scope))
@@ -111,7 +114,8 @@ class Declarer:
 
     def instantiate(self, call: ast.Call, arg_scope: Scope, path: str, span: Span | None) -> Scope:
         """A new object for `cls(args)`: parameters become its values (arguments resolved in `arg_scope`,
-        defaults in the instance), members are declared inside it, and it looks names up in the class's scope."""
+        defaults in the instance), members are declared inside it, and names are looked up in the class's
+        scope."""
         cls = self.find_class(call, arg_scope)
         node = cls.node
         instance = Scope(path, cls.scope, span=span, instance_of=cls.name)

@@ -37,12 +37,11 @@ def _decorator(resolver: TaskResolver, deco: ast.Decorator, task: Task) -> Decor
     count = len(run.node.params)
     if count != 1:
         labels = [Label(run.span, "`run` is defined here")] if run.span is not None else []
-        raise ResolutionError(f"the `run` function of decorator `{deco.path}` must take exactly one parameter, "
-                              f"not {count}", deco.span, labels=labels)
-    variables = tuple(
-        Binding(name, resolver.resolver.value(instance.get(VALUE, name), deco.span), DECORATOR, LOCAL, deco.span)
-        for name in instance.params
-    )
+        raise ResolutionError(f"the `run` function of decorator `{deco.path}` must take exactly one "
+                              f"parameter, not {count}", deco.span, labels=labels)
+    value = resolver.resolver.value
+    variables = tuple(Binding(name, value(instance.get(VALUE, name), deco.span), DECORATOR, LOCAL, deco.span)
+                      for name in instance.params)
     return DecoratorSpec(deco.path, run.node.script.text, run.node.params[0].name, variables, deco.span,
                          instance.instance_of)
 

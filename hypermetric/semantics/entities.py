@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from hypermetric.syntax import ast
 
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from hypermetric.source import Span
 
 # Binding kinds, from the lowest precedence to the highest (D7).
-DEFAULT, CLASS_PARAM, ARG, INPUT, OUTPUT, DECORATOR = "default", "class", "arg", "input", "output", "decorator"
+DEFAULT, CLASS_PARAM, ARG = "default", "class", "arg"
+INPUT, OUTPUT, DECORATOR = "input", "output", "decorator"
 
 
 @dataclass(eq=False)
@@ -99,7 +100,7 @@ class Task:
     """A task or package definition, named by its dotted path; `resolved` is filled by the analyzer."""
 
     name: str
-    node: Union[ast.TaskDef, ast.PackageDef]
+    node: ast.TaskDef | ast.PackageDef
     scope: Scope
     span: Span | None = None
     resolved: ResolvedTask | None = None

@@ -1,4 +1,4 @@
-"""Inline-command dicts (`{A: \\`cmd\\`}`): keys from the output of `bash -c cmd` in the invocation dir (D5)."""
+"""Inline-command dicts (`{A: \\`cmd\\`}`): keys from the output of `bash -c cmd` in the cwd (D5)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ class InlineCommands:
             raise AxisError(f"cannot run the inline command of axis `{lit.axis}`: {exc}", lit.span) from exc
         if done.returncode != 0:
             tail = done.stderr.strip().splitlines()[-3:]
-            raise AxisError(f"the inline command of axis `{lit.axis}` failed with exit code {done.returncode}",
-                            lit.span, notes=tail)
+            raise AxisError(f"the inline command of axis `{lit.axis}` failed with exit code "
+                            f"{done.returncode}", lit.span, notes=tail)
         tokens = tuple(dict.fromkeys(done.stdout.split()))
         if not tokens:
             raise AxisError(f"the inline command of axis `{lit.axis}` printed no keys", lit.span)

@@ -18,7 +18,7 @@ class Scope:
     `path` is the dotted name under which its tasks are named (`o.t`). Values, tasks, functions,
     classes, objects and plans live in separate tables, so a value and a task may share a name."""
 
-    __slots__ = ("path", "parent", "tables", "params", "implicit", "span", "instance_of")
+    __slots__ = ("implicit", "instance_of", "params", "parent", "path", "span", "tables")
 
     def __init__(self, path: str, parent: Scope | None, *, implicit: bool = False, span: Span | None = None,
                  instance_of: str | None = None) -> None:
@@ -43,7 +43,8 @@ class Scope:
         if first is not None:
             first_span = getattr(first, "span", None)
             labels = [Label(first_span, "first defined here")] if first_span is not None else []
-            raise ResolutionError(f"{kind} `{self.qualify(name)}` is defined more than once", span, labels=labels)
+            message = f"{kind} `{self.qualify(name)}` is defined more than once"
+            raise ResolutionError(message, span, labels=labels)
         table[name] = item
 
     def get(self, kind: str, name: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from hypermetric.semantics.values import Multiple, Pure, TaskOutput, Value
 
@@ -53,7 +53,7 @@ class Branch:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Output:
-    """`$t[A: k, B: *].o`: an output of a task, with selected axes fixed and reduced axes gathered (D10-D12)."""
+    """`$t[A: k, B: *].o`: a task output, selected axes fixed and reduced axes gathered (D10-D12)."""
 
     task: Task
     output: str
@@ -93,7 +93,7 @@ class Output:
         return Multiple(names, tuple(entries))
 
 
-Node = Union[Const, Branch, Output]
+Node = Const | Branch | Output
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -113,7 +113,7 @@ def outputs(node: Node) -> Iterator[Output]:
 
 def is_pure(node: Node) -> bool:
     """Whether every value the node can take is a plain string."""
-    return all(isinstance(n, Branch) or (isinstance(n, Const) and isinstance(n.value, Pure)) for n in walk(node))
+    return first_impure(node) is None
 
 
 def first_impure(node: Node) -> Node | None:

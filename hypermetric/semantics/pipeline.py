@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from hypermetric.model.axis import Axis
 from hypermetric.model.case import MAX_FILE_NAME_LENGTH
 from hypermetric.semantics.entities import Task
+from hypermetric.semantics.filesystems import FileSystem
 from hypermetric.semantics.namespace import Scope
 from hypermetric.source import Span
 from hypermetric.syntax import ast
@@ -46,13 +47,18 @@ class Pipeline:
     tasks: dict[str, TaskInfo]
     plans: dict[str, PlanInfo]
     max_file_name_length: int = MAX_FILE_NAME_LENGTH
-    fs_roots: dict[str, str] = field(default_factory=dict)
+    file_systems: dict[str, FileSystem] = field(default_factory=dict)
     definitions: dict[str, Task] = field(default_factory=dict, repr=False)
     scope: Scope | None = field(default=None, repr=False)
     _axes_by_name: dict[str, Axis] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._axes_by_name = {a.name: a for a in self.axes}
+
+    @property
+    def fs_roots(self) -> dict[str, str]:
+        """The output root of `local` and of every other file system the tasks name."""
+        return {"local": self.root, **{name: fs.root for name, fs in self.file_systems.items()}}
 
     def axis(self, name: str) -> Axis | None:
         return self._axes_by_name.get(name)
@@ -68,3 +74,11 @@ class Pipeline:
 
     def task_names(self) -> list[str]:
         return sorted(self.tasks)
+
+    def upstream(self, name: str) -> tuple[str, ...]:
+        """Names of the tasks and packages `name` depends on (the arcs of `list`'s DAG)."""
+        return self.tasks[name].upstream
+
+    def axes_in_order(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(axis, keys) in order of first declaration, keys in declared order (default first, D24)."""
+        return [(a.name, a.keys) for a in self.axes]

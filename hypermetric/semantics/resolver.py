@@ -1,4 +1,4 @@
-"""Name resolution: expressions to lazy tensors, references looked up in the order of §3.4 with D14 scoping."""
+"""Name resolution: expressions to lazy tensors, references looked up in §3.4 order with D14 scoping."""
 
 from __future__ import annotations
 
@@ -112,7 +112,8 @@ class Resolver:
         if found is not None:
             task = found[0]
             outs = self.tasks.output_names(task)
-            hint = f"refer to one of its outputs: {join_names(f'${task.name}.{o}' for o in outs)}" if outs else None
+            refs = join_names(f"${task.name}.{o}" for o in outs)
+            hint = f"refer to one of its outputs: {refs}" if outs else None
             return ResolutionError(f"`{ref.path}` is a task, not a value", ref.span, help=hint)
         if prefix:
             owner = scope.find(TASK, ".".join(prefix))

@@ -11,8 +11,18 @@ from hypermetric.semantics.axes import AxisRegistry
 from hypermetric.semantics.cycles import Guard
 from hypermetric.semantics.declare import check_args
 from hypermetric.semantics.decorators import resolve_decorators
-from hypermetric.semantics.entities import (ARG, CLASS_PARAM, DEFAULT, INPUT, OUTPUT, Binding, DecoratorSpec,
-                                            FunctionDecl, ResolvedTask, Task)
+from hypermetric.semantics.entities import (
+    ARG,
+    CLASS_PARAM,
+    DEFAULT,
+    INPUT,
+    OUTPUT,
+    Binding,
+    DecoratorSpec,
+    FunctionDecl,
+    ResolvedTask,
+    Task,
+)
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
 from hypermetric.semantics.nodes import Const, Node, first_impure, outputs
 from hypermetric.semantics.values import LOCAL, Pure
@@ -87,6 +97,7 @@ class TaskResolver:
             script = func.node.script.text
             locals_ = {b.name: b.node for b in inputs + outs}
             defaults, args = self._call(node.body, func, scope, locals_, frozenset(locals_))
+            defaults = self._class_params(func.scope) + defaults  # a member function of an instance
             if task.is_package:
                 inputs = [Binding(b.name, b.node, INPUT, b.fs, b.span) for b in defaults + args] + inputs
                 if not outs:
@@ -96,7 +107,8 @@ class TaskResolver:
         elif isinstance(node.body, ast.Script):
             script = node.body.text
         if task.is_package and len(outs) != 1:
-            raise ResolutionError(f"package `{task.name}` must have exactly one output, not {len(outs)}", node.span)
+            raise ResolutionError(f"package `{task.name}` must have exactly one output, not {len(outs)}",
+                                  node.span)
         names = {b.name for b in inputs}
         for b in outs:
             if b.name in names:
@@ -116,13 +128,15 @@ class TaskResolver:
         if task.is_package:
             for ref in refs:
                 if not ref.task.is_package:
-                    raise ResolutionError(f"package `{task.name}` depends on task `{ref.task.name}`", ref.span,
-                                          help="packages may depend only on values and other packages")
+                    raise ResolutionError(
+                        f"package `{task.name}` depends on task `{ref.task.name}`", ref.span,
+                        help="packages may depend only on values and other packages")
         services = {o.service for o in refs if o.service} | self._fs_services(task.scope, ordered)
         return ResolvedTask(
             script=script, bindings=tuple(winners.values()), outputs=tuple(outs), decorators=decorators,
             axes=tuple(axes), defaults=tuple(self.axes.defaults[a] for a in axes),
-            upstream=tuple(sorted({o.task.name for o in refs})), services=tuple(sorted(services)), runner=runner)
+            upstream=tuple(sorted({o.task.name for o in refs})), services=tuple(sorted(services)),
+            runner=runner)
 
     def _fs_services(self, scope: Scope, bindings: list[Binding]) -> set[str]:
         found: set[str] = set()
@@ -147,20 +161,25 @@ class TaskResolver:
 
     def _check_name(self, p: ast.Param, seen: list[Binding], what: str) -> None:
         if is_reserved(p.name):
-            raise ResolutionError(f"`{p.name}` is reserved for the job directory and cannot name an {what}", p.span)
+            raise ResolutionError(f"`{p.name}` is reserved for the job directory and cannot name an {what}",
+                                  p.span)
         if any(b.name == p.name for b in seen):
             raise ResolutionError(f"{what} `{p.name}` is declared more than once", p.span)
 
     def _task_outputs(self, task: Task) -> list[Binding]:
         node = task.node
-        params = node.outputs or () if isinstance(node, ast.TaskDef) else (node.output,) if node.output else ()
+        if isinstance(node, ast.TaskDef):
+            params = node.outputs or ()
+        else:
+            params = (node.output,) if node.output else ()
         return self._outputs_of(params, task.scope)
 
     def _outputs_of(self, params: tuple[ast.Param, ...], scope: Scope) -> list[Binding]:
         out: list[Binding] = []
         for p in params:
             self._check_name(p, out, "output")
-            node: Node = Const(Pure(p.name), p.span) if p.value is None else self.resolver.expr(p.value, scope)
+            node: Node = (Const(Pure(p.name), p.span) if p.value is None
+                          else self.resolver.expr(p.value, scope))
             bad = first_impure(node)
             if bad is not None:
                 raise ResolutionError(f"output `{p.name}` must be a file name", bad.span or p.span,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hypermetric.model.case import Pairs
@@ -29,7 +29,7 @@ class InputFile:
 
 @dataclass(frozen=True, slots=True)
 class TaskOutput:
-    """Output `output` of `task` at the canonical case `pairs`; `service` names the service object it carries."""
+    """Output `output` of `task` at the canonical case `pairs`; `service`: the service object it carries."""
 
     task: Task
     output: str
@@ -45,4 +45,4 @@ class Multiple:
     entries: tuple[tuple[Pairs, Value], ...]
 
 
-Value = Union[Pure, InputFile, TaskOutput, Multiple]
+Value = Pure | InputFile | TaskOutput | Multiple

@@ -1,8 +1,11 @@
-"""Per-job locks on `<workdir>/.lock` (D25): a kernel lock via `filelock`, so a killed holder never blocks.
+"""Per-job locks on `<workdir>/.lock` (D25): a kernel lock, so a holder that dies never blocks.
 
-The holder writes `pid@host` into the lock file so that a waiting process can say who it waits for, and
-unlinks the file before releasing it, so that a finished job directory holds no `.lock` (§4.4). A waiter that
-wins the lock on an inode that was unlinked meanwhile lets go and tries again on the fresh file.
+On POSIX the lock is `flock(2)` on `.lock`, taken directly: it is the lock `filelock.FileLock` takes on the
+same file (so the two interoperate), without the library's per-acquire bookkeeping, which costs about as much
+CPU as the rest of a no-op job's protocol. Elsewhere `filelock.FileLock` is used. The holder writes
+`pid@host` into the file so a waiting process can say whom it waits for, and unlinks the file before letting
+go, so a finished job directory holds no `.lock` (§4.4); a waiter that wins the lock on an inode unlinked
+meanwhile lets go and tries again on the fresh file.
 """
 
 from __future__ import annotations
@@ -14,20 +17,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
-
 from hypermetric.errors import StoreError
 from hypermetric.store.layout import LOCK
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
 WaitCallback = Callable[[str], None]
 _HOST = socket.gethostname()
+_POLL = 0.05
 
 
 class LockWaitCancelled(StoreError):
     """The wait for a job lock was given up because the run is being cancelled."""
+
+
+class Held:
+    """A lock this process holds: the open lock file (POSIX) or the `filelock` object."""
+
+    __slots__ = ("path", "fd", "fallback")
+
+    def __init__(self, path: str, fd: int | None, fallback: object | None = None) -> None:
+        self.path, self.fd, self.fallback = path, fd, fallback
 
 
 def lock_path(job: Job) -> str:
@@ -35,7 +51,7 @@ def lock_path(job: Job) -> str:
 
 
 def holder(path: str) -> str:
-    """`pid@host` of the process that holds (or last held) the lock file, or `another process`."""
+    """`process pid@host` that holds (or last held) the lock file, or `another process`."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read(200).strip()
@@ -44,67 +60,80 @@ def holder(path: str) -> str:
     return f"process {text}" if text else "another process"
 
 
+def try_acquire(path: str) -> Held | None:
+    """One attempt to take the lock file at `path` (creating it); None when someone else holds it."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return _try_filelock(path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    if not _still_linked(fd, path):
+        os.close(fd)
+        return None
+    _write_holder(fd)
+    return Held(path, fd)
+
+
 def acquire(path: str, *, on_wait: WaitCallback | None = None, interval: float = 5.0,
-            cancelled: Callable[[], bool] | None = None) -> FileLock:
+            cancelled: Callable[[], bool] | None = None) -> Held:
     """Take the lock file at `path`, waiting as long as it takes.
 
     While waiting, `on_wait(message)` is called at once and then every `interval` seconds; when `cancelled()`
     turns true the wait ends with `LockWaitCancelled`.
     """
-    lock = FileLock(path)
     started = time.monotonic()
     next_message = started
-    timeout = 0.0
     while True:
-        try:
-            lock.acquire(timeout=timeout, poll_interval=min(0.05, interval))
-        except Timeout:
-            if cancelled is not None and cancelled():
-                raise LockWaitCancelled(f"gave up waiting for {path}") from None
-            now = time.monotonic()
-            if on_wait is not None and now >= next_message:
-                on_wait(f"waiting for {path} held by {holder(path)} ({now - started:.0f} s)")
-                next_message = now + interval
-            timeout = min(interval, 0.5) if cancelled is not None else interval
-            continue
-        if _still_linked(lock, path):
-            _write_holder(path)
-            return lock
-        lock.release()
+        held = try_acquire(path)
+        if held is not None:
+            return held
+        if cancelled is not None and cancelled():
+            raise LockWaitCancelled(f"gave up waiting for {path}")
+        now = time.monotonic()
+        if on_wait is not None and now >= next_message:
+            on_wait(f"lock {path} is held by {holder(path)} ({now - started:.0f} s)")
+            next_message = now + interval
+        time.sleep(_POLL)
 
 
-def release(lock: FileLock, path: str) -> None:
+def release(held: Held) -> None:
     """Unlink the lock file, then let go of the kernel lock."""
     try:
-        os.unlink(path)
+        os.unlink(held.path)
     except OSError:
         pass
-    lock.release()
+    if held.fd is not None:
+        os.close(held.fd)
+    else:  # pragma: no cover - not POSIX
+        held.fallback.release()
 
 
 @contextmanager
 def job_lock(job: Job, *, on_wait: WaitCallback | None = None, interval: float = 5.0,
              cancelled: Callable[[], bool] | None = None) -> Iterator[None]:
     """Hold the lock of `job` (its directory must exist) for the duration of the block."""
-    path = lock_path(job)
-    lock = acquire(path, on_wait=on_wait, interval=interval, cancelled=cancelled)
+    held = acquire(lock_path(job), on_wait=on_wait, interval=interval, cancelled=cancelled)
     try:
         yield
     finally:
-        release(lock, path)
+        release(held)
 
 
 def is_locked(job: Job) -> bool:
-    """True when another process holds the lock of `job` right now."""
+    """True when a process holds the lock of `job` right now."""
     path = lock_path(job)
     if not os.path.exists(path):
         return False
-    lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    held = try_acquire(path)
+    if held is None:
         return True
-    lock.release()
+    if held.fd is not None:
+        os.close(held.fd)
+    else:  # pragma: no cover - not POSIX
+        held.fallback.release()
     return False
 
 
@@ -117,20 +146,29 @@ def unlock(job: Job) -> bool:
     return True
 
 
-def _still_linked(lock: FileLock, path: str) -> bool:
-    # filelock >= 4 checks this itself; older versions may hand us a lock on an inode already unlinked.
-    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
-    if fd is None:
-        return True
+def _still_linked(fd: int, path: str) -> bool:
     try:
         return os.fstat(fd).st_ino == os.stat(path).st_ino
     except OSError:
         return False
 
 
-def _write_holder(path: str) -> None:
+def _write_holder(fd: int) -> None:
+    # Never truncate to zero: on ext4 that makes the close flush the file to disk (auto_da_alloc), which costs
+    # milliseconds per job. A fresh lock file is empty; an old one is cut to the new text's length.
+    data = f"{os.getpid()}@{_HOST}".encode()
+    had = os.fstat(fd).st_size
+    os.pwrite(fd, data, 0)
+    if had > len(data):
+        os.ftruncate(fd, len(data))
+
+
+def _try_filelock(path: str) -> Held | None:  # pragma: no cover - not POSIX
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path)
     try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(f"{os.getpid()}@{_HOST}")
-    except OSError:
-        pass
+        lock.acquire(timeout=0)
+    except Timeout:
+        return None
+    return Held(path, None, lock)

@@ -1,8 +1,8 @@
 """The store's maintenance operations (§6.2): `remove`, `touch`, `invalidate`, `unlock`, and atomic writes.
 
-A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step that
-takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and renamed
-over its target.
+A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step
+that takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and
+renamed over its target.
 """
 
 from __future__ import annotations

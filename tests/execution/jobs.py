@@ -38,7 +38,7 @@ def make_job(root: str | os.PathLike[str], name: str, script: str = "", *,
 
 def consume(root: str | os.PathLike[str], name: str, script: str, upstream: Job, *, as_name: str = "i",
             output: str = "o", **kwargs) -> Job:
-    """A job whose input `as_name` is output `output` of `upstream` (variable = absolute path, plus a symlink)."""
+    """A job whose input `as_name` is output `output` of `upstream` (absolute path, plus a symlink)."""
     target = os.path.join(upstream.workdir, dict(upstream.outputs)[output])
     variables = {as_name: target, **dict(kwargs.pop("variables", {}))}
     return make_job(root, name, script, variables=variables, deps=[upstream.id, *kwargs.pop("deps", ())],

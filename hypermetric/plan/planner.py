@@ -1,0 +1,263 @@
+"""The planner: targets -> `JobGraph`, exploring only the cases needed, each (task, case) built once."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+
+from hypermetric.errors import CycleError
+from hypermetric.model.case import Pairs, task_path
+from hypermetric.percent import encode, shorten
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import DecoratorLayer, InputLink, Job, ReductionEntry, Resources
+from hypermetric.plan.resources import is_resources_decorator, parse_resources
+from hypermetric.plan.targets import Selection
+from hypermetric.semantics.entities import INPUT, OUTPUT, Task
+from hypermetric.semantics.namespace import TASK
+from hypermetric.semantics.nodes import Branch, Const, Node
+from hypermetric.semantics.pipeline import Pipeline
+from hypermetric.semantics.values import InputFile, Multiple, Pure, TaskOutput, Value
+
+
+class _TaskPlan:
+    """Per-task data computed once: path, defaults, bindings split by kind, output file systems."""
+
+    __slots__ = (
+        "axes",
+        "decorators",
+        "defaults",
+        "files",
+        "inputs",
+        "outputs",
+        "output_vars",
+        "path",
+        "resources",
+        "runner",
+        "script",
+        "services",
+        "task",
+    )
+
+    def __init__(self, task: Task, fs_roots: dict[str, str]) -> None:
+        resolved = task.resolved
+        assert resolved is not None
+        self.task = task
+        self.path = task_path(task.name)
+        self.axes, self.script, self.runner = resolved.axes, resolved.script, resolved.runner
+        self.defaults = dict(zip(resolved.axes, resolved.defaults))
+        self.inputs = [(b.name, b.node, b.kind, _texts(b.node))
+                       for b in resolved.bindings if b.kind != OUTPUT]
+        self.outputs = [(b.name, b.node, fs_roots[b.fs]) for b in resolved.outputs]
+        self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
+        self.files = ({name: node.value.text for name, node, _ in self.outputs}  # type: ignore[union-attr]
+                      if all(_is_text(node) for _, node, _ in self.outputs) else None)
+        self.decorators = resolved.decorators
+        self.resources = next((d for d in resolved.decorators
+                               if is_resources_decorator(d.cls, {v.name for v in d.variables})), None)
+        self.services = resolved.services
+
+
+def _is_text(node: object) -> bool:
+    return isinstance(node, Const) and isinstance(node.value, Pure)
+
+
+def _texts(node: Node) -> str | tuple[str, str, dict[str, str]] | None:
+    """A fast form of the common plain-string tensors: a constant's text, or (axis, default, key -> text)
+    for a dict of plain strings on one axis; None for anything else."""
+    if _is_text(node):
+        return node.value.text  # type: ignore[union-attr]
+    if isinstance(node, Branch) and all(_is_text(b) for b in node.branches.values()):
+        return node.axis, node.default, {k: b.value.text for k, b in node.branches.items()}  # type: ignore[union-attr]
+    return None
+
+
+_NO_RESOURCES = Resources()
+
+
+class _Clauses(dict):
+    """`(axis, key)` -> `axis=enc(key)`, computed once per pair (keys repeat across many cases)."""
+
+    def __missing__(self, pair: tuple[str, str]) -> str:
+        text = self[pair] = f"{pair[0]}={encode(pair[1])}"
+        return text
+
+    def string(self, pairs: Pairs) -> str:
+        """The case string of canonical pairs (§4.2)."""
+        return "&".join([self[p] for p in pairs])
+
+
+class _Ref:
+    """A job known by (task, case) before it is built: id, directory and absolute output paths."""
+
+    __slots__ = ("abs", "case", "files", "id", "pairs", "plan", "relpath", "workdir")
+
+    def __init__(self, plan: _TaskPlan, pairs: Pairs, root: str, max_length: int, clauses: _Clauses) -> None:
+        self.plan, self.pairs = plan, pairs
+        case = dict(plan.defaults)
+        case.update(pairs)
+        self.case = case
+        if pairs:
+            text = clauses.string(pairs)
+            self.id = f"{plan.path}?{text}"
+            self.relpath = f"{plan.path}/{shorten(text, max_length)}"
+        else:
+            self.id = plan.path
+            self.relpath = f"{plan.path}/default"
+        self.workdir = f"{root}/{self.relpath}"
+        files = plan.files if plan.files is not None else {
+            name: node.at(case).text for name, node, _ in plan.outputs}  # type: ignore[union-attr]
+        self.files = files
+        rel = self.relpath
+        self.abs = {name: f"{fs_root}/{rel}/{files[name]}" if fs_root else f"{rel}/{files[name]}"
+                    for name, _, fs_root in plan.outputs}
+
+
+class Planner:
+    """Builds jobs from a worklist, so deep chains need no recursion."""
+
+    def __init__(self, pipeline: Pipeline, root: str | None = None) -> None:
+        self.pipeline = pipeline
+        self.root = os.path.normpath(root or pipeline.root)
+        self.fs_roots = {**pipeline.fs_roots, "local": self.root}
+        self.max_length = pipeline.max_file_name_length
+        self.defaults = pipeline.defaults
+        self._plans: dict[int, _TaskPlan] = {}
+        self._refs: dict[tuple[int, Pairs], _Ref] = {}
+        self._pending: list[_Ref] = []
+        self._stops: dict[str, set[str]] = {}
+        self._clauses = _Clauses()
+        self.jobs: dict[str, Job] = {}
+
+    def ref(self, task: Task, pairs: Pairs) -> _Ref:
+        key = (id(task), pairs)
+        found = self._refs.get(key)
+        if found is None:
+            plan = self._plans.get(id(task))
+            if plan is None:
+                plan = self._plans[id(task)] = _TaskPlan(task, self.fs_roots)
+            found = self._refs[key] = _Ref(plan, pairs, self.root, self.max_length, self._clauses)
+            self._pending.append(found)
+        return found
+
+    def plan(self, selections: Iterable[Selection], extra: Iterable[Selection] = ()) -> JobGraph:
+        targets: dict[str, None] = {}
+        for selection in selections:
+            task = self.pipeline.definitions[selection.task]
+            for pairs in selection.cases:
+                targets[self.ref(task, pairs).id] = None
+        for selection in extra:
+            for pairs in selection.cases:
+                self.ref(self.pipeline.definitions[selection.task], pairs)
+        collecting = gc.isenabled()
+        gc.disable()  # many small acyclic objects: the collector would only slow this down
+        try:
+            while self._pending:
+                ref = self._pending.pop()
+                self.jobs[ref.id] = self._build(ref)
+            self._attach_stops()
+        finally:
+            if collecting:
+                gc.enable()
+        return JobGraph(self.jobs, list(targets), self.root)
+
+    def _build(self, ref: _Ref) -> Job:
+        plan, case = ref.plan, ref.case
+        variables: dict[str, str] = {}
+        links: dict[str, InputLink] = {}
+        deps: set[str] = set()
+        for name, node, kind, text in plan.inputs:
+            if text.__class__ is str:
+                variables[name] = text  # type: ignore[assignment]
+            elif text is not None:
+                axis, default, table = text  # type: ignore[misc]
+                variables[name] = table[case.get(axis, default)]
+            else:
+                variables[name] = self._realise(name, node.at(case), ref, deps, links, kind == INPUT)
+        for name in plan.output_vars:
+            variables[name] = ref.abs[name]
+        layers = []
+        for deco in plan.decorators:
+            values = tuple((v.name, self._realise(v.name, v.node.at(case), ref, deps, links, True))
+                           for v in deco.variables)
+            layers.append(DecoratorLayer(deco.name, deco.script, deco.param, values))
+        resources = _NO_RESOURCES
+        if plan.resources is not None:
+            resources = parse_resources(dict(layers[plan.decorators.index(plan.resources)].variables),
+                                        plan.resources.span)
+        for service in plan.services:
+            self._use_service(service, ref, deps)
+        task = plan.task
+        return Job(
+            id=ref.id, name=task.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
+            relpath=ref.relpath, workdir=ref.workdir, script=plan.script, variables=tuple(variables.items()),
+            outputs=tuple(ref.files.items()), inputs=tuple(links.values()), decorators=tuple(layers),
+            deps=tuple(sorted(deps)) if deps else (), ephemeral=task.ephemeral, is_package=task.is_package,
+            resources=resources, runner=plan.runner,
+        )
+
+    def _realise(self, name: str, value: Value, ref: _Ref, deps: set[str], links: dict[str, InputLink],
+                 link: bool) -> str:
+        """The variable's text; records dependencies and the links to prepare in the job directory."""
+        if isinstance(value, Pure):
+            return value.text
+        if isinstance(value, TaskOutput):
+            upstream = self.ref(value.task, value.pairs)
+            deps.add(upstream.id)
+            path = upstream.abs[value.output]
+            if link and name not in links:
+                links[name] = InputLink(name, target=path)
+            return path
+        if isinstance(value, InputFile):
+            path = value.path if os.path.isabs(value.path) else os.path.normpath(
+                os.path.join(self.fs_roots.get(value.fs, self.root), value.path))
+            if link and name not in links:
+                links[name] = InputLink(name, target=path)
+            return path
+        return self._reduction(name, value, ref, deps, links)
+
+    def _reduction(self, name: str, value: Multiple, ref: _Ref, deps: set[str],
+                   links: dict[str, InputLink]) -> str:
+        """A folder with one entry per reduced case, named by its case string over the reduced axes (D34)."""
+        entries = []
+        order = sorted(range(len(value.axes)), key=value.axes.__getitem__)
+        defaults = [self.defaults[value.axes[i]] for i in order]
+        clauses, ref_of, add = self._clauses, self.ref, deps.add
+        for pairs, item in value.entries:
+            upstream = ref_of(item.task, item.pairs)  # type: ignore[union-attr]
+            add(upstream.id)
+            shown = [clauses[pairs[i]] for i, d in zip(order, defaults) if pairs[i][1] != d]
+            entry = shorten("&".join(shown), self.max_length) if shown else "default"
+            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs))  # type: ignore[union-attr]
+        if name not in links:
+            links[name] = InputLink(name, is_reduction=True, entries=tuple(entries))
+        return f"{ref.workdir}/{name}"
+
+    def _use_service(self, path: str, ref: _Ref, deps: set[str]) -> None:
+        scope = self.pipeline.scope.descend(path.split(".")) if self.pipeline.scope is not None else None
+        if scope is None or ref.plan.task in (scope.get(TASK, "start"), scope.get(TASK, "stop")):
+            return
+        deps.add(self.ref(scope.get(TASK, "start"), ()).id)
+        self._stops.setdefault(self.ref(scope.get(TASK, "stop"), ()).id, set()).add(ref.id)
+
+    def _attach_stops(self) -> None:
+        """A service's `stop` job runs after every job that uses the service (§5.1)."""
+        while self._pending:
+            ref = self._pending.pop()
+            self.jobs[ref.id] = self._build(ref)
+        if not self._stops:
+            return
+        for stop, users in self._stops.items():
+            job = self.jobs[stop]
+            self.jobs[stop] = replace(job, deps=tuple(sorted(set(job.deps) | users)))
+        graph = JobGraph(self.jobs)
+        if len(graph.order()) != len(self.jobs):
+            raise CycleError("the job graph has a cycle through a service's `stop` task")
+
+
+def plan_jobs(pipeline: Pipeline, selections: Iterable[Selection], root: str | None = None,
+              extra: Iterable[Selection] = ()) -> JobGraph:
+    """The jobs the selections imply (the graph's targets), with every upstream job they need; `extra`
+    selections are planned too without being targets."""
+    return Planner(pipeline, root).plan(selections, extra)

@@ -1,0 +1,49 @@
+"""The Python evaluation runtime: `@runtime` shards a function over a dataset's rows on Ray, `@component`
+captures calls for `Metric`s scored by stateful evaluator actors, and every run ends in one Arrow table.
+
+Nothing here imports Ray or pyarrow until a run needs them. The package and the decorator share the name
+`runtime`, so `from hypermetric import runtime` may give either: the package is made callable as the decorator,
+and `@runtime(...)` works whichever one a user gets.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from hypermetric.runtime.dataset import Dataset, FieldRef
+from hypermetric.runtime.decorators import Component, Runtime, RuntimeOptions, component, runtime
+from hypermetric.runtime.driver import Progress
+from hypermetric.runtime.job_params import JobParams, NotInJobError, job_params
+from hypermetric.runtime.metric import Metric, MetricSpec
+from hypermetric.runtime.summary import MetricSummary, RunResult, format_summary
+
+__all__ = [
+    "Component",
+    "Dataset",
+    "FieldRef",
+    "JobParams",
+    "Metric",
+    "MetricSpec",
+    "MetricSummary",
+    "NotInJobError",
+    "Progress",
+    "RunResult",
+    "Runtime",
+    "RuntimeOptions",
+    "component",
+    "format_summary",
+    "job_params",
+    "runtime",
+]
+
+
+class _CallableModule(types.ModuleType):
+    """This package under the name `runtime` is also the `@runtime` decorator (see the module docstring)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return runtime(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

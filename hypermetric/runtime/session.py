@@ -1,0 +1,95 @@
+"""One run from start to finish: resolve the dataset and output directory, drive the pool, reconcile, summarise."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hypermetric.runtime.dataset import DATASET_ENV, Dataset
+from hypermetric.runtime.decorators import RuntimeOptions
+from hypermetric.runtime.driver import Driver, DriveStats
+from hypermetric.runtime.execute import CallPlan, RetryPolicy
+from hypermetric.runtime.pool import EvaluatorConfig, LocalPool, Pool
+from hypermetric.runtime.reconcile import reconcile
+from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
+from hypermetric.runtime.sink import completed_rows, next_run
+from hypermetric.runtime.summary import RunResult, print_summary
+
+IN_FLIGHT_BATCHES_PER_WORKER = 4
+WORKERS_PER_EVALUATOR = 4
+MIN_CRASH_LIMIT = 3
+
+
+def _dataset(options: RuntimeOptions, bound: Dataset | None) -> Dataset:
+    dataset = next((d for d in (options.dataset, bound) if d is not None), None)
+    if dataset is None:
+        dataset = Dataset.from_environment()
+    if dataset is None:
+        raise ValueError("no dataset to run over: pass @runtime(dataset=...), call with fields of a dataset "
+                         f"(ds.field), or set {DATASET_ENV} to a .jsonl, .csv or .parquet file")
+    return dataset
+
+
+def _output_dir(options: RuntimeOptions, name: str) -> Path:
+    if options.output_dir is not None:
+        path = Path(options.output_dir)
+    else:
+        path = Path("evals") / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}"
+    path = path.resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _check_fields(first: RowBatch, plan: CallPlan) -> None:
+    """Checks on the first batch that the dataset has every field the call needs."""
+    missing = sorted(plan.fields() - set(first.columns))
+    if missing:
+        raise ValueError(f"the dataset has no field {', '.join(map(repr, missing))} "
+                         f"(fields: {', '.join(first.columns) or 'none'})")
+
+
+def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, workers: int, evaluators: int,
+          config: EvaluatorConfig) -> Pool:
+    retry = RetryPolicy(options.max_retries, float(options.delay_seconds), options.retry_on())
+    if not options.parallel:
+        return LocalPool(fn, plan, retry, evaluators, config)
+    from hypermetric.runtime.actors import RayPool
+
+    return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus)
+
+
+def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: Dataset | None) -> RunResult:
+    """Runs `fn` over the dataset's rows as `plan` says and returns the reconciled result."""
+    started = time.monotonic()
+    dataset = _dataset(options, bound)
+    output_dir = _output_dir(options, getattr(fn, "__name__", "run"))
+    done = completed_rows(output_dir) if options.resume else RowSet()
+    size = dataset.size()
+    remaining = None if size is None else min(max(size - len(done), 1), options.max_runs)
+    batch_size = options.batch_size or auto_batch_size(remaining and int(remaining), options.workers)
+    if options.max_in_flight is not None:
+        batch_size = min(batch_size, options.max_in_flight)
+    max_in_flight = options.max_in_flight or batch_size * options.workers * IN_FLIGHT_BATCHES_PER_WORKER
+    workers = options.workers if remaining is None else max(1, min(options.workers, math.ceil(remaining / batch_size)))
+    evaluators = options.evaluators or math.ceil(workers / WORKERS_PER_EVALUATOR)
+    config = EvaluatorConfig(output_dir, next_run(output_dir), options.flush_rows, options.flush_bytes)
+    batches = iter_batches(dataset, batch_size, done, options.max_runs)
+    first = next(batches, None)
+    stats = DriveStats(0, 0, 0, 0, 0, 0)
+    if first is not None:  # with nothing to run, no actor is started
+        _check_fields(first, plan)
+        pool = _pool(fn, plan, options, workers, evaluators, config)
+        stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
+                       max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),
+                       plan=plan, progress=options.progress).run()
+    final = reconcile(output_dir)
+    result = RunResult(final.path, output_dir, final.rows, stats.read_rows, len(done), final.failed,
+                       {metric.name: metric for metric in final.metrics}, time.monotonic() - started,
+                       stats.peak_in_flight_rows, stats.lost_workers, stats.lost_evaluators)
+    print_summary(result, quiet=options.quiet)
+    return result

@@ -1,0 +1,155 @@
+"""The ready queue: order, slots, resources, fail-stop, keep-going, retries and ephemeral jobs."""
+
+from __future__ import annotations
+
+from jobs import make_graph, make_job
+
+from hypermetric.execution.protocol import JobOutcome
+from hypermetric.execution.scheduler import Scheduler, jobs_to_run
+from hypermetric.plan.job import Resources
+from hypermetric.store.status import JobStatus
+
+ROOT = "/nonexistent-root"
+
+
+def _never(job) -> bool:
+    return False
+
+
+def _ok(job_id: str) -> JobOutcome:
+    return JobOutcome(job_id, JobStatus.SUCCESS)
+
+
+def _fail(job_id: str) -> JobOutcome:
+    return JobOutcome(job_id, JobStatus.FAILED, reason="exit code 1 ≠ 0")
+
+
+def _ids(started) -> list[str]:
+    return [job.id for job, _ in started]
+
+
+def _diamond():
+    a, b, c = make_job(ROOT, "a"), make_job(ROOT, "b", deps=["a"]), make_job(ROOT, "c", deps=["a"])
+    d = make_job(ROOT, "d", deps=["b", "c"])
+    return make_graph(ROOT, d, c, b, a)
+
+
+def test_ready_jobs_start_in_id_order_within_slots() -> None:
+    jobs = [make_job(ROOT, n) for n in "dcba"]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=2, complete=_never)
+    assert _ids(sched.take()) == ["a", "b"]
+    assert sched.take() == []
+    sched.finish(_ok("b"))
+    assert _ids(sched.take()) == ["c"]
+
+
+def test_dependencies_gate_starts() -> None:
+    sched = Scheduler(_diamond(), slots=4, complete=_never)
+    assert _ids(sched.take()) == ["a"]
+    sched.finish(_ok("a"))
+    assert _ids(sched.take()) == ["b", "c"]
+    sched.finish(_ok("c"))
+    assert sched.take() == []
+    sched.finish(_ok("b"))
+    assert _ids(sched.take()) == ["d"]
+    sched.finish(_ok("d"))
+    assert sched.done
+
+
+def test_complete_jobs_take_no_slot() -> None:
+    sched = Scheduler(_diamond(), slots=1, complete=lambda job: job.id in {"a", "b"})
+    assert sched.complete == ["a", "b"]
+    assert _ids(sched.take()) == ["c"]
+
+
+def test_fail_stop_starts_nothing_new() -> None:
+    jobs = [make_job(ROOT, "a"), make_job(ROOT, "b"), make_job(ROOT, "c"), make_job(ROOT, "d", deps=["a"])]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=2, complete=_never)
+    sched.take()
+    sched.finish(_fail("a"))
+    assert sched.stopped and sched.take() == [] and not sched.done
+    sched.finish(_ok("b"))
+    assert sched.done
+    assert sched.state == {"a": JobStatus.FAILED, "b": JobStatus.SUCCESS, "c": JobStatus.PENDING,
+                           "d": JobStatus.PENDING}
+
+
+def test_keep_going_skips_downstream_only() -> None:
+    jobs = [make_job(ROOT, "a"), make_job(ROOT, "b", deps=["a"]), make_job(ROOT, "c", deps=["b"]),
+            make_job(ROOT, "e")]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=1, keep_going=True, complete=_never)
+    sched.take()
+    step = sched.finish(_fail("a"))
+    assert step.skipped == ["b", "c"] and not step.retry
+    assert _ids(sched.take()) == ["e"]
+
+
+def test_retries_requeue_the_job_with_the_next_attempt() -> None:
+    sched = Scheduler(make_graph(ROOT, make_job(ROOT, "a")), retries=2, complete=_never)
+    for attempt in (1, 2, 3):
+        started = sched.take()
+        assert [(j.id, n) for j, n in started] == [("a", attempt)]
+        step = sched.finish(_fail("a"))
+        assert step.retry == (attempt < 3)
+    assert sched.state["a"] is JobStatus.FAILED and sched.done
+
+
+def test_interrupted_outcome_stops_and_stays_pending() -> None:
+    sched = Scheduler(make_graph(ROOT, make_job(ROOT, "a"), make_job(ROOT, "b")), complete=_never)
+    sched.take()
+    sched.finish(JobOutcome("a", JobStatus.PENDING, reason="interrupted"))
+    assert sched.done and sched.state["a"] is JobStatus.PENDING
+
+
+def test_gpu_counts_and_oversized_jobs_run_alone() -> None:
+    gpu = Resources(gpus=1)
+    jobs = [make_job(ROOT, "a", resources=gpu), make_job(ROOT, "b", resources=gpu), make_job(ROOT, "c")]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=3, gpus=lambda: 1, complete=_never)
+    assert _ids(sched.take()) == ["a", "c"]
+    sched.finish(_ok("a"))
+    assert _ids(sched.take()) == ["b"]
+
+
+def test_job_bigger_than_capacity_waits_for_an_empty_machine() -> None:
+    jobs = [make_job(ROOT, "a"), make_job(ROOT, "b", resources=Resources(cpus=8)), make_job(ROOT, "c")]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=2, complete=_never)
+    assert _ids(sched.take()) == ["a"]
+    sched.finish(_ok("a"))
+    assert _ids(sched.take()) == ["b"]
+    assert sched.take() == []
+    sched.finish(_ok("b"))
+    assert _ids(sched.take()) == ["c"]
+
+
+def test_gpu_capacity_is_asked_only_when_needed() -> None:
+    asked: list[int] = []
+    sched = Scheduler(make_graph(ROOT, make_job(ROOT, "a"), make_job(ROOT, "b")), slots=2,
+                      gpus=lambda: asked.append(1) or 0, complete=_never)
+    sched.take()
+    assert asked == []
+
+
+def test_ephemeral_jobs_run_only_when_needed() -> None:
+    e = make_job(ROOT, "e", ephemeral=True)
+    t = make_job(ROOT, "t", deps=["e"])
+    graph = make_graph(ROOT, e, t)
+    assert jobs_to_run(graph, set()) == {"e", "t"}
+    assert jobs_to_run(graph, {"t"}) == set()
+    f = make_job(ROOT, "f", deps=["e"], ephemeral=True)
+    chain = make_graph(ROOT, e, f, make_job(ROOT, "u", deps=["f"]))
+    assert jobs_to_run(chain, set()) == {"e", "f", "u"}
+    assert jobs_to_run(chain, {"f"}) == {"u"}
+
+
+def test_service_stop_runs_when_a_user_runs() -> None:
+    start = make_job(ROOT, "s.start", ephemeral=True)
+    user = make_job(ROOT, "u", deps=["s/start"])
+    stop = make_job(ROOT, "s.stop", deps=["s/start", "u"], ephemeral=True)
+    graph = make_graph(ROOT, start, user, stop, targets=["u"])
+    assert jobs_to_run(graph, set()) == {"s/start", "u", "s/stop"}
+    assert jobs_to_run(graph, {"u"}) == set()
+
+
+def test_ephemeral_target_runs() -> None:
+    graph = make_graph(ROOT, make_job(ROOT, "e", ephemeral=True))
+    assert jobs_to_run(graph, set()) == {"e"}

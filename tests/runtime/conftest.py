@@ -1,0 +1,44 @@
+"""Fixtures for the runtime tests: one local Ray for the whole session, and test helpers that Ray can ship."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _ship_by_value(ray: Any) -> None:
+    """Ray workers cannot import modules from this folder, so Ray pickles them by value instead."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().parent == HERE:
+            ray.cloudpickle.register_pickle_by_value(module)
+
+
+@pytest.fixture(scope="session")
+def ray_session() -> Iterator[Any]:
+    """A local Ray with two CPUs, started once and shared by every Ray test."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        os.environ.pop("RAY_ADDRESS", None)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    _ship_by_value(ray)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary current directory, so that default output directories land in it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

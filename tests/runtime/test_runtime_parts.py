@@ -1,0 +1,232 @@
+"""The pieces under a run: columns and schemas, sharding, parts on disk, reconciliation, evaluators, the driver."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import runtime_helpers as h
+
+from hypermetric.runtime import Dataset, Metric, component, reconcile
+from hypermetric.runtime.columns import column_order, concat, to_array, unify_types
+from hypermetric.runtime.dataset import FieldRef
+from hypermetric.runtime.driver import Driver
+from hypermetric.runtime.evaluate import Evaluator
+from hypermetric.runtime.execute import CallPlan, RetryPolicy, run_batch
+from hypermetric.runtime.pool import ActorLost, EvaluatorConfig, LocalPool, PayloadLost
+from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
+from hypermetric.runtime.sink import PartSink, completed_rows, list_parts, next_run
+
+
+@pytest.mark.parametrize(("types", "expected"), [
+    ([pa.int64(), pa.int64()], pa.int64()),
+    ([pa.null(), pa.string()], pa.string()),
+    ([pa.int64(), pa.float64()], pa.float64()),
+    ([pa.int64(), pa.string()], pa.string()),
+    ([pa.bool_(), pa.int64()], pa.string()),
+    ([pa.null(), pa.null()], pa.null()),
+])
+def test_unify_types(types, expected):
+    assert unify_types(types) == expected
+
+
+def test_to_array_keeps_scalars_and_turns_the_rest_into_text():
+    assert to_array([1, 2, None]).type == pa.int64()
+    assert to_array([1, 2.5]).to_pylist() == [1.0, 2.5]
+    assert to_array([{"b": 1, "a": [1]}]).to_pylist() == ['{"b": 1, "a": [1]}']
+    assert to_array([1, "x"]).to_pylist() == ["1", "x"]
+    assert to_array([2**70]).to_pylist() == [str(2**70)]
+
+
+def test_column_order_is_canonical():
+    names = ["attempts", "b.output", "a.Z", "error", "input.y", "output", "a.output", "row_id", "input.x",
+             "eval_errors", "a.B.k"]
+    assert column_order(names) == ["row_id", "input.y", "input.x", "output", "a.output", "a.B.k", "a.Z",
+                                   "b.output", "error", "eval_errors", "attempts"]
+
+
+def test_concat_unifies_parts_with_different_columns_and_types():
+    one = pa.table({"row_id": [0], "output": [1], "a.M": [0.5]})
+    two = pa.table({"row_id": [1], "output": ["x"], "error": ["E: bad"]})
+    table = concat([one, two])
+    assert table.column_names == ["row_id", "output", "a.M", "error"]
+    assert table.to_pylist() == [{"row_id": 0, "output": "1", "a.M": 0.5, "error": None},
+                                 {"row_id": 1, "output": "x", "a.M": None, "error": "E: bad"}]
+
+
+def test_row_set_is_a_bitmap():
+    rows = RowSet([0, 9, 9, 1000])
+    assert len(rows) == 3 and 9 in rows and 1000 in rows and 8 not in rows and 10**6 not in rows
+    assert -1 not in rows and "9" not in rows
+
+
+def test_batches_skip_done_rows_and_stop_at_max_runs():
+    dataset = Dataset.from_records([{"x": i} for i in range(10)])
+    batches = list(iter_batches(dataset, 4, RowSet([1, 2, 5]), max_runs=5))
+    assert [list(b.row_ids) for b in batches] == [[0, 3], [4, 6, 7]]
+    assert [b.columns["x"] for b in batches] == [[0, 3], [4, 6, 7]]
+    assert [b.batch_id for b in batches] == [0, 1]
+    assert [list(b.row_ids) for b in iter_batches(dataset, 4, RowSet(), math.inf)] == [
+        [0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_auto_batch_size():
+    assert auto_batch_size(3, 10) == 1 and auto_batch_size(100_000, 2) == 1024
+    assert auto_batch_size(1_000, 2) == 63 and auto_batch_size(None, 2) == 256
+
+
+def _table(ids, error=None, value=None):
+    return pa.table({"row_id": pa.array(ids, pa.int64()), "output": [value] * len(ids),
+                     "error": pa.array([error] * len(ids), pa.string()), "attempts": [1] * len(ids)})
+
+
+def test_part_sink_flushes_atomically_and_reports_committed_batches(tmp_path):
+    sink = PartSink(tmp_path, 3, "e000g000", flush_rows=4, flush_bytes=10**9)
+    assert sink.add(0, _table([0, 1])) == [] and sink.buffered_rows == 2
+    assert sink.add(1, _table([2, 3])) == [0, 1] and sink.buffered_rows == 0
+    assert sink.add(2, _table([4])) == [] and sink.flush() == [2] and sink.flush() == []
+    assert [p.name for p in list_parts(tmp_path)] == ["part-00003-e000g000-000000.parquet",
+                                                       "part-00003-e000g000-000001.parquet"]
+    assert not list((tmp_path / "parts").glob(".*"))  # no temporary left behind
+    assert next_run(tmp_path) == 4 and next_run(tmp_path / "fresh") == 1
+
+
+def test_completed_rows_are_those_recorded_without_error(tmp_path):
+    sink = PartSink(tmp_path, 1, "e000g000", flush_rows=100, flush_bytes=10**9)
+    sink.add(0, _table([0, 1]))
+    sink.add(1, _table([2], error="E: x"))
+    sink.flush()
+    done = completed_rows(tmp_path)
+    assert 0 in done and 1 in done and 2 not in done and len(done) == 2
+
+
+def test_reconcile_keeps_the_last_copy_of_each_row_across_windows(tmp_path, monkeypatch):
+    monkeypatch.setattr(reconcile, "WINDOW_ROWS", 3)
+    first = PartSink(tmp_path, 1, "e000g000", flush_rows=100, flush_bytes=10**9)
+    first.add(0, _table([0, 1, 2, 3, 4, 5, 6], value=1))
+    first.add(1, _table([7], error="E: no", value=1))
+    first.flush()
+    second = PartSink(tmp_path, 2, "e000g000", flush_rows=100, flush_bytes=10**9)
+    second.add(0, _table([7, 3], value=2))
+    second.flush()
+    final = reconcile.reconcile(tmp_path)
+    table = pq.read_table(final.path)
+    assert table.column("row_id").to_pylist() == list(range(8))
+    assert table.column("output").to_pylist() == [1, 1, 1, 2, 1, 1, 1, 2]
+    assert (final.rows, final.failed) == (8, 0)
+    assert pq.ParquetFile(final.path).metadata.num_row_groups == 3  # written window by window
+
+
+def test_evaluator_sets_up_each_metric_once_and_records_its_failures(tmp_path):
+    class Counted(Metric):
+        setups = 0
+
+        def setup(self) -> None:
+            type(self).setups += 1
+
+        def score(self, value: int) -> float | None:
+            return None if value == 2 else value
+
+    class Broken(Metric):
+        def setup(self) -> None:
+            raise OSError("no model")
+
+        def score(self, value: int) -> float:
+            return 1.0
+
+    class Wordy(Metric):
+        def score(self, value: int) -> str:
+            return "high"
+
+    @component(evals=[Counted().use(value=component.output()), Broken().use(value=component.output()),
+                      Wordy().use(value=component.output())])
+    def ident(x: int) -> int:
+        return x
+
+    plan = CallPlan.bind(ident, (), {"x": FieldRef("x")})
+    evaluator = Evaluator(PartSink(tmp_path, 1, "e000g000", flush_rows=100, flush_bytes=10**9))
+    for batch_id, xs in enumerate(([1, 2], [3])):
+        batch = RowBatch(batch_id, range(len(xs)), {"x": xs})
+        evaluator.ingest(run_batch(ident, plan, RetryPolicy(0, 0.0, (Exception,)), batch))
+    assert evaluator.close() == [0, 1] and Counted.setups == 1
+    table = pq.read_table(list_parts(tmp_path)[0])
+    assert table.column("ident.Counted").to_pylist() == [1.0, None, 3.0]
+    errors = json.loads(table.column("eval_errors")[0].as_py())
+    assert errors == {"ident.Broken": "setup failed: OSError: no model",
+                      "ident.Wordy": "TypeError: score returned str, expected a number or a dict of numbers"}
+
+
+@dataclass(frozen=True)
+class _Lost:
+    error: Exception
+
+
+class _FaultyPool(LocalPool):
+    """A LocalPool whose workers die on chosen batches and whose evaluator dies (losing its buffer) once."""
+
+    def __init__(self, *args, crash: dict[int, int], lose_evaluator_at: int, lose_payload: set[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.crash, self.lose_evaluator_at, self.lose_payload = crash, lose_evaluator_at, lose_payload
+        self.ingests = 0
+
+    def run(self, worker, batch):
+        if self.crash.get(batch.batch_id, 0) > 0:
+            self.crash[batch.batch_id] -= 1
+            return _Lost(ActorLost("worker died")), None
+        return super().run(worker, batch)
+
+    def ingest(self, evaluator, payload):
+        self.ingests += 1
+        if self.ingests == self.lose_evaluator_at:
+            self._evaluators[evaluator] = self._config.make(evaluator, 50)  # its buffer dies with it
+            return _Lost(ActorLost("evaluator died"))
+        batch_id = getattr(payload, "value", payload).batch_id
+        if batch_id in self.lose_payload:
+            self.lose_payload.discard(batch_id)
+            return _Lost(PayloadLost("object lost"))
+        return super().ingest(evaluator, payload)
+
+    def result(self, handle):
+        if isinstance(handle, _Lost):
+            raise handle.error
+        return super().result(handle)
+
+
+def test_driver_recovers_from_lost_workers_evaluators_and_payloads(tmp_path):
+    plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": -1})
+    config = EvaluatorConfig(tmp_path, 1, flush_rows=9, flush_bytes=10**9)
+    pool = _FaultyPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 1, config,
+                       crash={1: 1, 4: 5}, lose_evaluator_at=5, lose_payload={6})
+    batches = iter_batches(Dataset.from_records([{"x": i} for i in range(30)]), 3, RowSet(), math.inf)
+    stats = Driver(pool, batches, workers=2, evaluators=1, max_in_flight=9, crash_limit=3, plan=plan).run()
+    assert (stats.committed_rows, stats.lost_workers, stats.lost_evaluators) == (30, 1 + 3, 1)
+    parts = list_parts(tmp_path)
+    assert {p.name.split("-")[2] for p in parts} == {"e000g000", "e000g001"}
+    recorded = [i for p in parts for i in pq.read_table(p).column("row_id").to_pylist()]
+    assert sorted(recorded) == list(range(30))  # what was flushed stayed; what was lost was sent again
+    table = pq.read_table(reconcile.reconcile(tmp_path).path)
+    assert table.column("row_id").to_pylist() == list(range(30))
+    errors = table.column("error").to_pylist()
+    assert errors[12:15] == ["WorkerDied: worker died"] * 3  # batch 4 crashed past the limit
+    assert table.column("attempts").to_pylist()[12:15] == [3] * 3
+    assert [v for i, v in enumerate(table.column("output").to_pylist()) if not 12 <= i < 15] == [
+        i * i for i in range(30) if not 12 <= i < 15]
+    assert stats.peak_in_flight_rows <= 9 + 9  # re-sent batches may briefly add to the bound
+
+
+def test_progress_is_reported_after_every_event(tmp_path):
+    seen = []
+    plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": 2})
+    pool = LocalPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 1,
+                     EvaluatorConfig(Path(tmp_path), 1, 100, 10**9))
+    batches = iter_batches(Dataset.from_records([{"x": i} for i in range(6)]), 2, RowSet(), math.inf)
+    Driver(pool, batches, workers=1, evaluators=1, max_in_flight=4, crash_limit=3, plan=plan,
+           progress=seen.append).run()
+    assert seen[-1].committed_rows == 6 and seen[-1].failed_rows == 1 and seen[-1].in_flight_rows == 0
+    assert max(p.in_flight_rows for p in seen) <= 4
+    assert [p.acknowledged_rows for p in seen] == sorted(p.acknowledged_rows for p in seen)
