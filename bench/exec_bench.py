@@ -32,6 +32,21 @@ from hypermetric.store.status import is_complete
 SCRIPT = ': > "$o"\n'
 
 
+class Clock:
+    """Wall time and CPU time (this process and its children) between `start()` and `stop()`."""
+
+    def start(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), _cpu()
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self._wall, _cpu() - self._cpu
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def make_graph(root: str, n: int) -> JobGraph:
     jobs = {}
     for i in range(n):
@@ -43,7 +58,7 @@ def make_graph(root: str, n: int) -> JobGraph:
     return JobGraph(jobs, targets=sorted(jobs), root=root)
 
 
-def thread_pool(root: str, n: int, workers: int) -> float:
+def thread_pool(root: str, n: int, workers: int) -> tuple[float, float]:
     dirs = []
     for i in range(n):
         d = os.path.join(root, f"t{i}")
@@ -57,15 +72,16 @@ def thread_pool(root: str, n: int, workers: int) -> float:
         with open(os.path.join(d, "stdout"), "wb") as out, open(os.path.join(d, "stderr"), "wb") as err:
             return subprocess.run(["bash", "-e", "script"], cwd=d, env=env, stdout=out, stderr=err).returncode
 
-    start = time.perf_counter()
+    clock = Clock()
+    clock.start()
     with ThreadPoolExecutor(workers) as pool:
         codes = list(pool.map(one, dirs))
-    elapsed = time.perf_counter() - start
+    elapsed = clock.stop()
     assert not any(codes)
     return elapsed
 
 
-def layout_floor(root: str, n: int, workers: int) -> float:
+def layout_floor(root: str, n: int, workers: int) -> tuple[float, float]:
     """The thread pool again, each job also creating the files of the on-disk contract (no other logic)."""
     os.makedirs(root)
 
@@ -86,29 +102,45 @@ def layout_floor(root: str, n: int, workers: int) -> float:
         os.unlink(files[".lock"])
         return code
 
-    start = time.perf_counter()
+    clock = Clock()
+    clock.start()
     with ThreadPoolExecutor(workers) as pool:
         codes = list(pool.map(one, range(n)))
-    elapsed = time.perf_counter() - start
+    elapsed = clock.stop()
     assert not any(codes)
     return elapsed
 
 
-def engine(root: str, n: int, workers: int, silent: bool) -> tuple[float, float, float]:
+def engine(root: str, n: int, workers: int, silent: bool) -> dict[str, tuple[float, float]]:
     graph = make_graph(root, n)
     options = RunOptions(jobs=workers, silent=silent)
-    start = time.perf_counter()
+    clock = Clock()
+    clock.start()
     report = run_graph(graph, options, lambda event: None)
-    elapsed = time.perf_counter() - start
+    run = clock.stop()
     assert report.exit_code == 0 and report.executed == n, report.counts()
-    start = time.perf_counter()
+    clock.start()
     again = run_graph(graph, options, lambda event: None)
-    cached = time.perf_counter() - start
+    cached = clock.stop()
     assert again.executed == 0
-    start = time.perf_counter()
+    clock.start()
     assert all(is_complete(job) for job in graph.jobs.values())
-    check = time.perf_counter() - start
-    return elapsed, cached, check
+    check = clock.stop()
+    name = "run_graph" + (" (silent)" if silent else " (output events)")
+    return {name: run, "cached re-run (run_graph)": cached, "cached is_complete loop": check}
+
+
+def measure(base: str, n: int, workers: int, reps: int) -> dict[str, list[tuple[float, float]]]:
+    """Every variant once per repetition, interleaved, so a busy machine slows them alike."""
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for rep in range(reps):
+        rows.setdefault("thread pool", []).append(thread_pool(os.path.join(base, f"pool{rep}"), n, workers))
+        floor = layout_floor(os.path.join(base, f"floor{rep}"), n, workers)
+        rows.setdefault("thread pool + job files", []).append(floor)
+        for silent in (True, False):
+            for name, value in engine(os.path.join(base, f"hm{rep}{silent}"), n, workers, silent).items():
+                rows.setdefault(name, []).append(value)
+    return rows
 
 
 def main() -> None:
@@ -119,27 +151,21 @@ def main() -> None:
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
     args = parser.parse_args()
     base = tempfile.mkdtemp(prefix="hm-exec-bench-", dir=args.root)
-    rows: dict[str, list[float]] = {}
     try:
-        for rep in range(args.reps):
-            pool = thread_pool(os.path.join(base, f"pool{rep}"), args.n, args.jobs)
-            rows.setdefault("thread pool", []).append(pool)
-            rows.setdefault("thread pool + job files", []).append(
-                layout_floor(os.path.join(base, f"floor{rep}"), args.n, args.jobs))
-            for silent in (True, False):
-                name = "run_graph" + (" (silent)" if silent else " (output events)")
-                run, cached, check = engine(os.path.join(base, f"hm{rep}{silent}"), args.n, args.jobs, silent)
-                rows.setdefault(name, []).append(run)
-                rows.setdefault("cached re-run (run_graph)", []).append(cached)
-                rows.setdefault("cached is_complete loop", []).append(check)
+        rows = measure(base, args.n, args.jobs, args.reps)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    floor = min(rows["thread pool"])
-    print(f"{args.n} no-op jobs, jobs={args.jobs}, best of {args.reps}, python {sys.version.split()[0]}")
-    for name, times in rows.items():
-        best = min(times)
-        ratio = f"{best / floor:5.2f}x" if not name.startswith("cached") else "      "
-        print(f"  {name:28s} {best:8.3f} s  {ratio}  (all: {', '.join(f'{t:.3f}' for t in times)})")
+    floor_wall = min(w for w, _ in rows["thread pool"])
+    floor_cpu = min(c for _, c in rows["thread pool"])
+    print(f"{args.n} no-op jobs, jobs={args.jobs}, best of {args.reps}, python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, scratch {base}")
+    print(f"  {'':28s} {'wall':>8s} {'ratio':>6s} {'cpu':>8s} {'ratio':>6s}  all walls")
+    for name, values in rows.items():
+        wall, cpu = min(w for w, _ in values), min(c for _, c in values)
+        cached = name.startswith("cached")
+        ratios = ("", "") if cached else (f"{wall / floor_wall:.2f}x", f"{cpu / floor_cpu:.2f}x")
+        walls = ", ".join(f"{w:.3f}" for w, _ in values)
+        print(f"  {name:28s} {wall:7.3f}s {ratios[0]:>6s} {cpu:7.3f}s {ratios[1]:>6s}  ({walls})")
 
 
 if __name__ == "__main__":

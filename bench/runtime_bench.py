@@ -1,4 +1,4 @@
-"""Benchmark of the Python evaluation runtime: throughput against a hand-written Ray actor pool, and peak memory.
+"""Benchmark of the Python evaluation runtime: throughput against a hand-written Ray actor pool; peak memory.
 
 Run: `python bench/runtime_bench.py [--rows N] [--memory-rows A,B] [--workers W] [--repeat R]`.
 
@@ -70,7 +70,8 @@ def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> float:
 
     @ray.remote
     class Scorer:
-        def run(self, start: int, queries: list[str], answers: list[str]) -> tuple[int, list[str], list[float]]:
+        def run(self, start: int, queries: list[str],
+                answers: list[str]) -> tuple[int, list[str], list[float]]:
             outputs = [q.upper() for q in queries]
             return start, outputs, [float(o == a) for o, a in zip(outputs, answers)]
 
@@ -105,12 +106,12 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
         for attempt in range(args.repeat):
             mine = run_runtime(args.rows, args.workers, args.batch_size, Path(tmp) / f"run{attempt}")
             theirs = run_baseline(args.rows, args.workers, args.batch_size, Path(tmp))
-            print(f"run {attempt + 1}: runtime {args.rows / mine:,.0f} rows/s, baseline {args.rows / theirs:,.0f} "
-                  f"rows/s", flush=True)
+            print(f"run {attempt + 1}: runtime {args.rows / mine:,.0f} rows/s, "
+                  f"baseline {args.rows / theirs:,.0f} rows/s", flush=True)
             ours, baseline = min(ours, mine), min(baseline, theirs)
     ray.shutdown()
-    return {"rows": args.rows, "runtime_rows_per_s": args.rows / ours, "baseline_rows_per_s": args.rows / baseline,
-            "ratio": baseline / ours}
+    return {"rows": args.rows, "runtime_rows_per_s": args.rows / ours,
+            "baseline_rows_per_s": args.rows / baseline, "ratio": baseline / ours}
 
 
 def _descendants_rss_kb(root: int) -> int:
@@ -191,7 +192,8 @@ def main() -> None:
     if not args.skip_throughput:
         report["throughput"] = result = throughput(args)
         print(f"throughput over {args.rows:,} rows: runtime {result['runtime_rows_per_s']:,.0f} rows/s, "
-              f"baseline {result['baseline_rows_per_s']:,.0f} rows/s, ratio {result['ratio']:.2f} (target >= 0.70)")
+              f"baseline {result['baseline_rows_per_s']:,.0f} rows/s, "
+              f"ratio {result['ratio']:.2f} (target >= 0.70)")
     if not args.skip_memory:
         report["memory"] = runs = memory(args)
         if len(runs) >= 2:

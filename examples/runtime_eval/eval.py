@@ -32,7 +32,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-# --- Metrics -------------------------------------------------------------------------------------------------
+# --- Metrics ---------------------------------------------------------------------------------------------
 class RecallAtK(Metric):
     """1 when the gold document is among the retrieved ones."""
 
@@ -59,7 +59,7 @@ class TokenF1(Metric):
         return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / (precision + recall)}
 
 
-# --- Components: the pipeline under evaluation -----------------------------------------------------------------
+# --- Components: the pipeline under evaluation -------------------------------------------------------------
 @component(evals=[RecallAtK().use(retrieved=component.output(), gold=Dataset.doc)])
 def retrieve(question: str, k: int = 2) -> list[str]:
     """The k documents sharing the most words with the question."""
@@ -97,7 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     result = evaluate(args.out, local=args.local, workers=args.workers)
     for row in result.table.select(["row_id", "input.question", "output", "generate.TokenF1.f1"]).to_pylist():
-        print(f"{row['row_id']:>3}  f1={row['generate.TokenF1.f1']:.2f}  {row['input.question']!r} -> {row['output']!r}")
+        f1 = row["generate.TokenF1.f1"]
+        print(f"{row['row_id']:>3}  f1={f1:.2f}  {row['input.question']!r} -> {row['output']!r}")
 
 
 if __name__ == "__main__":

@@ -53,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_cli(args: list[str], debug: bool = False) -> int:
-    import click
-
     _register()
     command = typer.main.get_command(app)
     try:
@@ -62,25 +60,37 @@ def run_cli(args: list[str], debug: bool = False) -> int:
         return int(result or 0)
     except HmError as exc:
         return report_error(exc)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        sys.stderr.write("Aborted.\n")
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USER_ERROR if exc.exit_code == 2 else exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        code = _framework_exit(exc)
+        if code is not None:
+            return code
         if debug:
             raise
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
                          "this is a bug in hypermetric; re-run with --debug for the traceback\n")
         return 70
+
+
+def _framework_exit(exc: Exception) -> int | None:
+    """Exit code for typer/click's own signalling exceptions (duck-typed: typer vendors its click)."""
+    kind = type(exc).__name__
+    if kind == "Exit":
+        return int(getattr(exc, "exit_code", 0))
+    if kind == "Abort":
+        sys.stderr.write("Aborted.\n")
+        return 1
+    if kind == "NoArgsIsHelpError":
+        sys.stdout.write(exc.format_message() + "\n")
+        return 0
+    if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+        exc.show()
+        return EXIT_USER_ERROR
+    return None
 
 
 def report_error(exc: HmError) -> int:

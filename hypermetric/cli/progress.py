@@ -29,8 +29,11 @@ _FALLBACK = {"job.ok": "green", "job.failed": "bold red", "job.running": "cyan",
 _TAIL = 20
 
 
-class ProgressView:
-    """Call it with each event (`run_graph(..., on_event=view)`); it renders on `console`."""
+class Progress:
+    """Give it each event (`run_graph(..., on_event=view.handle)`); it renders on `console`.
+
+    Use it as a context manager (or call `close`) so a live panel is stopped even when the run raises.
+    """
 
     def __init__(self, console: Console, *, silent: bool = False, verbose: bool = False,
                  live: bool | None = None) -> None:
@@ -45,10 +48,18 @@ class ProgressView:
         self._failed: list[tuple[str, str]] = []
         self._live: Live | None = None
 
-    def __call__(self, event: Event) -> None:
+    def handle(self, event: Event) -> None:
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
+
+    __call__ = handle
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop the live panel (also done on `RunFinished`)."""
@@ -169,8 +180,8 @@ def summary(report: RunReport) -> str:
 
 
 _HANDLERS = {
-    RunStarted: ProgressView._started, JobStarted: ProgressView._job_started,
-    JobWaiting: ProgressView._waiting, JobOutput: ProgressView._output, JobSucceeded: ProgressView._succeeded,
-    JobFailed: ProgressView._job_failed, JobSkipped: ProgressView._skipped,
-    RunFinished: ProgressView._finished,
+    RunStarted: Progress._started, JobStarted: Progress._job_started,
+    JobWaiting: Progress._waiting, JobOutput: Progress._output, JobSucceeded: Progress._succeeded,
+    JobFailed: Progress._job_failed, JobSkipped: Progress._skipped,
+    RunFinished: Progress._finished,
 }

@@ -1,9 +1,4 @@
-"""The `Backend` protocol: where jobs run. The engine and scheduler are the same for every backend.
-
-A backend runs `execute_job` for each job it is given, somewhere, and reports `JobOutcome`s back. It is told
-at construction how to report job output lines and lock waits (callbacks that may be called from any thread;
-the engine serialises them).
-"""
+"""The `Backend` protocol: where jobs run; the engine and the scheduler are the same for every backend."""
 
 from __future__ import annotations
 
@@ -19,7 +14,11 @@ WaitSink = Callable[[Job, str], None]
 
 @runtime_checkable
 class Backend(Protocol):
-    """Runs jobs. `start` must not block for the job's duration; `wait_any` returns finished attempts."""
+    """Runs jobs. `start` must not block for the job's duration; `wait_any` returns finished attempts.
+
+    Output lines and lock-wait messages go to callbacks given to the backend when it is made; they may be
+    called from any thread (the engine serialises them).
+    """
 
     def gpu_count(self) -> int:
         """GPUs the scheduler may hand out (asked only when some job wants GPUs)."""

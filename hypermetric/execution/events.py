@@ -1,8 +1,4 @@
-"""Execution events: frozen records that the engine hands to its subscriber (the CLI's progress view).
-
-Execution never prints; everything a user sees about a run arrives as one of these. The engine delivers them
-one at a time (never concurrently), in the order they happened.
-"""
+"""Execution events: frozen records the engine hands, one at a time, to its subscriber (the progress view)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """`LocalBackend`: jobs as child processes of this machine, one `bash` per job, run from a fixed thread pool.
 
 Worker threads are created once (up to `jobs`) and reused, so a job costs one process spawn and no thread
-start. `cancel_all` sends SIGTERM to the process group of every running job (and of any that starts while
-cancelling); `close` then gives the groups `grace` seconds to end before SIGKILL. Jobs that ask for GPUs get
-`CUDA_VISIBLE_DEVICES` with device indices handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides
-the count found by `nvidia-smi -L`); jobs that ask for none keep the parent's setting. On a machine without
-GPUs a job that asks for some runs alone (the scheduler finds it bigger than the machine) and unrestricted.
+start; the parent environment is read once, when the backend is made. `cancel_all` sends SIGTERM to the
+process group of every running job (and of any that starts while cancelling); `close` then gives the groups
+`grace` seconds to end before SIGKILL. Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
+handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides the count found by `nvidia-smi -L`); jobs
+that ask for none keep the parent's setting. On a machine without GPUs a job that asks for some runs alone
+(the scheduler finds it bigger than the machine) and unrestricted.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class LocalBackend:
                  on_output: OutputSink | None = None, on_wait: WaitSink | None = None,
                  lock_interval: float = 5.0, grace: float = 5.0, gpus: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="hm-job")
-        self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval)
+        self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval, base_env=dict(os.environ))
         self._on_output = on_output
         self._on_wait = on_wait
         self._grace = grace

@@ -35,14 +35,15 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     with open(os.path.join(workdir, STDOUT), "wb") as out, open(os.path.join(workdir, STDERR), "wb") as err:
         if cancelled():
             return None
-        proc = _spawn(job, shell, env, out, err, piped=on_output is not None)
+        pipes = (os.pipe(), os.pipe()) if on_output is not None else None
+        proc = _spawn(job, shell, env, out, err, pipes)
         if isinstance(proc, int):
             return proc
         if hooks.on_spawn is not None:
             hooks.on_spawn(proc)
         try:
-            if on_output is not None:
-                _pump(job, proc, out, err, on_output)
+            if pipes is not None:
+                _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output)
             code = proc.wait()
         except BaseException:
             terminate_group(proc.pid, signal.SIGTERM)
@@ -54,15 +55,26 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
 
 
 def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO, err: BinaryIO,
-           piped: bool) -> subprocess.Popen | int:
-    """Start the script in a new session (its own process group); exit code 127 if the shell cannot start."""
+           pipes: tuple[tuple[int, int], tuple[int, int]] | None) -> subprocess.Popen | int:
+    """Start the script in a new session (its own process group); exit code 127 if the shell cannot start.
+
+    With `pipes` (two `(read, write)` pairs) the child writes into them; this closes their write ends, and
+    their read ends too when the start fails.
+    """
+    stdout, stderr = (pipes[0][1], pipes[1][1]) if pipes is not None else (out, err)
     try:
-        stdout, stderr = (subprocess.PIPE, subprocess.PIPE) if piped else (out, err)
         return subprocess.Popen([*shell, SCRIPT], cwd=job.workdir, env=env, stdin=subprocess.DEVNULL,
                                 stdout=stdout, stderr=stderr, start_new_session=True)
     except OSError as e:
         err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
+        if pipes is not None:
+            os.close(pipes[0][0])
+            os.close(pipes[1][0])
         return 127
+    finally:
+        if pipes is not None:
+            os.close(pipes[0][1])
+            os.close(pipes[1][1])
 
 
 def terminate_group(pgid: int, sig: int) -> None:
@@ -77,12 +89,14 @@ def _never() -> bool:
     return False
 
 
-def _pump(job: Job, proc: subprocess.Popen, out: BinaryIO, err: BinaryIO,
+def _pump(job: Job, streams: dict[int, tuple[str, BinaryIO]],
           on_output: Callable[[Job, str, str], None]) -> None:
-    """Copy both pipes to their files until EOF, passing each line (without its newline) to `on_output`."""
-    sel = selectors.DefaultSelector()
-    streams = {proc.stdout.fileno(): (STDOUT, out), proc.stderr.fileno(): (STDERR, err)}
-    partial = {fd: b"" for fd in streams}
+    """Copy each pipe to its file until EOF, passing each line (without its newline) to `on_output`.
+
+    `streams` maps a pipe's read end to its stream name and file; the read ends are closed at the end.
+    """
+    sel = selectors.PollSelector()
+    partial = dict.fromkeys(streams, b"")
     for fd in streams:
         sel.register(fd, selectors.EVENT_READ)
     try:
@@ -102,5 +116,5 @@ def _pump(job: Job, proc: subprocess.Popen, out: BinaryIO, err: BinaryIO,
                     on_output(job, name, line.decode("utf-8", errors="replace"))
     finally:
         sel.close()
-        proc.stdout.close()
-        proc.stderr.close()
+        for fd in streams:
+            os.close(fd)

@@ -15,7 +15,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +40,7 @@ class JobOptions:
     env: tuple[tuple[str, str], ...] = ()
     node: str | None = None
     lock_interval: float = 5.0
+    base_env: Mapping[str, str] | None = None  # the parent environment; None: this process's, read per job
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ def _prepare(job: Job, options: JobOptions) -> dict[str, str]:
     for name, text in prepared.files:
         _write(os.path.join(job.workdir, name), text.encode())
     _write(os.path.join(job.workdir, ARGS), args_text(variables).encode())
-    env = os.environ.copy()
+    env = dict(options.base_env) if options.base_env is not None else os.environ.copy()
     env.update(options.env)
     env.update(variables)
     return env

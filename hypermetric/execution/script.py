@@ -24,20 +24,34 @@ class PreparedScript:
 
 
 def wrap(job: Job) -> PreparedScript:
-    """Apply the decorator layers (innermost first): `script.k` holds the text layer k wraps (§5.5)."""
+    """Apply the decorator layers (innermost first): `script.k` holds the text layer k wraps (§5.5).
+
+    All variables reach the whole process tree, so two layers binding one name (two decorators whose `run`
+    parameter is `inner`, or one class used twice with different arguments) would see the outer layer's value.
+    HM has that bug; here such a layer's script starts with one `export name='value' ...` line restoring its
+    own values. Without a clash each `script.k` and `script` is the decorator's `run` body, byte for byte.
+    """
     variables = dict(job.variables)
     if not job.decorators:
         return PreparedScript(((SCRIPT, job.script),), variables)
-    files: list[tuple[str, str]] = []
-    current = job.script
+    own_values = []
     for level, layer in enumerate(job.decorators):
-        name = wrapped_script(level)
-        files.append((name, current))
-        variables.update(layer.variables)
-        variables[layer.param] = name
-        current = layer.script
-    files.append((SCRIPT, current))
-    return PreparedScript(tuple(files), variables)
+        own = dict(layer.variables)
+        own[layer.param] = wrapped_script(level)
+        own_values.append(own)
+        variables.update(own)
+    texts = [job.script] + [_rebind(own, variables) + layer.script
+                            for own, layer in zip(own_values, job.decorators, strict=True)]
+    names = [wrapped_script(level) for level in range(len(job.decorators))] + [SCRIPT]
+    return PreparedScript(tuple(zip(names, texts, strict=True)), variables)
+
+
+def _rebind(own: dict[str, str], merged: Mapping[str, str]) -> str:
+    """`export k='v' ...` for this layer's values that the merged environment holds differently, or ``."""
+    clashes = sorted(k for k, v in own.items() if merged.get(k) != v)
+    if not clashes:
+        return ""
+    return "export " + " ".join(f"{k}={shell_quote(own[k])}" for k in clashes) + "\n"
 
 
 def shell_quote(value: str) -> str:

@@ -2,8 +2,8 @@
 captures calls for `Metric`s scored by stateful evaluator actors, and every run ends in one Arrow table.
 
 Nothing here imports Ray or pyarrow until a run needs them. The package and the decorator share the name
-`runtime`, so `from hypermetric import runtime` may give either: the package is made callable as the decorator,
-and `@runtime(...)` works whichever one a user gets.
+`runtime`, so `from hypermetric import runtime` may give either: the package is made callable as the
+decorator, and `@runtime(...)` works whichever one a user gets.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`RayPool`: worker actors (a stateless pool that runs batches) and evaluator actors (stateful: score, flush).
+"""`RayPool`: worker actors (a stateless pool running batches) and evaluator actors (stateful: score, flush).
 
 Ray is imported only when a pool is made. The driver joins the cluster named by `RAY_ADDRESS` when it is set
 (`ray.init(address="auto")` semantics) and otherwise starts a local one; an initialised Ray is reused as is.
@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Collection
 from typing import Any
 
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.pool import ActorLost, BatchStatus, EvaluatorConfig, PayloadLost, status_of
 from hypermetric.runtime.sharding import RowBatch
+
+
+def _plain(error: BaseException) -> str:
+    """An error's message without the terminal colour codes Ray puts in it."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", str(error))
 
 
 def ensure_ray() -> None:
@@ -39,9 +45,6 @@ class WorkerActor:
         payload = run_batch(self._fn, self._plan, self._retry, batch)
         return status_of(payload), payload
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 class EvaluatorActor:
     """An `Evaluator` in its own process: scores requests, buffers rows and flushes them to Parquet."""
@@ -54,9 +57,6 @@ class EvaluatorActor:
 
     def close(self) -> list[int]:
         return self._evaluator.close()
-
-    def pid(self) -> int:
-        return os.getpid()
 
 
 @functools.cache
@@ -81,8 +81,9 @@ class RayPool:
             self._worker_options["num_cpus"] = num_cpus
         # The function, plan and policy go to the object store once and every worker reads them from there.
         self._worker_args = (ray.put(fn), ray.put(plan), ray.put(retry))
-        self.workers = [self._new_worker() for _ in range(workers)]
+        # Evaluators first: they take Ray's pre-started worker processes, since every batch waits on them.
         self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
+        self.workers = [self._new_worker() for _ in range(workers)]
 
     def _new_worker(self) -> Any:
         return self._worker_class.options(**self._worker_options).remote(*self._worker_args)
@@ -111,9 +112,11 @@ class RayPool:
         try:
             return ray.get(handle)
         except exceptions.RayActorError as error:
-            raise ActorLost(str(error)) from error
+            if error.actor_init_failed:  # e.g. the function's module cannot be imported where the actor runs
+                raise RuntimeError(f"the runtime's actors could not start: {_plain(error)}") from None
+            raise ActorLost(_plain(error)) from error
         except exceptions.ObjectLostError as error:
-            raise PayloadLost(str(error)) from error
+            raise PayloadLost(_plain(error)) from error
         except exceptions.RayTaskError as error:
             raise error.as_instanceof_cause() from None
 

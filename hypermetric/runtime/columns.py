@@ -101,7 +101,7 @@ def unify_schema(schemas: Iterable[pa.Schema]) -> pa.Schema:
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`table` with exactly the columns of `schema`: missing ones are null, others cast to the unified type."""
+    """`table` with exactly the columns of `schema`: missing ones null, others cast to the unified type."""
     import pyarrow as pa
 
     arrays = []

@@ -36,7 +36,7 @@ class BatchCapture:
 
     def record(self, component: str, arguments: Mapping[str, Any], output: Any,
                specs: tuple[tuple[str, MetricSpec], ...]) -> None:
-        """Keeps a component's output (the last call in a row wins) and queues one request per metric of it."""
+        """Keeps a component's output (the last call in a row wins) and queues a request per metric of it."""
         outputs = self.outputs.get(component)
         if outputs is None:
             outputs = self.outputs[component] = [MISSING] * self.rows
@@ -49,7 +49,7 @@ class BatchCapture:
                 self.specs[column] = spec
             try:
                 values = spec.resolve(arguments, output, self.columns, index)
-            except Exception as error:  # a binding that does not resolve is that metric's error, not the row's
+            except Exception as error:  # an unresolvable binding is that metric's error, not the row's
                 requests.errors.append((index, describe_error(error)))
                 continue
             requests.rows.append(index)

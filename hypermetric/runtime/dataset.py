@@ -1,4 +1,4 @@
-"""`Dataset` (rows read lazily from records, JSON lines, CSV, Parquet or Arrow) and `FieldRef`, a reference to a field."""
+"""`Dataset` (rows read lazily from records, JSON lines, CSV, Parquet or Arrow) and `FieldRef` (one field)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ DATASET_ENV = "HYPERMETRIC_DATASET"
 
 @dataclass(frozen=True, slots=True)
 class FieldRef:
-    """A reference to one field of the current row, e.g. `Dataset.query`; resolved once per row at run time."""
+    """A reference to one field of the current row, e.g. `Dataset.query`; resolved per row at run time."""
 
     name: str
     dataset: Dataset | None = field(default=None, compare=False, repr=False)
@@ -40,7 +40,8 @@ class _DatasetMeta(type):
 class Dataset(metaclass=_DatasetMeta):
     """Rows to evaluate, read in batches and never all at once (except for records already in memory).
 
-    `Dataset.<field>` and `ds.<field>` are field references: `main(query=Dataset.query)` calls `main` once per row.
+    `Dataset.<field>` and `ds.<field>` are field references: `main(query=Dataset.query)` calls `main` once
+    per row.
     A field whose name clashes with a method is reached with `ds.field("name")` or `Dataset.field("name")`.
     """
 
@@ -124,7 +125,8 @@ class Dataset(metaclass=_DatasetMeta):
         readers = {".jsonl": cls.from_jsonl, ".ndjson": cls.from_jsonl, ".csv": cls.from_csv,
                    ".parquet": cls.from_parquet, ".pq": cls.from_parquet}
         if suffix not in readers:
-            raise ValueError(f"cannot tell how to read {path}: expected a .jsonl, .ndjson, .csv or .parquet file")
+            raise ValueError(f"cannot tell how to read {path}: "
+                             "expected a .jsonl, .ndjson, .csv or .parquet file")
         return readers[suffix](path)
 
     @classmethod

@@ -59,7 +59,8 @@ class RuntimeOptions:
         value = self.exception_to_retry
         classes = value if isinstance(value, tuple) else (value,)
         if not classes or not all(isinstance(c, type) and issubclass(c, BaseException) for c in classes):
-            raise TypeError(f"exception_to_retry must be an exception class or a tuple of them, not {value!r}")
+            raise TypeError(f"exception_to_retry must be an exception class or a tuple of them, "
+                            f"not {value!r}")
         return classes
 
 
@@ -69,7 +70,7 @@ def _require_int(name: str, value: Any, *, minimum: int) -> None:
 
 
 class Runtime:
-    """A function run once per dataset row when called with field references, e.g. `main(query=Dataset.query)`.
+    """A function run once per dataset row when called with field references: `main(query=Dataset.query)`.
 
     Called with plain values it is the function itself. Called with field references it returns a `RunResult`.
     """
@@ -96,14 +97,15 @@ class Runtime:
 
 
 def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-    """Turns a function into a sharded, fault-tolerant run over a dataset's rows (`@runtime` or `@runtime(...)`).
+    """Turns a function into a sharded, fault-tolerant run over the rows of a dataset (`@runtime(...)`).
 
-    Options: `workers` (Ray worker actors), `max_runs` (rows to run at most), `max_retries`, `delay_seconds` and
-    `exception_to_retry` (per-row retries of calls raising that type), `batch_size` (rows per task, automatic by
-    default), `parallel` (False runs in this process without Ray), `dataset` (else the dataset of `ds.field`
-    arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips recorded rows
-    when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most), `flush_rows` and
-    `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback) and `num_cpus` (per worker).
+    Options: `workers` (Ray worker actors), `max_runs` (rows to run at most), `max_retries`, `delay_seconds`
+    and `exception_to_retry` (per-row retries of calls raising that type), `batch_size` (rows per task,
+    automatic by default), `parallel` (False runs in this process without Ray), `dataset` (else the dataset of
+    `ds.field` arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips
+    recorded rows when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most),
+    `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback taking a
+    `Progress`) and `num_cpus` (per worker actor).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:
@@ -122,7 +124,8 @@ class Component:
             raise ValueError(f"component name {self.name!r} must not contain '.'; pass component(name=...)")
         self.specs = _columns(self.name, evals)
         parameters = inspect.signature(fn).parameters
-        self._positional = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self._positional = [n for n, p in parameters.items() if p.kind in positional]
         self._defaults = {n: p.default for n, p in parameters.items() if p.default is not p.empty}
         open_keywords = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         needed = {name for _, spec in self.specs for name in spec.input_names()}

@@ -59,6 +59,7 @@ class _Batch:
     evaluator: int = -1
     payload: Any = None
     crashes: int = 0
+    failed: int = 0
     in_flight: bool = True
 
 
@@ -148,7 +149,8 @@ class Driver:
         state.evaluator = evaluator
         self._evaluator_load[evaluator] += 1
         handle = self._pool.ingest(evaluator, state.payload)
-        self._waiting[handle] = _Wait("ingest", state.batch.batch_id, evaluator, self._evaluator_generation[evaluator])
+        generation = self._evaluator_generation[evaluator]
+        self._waiting[handle] = _Wait("ingest", state.batch.batch_id, evaluator, generation)
 
     def _handle(self, handle: Any, wait: _Wait) -> None:
         if wait.kind == "run":
@@ -164,15 +166,23 @@ class Driver:
             _, _, failed = self._pool.result(handle)
         except ActorLost as error:
             self._worker_lost(wait.actor, wait.generation)
-            state.crashes += 1
-            if state.crashes < self._crash_limit:
+            if not self._crashed(state, f"WorkerDied: {error}"):
                 self._start(state)
                 return
-            state.payload = failed_payload(state.batch, self._plan, f"WorkerDied: {error}".splitlines()[0],
-                                           state.crashes)
             failed = len(state.batch)
-        self._count.failed += failed
+        self._count.failed += failed - state.failed
+        state.failed = failed
         self._send(state)
+
+    def _crashed(self, state: _Batch, error: str) -> bool:
+        """Counts a crash against a batch; past the limit its rows become failures with `error`."""
+        state.crashes += 1
+        if state.crashes < self._crash_limit:
+            return False
+        state.payload = failed_payload(state.batch, self._plan, error.splitlines()[0], state.crashes)
+        self._count.failed += len(state.batch) - state.failed
+        state.failed = len(state.batch)
+        return True
 
     def _on_ingest(self, handle: Any, wait: _Wait) -> None:
         current = wait.generation == self._evaluator_generation[wait.actor]
@@ -181,7 +191,9 @@ class Driver:
         state = self._batches.get(wait.batch_id)
         try:
             committed = self._pool.result(handle)
-        except ActorLost:
+        except ActorLost as error:
+            if state is not None and current:  # the first failed request of a dead evaluator was its last one
+                self._crashed(state, f"EvaluatorDied: {error}")
             self._evaluator_lost(wait.actor, wait.generation)
             return
         except PayloadLost:

@@ -1,4 +1,4 @@
-"""The evaluator: scores a batch's evaluation requests and buffers the completed rows; the state of an actor."""
+"""The evaluator: scores a batch's evaluation requests and buffers the completed rows (an actor's state)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ class _Scores:
         import pyarrow as pa
 
         data = {name: pa.array(self.values[name], type=pa.float64()) for name in sorted(self.values)}
-        data[cols.EVAL_ERRORS] = pa.array([None if e is None else json.dumps(e, sort_keys=True) for e in self.errors],
-                                          type=pa.string())
+        errors = [None if e is None else json.dumps(e, sort_keys=True) for e in self.errors]
+        data[cols.EVAL_ERRORS] = pa.array(errors, type=pa.string())
         return data
 
 
@@ -76,7 +76,7 @@ class Evaluator:
 
     def score(self, payload: BatchPayload) -> pa.Table:
         """The batch's row table with one float column per metric value and an `eval_errors` column."""
-        scores = _Scores(payload.rows.num_rows)
+        scores = _Scores(len(payload))
         for column, requests in payload.requests.items():
             for row, error in requests.errors:
                 scores.fail(column, row, error)
@@ -87,7 +87,7 @@ class Evaluator:
                     scores.fail(column, row, metric)
             else:
                 _score_all(metric, spec.keys, requests, column, scores)
-        table = payload.rows
+        table = payload.table()
         for name, array in scores.arrays().items():
             table = table.append_column(name, array)
         return table
@@ -101,7 +101,8 @@ class Evaluator:
         return self._sink.flush()
 
 
-def _score_all(metric: Metric, keys: tuple[str, ...], requests: Requests, column: str, scores: _Scores) -> None:
+def _score_all(metric: Metric, keys: tuple[str, ...], requests: Requests, column: str,
+               scores: _Scores) -> None:
     """Scores every request of one metric; a plain number goes straight into its column (the common case)."""
     score = metric.score
     values: list[float | None] | None = None

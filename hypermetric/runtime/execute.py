@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +28,12 @@ class CallPlan:
     inputs: tuple[tuple[str, str], ...]  # (result column, field name), for the fields the function receives
 
     @classmethod
-    def bind(cls, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> CallPlan | None:
+    def bind(cls, fn: Callable[..., Any], args: tuple[Any, ...],
+             kwargs: Mapping[str, Any]) -> CallPlan | None:
         """The plan for `fn(*args, **kwargs)`, or None when no argument refers to a dataset field."""
         bound = inspect.signature(fn).bind(*args, **kwargs)
-        inputs = tuple((cols.INPUT_PREFIX + column, value.name) for column, value in _named_values(fn, bound.arguments)
-                       if isinstance(value, FieldRef))
+        inputs = tuple((cols.INPUT_PREFIX + column, value.name)
+                       for column, value in _named_values(fn, bound.arguments) if isinstance(value, FieldRef))
         if not inputs:
             return None
         return cls(tuple(_source(value) for value in bound.args),
@@ -41,7 +42,8 @@ class CallPlan:
     def fields(self) -> set[str]:
         return {field for _, field in self.inputs}
 
-    def arguments(self, columns: Mapping[str, list[Any]], rows: int) -> list[tuple[list[Any], dict[str, Any]]]:
+    def arguments(self, columns: Mapping[str, list[Any]],
+                  rows: int) -> list[tuple[list[Any], dict[str, Any]]]:
         """Each row's positional and keyword arguments, built a batch at a time."""
         fields = [(key, value) for key, is_field, value in self.keyword if is_field]
         constants = {key: value for key, is_field, value in self.keyword if not is_field}
@@ -89,12 +91,35 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class BatchPayload:
-    """A worker's results for one batch: the row table and the evaluation requests its components made."""
+    """A worker's results for one batch: the rows' result columns (plain lists, so that workers never load
+    Arrow) and the evaluation requests its components made, for an evaluator to score and tabulate."""
 
     batch_id: int
-    rows: pa.Table
+    row_ids: Sequence[int]
+    columns: dict[str, list[Any]]
     specs: dict[str, MetricSpec]
     requests: dict[str, Requests]
+
+    def __len__(self) -> int:
+        return len(self.row_ids)
+
+    @property
+    def failed(self) -> int:
+        return sum(error is not None for error in self.columns[cols.ERROR])
+
+    def table(self) -> pa.Table:
+        """The result columns as an Arrow table, with `row_id` first."""
+        import pyarrow as pa
+
+        data = {cols.ROW_ID: pa.array(self.row_ids, type=pa.int64())}
+        for name, values in self.columns.items():
+            if name == cols.ERROR:
+                data[name] = pa.array(values, type=pa.string())
+            elif name == cols.ATTEMPTS:
+                data[name] = pa.array(values, type=pa.int64())
+            else:
+                data[name] = cols.to_array(values)
+        return pa.table(data)
 
 
 def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch) -> BatchPayload:
@@ -115,11 +140,12 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
                 outputs[index] = fn(*args, **kwargs)
             except Exception as error:
                 capture.discard(index)
-                outputs[index], errors[index], attempts[index] = _retry(fn, args, kwargs, capture, retry, error)
+                outcome = _retry(fn, args, kwargs, capture, retry, error)
+                outputs[index], errors[index], attempts[index] = outcome
     finally:
         CURRENT_BATCH.reset(token)
-    table = _row_table(batch, plan, outputs, errors, attempts, capture.outputs)
-    return BatchPayload(batch.batch_id, table, capture.specs, capture.requests)
+    columns = _result_columns(batch, plan, outputs, errors, attempts, capture.outputs)
+    return BatchPayload(batch.batch_id, batch.row_ids, columns, capture.specs, capture.requests)
 
 
 def _retry(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], capture: BatchCapture,
@@ -138,23 +164,19 @@ def _retry(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], capt
     return None, describe_error(error), attempts
 
 
-def _row_table(batch: RowBatch, plan: CallPlan, outputs: list[Any], errors: list[str | None],
-               attempts: list[int], components: dict[str, list[Any]]) -> pa.Table:
-    import pyarrow as pa
-
-    data: dict[str, pa.Array] = {cols.ROW_ID: pa.array(batch.row_ids, type=pa.int64())}
-    for column, field in plan.inputs:
-        data[column] = cols.to_array(batch.columns[field])
-    data[cols.OUTPUT] = cols.to_array(outputs)
+def _result_columns(batch: RowBatch, plan: CallPlan, outputs: list[Any], errors: list[str | None],
+                    attempts: list[int], components: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    data = {column: batch.columns[field] for column, field in plan.inputs}
+    data[cols.OUTPUT] = outputs
     for name, values in components.items():
-        data[name + cols.OUTPUT_SUFFIX] = cols.to_array([None if v is MISSING else v for v in values])
-    data[cols.ERROR] = pa.array(errors, type=pa.string())
-    data[cols.ATTEMPTS] = pa.array(attempts, type=pa.int64())
-    return pa.table(data)
+        data[name + cols.OUTPUT_SUFFIX] = [None if value is MISSING else value for value in values]
+    data[cols.ERROR] = errors
+    data[cols.ATTEMPTS] = attempts
+    return data
 
 
 def failed_payload(batch: RowBatch, plan: CallPlan, error: str, attempts: int) -> BatchPayload:
     """The payload of a batch that could not run at all (its worker kept dying): every row failed."""
     rows = len(batch.row_ids)
-    table = _row_table(batch, plan, [None] * rows, [error] * rows, [attempts] * rows, {})
-    return BatchPayload(batch.batch_id, table, {}, {})
+    columns = _result_columns(batch, plan, [None] * rows, [error] * rows, [attempts] * rows, {})
+    return BatchPayload(batch.batch_id, batch.row_ids, columns, {}, {})

@@ -1,4 +1,4 @@
-"""`Metric`, the base class of evaluation metrics, and `MetricSpec`, a metric bound to a component's values."""
+"""`Metric`, the base class of evaluation metrics, and `MetricSpec`, a metric bound to a component's data."""
 
 from __future__ import annotations
 
@@ -50,14 +50,15 @@ class Metric:
         return type(self).__name__
 
     def use(self, *, name: str | None = None, **bindings: Binding) -> MetricSpec:
-        """This metric with each `score` argument bound to a component input, output, dataset field or constant."""
+        """This metric with each `score` argument bound: component input or output, field, or constant."""
         metric_name = name or self.name
         if metric_name in RESERVED_METRIC_NAMES or "." in metric_name:
             raise ValueError(f"metric name {metric_name!r} is reserved or contains '.'; pass use(name=...)")
         try:
             inspect.signature(self.score).bind(**bindings)
         except TypeError as error:
-            raise TypeError(f"{type(self).__name__}.use(...) does not fit {type(self).__name__}.score: {error}") from None
+            name = type(self).__name__
+            raise TypeError(f"{name}.use(...) does not fit {name}.score: {error}") from None
         return MetricSpec(self, metric_name, tuple(bindings.items()))
 
 
@@ -93,7 +94,7 @@ class MetricSpec:
 
     def resolve(self, arguments: Mapping[str, Any], output: Any, columns: Mapping[str, list[Any]],
                 index: int) -> list[Any]:
-        """The `score` arguments (in `keys` order) for one call: from its arguments, its output, row `index`."""
+        """The `score` arguments (in `keys` order) for a call, from its arguments, output and row `index`."""
         values = []
         for kind, value in self._compiled:
             if kind == _OUTPUT:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from hypermetric.runtime.columns import ERROR
 from hypermetric.runtime.evaluate import Evaluator
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.sharding import RowBatch
@@ -45,7 +44,7 @@ class Pool(Protocol):
         """Starts a batch; returns handles to its status and to its payload."""
 
     def ingest(self, evaluator: int, payload: Any) -> Any:
-        """Sends a payload (a handle, or a payload itself) to an evaluator; the handle yields committed batch ids."""
+        """Sends a payload (a handle or a payload) to an evaluator; the handle yields committed batch ids."""
 
     def close(self, evaluator: int) -> Any:
         """Asks an evaluator to flush; the handle yields committed batch ids."""
@@ -56,17 +55,19 @@ class Pool(Protocol):
     def result(self, handle: Any) -> Any:
         """The value of a ready handle; raises ActorLost or PayloadLost for infrastructure failures."""
 
-    def replace_worker(self, worker: int) -> None: ...
+    def replace_worker(self, worker: int) -> None:
+        """Puts a fresh worker in place of a dead one."""
 
-    def replace_evaluator(self, evaluator: int, generation: int) -> None: ...
+    def replace_evaluator(self, evaluator: int, generation: int) -> None:
+        """Puts a fresh evaluator (writing parts as `generation`) in place of a dead one."""
 
-    def shutdown(self) -> None: ...
+    def shutdown(self) -> None:
+        """Stops every actor."""
 
 
 def status_of(payload: BatchPayload) -> BatchStatus:
     """A payload's batch id, row count and failed-row count."""
-    errors = payload.rows.column(ERROR)
-    return payload.batch_id, payload.rows.num_rows, len(errors) - errors.null_count
+    return payload.batch_id, len(payload), payload.failed
 
 
 @dataclass(frozen=True, slots=True, eq=False)

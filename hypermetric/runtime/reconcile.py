@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,19 +95,45 @@ def _part(path: Path) -> _Part:
     return _Part(path, min(lows, default=0), max(highs, default=-1))
 
 
-def _window(parts: list[_Part], low: int, high: int, schema: pa.Schema) -> pa.Table:
-    """Rows with `low <= row_id < high` from every part, the last copy of each, sorted by row id."""
+def _latest(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    """The pieces stacked (oldest part first), the last copy of each row kept, sorted by row id."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    tables = [cols.conform(pq.read_table(part.path, filters=[(cols.ROW_ID, ">=", low), (cols.ROW_ID, "<", high)]),
-                           schema) for part in parts if part.low < high and part.high >= low]
-    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    table = pa.concat_tables(pieces) if pieces else schema.empty_table()
     table = table.append_column(_ORDER, pa.array(range(table.num_rows), type=pa.int64()))
     latest = table.group_by(cols.ROW_ID, use_threads=False).aggregate([(_ORDER, "max")])
     if latest.num_rows != table.num_rows:
         table = table.take(latest[f"{_ORDER}_max"])
     return table.sort_by(cols.ROW_ID).drop_columns([_ORDER])
+
+
+def _windows(parts: list[_Part], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The rows window by window of WINDOW_ROWS row ids; each part is read once, and kept only while the
+    windows still overlap its row-id range."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    by_low = sorted(range(len(parts)), key=lambda i: parts[i].low)
+    active: dict[int, pa.Table] = {}
+    position, low = 0, min((part.low for part in parts), default=0)
+    while position < len(by_low) or active:
+        high = low + WINDOW_ROWS
+        while position < len(by_low) and parts[by_low[position]].low < high:
+            index = by_low[position]
+            active[index] = cols.conform(pq.ParquetFile(parts[index].path).read(), schema)
+            position += 1
+        pieces = []
+        for index in sorted(active):  # the order of the parts' names, so that later parts win
+            table, part = active[index], parts[index]
+            if part.low < low or part.high >= high:
+                ids = table[cols.ROW_ID]
+                table = table.filter(pc.and_(pc.greater_equal(ids, low), pc.less(ids, high)))
+            pieces.append(table)
+        for index in [index for index in active if parts[index].high < high]:
+            del active[index]
+        if pieces:
+            yield _latest(pieces, schema)
+        low = high if active or position == len(by_low) else max(high, parts[by_low[position]].low)
 
 
 def reconcile(output_dir: Path) -> Reconciled:
@@ -117,18 +144,16 @@ def reconcile(output_dir: Path) -> Reconciled:
     parts = [_part(path) for path in list_parts(output_dir)]
     schema = cols.unify_schema(pq.read_schema(part.path) for part in parts)
     if not parts:
-        schema = pa.schema([(cols.ROW_ID, pa.int64()), (cols.ERROR, pa.string()), (cols.ATTEMPTS, pa.int64())])
+        schema = pa.schema([(cols.ROW_ID, pa.int64()), (cols.ERROR, pa.string()),
+                            (cols.ATTEMPTS, pa.int64())])
     path = output_dir / RESULTS
     temporary = path.with_name(f".{path.name}.tmp")
     stats = _Stats()
     with pq.ParquetWriter(temporary, schema) as writer:
-        low, top = min((p.low for p in parts), default=0), max((p.high for p in parts), default=-1)
-        while low <= top:
-            table = _window(parts, low, low + WINDOW_ROWS, schema)
+        for table in _windows(parts, schema):
             if table.num_rows:
                 writer.write_table(table)
                 stats.update(table)
-            low += WINDOW_ROWS
         if not stats.rows:
             writer.write_table(schema.empty_table())
     os.replace(temporary, path)

@@ -1,4 +1,4 @@
-"""One run from start to finish: resolve the dataset and output directory, drive the pool, reconcile, summarise."""
+"""One run from start to finish: find the dataset and output folder, drive the pool, reconcile, summarise."""
 
 from __future__ import annotations
 
@@ -70,12 +70,14 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     output_dir = _output_dir(options, getattr(fn, "__name__", "run"))
     done = completed_rows(output_dir) if options.resume else RowSet()
     size = dataset.size()
-    remaining = None if size is None else min(max(size - len(done), 1), options.max_runs)
-    batch_size = options.batch_size or auto_batch_size(remaining and int(remaining), options.workers)
+    remaining = None if size is None else int(min(max(size - len(done), 1), options.max_runs))
+    batch_size = options.batch_size or auto_batch_size(remaining, options.workers)
     if options.max_in_flight is not None:
         batch_size = min(batch_size, options.max_in_flight)
-    max_in_flight = options.max_in_flight or batch_size * options.workers * IN_FLIGHT_BATCHES_PER_WORKER
-    workers = options.workers if remaining is None else max(1, min(options.workers, math.ceil(remaining / batch_size)))
+    workers = options.workers
+    if remaining is not None:  # no more workers than batches
+        workers = max(1, min(workers, math.ceil(remaining / batch_size)))
+    max_in_flight = options.max_in_flight or batch_size * workers * IN_FLIGHT_BATCHES_PER_WORKER
     evaluators = options.evaluators or math.ceil(workers / WORKERS_PER_EVALUATOR)
     config = EvaluatorConfig(output_dir, next_run(output_dir), options.flush_rows, options.flush_bytes)
     batches = iter_batches(dataset, batch_size, done, options.max_runs)

@@ -67,7 +67,7 @@ def _select(columns: Columns, indices: list[int]) -> Columns:
 
 
 def iter_batches(dataset: Dataset, batch_size: int, done: RowSet, max_runs: float) -> Iterator[RowBatch]:
-    """The rows not in `done`, in dataset order, in batches of at most `batch_size`; `max_runs` rows at most."""
+    """The rows not in `done`, in order, in batches of at most `batch_size`, and `max_runs` rows at most."""
     start = 0
     taken = 0
     batch_id = 0

@@ -28,7 +28,7 @@ def parts_dir(output_dir: Path) -> Path:
 
 
 def list_parts(output_dir: Path) -> list[Path]:
-    """The parts written so far, oldest run first (a later part supersedes an earlier one for the same row)."""
+    """The parts written so far, oldest run first (a later part supersedes an earlier one for a row)."""
     directory = parts_dir(output_dir)
     if not directory.is_dir():
         return []
@@ -55,7 +55,7 @@ def completed_rows(output_dir: Path) -> RowSet:
 
 
 class PartSink:
-    """Buffers result tables and writes them as one Parquet part when `flush_rows` or `flush_bytes` is reached."""
+    """Buffers result tables and writes them as one Parquet part once `flush_rows` or `flush_bytes` is hit."""
 
     def __init__(self, output_dir: Path, run: int, writer: str, flush_rows: int, flush_bytes: int) -> None:
         self._directory = parts_dir(output_dir)

@@ -88,7 +88,8 @@ class JsonlSource:
                         continue
                     row = json.loads(line)
                     if not isinstance(row, dict):
-                        raise ValueError(f"{self.path}:{number}: expected a JSON object, found {type(row).__name__}")
+                        found = type(row).__name__
+                        raise ValueError(f"{self.path}:{number}: expected a JSON object, found {found}")
                     yield row
 
         return _chunks(rows(), batch_size)

@@ -61,12 +61,14 @@ def format_summary(result: RunResult) -> str:
              f"{result.failed} failed) in {result.seconds:.2f}s",
              f"  results: {result.path}"]
     if result.lost_workers or result.lost_evaluators:
-        lines.append(f"  recovered from {result.lost_workers} lost workers, {result.lost_evaluators} lost evaluators")
+        lines.append(f"  recovered from {result.lost_workers} lost workers and "
+                     f"{result.lost_evaluators} lost evaluators")
     if result.metrics:
         width = max(len("metric"), *(len(name) for name in result.metrics))
         lines.append(f"  {'metric':<{width}}  {'mean':>10}  {'count':>8}  {'errors':>6}")
         for name, summary in result.metrics.items():
-            lines.append(f"  {name:<{width}}  {_number(summary.mean):>10}  {summary.count:>8}  {summary.errors:>6}")
+            mean = _number(summary.mean)
+            lines.append(f"  {name:<{width}}  {mean:>10}  {summary.count:>8}  {summary.errors:>6}")
     return "\n".join(lines)
 
 

@@ -1,8 +1,4 @@
-"""Job status from the disk state: a job is complete when `exitcode` reads 0 and every output exists.
-
-The check costs one `open` of `exitcode` plus one `stat` per output, and never lists a directory, so
-re-checking thousands of cached jobs stays in the milliseconds.
-"""
+"""Job status from disk: complete ⇔ `exitcode` reads 0 and every output exists (one open, one stat each)."""
 
 from __future__ import annotations
 

@@ -197,11 +197,11 @@ def test_decorators_custom_std_run_and_chained(project):
     project.write("main.hm", """
     import std
     object shout:
-      def run(inner):
-        bash -e $inner | tr a-z A-Z
+      def run(shout_inner):
+        bash -e $shout_inner | tr a-z A-Z
     class tagged(tag):
-      def run(inner):
-        echo "[$tag]"; . $inner
+      def run(tagged_inner):
+        echo "[$tag]"; . $tagged_inner
     @std.run(interpreter="python3")
     task py -> o:
       import os

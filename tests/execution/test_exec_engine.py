@@ -28,7 +28,7 @@ def _names(seen, kind) -> list[str]:
     return [e.job.id for e in seen if isinstance(e, kind)]
 
 
-@pytest.mark.parametrize("jobs, low, high", [(2, 0.9, 1.7), (1, 2.0, 3.5)])
+@pytest.mark.parametrize("jobs, low, high", [(2, 0.9, 1.9), (1, 2.0, 3.5)])
 def test_parallel_slots(tmp_path, jobs: int, low: float, high: float) -> None:
     graph = make_graph(tmp_path, make_job(tmp_path, "a", 'sleep 1; touch "$o"'),
                        make_job(tmp_path, "b", 'sleep 1; touch "$o"'))

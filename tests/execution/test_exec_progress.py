@@ -9,7 +9,7 @@ import threading
 from jobs import consume, make_graph, make_job
 from rich.console import Console
 
-from hypermetric.cli.progress import ProgressView, summary
+from hypermetric.cli.progress import Progress, summary
 from hypermetric.execution.engine import RunOptions, run_graph
 
 
@@ -27,7 +27,7 @@ def _plain() -> tuple[Console, io.StringIO]:
 
 def test_plain_lines(tmp_path) -> None:
     console, out = _plain()
-    view = ProgressView(console)
+    view = Progress(console)
     report = run_graph(_graph(tmp_path), RunOptions(keep_going=True), view)
     text = out.getvalue()
     lines = text.splitlines()
@@ -41,7 +41,7 @@ def test_plain_lines(tmp_path) -> None:
 
 def test_silent_drops_job_output_but_keeps_status(tmp_path) -> None:
     console, out = _plain()
-    run_graph(_graph(tmp_path), RunOptions(keep_going=True, silent=True), ProgressView(console, silent=True))
+    run_graph(_graph(tmp_path), RunOptions(keep_going=True, silent=True), Progress(console, silent=True))
     text = out.getvalue()
     assert "from-c" not in text and "c[default]: SUCCESS" in text
     assert "bad thing" in text  # the failure panel still shows the stderr tail
@@ -50,9 +50,9 @@ def test_silent_drops_job_output_but_keeps_status(tmp_path) -> None:
 def test_live_view_on_a_terminal(tmp_path) -> None:
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=100, color_system=None)
-    view = ProgressView(console)
-    assert view.live_mode
-    report = run_graph(_graph(tmp_path), RunOptions(keep_going=True), view)
+    with Progress(console) as view:
+        assert view.live_mode
+        report = run_graph(_graph(tmp_path), RunOptions(keep_going=True), view.handle)
     text = out.getvalue()
     assert report.exit_code == 1
     assert "a[A: y]> from-a" in text and "FAILED" in text and "exit code 3 ≠ 0" in text
@@ -63,7 +63,7 @@ def test_complete_jobs_print_nothing(tmp_path) -> None:
     graph = make_graph(tmp_path, make_job(tmp_path, "t", 'touch "$o"'))
     run_graph(graph, RunOptions(silent=True))
     console, out = _plain()
-    report = run_graph(graph, RunOptions(), ProgressView(console))
+    report = run_graph(graph, RunOptions(), Progress(console))
     assert out.getvalue().splitlines() == [summary(report)]
     assert summary(report).startswith("1 complete in ")
 
@@ -71,7 +71,7 @@ def test_complete_jobs_print_nothing(tmp_path) -> None:
 def test_verbose_names_the_job_directory(tmp_path) -> None:
     job = make_job(tmp_path, "t", 'touch "$o"')
     console, out = _plain()
-    run_graph(make_graph(tmp_path, job), RunOptions(verbose=True), ProgressView(console, verbose=True))
+    run_graph(make_graph(tmp_path, job), RunOptions(verbose=True), Progress(console, verbose=True))
     assert f"t[default]: RUNNING in {job.workdir}" in out.getvalue().splitlines()
 
 
@@ -84,7 +84,7 @@ def test_lock_wait_is_shown(tmp_path) -> None:
     held = lock.acquire(lock.lock_path(job))
     timer = threading.Timer(0.3, lock.release, [held])
     timer.start()
-    run_graph(make_graph(tmp_path, job), RunOptions(lock_interval=0.1), ProgressView(console))
+    run_graph(make_graph(tmp_path, job), RunOptions(lock_interval=0.1), Progress(console))
     timer.join()
     waits = [line for line in out.getvalue().splitlines() if line.startswith("t[default]: WAITING: lock ")]
     assert waits and "t[default]: SUCCESS" in out.getvalue()

@@ -153,3 +153,11 @@ def test_custom_shell_and_missing_shell(tmp_path) -> None:
     other = make_job(tmp_path, "u", "true")
     outcome = execute_job(other, JobOptions(shell=("/nonexistent/shell",)))
     assert outcome.exit_code == 127 and "cannot start" in read(os.path.join(other.workdir, "stderr"))
+
+
+def test_stacked_decorators_with_the_same_parameter(tmp_path) -> None:
+    inner = DecoratorLayer("tagged", 'echo "[$tag]"; . "$inner"', "inner", (("tag", "one"),))
+    outer = DecoratorLayer("shout", 'bash -e "$inner" | tr a-z A-Z', "inner")
+    job = make_job(tmp_path, "t", 'echo "inner $tag"', outputs=(), decorators=[inner, outer])
+    assert execute_job(job).ok
+    assert read(os.path.join(job.workdir, "stdout")) == "[ONE]\nINNER ONE\n"

@@ -59,3 +59,12 @@ def test_reduction_variable_is_the_folder_in_the_job_dir() -> None:
     ups = [make_job("/r", "u", case=[("A", k)]) for k in ("x", "y")]
     job = reduce_over("/r", "r", "ls $d", ups, "A", variables={"d": "ignored"})
     assert run_variables(job, wrap(job), "u")["d"] == "/r/r/default/d"
+
+
+def test_layers_sharing_a_parameter_name_rebind_it() -> None:
+    inner = DecoratorLayer("tagged", '. "$inner"', "inner", (("tag", "one"),))
+    outer = DecoratorLayer("shout", 'bash -e "$inner"', "inner")
+    prepared = wrap(make_job("/r", "t", "task", decorators=[inner, outer]))
+    assert prepared.files == (("script.0", "task"), ("script.1", "export inner='script.0'\n. \"$inner\""),
+                              ("script", 'bash -e "$inner"'))
+    assert prepared.variables["inner"] == "script.1"

@@ -51,7 +51,8 @@ def pipeline(query: str) -> str:
 
 
 def records(n: int) -> list[dict[str, object]]:
-    return [{"query": f"q{i}" if i % 7 else "", "answer": f"Q{i}" if i % 3 else "nope", "x": i} for i in range(n)]
+    return [{"query": f"q{i}" if i % 7 else "", "answer": f"Q{i}" if i % 3 else "nope", "x": i}
+            for i in range(n)]
 
 
 def _first_time(marker_dir: str, name: str) -> bool:
@@ -131,3 +132,18 @@ class Parity(Metric):
 @component(evals=[Parity().use(value=component.output())])
 def cheap(x: int) -> int:
     return x
+
+
+def _refuse_to_load() -> None:
+    raise ImportError("this function only exists on the driver")
+
+
+class DriverOnly:
+    """A callable that pickles, but that no other process can unpickle (like a function from a module the
+    workers cannot import)."""
+
+    def __call__(self, x: int) -> int:
+        return x
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_refuse_to_load, ())

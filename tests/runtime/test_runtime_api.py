@@ -228,8 +228,8 @@ def test_the_package_itself_works_as_the_runtime_decorator():
     assert isinstance(package(workers=2)(print), Runtime)
 
 
-@pytest.mark.xfail(strict=True, reason="hypermetric/__init__.py's lazy __getattr__ recurses on `from hypermetric "
-                                       "import runtime`; the fix belongs to that file's owner")
+@pytest.mark.xfail(strict=True, reason="hypermetric/__init__.py's lazy __getattr__ recurses on "
+                                       "`from hypermetric import runtime`; that file's owner has the fix")
 def test_top_level_imports_from_the_design_work():
     code = textwrap.dedent("""
         from hypermetric import runtime, component, Dataset, Metric, job_params

@@ -1,4 +1,4 @@
-"""The runtime in-process (`parallel=False`): result table, retries, max_runs, resume, summary, bounded memory."""
+"""The runtime in-process (`parallel=False`): the table, retries, max_runs, resume, summary, flat memory."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from hypermetric.runtime import Dataset, RunResult, component, runtime
 
 def run_local(fn, tmp_path: Path, rows, name: str = "out", **options) -> RunResult:
     """Runs `fn` in-process over `rows`, with its arguments taken from the same-named dataset fields."""
-    settings = {"parallel": False, "output_dir": tmp_path / name, "delay_seconds": 0, "quiet": True, **options}
+    settings = {"parallel": False, "output_dir": tmp_path / name, "delay_seconds": 0, "quiet": True,
+                **options}
     dataset = rows if isinstance(rows, Dataset) else Dataset.from_records(rows)
     return runtime(dataset=dataset, **settings)(fn)(**_fields(fn))
 
@@ -37,7 +38,8 @@ def test_table_has_one_row_per_dataset_row_with_inputs_outputs_metrics_and_statu
     assert table.column("input.query").to_pylist() == [r["query"] for r in rows]
     assert table.column("output").to_pylist() == [r["query"].upper() for r in rows]
     assert table.column("answer.output").to_pylist() == [r["query"].upper() for r in rows]
-    assert table.column("answer.ExactMatch").to_pylist() == [float(r["query"].upper() == r["answer"]) for r in rows]
+    expected = [float(r["query"].upper() == r["answer"]) for r in rows]
+    assert table.column("answer.ExactMatch").to_pylist() == expected
     assert table.column("answer.Length.chars").to_pylist() == [float(len(r["query"])) for r in rows]
     assert "retrieve.Overlap" in table.column_names and "retrieve.output" in table.column_names
     assert table.column("error").null_count == 10 and table.column("attempts").to_pylist() == [1] * 10
@@ -96,11 +98,11 @@ def test_only_exception_to_retry_is_retried(tmp_path):
 
 def test_max_runs_limits_rows_and_a_later_run_does_the_rest(tmp_path):
     rows = [{"x": i} for i in range(10)]
-    first = runtime(dataset=Dataset.from_records(rows), parallel=False, quiet=True, output_dir=tmp_path / "out",
-                    max_runs=4, batch_size=3)(h.square_or_fail)(x=Dataset.x, fail_on=-1)
+    options = {"dataset": Dataset.from_records(rows), "parallel": False, "quiet": True,
+               "output_dir": tmp_path / "out"}
+    first = runtime(max_runs=4, batch_size=3, **options)(h.square_or_fail)(x=Dataset.x, fail_on=-1)
     assert first.table.column("row_id").to_pylist() == [0, 1, 2, 3] and first.ran == 4
-    rest = runtime(dataset=Dataset.from_records(rows), parallel=False, quiet=True, output_dir=tmp_path / "out",
-                   max_runs=math.inf)(h.square_or_fail)(x=Dataset.x, fail_on=-1)
+    rest = runtime(max_runs=math.inf, **options)(h.square_or_fail)(x=Dataset.x, fail_on=-1)
     assert (rest.ran, rest.skipped, rest.rows) == (6, 4, 10)
     assert rest.table.column("output").to_pylist() == [i * i for i in range(10)]
 
@@ -134,8 +136,8 @@ def test_resume_false_runs_every_row_again(tmp_path):
         seen.append(x)
         return x
 
-    options = {"dataset": Dataset.from_records([{"x": i} for i in range(3)]), "parallel": False, "quiet": True,
-               "output_dir": tmp_path / "out"}
+    options = {"dataset": Dataset.from_records([{"x": i} for i in range(3)]), "parallel": False,
+               "quiet": True, "output_dir": tmp_path / "out"}
     runtime(**options)(record)(x=Dataset.x)
     result = runtime(resume=False, **options)(record)(x=Dataset.x)
     assert seen == [0, 1, 2, 0, 1, 2] and result.rows == 3

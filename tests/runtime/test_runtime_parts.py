@@ -1,4 +1,4 @@
-"""The pieces under a run: columns and schemas, sharding, parts on disk, reconciliation, evaluators, the driver."""
+"""The pieces of a run: columns and schemas, sharding, parts on disk, reconciliation, evaluators, driver."""
 
 from __future__ import annotations
 
@@ -169,9 +169,11 @@ class _Lost:
 class _FaultyPool(LocalPool):
     """A LocalPool whose workers die on chosen batches and whose evaluator dies (losing its buffer) once."""
 
-    def __init__(self, *args, crash: dict[int, int], lose_evaluator_at: int, lose_payload: set[int], **kwargs):
+    def __init__(self, *args, crash: dict[int, int], lose_evaluator_at: int, lose_payload: set[int],
+                 poison: int = -1, **kwargs):
         super().__init__(*args, **kwargs)
         self.crash, self.lose_evaluator_at, self.lose_payload = crash, lose_evaluator_at, lose_payload
+        self.poison = poison  # a batch whose metrics kill every evaluator that scores them
         self.ingests = 0
 
     def run(self, worker, batch):
@@ -185,7 +187,11 @@ class _FaultyPool(LocalPool):
         if self.ingests == self.lose_evaluator_at:
             self._evaluators[evaluator] = self._config.make(evaluator, 50)  # its buffer dies with it
             return _Lost(ActorLost("evaluator died"))
-        batch_id = getattr(payload, "value", payload).batch_id
+        value = getattr(payload, "value", payload)
+        batch_id = value.batch_id
+        if batch_id == self.poison and value.requests:
+            self._evaluators[evaluator] = self._config.make(evaluator, 50)
+            return _Lost(ActorLost("evaluator died"))
         if batch_id in self.lose_payload:
             self.lose_payload.discard(batch_id)
             return _Lost(PayloadLost("object lost"))
@@ -230,3 +236,22 @@ def test_progress_is_reported_after_every_event(tmp_path):
     assert seen[-1].committed_rows == 6 and seen[-1].failed_rows == 1 and seen[-1].in_flight_rows == 0
     assert max(p.in_flight_rows for p in seen) <= 4
     assert [p.acknowledged_rows for p in seen] == sorted(p.acknowledged_rows for p in seen)
+
+
+def test_a_batch_that_keeps_killing_evaluators_fails_its_rows_after_the_crash_limit(tmp_path):
+    @component(evals=[h.Parity().use(value=component.output())])
+    def ident(x: int) -> int:
+        return x
+
+    plan = CallPlan.bind(ident, (), {"x": FieldRef("x")})
+    pool = _FaultyPool(ident, plan, RetryPolicy(0, 0.0, (Exception,)), 1,
+                       EvaluatorConfig(tmp_path, 1, flush_rows=4, flush_bytes=10**9),
+                       crash={}, lose_evaluator_at=-1, lose_payload=set(), poison=2)
+    batches = iter_batches(Dataset.from_records([{"x": i} for i in range(12)]), 2, RowSet(), math.inf)
+    stats = Driver(pool, batches, workers=1, evaluators=1, max_in_flight=4, crash_limit=3, plan=plan).run()
+    assert (stats.lost_evaluators, stats.failed_rows) == (3, 2)
+    table = pq.read_table(reconcile.reconcile(tmp_path).path)
+    assert table.column("row_id").to_pylist() == list(range(12))
+    assert table.column("error").to_pylist()[4:6] == ["EvaluatorDied: evaluator died"] * 2
+    assert table.column("ident.Parity").to_pylist() == [float(i % 2) if i not in (4, 5) else None
+                                                          for i in range(12)]

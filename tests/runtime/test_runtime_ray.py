@@ -1,10 +1,9 @@
-"""The runtime on Ray: same tables as in-process, retries, lost workers and evaluators, backpressure, resume."""
+"""The runtime on Ray: the same tables as in-process, retries, lost workers and evaluators, backpressure."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -47,7 +46,8 @@ def test_two_components_and_four_metrics_with_several_evaluators_match_in_proces
     options = {"dataset": Dataset.from_records(h.records(40)), "batch_size": 3, "workers": 2, "evaluators": 2,
                "flush_rows": 7, "quiet": True}
     on_ray = runtime(output_dir=tmp_path / "ray", **options)(h.pipeline)(query=Dataset.query)
-    in_process = runtime(output_dir=tmp_path / "local", parallel=False, **options)(h.pipeline)(query=Dataset.query)
+    local = runtime(output_dir=tmp_path / "local", parallel=False, **options)(h.pipeline)
+    in_process = local(query=Dataset.query)
     assert on_ray.table.equals(in_process.table)
     assert on_ray.table.column("row_id").to_pylist() == list(range(40))
     assert on_ray.metrics == in_process.metrics
@@ -112,10 +112,18 @@ def test_in_flight_rows_never_exceed_the_bound(ray_session, tmp_path):
     def progress(snapshot) -> None:
         seen.append((produced[0] - snapshot.acknowledged_rows, snapshot.in_flight_rows))
 
-    run = runtime(dataset=Dataset.from_generator(rows), workers=2, batch_size=20, max_in_flight=60, quiet=True,
-                  progress=progress, output_dir=tmp_path / "out")(h.identity)
+    run = runtime(dataset=Dataset.from_generator(rows), workers=2, batch_size=20, max_in_flight=60,
+                  quiet=True, progress=progress, output_dir=tmp_path / "out")(h.identity)
     result = run(x=Dataset.x)
-    assert result.rows == 1500 and result.table.column("identity.Slow").to_pylist() == [float(i) for i in range(1500)]
+    assert result.rows == 1500
+    assert result.table.column("identity.Slow").to_pylist() == [float(i) for i in range(1500)]
     read_ahead = max(gap for gap, _ in seen)
     assert max(in_flight for _, in_flight in seen) <= 60 and result.peak_in_flight_rows <= 60
     assert 40 <= read_ahead <= 60 + 20  # the bound was reached, and at most one batch was read beyond it
+
+
+def test_workers_that_cannot_start_fail_the_run_at_once(ray_session, tmp_path):
+    run = runtime(dataset=Dataset.from_records([{"x": i} for i in range(4)]), workers=1, quiet=True,
+                  output_dir=tmp_path / "out")(h.DriverOnly())
+    with pytest.raises(RuntimeError, match="(?s)could not start.*only exists on the driver"):
+        run(x=Dataset.x)
