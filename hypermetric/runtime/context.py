@@ -13,11 +13,11 @@ MISSING: Any = object()  # a row that did not call a component (stays in the wor
 
 
 class Requests(NamedTuple):
-    """One metric's evaluation requests in a batch: the row of each, its `score` arguments by position in
-    `MetricSpec.keys`, and the rows whose arguments could not be resolved, with why."""
+    """One metric's evaluation requests in a batch: the row of each, its `score` arguments (in the order of
+    `MetricSpec.keys`), and the rows whose arguments could not be resolved, with why."""
 
     rows: list[int]
-    values: list[list[Any]]
+    arguments: list[tuple[Any, ...]]
     errors: list[tuple[int, str]]
 
 
@@ -45,16 +45,14 @@ class BatchCapture:
         for column, spec in specs:
             requests = self.requests.get(column)
             if requests is None:
-                requests = self.requests[column] = Requests([], [[] for _ in spec.keys], [])
+                requests = self.requests[column] = Requests([], [], [])
                 self.specs[column] = spec
             try:
-                values = spec.resolve(arguments, output, self.columns, index)
+                requests.arguments.append(spec.resolve(arguments, output, self.columns, index))
             except Exception as error:  # an unresolvable binding is that metric's error, not the row's
                 requests.errors.append((index, describe_error(error)))
                 continue
             requests.rows.append(index)
-            for queue, value in zip(requests.values, values):
-                queue.append(value)
 
     def discard(self, index: int) -> None:
         """Forgets what the current row recorded (its call failed); its entries are the last ones."""
@@ -63,8 +61,7 @@ class BatchCapture:
         for requests in self.requests.values():
             while requests.rows and requests.rows[-1] == index:
                 requests.rows.pop()
-                for queue in requests.values:
-                    queue.pop()
+                requests.arguments.pop()
             while requests.errors and requests.errors[-1][0] == index:
                 requests.errors.pop()
 

@@ -106,8 +106,7 @@ def _score_all(metric: Metric, keys: tuple[str, ...], requests: Requests, column
     """Scores every request of one metric; a plain number goes straight into its column (the common case)."""
     score = metric.score
     values: list[float | None] | None = None
-    arguments = zip(*requests.values) if keys else iter([()] * len(requests.rows))
-    for row, args in zip(requests.rows, arguments):
+    for row, args in zip(requests.rows, requests.arguments):
         try:
             value: Any = score(**dict(zip(keys, args)))
             kind = type(value)

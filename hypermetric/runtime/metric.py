@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,17 +62,23 @@ class Metric:
         return MetricSpec(self, metric_name, tuple(bindings.items()))
 
 
-_OUTPUT, _OUTPUT_ITEM, _INPUT, _FIELD, _CONSTANT = range(5)
+Getter = Callable[[Mapping[str, Any], Any, Mapping[str, list[Any]], int], Any]  # (arguments, output, columns, row)
 
 
-def _compile(binding: Binding) -> tuple[int, Any]:
+def _getter(binding: Binding) -> Getter:
+    """A small function that reads one bound value for a call: it runs once per call, so it is kept lean."""
     if isinstance(binding, OutputRef):
-        return (_OUTPUT, None) if binding.key is None else (_OUTPUT_ITEM, binding.key)
+        key = binding.key
+        if key is None:
+            return lambda arguments, output, columns, row: output
+        return lambda arguments, output, columns, row: output[key]
     if isinstance(binding, InputRef):
-        return _INPUT, binding.name
+        name = binding.name
+        return lambda arguments, output, columns, row: arguments[name]
     if isinstance(binding, FieldRef):
-        return _FIELD, binding.name
-    return _CONSTANT, binding
+        field_name = binding.name
+        return lambda arguments, output, columns, row: columns[field_name][row]
+    return lambda arguments, output, columns, row: binding
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,38 +89,35 @@ class MetricSpec:
     name: str
     bindings: tuple[tuple[str, Binding], ...]
     keys: tuple[str, ...] = field(init=False)
-    _compiled: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
+    _getters: tuple[Getter, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", tuple(key for key, _ in self.bindings))
-        object.__setattr__(self, "_compiled", tuple(_compile(value) for _, value in self.bindings))
+        object.__setattr__(self, "_getters", tuple(_getter(value) for _, value in self.bindings))
+
+    def __reduce__(self) -> tuple[Any, tuple[Metric, str, tuple[tuple[str, Binding], ...]]]:
+        return (MetricSpec, (self.metric, self.name, self.bindings))  # the getters are rebuilt on arrival
 
     def input_names(self) -> list[str]:
         return [value.name for _, value in self.bindings if isinstance(value, InputRef)]
 
     def resolve(self, arguments: Mapping[str, Any], output: Any, columns: Mapping[str, list[Any]],
-                index: int) -> list[Any]:
+                index: int) -> tuple[Any, ...]:
         """The `score` arguments (in `keys` order) for a call, from its arguments, output and row `index`."""
-        values = []
-        for kind, value in self._compiled:
-            if kind == _OUTPUT:
-                values.append(output)
-            elif kind == _INPUT:
-                values.append(arguments[value])
-            elif kind == _FIELD:
-                values.append(_field(columns, value)[index])
-            elif kind == _OUTPUT_ITEM:
-                values.append(output[value])
-            else:
-                values.append(value)
-        return values
-
-
-def _field(columns: Mapping[str, list[Any]], name: str) -> list[Any]:
-    try:
-        return columns[name]
-    except KeyError:
-        raise KeyError(f"the dataset has no field {name!r} (fields: {', '.join(columns)})") from None
+        getters = self._getters
+        try:
+            if len(getters) == 2:  # the usual shapes are unrolled: this runs once per call
+                first, second = getters
+                return first(arguments, output, columns, index), second(arguments, output, columns, index)
+            if len(getters) == 1:
+                return (getters[0](arguments, output, columns, index),)
+            return tuple([get(arguments, output, columns, index) for get in getters])
+        except KeyError as error:
+            missing = [value.name for _, value in self.bindings
+                       if isinstance(value, FieldRef) and value.name not in columns]
+            if missing:
+                raise KeyError(f"the dataset has no field {missing[0]!r} (fields: {', '.join(columns)})") from None
+            raise error
 
 
 def _number(value: Any) -> float:

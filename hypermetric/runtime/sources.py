@@ -28,9 +28,12 @@ def records_to_columns(rows: Sequence[Mapping[str, Any]]) -> Columns:
     """Column lists from row dictionaries; a field missing from a row is None there."""
     if not rows:
         return {}
-    first = rows[0].keys()
-    if all(row.keys() == first for row in rows):  # the usual case: every row has the same fields
-        return {name: [row[name] for row in rows] for name in first}
+    first = list(rows[0])
+    if sum(map(len, rows)) == len(first) * len(rows):  # the usual case: every row has the same fields
+        try:
+            return {name: [row[name] for row in rows] for name in first}
+        except KeyError:  # as many fields, but not the same ones
+            pass
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
