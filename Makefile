@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+HM := $(abspath $(VENV))/bin/hypermetric
+
 demo: $(STAMP)
-	cd examples/beir && ../../$(VENV)/bin/hypermetric run beir.hm RunBEIR -j2 -y
-	cd examples/beir && ../../$(VENV)/bin/hypermetric results beir.hm "evaluate[Dataset: *, K1: *]" --pivot K1
+	cd examples/beir && $(HM) run beir.hm RunBEIR -j2
+	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --pivot K1 --columns ndcg_cut_10,recall_100
+	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --columns ndcg_cut_10,map,recip_rank --to out/scores.csv
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -62,7 +62,8 @@ class Metric:
         return MetricSpec(self, metric_name, tuple(bindings.items()))
 
 
-Getter = Callable[[Mapping[str, Any], Any, Mapping[str, list[Any]], int], Any]  # (arguments, output, columns, row)
+# A getter reads one bound value for a call from (arguments, output, dataset columns, row index).
+Getter = Callable[[Mapping[str, Any], Any, Mapping[str, list[Any]], int], Any]
 
 
 def _getter(binding: Binding) -> Getter:
@@ -116,7 +117,8 @@ class MetricSpec:
             missing = [value.name for _, value in self.bindings
                        if isinstance(value, FieldRef) and value.name not in columns]
             if missing:
-                raise KeyError(f"the dataset has no field {missing[0]!r} (fields: {', '.join(columns)})") from None
+                fields = ", ".join(columns)
+                raise KeyError(f"the dataset has no field {missing[0]!r} (fields: {fields})") from None
             raise error
 
 

@@ -19,6 +19,8 @@ ToOpt = Annotated[Optional[str], typer.Option("--to", help="Write the table to F
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv, json or parquet (with --to).")]
 MetaOpt = Annotated[bool, typer.Option("--meta", help="Add status, duration, attempt and host of each job.")]
 PerQueryOpt = Annotated[bool, typer.Option("--per-query", help="Keep per-query lines of trec_eval output.")]
+ColumnsOpt = Annotated[Optional[str], typer.Option("--columns", "-c",
+                                                   help="Comma-separated fields to keep (glob patterns allowed).")]
 
 _JOB_STATUS = {"COMPLETE": "done", "FAILED": "failed", "PENDING": "pending"}
 
@@ -28,7 +30,8 @@ def register(app: typer.Typer) -> None:
 
 
 def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to: ToOpt = None,
-                format: FormatOpt = "table", meta: MetaOpt = False, per_query: PerQueryOpt = False) -> int:
+                format: FormatOpt = "table", meta: MetaOpt = False, per_query: PerQueryOpt = False,
+                columns: ColumnsOpt = None) -> int:
     from hypermetric.results.arrow import rows_to_table
     from hypermetric.results.collect import collect_rows
 
@@ -44,6 +47,8 @@ def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to:
     cases = [_case_result(job, output_file) for job in jobs]
     rows = collect_rows(cases, per_query=per_query, with_meta=meta)
     table = rows_to_table(rows, axes)
+    if columns:
+        table = select_columns(table, axes, columns)
     if to:
         from hypermetric.results.arrow import write_table
 
@@ -52,6 +57,22 @@ def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to:
         return 0
     _print(table, axes, pivot, format, c.color)
     return 0
+
+
+def select_columns(table, axes: list[str], patterns: str):
+    """Keep the axis columns, `status`, and the fields matching any of the comma-separated globs."""
+    from fnmatch import fnmatchcase
+
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    fields = [c for c in table.column_names if c not in axes and c not in ("status", "error")]
+    keep = [c for c in fields if any(fnmatchcase(c, p) for p in wanted)]
+    unmatched = [p for p in wanted if not any(fnmatchcase(c, p) for c in fields)]
+    if unmatched:
+        from hypermetric.suggest import help_did_you_mean
+
+        raise UsageError(f"no field matches `{unmatched[0]}`", help=help_did_you_mean(unmatched[0], fields))
+    base = [c for c in table.column_names if c in axes or c in ("status", "error")]
+    return table.select(base + keep)
 
 
 def _choose_output(job, name: str | None) -> str:
@@ -106,9 +127,28 @@ def _print(table, axes: list[str], pivot: str | None, format: str, color: str) -
     console = make_console(color)
     for title, part in tables:
         header, rows = table_to_text_rows(part)
-        view = Table(title=title or None, show_lines=False, header_style="bold")
+        keys = [h for h in header if h in axes or h in ("status", "id")]
+        if not _fits(header, rows, console.width):
+            count = len(header) - len(keys)
+            header, rows, keys = _long_form(header, rows, keys)
+            sys.stderr.write(f"{count} fields do not fit the terminal, shown one "
+                             "per row; choose fields with --columns or spread an axis with --pivot\n")
+        view = Table(title=title or None, header_style="bold")
         for name in header:
-            view.add_column(name, justify="left" if name in axes or name == "status" else "right")
+            view.add_column(name, justify="left" if name in keys else "right")
         for row in rows:
             view.add_row(*row)
         console.print(view)
+
+
+def _fits(header: list[str], rows: list[list[str]], width: int) -> bool:
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(header)]
+    return sum(widths) + 1 <= width
+
+
+def _long_form(header: list[str], rows: list[list[str]], keys: list[str]):
+    """A table too wide for the terminal: one row per case and field."""
+    index = {h: i for i, h in enumerate(header)}
+    fields = [h for h in header if h not in keys]
+    out = [[*(row[index[k]] for k in keys), name, row[index[name]]] for row in rows for name in fields]
+    return [*keys, "field", "value"], out, [*keys, "field"]

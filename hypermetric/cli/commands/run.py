@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -31,6 +32,8 @@ def cmd_run(c: Common, jobs: JobsOpt = 1, keep_going: KeepGoingOpt = False, sile
         raise UsageError(f"unknown backend `{backend}`", help="use --backend auto, local or ray")
     if ray_address:
         os.environ["RAY_ADDRESS"] = ray_address
+    # Jobs that call back into hypermetric (the stdlib `table` module) use the Python it runs in.
+    os.environ.setdefault("HYPERMETRIC_PYTHON", sys.executable)
     s = open_session(c)
     graph = s.plan()
     options = RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),

@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Run the workflow-tool benchmark.
+
+Generates every workload for every tool (gen.py) into a scratch directory,
+runs each (workload, tool) cell --reps times, cleaning outputs between runs
+(except w4, which is primed once and then re-run on up-to-date outputs),
+times each run (wall clock, plus peak RSS and CPU time from /usr/bin/time -v
+when available), checks from tasks.log that every task ran exactly once (or,
+for w4/w5, not at all), writes one CSV row per run and prints markdown tables
+of medians.
+
+  python3 bench/run.py                         # all tools, all workloads, 3 reps
+  python3 bench/run.py --reps 1 --tools make,threadpool --workloads w1,w3
+  python3 bench/run.py --quick                 # tiny sizes, smoke test
+  python3 bench/run.py --report results/a.csv results/b.csv   # tables only
+
+Peers (snakemake, doit, ray) are looked up in --peers-venv (default
+/tmp/benchpeers, made by bench/setup_peers.sh) and then on PATH.  hypermetric
+is --hypermetric / $HYPERMETRIC_BIN, else this repository's
+.venv/bin/hypermetric, else the one on PATH; its folder is put on PATH (after
+the peers') and a leading bare `hypermetric` in a command becomes its full
+path.  The hypermetric-ray column runs only if a probe (a two-job pipeline
+run with the Ray arguments) succeeds; otherwise its rows read "missing" and
+the probe's error is kept in the meta file.
+
+Every row records the 1-minute load average taken just before the run, and
+the meta file the machine (cores, CPU, memory), the load at start and end,
+and the versions.  The markdown adds, next to the medians, the median CPU
+time, the ratios of hypermetric to each other tool and the project's goals.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gen  # noqa: E402
+
+TIME = "/usr/bin/time"
+REPO = os.path.dirname(HERE)
+FIELDS = ["date", "tool", "version", "workload", "title", "mode", "n_tasks", "jobs",
+          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "load1", "note"]
+SUBJECTS = ["hypermetric", "hypermetric-ray"]   # the tools the ratio tables are about
+BASES = ["make", "snakemake", "snakemake-greedy", "doit", "threadpool", "ray"]
+PROBE_HM = """\
+a = {A: 0 1}
+
+task t(a=$) -> out:
+  echo $a > $out
+"""
+
+
+# --------------------------------------------------------------------------
+# tool discovery
+
+def find_hypermetric(explicit: str | None) -> str | None:
+    """The hypermetric executable: explicit, else <repo>/.venv/bin, else PATH."""
+    for cand in (explicit, os.path.join(REPO, ".venv", "bin", "hypermetric")):
+        if cand and os.access(cand, os.X_OK):
+            return os.path.abspath(cand)
+    if explicit:
+        return shutil.which(explicit)
+    return shutil.which("hypermetric")
+
+
+def tool_env(peers_venv: str, hm: str | None) -> dict:
+    env = dict(os.environ)
+    vbin = os.path.join(peers_venv, "bin")
+    path = env.get("PATH", "")
+    if hm:   # after the peers' bin: the repo venv also holds python, ray, ...
+        path = os.path.dirname(hm) + os.pathsep + path
+    if os.path.isdir(vbin):
+        path = vbin + os.pathsep + path
+    env["PATH"] = path
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("RAY_ADDRESS", None)   # hypermetric's `auto` backend must mean local
+    return env
+
+
+def git_rev() -> str | None:
+    """Short commit of the repository and whether hypermetric/ differs from it
+    (read-only git calls: --no-optional-locks keeps the index untouched)."""
+    g = ["git", "--no-optional-locks", "-C", REPO]
+    try:
+        rev = subprocess.run(g + ["rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=30)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(g + ["status", "--porcelain", "--", "hypermetric"],
+                               capture_output=True, text=True, timeout=60)
+        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def probe_hm(hm: str, extra_args: list[str], env: dict, timeout: float = 300) -> tuple[bool, str]:
+    """Run a two-job pipeline with hypermetric's run template + extra_args in a
+    scratch dir; (worked, message)."""
+    import shlex
+    d = tempfile.mkdtemp(prefix="hmprobe-")
+    try:
+        with open(os.path.join(d, "main.hm"), "w") as f:
+            f.write(PROBE_HM)
+        argv = [a.format(file="main.hm", target="t[A: *]", jobs="2") for a in shlex.split(gen.HM_RUN)]
+        argv = [hm if i == 0 and a == "hypermetric" else a for i, a in enumerate(argv)] + extra_args
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(argv, cwd=d, env=env, capture_output=True, text=True,
+                               timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True)
+        except subprocess.TimeoutExpired:
+            return False, f"probe timed out after {timeout:.0f}s: {' '.join(argv)}"
+        wall = time.perf_counter() - t0
+        outs = []
+        for root, _, files in os.walk(os.path.join(d, "out")):
+            outs += [os.path.join(root, x) for x in files if x == "out"]
+        if p.returncode != 0 or len(outs) < 2:
+            tail = (p.stdout + p.stderr).strip().replace("\n", " | ")[-500:]
+            return False, f"`{' '.join(argv[1:])}` rc={p.returncode}, {len(outs)} outputs: {tail}"
+        return True, f"probe ok in {wall:.1f}s"
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def first_line(argv, env) -> str | None:
+    try:
+        p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if p.returncode != 0:
+        return None
+    out = (p.stdout.strip() or p.stderr.strip()).splitlines()
+    return out[0].strip() if out else ""
+
+
+def discover(env: dict, peers_venv: str, doit_par: str, hm: str | None,
+             probe_ray: bool = True) -> dict:
+    """tool -> {'available': bool, 'version': str, 'subst': {...}}"""
+    path = env["PATH"]
+    vpy = os.path.join(peers_venv, "bin", "python")
+    python = vpy if os.path.exists(vpy) else sys.executable
+    pyver = first_line([python, "-c", "import sys; print(sys.version.split()[0])"], env)
+    bashver = first_line(["bash", "-c", "echo $BASH_VERSION"], env)
+    tools = {}
+
+    def add(name, ok, version):
+        tools[name] = {"available": bool(ok), "version": version if ok else "missing"}
+
+    mk = shutil.which("make", path=path)
+    add("make", mk, first_line([mk, "--version"], env) if mk else None)
+    sm = shutil.which("snakemake", path=path)
+    add("snakemake", sm, ("snakemake " + (first_line([sm, "--version"], env) or "?")) if sm else None)
+    tools["snakemake-greedy"] = dict(tools["snakemake"])
+    if sm:
+        tools["snakemake-greedy"]["version"] += " --scheduler greedy"
+    di = shutil.which("doit", path=path)
+    add("doit", di, ("doit " + (first_line([di, "--version"], env) or "?") + f" (-P {doit_par})") if di else None)
+    add("threadpool", True, f"python {pyver} ThreadPoolExecutor+subprocess")
+    rv = first_line([python, "-c", "import ray; print(ray.__version__)"], env)
+    add("ray", rv, f"ray {rv} (python {pyver})")
+    hv = None
+    if hm:
+        hv = first_line([hm, "--version"], env) or "hypermetric (version unknown)"
+        rev = git_rev()
+        if rev:
+            hv += f" (git {rev})"
+    add("hypermetric", hm, hv)
+    import shlex
+    ray_args = shlex.split(gen.HM_RAY_ARGS)
+    if hm and probe_ray:
+        ok, msg = probe_hm(hm, ray_args, env)
+    else:
+        ok, msg = False, "no hypermetric executable" if not hm else "probe skipped"
+    add("hypermetric-ray", ok, f"{hv} {' '.join(ray_args)}")
+    tools["hypermetric-ray"]["probe"] = msg
+    hmpy = None
+    if hm:
+        hmpy = first_line([os.path.join(os.path.dirname(hm), "python"), "-c",
+                           "import sys; print(sys.version.split()[0])"], env)
+    subst = {"python": python, "doit_par": doit_par, "hypermetric": hm or "hypermetric"}
+    meta = {"python": pyver, "hypermetric_python": hmpy, "bash": bashver, "subst": subst,
+            "hypermetric_path": hm, "hypermetric_ray_probe": msg}
+    return tools, meta
+
+
+# --------------------------------------------------------------------------
+# one run
+
+def clean(entry: dict):
+    d = entry["dir"]
+    keep = set(entry["inputs"])
+    for name in os.listdir(d):
+        if name in keep:
+            continue
+        p = os.path.join(d, name)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            os.unlink(p)
+    # every tool gets an existing, empty out/ (doit does not create target
+    # directories; make's order-only `out:` rule then has nothing to do)
+    os.makedirs(os.path.join(d, "out"))
+
+
+def parse_time_v(path: str) -> dict:
+    r = {}
+    try:
+        with open(path) as f:
+            txt = f.read()
+    except OSError:
+        return r
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", txt)
+    if m:
+        r["max_rss_mb"] = int(m.group(1)) / 1024
+    u = re.search(r"User time \(seconds\): ([\d.]+)", txt)
+    s = re.search(r"System time \(seconds\): ([\d.]+)", txt)
+    if u and s:
+        r["cpu_s"] = float(u.group(1)) + float(s.group(1))
+    return r
+
+
+def run_cmd(entry, argv, env, timeout, out_name="tool.out"):
+    """Run argv in the entry dir; return (status, wall, extra, tail)."""
+    d = entry["dir"]
+    use_time = os.access(TIME, os.X_OK)
+    tf = os.path.join(d, ".bench.time")
+    full = ([TIME, "-v", "-o", tf] if use_time else []) + argv
+    outp = os.path.join(d, out_name)
+    with open(outp, "wb") as out:
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.Popen(full, cwd=d, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as e:
+            return "fail", 0.0, {}, str(e)
+        try:
+            rc = p.wait(timeout=timeout)
+            status = "ok" if rc == 0 else f"fail(rc={rc})"
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+            status = "timeout"
+        wall = time.perf_counter() - t0
+    extra = parse_time_v(tf) if use_time and status != "timeout" else {}
+    if os.path.exists(tf):
+        os.unlink(tf)
+    tail = ""
+    if status != "ok":
+        try:
+            with open(outp, "rb") as f:
+                f.seek(max(0, os.path.getsize(outp) - 600))
+                tail = f.read().decode("utf8", "replace").strip().replace("\n", " | ")
+        except OSError:
+            pass
+    return status, wall, extra, tail
+
+
+def read_log(entry) -> list[str]:
+    try:
+        with open(entry["log"]) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+
+def verify(entry, spec, lines) -> str | None:
+    """None if tasks.log is right for this mode, else a message."""
+    if entry["mode"] in ("rerun", "plan"):
+        return None if not lines else f"{len(lines)} tasks ran, expected 0"
+    exp = gen.expected_log(spec)
+    if spec["kind"] == "chain":
+        if lines != exp:
+            return f"chain log wrong: {len(lines)} lines, expected {len(exp)} in order"
+        return None
+    if Counter(lines) != Counter(exp):
+        c = Counter(lines)
+        dup = sum(v - 1 for v in c.values() if v > 1)
+        return f"log has {len(lines)} lines ({len(c)} distinct, {dup} dup), expected {len(exp)}"
+    return None
+
+
+def fill(cmd, jobs, subst):
+    argv = [a.replace("{jobs}", str(jobs)).replace("{python}", subst["python"])
+            .replace("{doit_par}", subst["doit_par"]) for a in cmd]
+    if argv and argv[0] == "hypermetric":
+        argv[0] = subst["hypermetric"]
+    return argv
+
+
+def load1() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
+def machine_info() -> dict:
+    info = {"nproc": os.cpu_count(), "platform": platform.platform()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    info["mem_gb"] = round(int(line.split()[1]) / 2 ** 20, 1)
+                    break
+    except OSError:
+        pass
+    return info
+
+
+# --------------------------------------------------------------------------
+# tables
+
+def fmt_s(x):
+    return f"{x:.3f}" if x < 10 else f"{x:.2f}" if x < 100 else f"{x:.1f}"
+
+
+def cell_summary(rows):
+    """rows of one (workload, tool) -> (display, median_wall or None)."""
+    if not rows:
+        return "-", None
+    oks = [float(r["wall_s"]) for r in rows if r["status"] == "ok"]
+    bad = [r for r in rows if r["status"] != "ok"]
+    if bad and not oks:
+        st = bad[0]["status"]
+        if st == "timeout":
+            return f"timeout (>{float(bad[0]['wall_s']):.0f}s)", None
+        return st, None
+    med = statistics.median(oks)
+    disp = fmt_s(med)
+    if bad:
+        disp += f" ({len(bad)} bad)"
+    return disp, med
+
+
+def _mode_of(wl, title_):
+    if title_.startswith("no-op rerun"):
+        return "rerun"
+    if title_.startswith("dry-run"):
+        return "plan"
+    return "run"
+
+
+def render(rows, tools_order=None, file=sys.stdout):
+    wls = sorted({r["workload"] for r in rows})
+    tools = list(tools_order or [])
+    for r in rows:
+        if r["tool"] not in tools:
+            tools.append(r["tool"])
+    if not tools_order:
+        known = {t: i for i, t in enumerate(gen.TOOLS)}
+        tools.sort(key=lambda t: known.get(t, len(known)))
+    by = {}
+    for r in rows:
+        by.setdefault((r["workload"], r["tool"]), []).append(r)
+    title = {r["workload"]: r["title"] for r in rows}
+    ntask = {r["workload"]: int(r["n_tasks"]) for r in rows}
+    mode = {r["workload"]: r.get("mode") or _mode_of(r["workload"], r["title"]) for r in rows}
+    med = {}
+    w = lambda s="": print(s, file=file)  # noqa: E731
+
+    w("### Median wall time (s)")
+    w()
+    w("| workload | tasks | " + " | ".join(tools) + " |")
+    w("|---|---:|" + "---:|" * len(tools))
+    for wl in wls:
+        cells = []
+        for t in tools:
+            disp, m = cell_summary(by.get((wl, t), []))
+            med[(wl, t)] = m
+            cells.append(disp)
+        w(f"| {wl} {title[wl]} | {ntask[wl]} | " + " | ".join(cells) + " |")
+    w()
+    # per-task cost: for workloads that execute tasks, subtract the tool's
+    # startup (w0 = one task) so the figure is the marginal cost of a task;
+    # for rerun/plan workloads nothing executes and their fixed cost differs
+    # from w0's, so report the plain total / tasks (an upper bound).
+    w("### Per-task overhead (ms)")
+    w()
+    w("Executing workloads (w1-w3): (median(wN) - median(w0)) / tasks, i.e. the marginal")
+    w("cost of one task at -j given, spawn of its bash process included.")
+    w("No-op rerun and plan workloads (w4, w5): median(wN) / tasks, startup included.")
+    w()
+    w("| workload | formula | " + " | ".join(tools) + " |")
+    w("|---|---|" + "---:|" * len(tools))
+    for wl in wls:
+        if wl == "w0":
+            continue
+        sub = mode.get(wl) == "run"
+        if sub and "w0" not in wls:
+            continue
+        cells = []
+        for t in tools:
+            a, b = med.get((wl, t)), (med.get(("w0", t)) if sub else 0.0)
+            if a is None or b is None:
+                cells.append("-")
+            else:
+                v = (a - b) / ntask[wl] * 1000
+                cells.append(f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}")
+        w(f"| {wl} {title[wl]} | {'(wN-w0)/n' if sub else 'wN/n'} | " + " | ".join(cells) + " |")
+    w()
+    w("### Spread of wall time: min-max over the reps (s)")
+    w()
+    w("| workload | " + " | ".join(tools) + " |")
+    w("|---|" + "---:|" * len(tools))
+    for wl in wls:
+        cells = []
+        for t in tools:
+            v = [float(r["wall_s"]) for r in by.get((wl, t), []) if r["status"] == "ok"]
+            cells.append(f"{fmt_s(min(v))}-{fmt_s(max(v))} (n={len(v)})" if v else "-")
+        w(f"| {wl} | " + " | ".join(cells) + " |")
+    w()
+    w("### Median peak RSS (MB, largest single process, /usr/bin/time -v)")
+    w()
+    w("| workload | " + " | ".join(tools) + " |")
+    w("|---|" + "---:|" * len(tools))
+    for wl in wls:
+        cells = []
+        for t in tools:
+            v = [float(r["max_rss_mb"]) for r in by.get((wl, t), [])
+                 if r["status"] == "ok" and r["max_rss_mb"]]
+            cells.append(f"{statistics.median(v):.0f}" if v else "-")
+        w(f"| {wl} | " + " | ".join(cells) + " |")
+    w()
+    vers = {}
+    for r in rows:
+        vers.setdefault(r["tool"], r["version"])
+    w("Versions: " + "; ".join(f"{t}: {vers[t]}" for t in tools))
+    notes = sorted({(r["workload"], r["tool"], r["status"], r["note"]) for r in rows
+                    if r["note"] and r["status"] != "missing"})
+    if notes:
+        w()
+        w("Notes:")
+        for wl, t, st, n in notes:
+            w(f"- {wl} {t} [{st}]: {n[:300]}")
+
+
+# --------------------------------------------------------------------------
+
+def default_out(date: str) -> str:
+    base = os.path.join(HERE, "results", f"peers-{date}")
+    p, k = base + ".csv", 2
+    while os.path.exists(p):
+        p, k = f"{base}-{k}.csv", k + 1
+    return p
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", "-n", type=int, default=3)
+    ap.add_argument("--jobs", "-j", type=int, default=2)
+    ap.add_argument("--tools", default=",".join(gen.TOOLS))
+    ap.add_argument("--workloads", default=",".join(gen.WORKLOADS))
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    ap.add_argument("--workdir", help="scratch dir (default: new /tmp/hmbench-*)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch dir")
+    ap.add_argument("--peers-venv", default=os.environ.get("BENCH_PEERS_VENV", "/tmp/benchpeers"))
+    ap.add_argument("--doit-parallel", choices=["thread", "process"], default="thread")
+    ap.add_argument("--plan-timeout", type=float, default=300)
+    ap.add_argument("--run-timeout", type=float, default=600)
+    ap.add_argument("--out", help="CSV path (default bench/results/peers-<date>.csv)")
+    ap.add_argument("--report", nargs="+", metavar="CSV",
+                    help="only print the tables for existing CSV file(s)")
+    a = ap.parse_args(argv)
+
+    if a.report:
+        rows = []
+        for p in a.report:
+            with open(p) as f:
+                rows += list(csv.DictReader(f))
+        render(rows)
+        return 0
+
+    env = tool_env(a.peers_venv)
+    tools_info, meta = discover(env, a.peers_venv, a.doit_parallel)
+    tools = [t for t in a.tools.split(",") if t]
+    for t in tools:
+        if t not in gen.GENERATORS:
+            ap.error(f"unknown tool {t}")
+    workloads = [w for w in a.workloads.split(",") if w]
+    date = dt.date.today().isoformat()
+    out_csv = a.out or default_out(date)
+    os.makedirs(os.path.dirname(os.path.abspath(out_csv)), exist_ok=True)
+    workdir = a.workdir or tempfile.mkdtemp(prefix="hmbench-")
+    manifest = gen.generate(workdir, tools, workloads, a.quick)
+    specs = manifest["workloads"]
+    entries = {(e["workload"], e["tool"]): e for e in manifest["entries"]}
+
+    print(f"# workdir {workdir}; reps {a.reps}; jobs {a.jobs}; quick={a.quick}", file=sys.stderr)
+    for t in tools:
+        print(f"#   {t:12} {tools_info[t]['version']}", file=sys.stderr)
+
+    rows = []
+    f = open(out_csv, "w", newline="")
+    wr = csv.DictWriter(f, fieldnames=FIELDS)
+    wr.writeheader()
+
+    def record(wl, tool, rep, status, wall=None, extra=None, note=""):
+        spec = specs[wl]
+        extra = extra or {}
+        row = {"date": date, "tool": tool, "version": tools_info[tool]["version"],
+               "workload": wl, "title": spec["title"], "mode": spec["mode"],
+               "n_tasks": spec["n_tasks"],
+               "jobs": a.jobs, "rep": rep, "status": status,
+               "wall_s": f"{wall:.4f}" if wall is not None else "",
+               "max_rss_mb": f"{extra['max_rss_mb']:.1f}" if "max_rss_mb" in extra else "",
+               "cpu_s": f"{extra['cpu_s']:.2f}" if "cpu_s" in extra else "",
+               "note": note}
+        rows.append(row)
+        wr.writerow(row)
+        f.flush()
+        print(f"{wl} {tool:12} rep{rep} {status:10} "
+              f"{row['wall_s'] or '':>9}s rss={row['max_rss_mb'] or '-':>7}MB {note[:150]}",
+              file=sys.stderr, flush=True)
+
+    t_start = time.perf_counter()
+    for wl in workloads:
+        spec = specs[wl]
+        timeout = a.plan_timeout if spec["mode"] == "plan" else a.run_timeout
+        dead = set()   # cells that timed out / failed: skip further reps
+        active = []
+        for tool in tools:
+            e = entries[(wl, tool)]
+            if not tools_info[tool]["available"]:
+                record(wl, tool, 0, "missing")
+                continue
+            if e["cmd"] is None:
+                record(wl, tool, 0, "n/a", note=e["na_note"])
+                continue
+            if spec["mode"] == "rerun":
+                # prime: one untimed full run, which must itself be right
+                clean(e)
+                st, wall, _, tail = run_cmd(e, fill(e["prime"], a.jobs, meta["subst"]),
+                                            env, a.run_timeout, "prime.out")
+                msg = verify(dict(e, mode="run"), spec, read_log(e))
+                if st != "ok" or msg:
+                    record(wl, tool, 0, "wrong" if st == "ok" else st, wall,
+                           note="priming run failed: " + (msg if st == "ok" else tail))
+                    continue
+            active.append(tool)
+        for rep in range(1, a.reps + 1):
+            for tool in active:
+                if tool in dead:
+                    continue
+                e = entries[(wl, tool)]
+                if spec["mode"] == "rerun":
+                    if os.path.exists(e["log"]):
+                        os.unlink(e["log"])
+                else:
+                    clean(e)
+                st, wall, extra, tail = run_cmd(e, fill(e["cmd"], a.jobs, meta["subst"]),
+                                                env, timeout)
+                note = tail
+                if st == "ok":
+                    msg = verify(e, spec, read_log(e))
+                    if msg:
+                        st, note = "wrong", msg
+                if st != "ok":
+                    dead.add(tool)
+                if st == "timeout":
+                    note = f"killed after {timeout:.0f}s; remaining reps skipped"
+                record(wl, tool, rep, st, wall, extra, note)
+    f.close()
+    total = time.perf_counter() - t_start
+
+    repo = os.path.dirname(HERE)
+    rel = os.path.relpath(os.path.abspath(out_csv), repo)
+    info = {"date": date, "csv": out_csv if rel.startswith("..") else rel, "reps": a.reps, "jobs": a.jobs,
+            "quick": a.quick, "workloads": specs, "python": meta["python"],
+            "bash": meta["bash"], "versions": {t: tools_info[t]["version"] for t in tools},
+            "machine": {"nproc": os.cpu_count(), "platform": platform.platform()},
+            "plan_timeout_s": a.plan_timeout, "run_timeout_s": a.run_timeout,
+            "total_s": round(total, 1)}
+    with open(os.path.splitext(out_csv)[0] + ".meta.json", "w") as mf:
+        json.dump(info, mf, indent=1)
+    md_path = os.path.splitext(out_csv)[0] + ".md"
+    with open(md_path, "w") as mf:
+        print(f"Results {date}: {a.reps} reps, -j{a.jobs}, {os.cpu_count()} cores, "
+              f"python {meta['python']}, bash {meta['bash']}; total {total:.0f}s\n", file=mf)
+        render(rows, list(tools), mf)
+    print(f"Results {date}: {a.reps} reps, -j{a.jobs}, total {total:.0f}s; csv {out_csv}\n")
+    render(rows, list(tools))
+    if not a.keep and not a.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
