@@ -336,6 +336,80 @@ def fmt_s(x):
     return f"{x:.3f}" if x < 10 else f"{x:.2f}" if x < 100 else f"{x:.1f}"
 
 
+def med_of(rows, field):
+    v = [float(r[field]) for r in rows if r["status"] == "ok" and r.get(field)]
+    return statistics.median(v) if v else None
+
+
+def fmt_ratio(x):
+    return "-" if x is None else f"{x:.2f}x" if x < 10 else f"{x:.1f}x" if x < 100 else f"{x:.0f}x"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+GOALS = [
+    # (workload, label, kind, threshold): kind 'floor' = hm <= thr x threadpool,
+    # 'faster' = snakemake >= thr x hm, 'abs' = hm < thr seconds
+    ("w1", "w1 fan-out within 1.5x of the thread-pool floor", "floor", 1.5),
+    ("w1", "w1 fan-out at least 10x faster than Snakemake", "faster", 10.0),
+    ("w4", "w4 cached re-run under 1 s", "abs", 1.0),
+    ("w5", "w5 dry-run of the 10^5-case tensor under 5 s", "abs", 5.0),
+]
+
+
+def render_hm(by, med, cpu, wls, tools, ntask, title, mode, w):
+    """Ratio and goal tables for the hypermetric columns present."""
+    subjects = [t for t in SUBJECTS if t in tools and any(med.get((wl, t)) for wl in wls)]
+    bases = [t for t in BASES if t in tools]
+    for subj in subjects:
+        w(f"### {subj} against the others (ratio of median wall times; below 1: {subj} is faster)")
+        w()
+        w(f"| workload | tasks | {subj} (s) | per task (ms) | "
+          + " | ".join(f"/ {b}" for b in bases) + " |")
+        w("|---|---:|---:|---:|" + "---:|" * len(bases))
+        for wl in wls:
+            a = med.get((wl, subj))
+            if a is None:
+                disp, _ = cell_summary(by.get((wl, subj), []))
+                w(f"| {wl} {title[wl]} | {ntask[wl]} | {disp} | - | " + " | ".join("-" for _ in bases) + " |")
+                continue
+            if wl == "w0":
+                pt = "-"
+            elif mode.get(wl) == "run":
+                b0 = med.get(("w0", subj))
+                pt = "-" if b0 is None else f"{(a - b0) / ntask[wl] * 1000:.2f}"
+            else:
+                pt = f"{a / ntask[wl] * 1000:.3f}"
+            w(f"| {wl} {title[wl]} | {ntask[wl]} | {fmt_s(a)} | {pt} | "
+              + " | ".join(fmt_ratio(ratio(a, med.get((wl, b)))) for b in bases) + " |")
+        w()
+    if "hypermetric" not in subjects:
+        return
+    w("### hypermetric against the goals")
+    w()
+    w("| goal | measured (wall) | same with CPU time (user+sys, children included) | met? |")
+    w("|---|---:|---:|---|")
+    for wl, label, kind, thr in GOALS:
+        if wl not in wls:
+            continue
+        hm, hmc = med.get((wl, "hypermetric")), cpu.get((wl, "hypermetric"))
+        if kind == "floor":
+            r, rc = ratio(hm, med.get((wl, "threadpool"))), ratio(hmc, cpu.get((wl, "threadpool")))
+            m, mc, ok = fmt_ratio(r) + " of the floor", fmt_ratio(rc), r is not None and r <= thr
+        elif kind == "faster":
+            r, rc = ratio(med.get((wl, "snakemake")), hm), ratio(cpu.get((wl, "snakemake")), hmc)
+            m, mc, ok = fmt_ratio(r) + " faster", fmt_ratio(rc), r is not None and r >= thr
+        else:
+            m = "-" if hm is None else f"{fmt_s(hm)} s"
+            mc = "-" if hmc is None else f"{fmt_s(hmc)} s"
+            ok = hm is not None and hm < thr
+        verdict = "n/a" if hm is None else ("yes" if ok else "**no**")
+        w(f"| {label} | {m} | {mc} | {verdict} |")
+    w()
+
+
 def cell_summary(rows):
     """rows of one (workload, tool) -> (display, median_wall or None)."""
     if not rows:
@@ -420,6 +494,24 @@ def render(rows, tools_order=None, file=sys.stdout):
                 cells.append(f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}")
         w(f"| {wl} {title[wl]} | {'(wN-w0)/n' if sub else 'wN/n'} | " + " | ".join(cells) + " |")
     w()
+    cpu = {}
+    w("### Median CPU time (s): user+sys of the tool and every process it waited for")
+    w()
+    w("Less sensitive than wall time to other load on the machine; it includes the")
+    w("tasks' own bash processes (the same work for every tool) but not daemons a")
+    w("tool does not wait for (Ray's raylet/GCS).")
+    w()
+    w("| workload | " + " | ".join(tools) + " |")
+    w("|---|" + "---:|" * len(tools))
+    for wl in wls:
+        cells = []
+        for t in tools:
+            v = med_of(by.get((wl, t), []), "cpu_s")
+            cpu[(wl, t)] = v
+            cells.append("-" if v is None else fmt_s(v))
+        w(f"| {wl} | " + " | ".join(cells) + " |")
+    w()
+    render_hm(by, med, cpu, wls, tools, ntask, title, mode, w)
     w("### Spread of wall time: min-max over the reps (s)")
     w()
     w("| workload | " + " | ".join(tools) + " |")
@@ -447,8 +539,13 @@ def render(rows, tools_order=None, file=sys.stdout):
     for r in rows:
         vers.setdefault(r["tool"], r["version"])
     w("Versions: " + "; ".join(f"{t}: {vers[t]}" for t in tools))
+    loads = [float(r["load1"]) for r in rows if r.get("load1")]
+    if loads:
+        w()
+        w(f"1-minute load average before each run: min {min(loads):.2f}, "
+          f"median {statistics.median(loads):.2f}, max {max(loads):.2f}")
     notes = sorted({(r["workload"], r["tool"], r["status"], r["note"]) for r in rows
-                    if r["note"] and r["status"] != "missing"})
+                    if r["note"]})
     if notes:
         w()
         w("Notes:")
@@ -458,8 +555,22 @@ def render(rows, tools_order=None, file=sys.stdout):
 
 # --------------------------------------------------------------------------
 
+def machine_line(date, a, mach, meta, tools_info, tools, total, loads) -> str:
+    vers = {t: tools_info[t]["version"] for t in tools}
+    s = (f"Results {date}: {a.reps} reps, -j{a.jobs}{' (quick sizes)' if a.quick else ''}; "
+         f"machine: {mach.get('nproc')} cores ({mach.get('cpu', '?')}), "
+         f"{mach.get('mem_gb', '?')} GB, {mach.get('platform')}; "
+         f"python {meta['python']} (hypermetric's: {meta['hypermetric_python']}), bash {meta['bash']}; "
+         + "; ".join(f"{t}: {v}" for t, v in vers.items() if t != "snakemake-greedy")
+         + f"; total {total:.0f}s")
+    if loads:
+        s += (f"; 1-min load average before each run: median {statistics.median(loads):.2f} "
+              f"(min {min(loads):.2f}, max {max(loads):.2f})")
+    return s
+
+
 def default_out(date: str) -> str:
-    base = os.path.join(HERE, "results", f"peers-{date}")
+    base = os.path.join(HERE, "results", f"compare-{date}")
     p, k = base + ".csv", 2
     while os.path.exists(p):
         p, k = f"{base}-{k}.csv", k + 1
@@ -480,7 +591,9 @@ def main(argv=None) -> int:
     ap.add_argument("--doit-parallel", choices=["thread", "process"], default="thread")
     ap.add_argument("--plan-timeout", type=float, default=300)
     ap.add_argument("--run-timeout", type=float, default=600)
-    ap.add_argument("--out", help="CSV path (default bench/results/peers-<date>.csv)")
+    ap.add_argument("--out", help="CSV path (default bench/results/compare-<date>.csv)")
+    ap.add_argument("--hypermetric", default=os.environ.get("HYPERMETRIC_BIN"),
+                    help="hypermetric executable (default: <repo>/.venv/bin/hypermetric, then PATH)")
     ap.add_argument("--report", nargs="+", metavar="CSV",
                     help="only print the tables for existing CSV file(s)")
     a = ap.parse_args(argv)
@@ -493,9 +606,12 @@ def main(argv=None) -> int:
         render(rows)
         return 0
 
-    env = tool_env(a.peers_venv)
-    tools_info, meta = discover(env, a.peers_venv, a.doit_parallel)
     tools = [t for t in a.tools.split(",") if t]
+    hm = find_hypermetric(a.hypermetric)
+    env = tool_env(a.peers_venv, hm)
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
+    tools_info, meta = discover(env, a.peers_venv, a.doit_parallel, hm,
+                                probe_ray="hypermetric-ray" in tools)
     for t in tools:
         if t not in gen.GENERATORS:
             ap.error(f"unknown tool {t}")
@@ -510,14 +626,16 @@ def main(argv=None) -> int:
 
     print(f"# workdir {workdir}; reps {a.reps}; jobs {a.jobs}; quick={a.quick}", file=sys.stderr)
     for t in tools:
-        print(f"#   {t:12} {tools_info[t]['version']}", file=sys.stderr)
+        print(f"#   {t:16} {tools_info[t]['version']}", file=sys.stderr)
+    if "hypermetric-ray" in tools:
+        print(f"#   hypermetric-ray probe: {meta['hypermetric_ray_probe']}", file=sys.stderr)
 
     rows = []
     f = open(out_csv, "w", newline="")
     wr = csv.DictWriter(f, fieldnames=FIELDS)
     wr.writeheader()
 
-    def record(wl, tool, rep, status, wall=None, extra=None, note=""):
+    def record(wl, tool, rep, status, wall=None, extra=None, note="", load=None):
         spec = specs[wl]
         extra = extra or {}
         row = {"date": date, "tool": tool, "version": tools_info[tool]["version"],
@@ -527,11 +645,12 @@ def main(argv=None) -> int:
                "wall_s": f"{wall:.4f}" if wall is not None else "",
                "max_rss_mb": f"{extra['max_rss_mb']:.1f}" if "max_rss_mb" in extra else "",
                "cpu_s": f"{extra['cpu_s']:.2f}" if "cpu_s" in extra else "",
+               "load1": f"{load:.2f}" if load is not None else "",
                "note": note}
         rows.append(row)
         wr.writerow(row)
         f.flush()
-        print(f"{wl} {tool:12} rep{rep} {status:10} "
+        print(f"{wl} {tool:16} rep{rep} {status:10} "
               f"{row['wall_s'] or '':>9}s rss={row['max_rss_mb'] or '-':>7}MB {note[:150]}",
               file=sys.stderr, flush=True)
 
@@ -544,7 +663,7 @@ def main(argv=None) -> int:
         for tool in tools:
             e = entries[(wl, tool)]
             if not tools_info[tool]["available"]:
-                record(wl, tool, 0, "missing")
+                record(wl, tool, 0, "missing", note=tools_info[tool].get("probe", ""))
                 continue
             if e["cmd"] is None:
                 record(wl, tool, 0, "n/a", note=e["na_note"])
@@ -570,6 +689,7 @@ def main(argv=None) -> int:
                         os.unlink(e["log"])
                 else:
                     clean(e)
+                load = load1()
                 st, wall, extra, tail = run_cmd(e, fill(e["cmd"], a.jobs, meta["subst"]),
                                                 env, timeout)
                 note = tail
@@ -581,24 +701,32 @@ def main(argv=None) -> int:
                     dead.add(tool)
                 if st == "timeout":
                     note = f"killed after {timeout:.0f}s; remaining reps skipped"
-                record(wl, tool, rep, st, wall, extra, note)
+                record(wl, tool, rep, st, wall, extra, note, load)
     f.close()
     total = time.perf_counter() - t_start
 
-    repo = os.path.dirname(HERE)
-    rel = os.path.relpath(os.path.abspath(out_csv), repo)
+    rel = os.path.relpath(os.path.abspath(out_csv), REPO)
+    load_end = os.getloadavg() if hasattr(os, "getloadavg") else None
+    loads = [float(r["load1"]) for r in rows if r["load1"]]
+    mach = machine_info()
     info = {"date": date, "csv": out_csv if rel.startswith("..") else rel, "reps": a.reps, "jobs": a.jobs,
             "quick": a.quick, "workloads": specs, "python": meta["python"],
+            "hypermetric_python": meta["hypermetric_python"], "hypermetric_path": meta["hypermetric_path"],
+            "hypermetric_ray_probe": meta["hypermetric_ray_probe"] if "hypermetric-ray" in tools else None,
             "bash": meta["bash"], "versions": {t: tools_info[t]["version"] for t in tools},
-            "machine": {"nproc": os.cpu_count(), "platform": platform.platform()},
+            "commands": {f"{e['workload']}/{e['tool']}": fill(e["cmd"], a.jobs, meta["subst"])
+                         for e in manifest["entries"] if e["cmd"]},
+            "machine": mach,
+            "load_average": {"start": load_start, "end": load_end,
+                             "per_run_load1": {"min": min(loads), "median": statistics.median(loads),
+                                               "max": max(loads)} if loads else None},
             "plan_timeout_s": a.plan_timeout, "run_timeout_s": a.run_timeout,
             "total_s": round(total, 1)}
     with open(os.path.splitext(out_csv)[0] + ".meta.json", "w") as mf:
         json.dump(info, mf, indent=1)
     md_path = os.path.splitext(out_csv)[0] + ".md"
     with open(md_path, "w") as mf:
-        print(f"Results {date}: {a.reps} reps, -j{a.jobs}, {os.cpu_count()} cores, "
-              f"python {meta['python']}, bash {meta['bash']}; total {total:.0f}s\n", file=mf)
+        print(machine_line(date, a, mach, meta, tools_info, tools, total, loads) + "\n", file=mf)
         render(rows, list(tools), mf)
     print(f"Results {date}: {a.reps} reps, -j{a.jobs}, total {total:.0f}s; csv {out_csv}\n")
     render(rows, list(tools))

@@ -6,7 +6,9 @@ Throughput: N rows (default 100,000) through a cheap component (`query.upper()`)
 match against the dataset's answer), ending in a Parquet file, with `@runtime`; then the same work done by a
 hand-written pool of Ray actors that receive batches, compute output and score, and return lists the driver
 turns into one Arrow table and Parquet file. Both create their actors inside the timed region; Ray itself is
-started once before. Target: the runtime at 70% or more of the baseline's rows/second.
+started once before. The runtime runs `--runtime-workers` workers plus its evaluator actor, so
+`--runtime-workers 1` compares equal numbers of actor processes. Target: the runtime at 70% or more of the
+baseline's rows/second.
 
 Memory: the runtime over A and B rows (default 100,000 and 1,000,000) from a generator, each in a fresh
 process with its own Ray; reports the driver's peak RSS and the peak RSS summed over the driver and every Ray
@@ -104,7 +106,8 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
     ours, baseline = float("inf"), float("inf")
     with tempfile.TemporaryDirectory() as tmp:
         for attempt in range(args.repeat):
-            mine = run_runtime(args.rows, args.workers, args.batch_size, Path(tmp) / f"run{attempt}")
+            mine = run_runtime(args.rows, args.runtime_workers or args.workers, args.batch_size,
+                               Path(tmp) / f"run{attempt}")
             theirs = run_baseline(args.rows, args.workers, args.batch_size, Path(tmp))
             print(f"run {attempt + 1}: runtime {args.rows / mine:,.0f} rows/s, "
                   f"baseline {args.rows / theirs:,.0f} rows/s", flush=True)
@@ -177,7 +180,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows for the throughput comparison")
     parser.add_argument("--memory-rows", type=lambda s: [int(x) for x in s.split(",")],
                         default=[100_000, 1_000_000], help="comma-separated row counts for the memory runs")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="CPUs for Ray, and baseline actors")
+    parser.add_argument("--runtime-workers", type=int, help="runtime worker actors (default: --workers); "
+                        "the runtime adds one evaluator actor per four workers")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--skip-throughput", action="store_true")

@@ -3,7 +3,8 @@ made, kept column by column (one list per metric argument) so that they cost lit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
@@ -75,3 +76,25 @@ def describe_error(error: BaseException) -> str:
 
 
 CURRENT_BATCH: ContextVar[BatchCapture | None] = ContextVar("hypermetric_current_batch", default=None)
+_ACTIVE: list[BatchCapture] = []  # batches running in this process, for threads that do not inherit the context
+
+
+@contextlib.contextmanager
+def capturing(capture: BatchCapture) -> Iterator[BatchCapture]:
+    """Makes `capture` the batch that components called from here (or from threads started here) record to."""
+    token = CURRENT_BATCH.set(capture)
+    _ACTIVE.append(capture)
+    try:
+        yield capture
+    finally:
+        _ACTIVE.remove(capture)
+        CURRENT_BATCH.reset(token)
+
+
+def current_batch() -> BatchCapture | None:
+    """The batch being run: this context's, or else the only one running in the process (a component called
+    from a thread the user's function started, which does not inherit context variables)."""
+    capture = CURRENT_BATCH.get()
+    if capture is None and len(_ACTIVE) == 1:
+        return _ACTIVE[0]
+    return capture

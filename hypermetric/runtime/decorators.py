@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypermetric.runtime.context import CURRENT_BATCH
+from hypermetric.runtime.context import current_batch
 from hypermetric.runtime.dataset import Dataset, FieldRef
 from hypermetric.runtime.metric import InputRef, MetricSpec, OutputRef
 
@@ -136,7 +136,7 @@ class Component:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.fn(*args, **kwargs)
-        capture = CURRENT_BATCH.get()
+        capture = current_batch()
         if capture is not None:
             arguments: dict[str, Any] = {}
             if self._captures_arguments:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.context import CURRENT_BATCH, MISSING, BatchCapture, Requests, describe_error
+from hypermetric.runtime.context import MISSING, BatchCapture, Requests, capturing, describe_error
 from hypermetric.runtime.dataset import FieldRef
 from hypermetric.runtime.metric import MetricSpec
 
@@ -131,9 +131,7 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
     outputs: list[Any] = [None] * rows
     errors: list[str | None] = [None] * rows
     attempts = [1] * rows
-    capture = BatchCapture(batch.columns, rows)
-    token = CURRENT_BATCH.set(capture)
-    try:
+    with capturing(BatchCapture(batch.columns, rows)) as capture:
         for index, (args, kwargs) in enumerate(plan.arguments(batch.columns, rows)):
             capture.index = index
             try:
@@ -142,8 +140,6 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
                 capture.discard(index)
                 outcome = _retry(fn, args, kwargs, capture, retry, error)
                 outputs[index], errors[index], attempts[index] = outcome
-    finally:
-        CURRENT_BATCH.reset(token)
     columns = _result_columns(batch, plan, outputs, errors, attempts, capture.outputs)
     return BatchPayload(batch.batch_id, batch.row_ids, columns, capture.specs, capture.requests)
 

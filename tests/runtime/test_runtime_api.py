@@ -236,3 +236,18 @@ def test_top_level_imports_from_the_design_work():
         assert callable(runtime) and callable(job_params) and Dataset.query.name == "query"
     """)
     subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
+def test_ray_joins_the_cluster_named_by_ray_address_else_starts_a_local_one(monkeypatch):
+    import ray
+
+    from hypermetric.runtime import actors
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.7:6379")
+    actors.ensure_ray()
+    monkeypatch.delenv("RAY_ADDRESS")
+    actors.ensure_ray()
+    assert calls == [{"address": "auto"}, {"include_dashboard": False}]
