@@ -228,3 +228,15 @@ def test_the_local_mode_reports_its_in_flight_peak(tmp_path):
     start = time.monotonic()
     result = run_local(h.identity, tmp_path, [{"x": i} for i in range(100)], batch_size=10, max_in_flight=30)
     assert result.peak_in_flight_rows <= 30 and result.seconds <= time.monotonic() - start + 0.01
+
+
+def test_components_called_from_threads_the_function_starts_are_captured(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fan_out(query: str) -> list[str]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(h.answer, [query, query + "!"]))
+
+    result = run_local(fan_out, tmp_path, [{"query": "ab", "answer": "AB"}, {"query": "c", "answer": "C"}])
+    assert result.table.column("answer.ExactMatch").to_pylist() == [0.5, 0.5]
+    assert result.table.column("answer.Length.chars").to_pylist() == [2.5, 1.5]
