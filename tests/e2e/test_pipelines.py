@@ -325,3 +325,23 @@ def test_no_pipeline_file(project):
     project.write("a.hm", "x = 1\n").write("b.hm", "x = 1\n")
     result = project.run("list").user_error()
     assert "No pipeline file specified." in result.err
+
+
+@pytest.mark.parametrize("answer,code,removed", [("n\n", 0, False), ("y\n", 0, True), ("\x04", 1, False)])
+def test_confirmation_prompt_on_a_terminal(project, answer, code, removed):
+    import pty
+    import subprocess
+    import sys
+
+    project.write("main.hm", SWEEP)
+    project.run("run", "t").ok()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "hypermetric", "remove", "t"], cwd=project.root, stdin=slave,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    os.write(master, answer.encode())
+    out, _ = proc.communicate(timeout=60)
+    os.close(master)
+    assert "Continue? [y/n]: " in out
+    assert proc.returncode == code
+    assert project.path("out/t/default").exists() is not removed

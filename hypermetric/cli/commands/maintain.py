@@ -41,37 +41,31 @@ def cmd_invalidate(c: Common) -> int:
 def cmd_remove(c: Common) -> int:
     from hypermetric.store.mutations import remove
 
-    s = open_session(c)
-    jobs = target_jobs(s)
-    if not confirm(c, "remove", jobs):
-        return 0
-    for job in jobs:
+    def act(job) -> None:
         sys.stdout.write(f"Removing job at {job.workdir}\n")
         remove(job)
-    return 0
+
+    return _each_target(c, "remove", act)
 
 
 def cmd_touch(c: Common) -> int:
     from hypermetric.store.mutations import touch
 
-    s = open_session(c)
-    jobs = target_jobs(s)
-    if not confirm(c, "touch", jobs):
-        return 0
-    for job in jobs:
-        touch(job)
-    return 0
+    return _each_target(c, "touch", touch)
 
 
 def cmd_unlock(c: Common) -> int:
     from hypermetric.store.lock import unlock
 
-    s = open_session(c)
-    jobs = target_jobs(s)
-    if not confirm(c, "unlock", jobs):
-        return 0
-    for job in jobs:
-        unlock(job)
+    return _each_target(c, "unlock", unlock)
+
+
+def _each_target(c: Common, action: str, act) -> int:
+    """List the target jobs, confirm, then apply `act` to each."""
+    jobs = target_jobs(open_session(c))
+    if confirm(c, action, jobs):
+        for job in jobs:
+            act(job)
     return 0
 
 
