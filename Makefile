@@ -21,7 +21,14 @@ demo: $(STAMP)
 	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --pivot K1 --columns ndcg_cut_10,recall_100
 	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --columns ndcg_cut_10,map,recip_rank --to out/scores.csv
 
-test: $(STAMP)
+SERVERS := $(VENV)/.servers
+
+# The file-system tests run against a real sshd, tmux and an S3 emulator (moto) driven by the aws CLI.
+$(SERVERS): $(STAMP) tests/servers/install.sh
+	bash tests/servers/install.sh
+	touch $(SERVERS)
+
+test: $(STAMP) $(SERVERS)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)

@@ -109,7 +109,17 @@ def command(app: typer.Typer, name: str, help: str, yes: bool = False):
             c = Common(positional=list(kw["args"] or []), file=kw["file"], defines=list(kw["define"] or []),
                        includes=list(kw["include"] or []), shell=kw["shell"], root=kw["root"],
                        color=kw["color"], verbose=kw["verbose"], yes=kw.get("yes", False))
-            return fn(c, **{n: kw[n] for n in own_names})
+            if not c.verbose:
+                return fn(c, **{n: kw[n] for n in own_names})
+            import sys
+
+            from hypermetric.store.fscall import log_calls
+
+            undo = log_calls(lambda line: sys.stderr.write(line + "\n"))
+            try:
+                return fn(c, **{n: kw[n] for n in own_names})
+            finally:
+                undo()
 
         params = shared + own
         wrapper.__signature__ = inspect.Signature(params)

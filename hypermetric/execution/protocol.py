@@ -1,10 +1,11 @@
 """The job protocol (§5.3, D25, D26): one job, start to finish, in whatever process calls it.
 
 check status → create the directory → lock → re-check → empty the directory (except `.lock`) → link inputs →
-write scripts and `args` → run `<shell> script` in its own process group → write `job.json`, then `exitcode`
-→ check outputs → unlock. `exitcode` is written only after the process has ended and never for an interrupted
-run, so a failed or interrupted job never counts as done. Inputs and outputs are plain picklable data, so a
-remote backend can call `execute_job` on another machine.
+write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's `@@runner`)
+→ write `job.json`, then `exitcode` → check outputs (with `exists` on custom file systems) → unlock. Inputs on
+or for custom file systems are transferred by `filesystems.Transfers` (§5.6). `exitcode` is written only after
+the process has ended and never for an interrupted run, so a failed or interrupted job never counts as done.
+Inputs and outputs are plain picklable data, so a remote backend can call `execute_job` on another machine.
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from hypermetric.errors import FileSystemError
 from hypermetric.execution import process
+from hypermetric.execution.filesystems import Transfers, link_input, needs_transfer
+from hypermetric.execution.runners import run_with_runner
 from hypermetric.execution.script import args_text, run_variables, wrap
-from hypermetric.plan.job import InputLink, Job
+from hypermetric.plan.job import LOCAL, Job
 from hypermetric.store import lock as store_lock
 from hypermetric.store.layout import ARGS, EXITCODE, JOB_JSON, LOCK, STDERR
 from hypermetric.store.mutations import write_atomic
-from hypermetric.store.status import JobStatus, exit_reason, is_complete, missing_outputs, outputs_reason
+from hypermetric.store.status import (
+    CHECK_ERROR,
+    CheckErrors,
+    JobStatus,
+    exit_reason,
+    is_complete,
+    missing_outputs,
+    outputs_reason,
+)
 
 OutputCallback = Callable[[Job, str, str], None]
 STDERR_TAIL_LINES = 20
@@ -107,11 +119,16 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
     empty_dir(job.workdir)
     try:
-        env = _prepare(job, options)
-    except OSError as e:
+        env = _prepare(job, options, hooks)
+    except (OSError, FileSystemError) as e:
+        if hooks.cancelled is not None and hooks.cancelled():
+            return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
         return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"cannot prepare the job: {e}", (), start,
                           time.time())
-    code = process.run_script(job, options.shell, env, on_output, hooks)
+    if job.runner is not None:
+        code = run_with_runner(job, options.shell, env, on_output, hooks)
+    else:
+        code = process.run_script(job, options.shell, env, on_output, hooks)
     end = time.time()
     if code is None:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
@@ -145,13 +162,23 @@ def empty_dir(workdir: str) -> None:
                 os.unlink(entry.path)
 
 
-def _prepare(job: Job, options: JobOptions) -> dict[str, str]:
-    """Link inputs, write the script files and `args`; the full environment of the script."""
+def _prepare(job: Job, options: JobOptions, hooks: JobHooks = _NO_HOOKS) -> dict[str, str]:
+    """Link or transfer inputs, write the script files and `args`; the full environment of the script."""
+    transfers = Transfers(job, options.shell, hooks.on_spawn) if job.file_systems else None
+    if transfers is not None:
+        transfers.make_dirs()
     for link in job.inputs:
         if link.link:
-            link_input(job.workdir, link)
+            if transfers is not None and needs_transfer(link):
+                transfers.prepare(link)
+            else:
+                link_input(job.workdir, link)
     prepared = wrap(job)
     variables = run_variables(job, prepared, str(uuid.uuid4()))
+    if transfers is not None:  # a reduction placed on a custom file system keeps the planner's path
+        planned = dict(job.variables)
+        variables.update((link.name, planned[link.name]) for link in job.inputs
+                         if link.is_reduction and link.link and link.fs != LOCAL and link.name in planned)
     for name, text in prepared.files:
         _write(os.path.join(job.workdir, name), text.encode())
     _write(os.path.join(job.workdir, ARGS), args_text(variables).encode())
@@ -167,36 +194,6 @@ def _write(path: str, data: bytes) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
-
-
-def link_input(workdir: str, link: InputLink) -> None:
-    """A relative symlink per file input; a folder of relative symlinks (and a manifest) per reduction."""
-    path = os.path.join(workdir, link.name)
-    if not link.is_reduction:
-        if link.target is not None:
-            _symlink(link.target, path)
-        return
-    os.mkdir(path)
-    for entry in link.entries:
-        _symlink(entry.target, os.path.join(path, entry.name))
-    _write_manifest(path, link)
-
-
-def _symlink(target: str, path: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if os.path.lexists(path):
-        os.unlink(path)
-    os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
-
-
-def _write_manifest(folder: str, link: InputLink) -> None:
-    """`.manifest.arrow` through the results module when it is installed; nothing otherwise."""
-    try:
-        from hypermetric.results.manifest import write_manifest
-    except ImportError:
-        return
-    axes = [axis for axis, _ in link.entries[0].case] if link.entries else []
-    write_manifest(folder, [(e.name, dict(e.case), e.target) for e in link.entries], axes)
 
 
 def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float) -> None:
@@ -220,10 +217,15 @@ def _judge(job: Job, code: int, attempt: int, start: float, end: float) -> JobOu
     if code != 0:
         tail = stderr_tail(job.workdir)
         return JobOutcome(job.id, JobStatus.FAILED, attempt, code, exit_reason(code), tail, start, end)
-    missing = missing_outputs(job)
+    try:
+        missing = missing_outputs(job)
+    except CheckErrors:
+        tail = stderr_tail(job.workdir)
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, CHECK_ERROR, tail, start, end)
     if missing:
         tail = stderr_tail(job.workdir)
-        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, outputs_reason(missing), tail, start, end)
+        reason = outputs_reason(missing, job)
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, reason, tail, start, end)
     return JobOutcome(job.id, JobStatus.SUCCESS, attempt, 0, None, (), start, end)
 
 

@@ -11,6 +11,9 @@
   the running jobs have finished. Smaller jobs may start ahead of a larger one that does not fit yet.
 * Fail-stop (D23): after a failure nothing new starts; running jobs finish. Keep-going (D22): the jobs
   downstream of a failure are SKIPPED and independent ones go on. A failed job is retried `retries` times.
+* Finalizers (§5.8): a job with `after` deps (a service's `stop`) waits until those have finished, whatever
+  their outcome, and its other deps have succeeded; then it starts even after a failure (fail-stop or
+  keep-going), before anything else. It is skipped only when one of its other deps fails.
 """
 
 from __future__ import annotations
@@ -70,14 +73,15 @@ class Scheduler:
         self.stopped = False
         self._cpus = 0.0
         self._gpus = 0.0
+        self._finalizers = {i: frozenset(graph.jobs[i].after) for i in self.state if graph.jobs[i].after}
         self._remaining = {i: sum(1 for d in graph.jobs[i].deps if d in self.to_run) for i in self.state}
-        self._ready = [i for i, n in self._remaining.items() if n == 0]
+        self._ready = [i for i, n in self._remaining.items() if n == 0 and i not in self._finalizers]
         heapq.heapify(self._ready)
 
     @property
     def done(self) -> bool:
         """Nothing runs and nothing more will start."""
-        return not self.running and (self.stopped or not self._ready)
+        return not self.running and (self.stopped or not self._ready) and not self._ready_finalizers()
 
     def stop(self) -> None:
         """Start nothing new (fail-stop, interrupt)."""
@@ -86,6 +90,10 @@ class Scheduler:
     def take(self) -> list[tuple[Job, int]]:
         """The jobs to start now, each with its attempt number; they count as running until `finish`."""
         started: list[tuple[Job, int]] = []
+        for job_id in self._ready_finalizers():
+            if len(self.running) >= self.slots:
+                break
+            started.append(self._start(self.graph.jobs[job_id]))
         deferred: list[str] = []
         while self._ready and not self.stopped and len(self.running) < self.slots:
             job_id = heapq.heappop(self._ready)
@@ -95,13 +103,36 @@ class Scheduler:
                 if self._oversized(job):
                     break
                 continue
-            self._occupy(job, +1)
-            self.state[job_id] = JobStatus.RUNNING
-            self.attempts[job_id] += 1
-            started.append((job, self.attempts[job_id]))
+            started.append(self._start(job))
         for job_id in deferred:
             heapq.heappush(self._ready, job_id)
         return started
+
+    def _start(self, job: Job) -> tuple[Job, int]:
+        self._occupy(job, +1)
+        self.state[job.id] = JobStatus.RUNNING
+        self.attempts[job.id] += 1
+        return job, self.attempts[job.id]
+
+    def _ready_finalizers(self) -> list[str]:
+        """Pending finalizers whose other deps succeeded and whose `after` deps will not run any more."""
+        state = self.state
+        ready = []
+        for job_id, after in self._finalizers.items():
+            if state[job_id] is not JobStatus.PENDING:
+                continue
+            deps = self.graph.jobs[job_id].deps
+            if all(state.get(d, JobStatus.SUCCESS) is JobStatus.SUCCESS for d in deps if d not in after) and \
+                    all(self._settled(d) for d in after):
+                ready.append(job_id)
+        return sorted(ready)
+
+    def _settled(self, job_id: str) -> bool:
+        """The job will not run (again) in this run: finished, skipped, not needed, or never to start."""
+        status = self.state.get(job_id)
+        if status is JobStatus.RUNNING:
+            return False
+        return status is not JobStatus.PENDING or self.stopped
 
     def finish(self, outcome: JobOutcome) -> Step:
         """Record the outcome of a running job and release its resources."""
@@ -119,7 +150,8 @@ class Scheduler:
             return Step()
         if self.attempts[job.id] <= self.retries and not self.stopped:
             self.state[job.id] = JobStatus.PENDING
-            heapq.heappush(self._ready, job.id)
+            if job.id not in self._finalizers:
+                heapq.heappush(self._ready, job.id)
             return Step(retry=True)
         self.state[job.id] = JobStatus.FAILED
         if not self.keep_going:
@@ -129,14 +161,23 @@ class Scheduler:
 
     def _release_dependents(self, job_id: str) -> None:
         for dependent in self.graph.dependents()[job_id]:
-            if self.state.get(dependent) is JobStatus.PENDING:
+            if self.state.get(dependent) is JobStatus.PENDING and dependent not in self._finalizers:
                 self._remaining[dependent] -= 1
                 if self._remaining[dependent] == 0:
                     heapq.heappush(self._ready, dependent)
 
     def _skip_downstream(self, job_id: str) -> list[str]:
-        skipped = sorted(i for i in self.graph.downstream([job_id])
-                         if i != job_id and self.state.get(i) is JobStatus.PENDING)
+        """Mark PENDING jobs downstream of `job_id` SKIPPED (a finalizer is not downstream of `after` deps)."""
+        dependents = self.graph.dependents()
+        seen = {job_id}
+        stack = [job_id]
+        while stack:
+            current = stack.pop()
+            for dependent in dependents[current]:
+                if dependent not in seen and current not in self._finalizers.get(dependent, ()):
+                    seen.add(dependent)
+                    stack.append(dependent)
+        skipped = sorted(i for i in seen if i != job_id and self.state.get(i) is JobStatus.PENDING)
         for i in skipped:
             self.state[i] = JobStatus.SKIPPED
         return skipped

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LOCAL = "local"
+
 
 @dataclass(frozen=True, slots=True)
 class InputLink:
@@ -12,6 +14,8 @@ class InputLink:
     A single file (`target` set, `entries` empty) becomes a relative symlink `name -> target`.
     A reduction (`is_reduction`) becomes a directory `name/` with one relative symlink per entry,
     `name/<entry> -> target`, plus the hidden manifest `.manifest.arrow` mapping entries to cases.
+    A value on another file system than the one the task expects it on (`source_fs` ≠ `fs`) is transferred
+    instead (§5.6); on the same custom file system it is linked there with that file system's `link`.
     """
 
     name: str
@@ -19,6 +23,9 @@ class InputLink:
     is_reduction: bool = False
     entries: tuple[ReductionEntry, ...] = ()
     link: bool = True                            # False for call arguments (D9): env only, no symlink
+    fs: str = LOCAL                              # where the task expects the input (`name@fs`)
+    source_fs: str = LOCAL                       # where the value lives (single input)
+    source: str | None = None                    # its path relative to `source_fs`'s root (custom fs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,58 @@ class ReductionEntry:
     name: str                                    # entry name: case string over the reduced axes, or `default`
     target: str                                  # absolute path of the upstream output
     case: tuple[tuple[str, str], ...]            # reduced axis -> key for this entry (all reduced axes)
+    fs: str = LOCAL                              # the file system the upstream output lives on
+    source: str | None = None                    # its path relative to that file system's root
+
+
+@dataclass(frozen=True, slots=True)
+class ShellFunction:
+    """A `def` of a file-system or runner object: parameter names, body, and the defaults of parameters
+    (already turned into text: a task output's default is its absolute path)."""
+
+    name: str
+    params: tuple[str, ...]
+    script: str
+    defaults: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileSystemSpec:
+    """What any process needs to call a custom file system's operations (§5.9): its root, its functions,
+    the object's variables (class arguments and plain values), the invocation directory (the cwd of its
+    calls) and the local output root (the cwd of upload and download). `copies` are the root-level
+    functions `copy_from_<G>_to_<name>`, by the source file system's name."""
+
+    name: str
+    root: str
+    functions: tuple[ShellFunction, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    cwd: str = ""
+    local_root: str = ""
+    copies: tuple[tuple[str, ShellFunction], ...] = ()
+
+    def function(self, op: str) -> ShellFunction | None:
+        """The function implementing `op`, if the object defines it."""
+        return next((f for f in self.functions if f.name == op), None)
+
+    def copy_from(self, source: str) -> ShellFunction | None:
+        """`copy_from_<source>_to_<name>`, if the pipeline defines it."""
+        return next((f for name, f in self.copies if name == source), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSpec:
+    """A `@@runner` (D33, §5.10): its `submit`/`poll`/`cancel` functions, the object's variables, the poll
+    interval in seconds and the cwd of `poll` and `cancel` (the invocation directory)."""
+
+    name: str
+    functions: tuple[ShellFunction, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    refresh_interval: float = 5.0
+    cwd: str = ""
+
+    def function(self, op: str) -> ShellFunction | None:
+        return next((f for f in self.functions if f.name == op), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +131,24 @@ class Job:
     ephemeral: bool = False
     is_package: bool = False
     resources: Resources = field(default_factory=Resources)
-    runner: str | None = None                    # reserved for `@@runner` (not planned yet)
+    runner: RunnerSpec | None = None             # `@@runner(...)`: replaces running the script here
+    output_fs: tuple[tuple[str, str], ...] = ()  # output name -> file system, for outputs not on `local`
+    file_systems: tuple[FileSystemSpec, ...] = ()  # every custom file system its inputs and outputs use
+    after: tuple[str, ...] = ()                  # deps that need only finish, not succeed (a service's users)
+
+    def file_system(self, name: str) -> FileSystemSpec:
+        """The spec of the custom file system `name` (KeyError if the job does not use it)."""
+        for spec in self.file_systems:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def output_file_system(self, output: str) -> str:
+        """The file system output `output` is written to (`local` unless `output_fs` says otherwise)."""
+        for name, fs in self.output_fs:
+            if name == output:
+                return fs
+        return LOCAL
 
     @property
     def display_id(self) -> str:

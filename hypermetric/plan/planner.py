@@ -11,14 +11,15 @@ from hypermetric.errors import CycleError
 from hypermetric.model.case import Pairs, task_path
 from hypermetric.percent import encode, shorten
 from hypermetric.plan.graph import JobGraph
-from hypermetric.plan.job import DecoratorLayer, InputLink, Job, ReductionEntry, Resources
+from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry, Resources
+from hypermetric.plan.objects import ObjectSpecs
 from hypermetric.plan.resources import is_resources_decorator, parse_resources
 from hypermetric.plan.targets import Selection
 from hypermetric.semantics.entities import INPUT, OUTPUT, Task
 from hypermetric.semantics.namespace import TASK
 from hypermetric.semantics.nodes import Branch, Const, Node
 from hypermetric.semantics.pipeline import Pipeline
-from hypermetric.semantics.values import InputFile, Multiple, Pure, TaskOutput, Value
+from hypermetric.semantics.values import LOCAL, InputFile, Multiple, Pure, TaskOutput, Value
 
 
 class _TaskPlan:
@@ -30,8 +31,9 @@ class _TaskPlan:
         "defaults",
         "files",
         "inputs",
-        "outputs",
+        "output_fs",
         "output_vars",
+        "outputs",
         "path",
         "resources",
         "runner",
@@ -47,9 +49,10 @@ class _TaskPlan:
         self.path = task_path(task.name)
         self.axes, self.script, self.runner = resolved.axes, resolved.script, resolved.runner
         self.defaults = dict(zip(resolved.axes, resolved.defaults))
-        self.inputs = [(b.name, b.node, b.kind, _texts(b.node))
+        self.inputs = [(b.name, b.node, b.kind, _texts(b.node), b.fs)
                        for b in resolved.bindings if b.kind != OUTPUT]
         self.outputs = [(b.name, b.node, fs_roots[b.fs]) for b in resolved.outputs]
+        self.output_fs = {b.name: b.fs for b in resolved.outputs if b.fs != LOCAL}
         self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
         self.files = ({name: node.value.text for name, node, _ in self.outputs}  # type: ignore[union-attr]
                       if all(_is_text(node) for _, node, _ in self.outputs) else None)
@@ -127,6 +130,7 @@ class Planner:
         self._refs: dict[tuple[int, Pairs], _Ref] = {}
         self._pending: list[_Ref] = []
         self._stops: dict[str, set[str]] = {}
+        self._objects = ObjectSpecs(pipeline, self.root, self._input_path, self._output_path)
         self._clauses = _Clauses()
         self.jobs: dict[str, Job] = {}
 
@@ -167,14 +171,14 @@ class Planner:
         variables: dict[str, str] = {}
         links: dict[str, InputLink] = {}
         deps: set[str] = set()
-        for name, node, kind, text in plan.inputs:
+        for name, node, kind, text, fs in plan.inputs:
             if text.__class__ is str:
                 variables[name] = text  # type: ignore[assignment]
             elif text is not None:
                 axis, default, table = text  # type: ignore[misc]
                 variables[name] = table[case.get(axis, default)]
             else:
-                variables[name] = self._realise(name, node.at(case), ref, deps, links, kind == INPUT)
+                variables[name] = self._realise(name, node.at(case), ref, deps, links, kind == INPUT, fs)
         for name in plan.output_vars:
             variables[name] = ref.abs[name]
         layers = []
@@ -186,39 +190,64 @@ class Planner:
         if plan.resources is not None:
             resources = parse_resources(dict(layers[plan.decorators.index(plan.resources)].variables),
                                         plan.resources.span)
+        file_systems = self._file_systems(plan, links.values())
         for service in plan.services:
             self._use_service(service, ref, deps)
+        for spec in file_systems:
+            if self.pipeline.file_systems[spec.name].service:
+                self._use_service(spec.name, ref, deps)
         task = plan.task
         return Job(
             id=ref.id, name=task.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
             relpath=ref.relpath, workdir=ref.workdir, script=plan.script, variables=tuple(variables.items()),
             outputs=tuple(ref.files.items()), inputs=tuple(links.values()), decorators=tuple(layers),
             deps=tuple(sorted(deps)) if deps else (), ephemeral=task.ephemeral, is_package=task.is_package,
-            resources=resources, runner=plan.runner,
+            resources=resources, runner=self._objects.runner(plan.runner),
+            output_fs=tuple(plan.output_fs.items()), file_systems=file_systems,
         )
 
     def _realise(self, name: str, value: Value, ref: _Ref, deps: set[str], links: dict[str, InputLink],
-                 link: bool) -> str:
-        """The variable's text; records dependencies and the links to prepare in the job directory."""
+                 link: bool, fs: str = LOCAL) -> str:
+        """The variable's text; records dependencies and the inputs to prepare in the job directory on `fs`,
+        where the task expects the value (§5.4: the original's path when it lives there, else the copy's)."""
         if isinstance(value, Pure):
             return value.text
         if isinstance(value, TaskOutput):
             upstream = self.ref(value.task, value.pairs)
             deps.add(upstream.id)
             path = upstream.abs[value.output]
-            if link and name not in links:
-                links[name] = InputLink(name, target=path)
+            source_fs = upstream.plan.output_fs.get(value.output, LOCAL)
+            source = f"{upstream.relpath}/{upstream.files[value.output]}"
+        elif isinstance(value, InputFile):
+            source_fs, source = value.fs, value.path
+            path = self._input_path(value)
+        else:
+            return self._reduction(name, value, ref, deps, links, fs)
+        if not link:
             return path
-        if isinstance(value, InputFile):
-            path = value.path if os.path.isabs(value.path) else os.path.normpath(
-                os.path.join(self.fs_roots.get(value.fs, self.root), value.path))
-            if link and name not in links:
-                links[name] = InputLink(name, target=path)
-            return path
-        return self._reduction(name, value, ref, deps, links)
+        if name not in links:
+            links[name] = InputLink(name, target=path, fs=fs, source_fs=source_fs,
+                                    source=source if source_fs != LOCAL else None)
+        return path if source_fs == fs else self._copy_path(name, fs, ref)
+
+    def _input_path(self, value: InputFile) -> str:
+        """The absolute form of `"path"@fs`: relative paths are under the file system's root."""
+        if os.path.isabs(value.path) or "://" in value.path:
+            return value.path
+        root = self.fs_roots.get(value.fs, self.root)
+        if value.fs == LOCAL:
+            return os.path.normpath(os.path.join(root, value.path))
+        return f"{root.rstrip('/')}/{value.path}" if root else value.path
+
+    def _copy_path(self, name: str, fs: str, ref: _Ref) -> str:
+        """Where input `name` lands in the job's directory on `fs`: `<fs root>/<job path>/<name>`."""
+        if fs == LOCAL:
+            return f"{ref.workdir}/{name}"
+        root = self.fs_roots[fs].rstrip("/")
+        return f"{root}/{ref.relpath}/{name}" if root else f"{ref.relpath}/{name}"
 
     def _reduction(self, name: str, value: Multiple, ref: _Ref, deps: set[str],
-                   links: dict[str, InputLink]) -> str:
+                   links: dict[str, InputLink], fs: str = LOCAL) -> str:
         """A folder with one entry per reduced case, named by its case string over the reduced axes (D34)."""
         entries = []
         order = sorted(range(len(value.axes)), key=value.axes.__getitem__)
@@ -229,10 +258,14 @@ class Planner:
             add(upstream.id)
             shown = [clauses[pairs[i]] for i, d in zip(order, defaults) if pairs[i][1] != d]
             entry = shorten("&".join(shown), self.max_length) if shown else "default"
-            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs))  # type: ignore[union-attr]
+            source_fs = upstream.plan.output_fs.get(item.output, LOCAL)  # type: ignore[union-attr]
+            source = (f"{upstream.relpath}/{upstream.files[item.output]}"  # type: ignore[union-attr]
+                      if source_fs != LOCAL else None)
+            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs,  # type: ignore[union-attr]
+                                          source_fs, source))
         if name not in links:
-            links[name] = InputLink(name, is_reduction=True, entries=tuple(entries))
-        return f"{ref.workdir}/{name}"
+            links[name] = InputLink(name, is_reduction=True, entries=tuple(entries), fs=fs)
+        return self._copy_path(name, fs, ref)
 
     def _use_service(self, path: str, ref: _Ref, deps: set[str]) -> None:
         scope = self.pipeline.scope.descend(path.split(".")) if self.pipeline.scope is not None else None
@@ -250,10 +283,34 @@ class Planner:
             return
         for stop, users in self._stops.items():
             job = self.jobs[stop]
-            self.jobs[stop] = replace(job, deps=tuple(sorted(set(job.deps) | users)))
+            after = tuple(sorted(users - set(job.deps)))
+            self.jobs[stop] = replace(job, deps=tuple(sorted(set(job.deps) | users)), after=after)
         graph = JobGraph(self.jobs)
         if len(graph.order()) != len(self.jobs):
             raise CycleError("the job graph has a cycle through a service's `stop` task")
+
+    def _file_systems(self, plan: _TaskPlan, links: Iterable[InputLink]) -> tuple[FileSystemSpec, ...]:
+        """The specs of every custom file system the job's inputs and outputs touch."""
+        if not self.pipeline.file_systems:
+            return ()
+        names = set(plan.output_fs.values())
+        for link in links:
+            names.update((link.fs, link.source_fs), (e.fs for e in link.entries))
+        names.discard(LOCAL)
+        return tuple(self._objects.file_system(n) for n in sorted(names)) if names else ()
+
+    def _peek(self, task: Task, pairs: Pairs) -> _Ref:
+        """The ref of a job, without planning it (for a function default naming a task output)."""
+        found = self._refs.get((id(task), pairs))
+        if found is not None:
+            return found
+        plan = self._plans.get(id(task))
+        if plan is None:
+            plan = self._plans[id(task)] = _TaskPlan(task, self.fs_roots)
+        return _Ref(plan, pairs, self.root, self.max_length, self._clauses)
+
+    def _output_path(self, value: TaskOutput) -> str:
+        return self._peek(value.task, value.pairs).abs[value.output]
 
 
 def plan_jobs(pipeline: Pipeline, selections: Iterable[Selection], root: str | None = None,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
 from hypermetric.semantics.entities import DECORATOR, Binding, DecoratorSpec, Task
+from hypermetric.semantics.filesystems import Runner, runner_object
 from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, VALUE, Scope
 from hypermetric.semantics.values import LOCAL
 from hypermetric.suggest import help_did_you_mean
@@ -16,13 +17,13 @@ if TYPE_CHECKING:
     from hypermetric.semantics.tasks import TaskResolver
 
 
-def resolve_decorators(resolver: TaskResolver, task: Task) -> tuple[tuple[DecoratorSpec, ...], str | None]:
+def resolve_decorators(resolver: TaskResolver, task: Task) -> tuple[tuple[DecoratorSpec, ...], Runner | None]:
     """The task's decorators innermost first (the first written is outermost), and its `@@` runner, if any."""
     specs: list[DecoratorSpec] = []
-    runner: str | None = None
+    runner: Runner | None = None
     for deco in task.node.decorators:
         if deco.runner:
-            runner = deco.path
+            runner = runner_object(resolver.resolver, _instance(resolver, deco, task), deco.path, deco.span)
         else:
             specs.append(_decorator(resolver, deco, task))
     return tuple(reversed(specs)), runner

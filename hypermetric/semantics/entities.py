@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from hypermetric.syntax import ast
 
 if TYPE_CHECKING:
+    from hypermetric.semantics.filesystems import Runner
     from hypermetric.semantics.namespace import Scope
     from hypermetric.semantics.nodes import Node
     from hypermetric.source import Span
@@ -92,7 +93,7 @@ class ResolvedTask:
     defaults: tuple[str, ...]            # the default key of each axis
     upstream: tuple[str, ...]            # names of the tasks and packages this one depends on, sorted
     services: tuple[str, ...] = ()       # paths of the service objects its jobs use
-    runner: str | None = None
+    runner: Runner | None = None         # the `@@runner(...)`, resolved
 
 
 @dataclass(eq=False)

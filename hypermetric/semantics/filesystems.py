@@ -1,4 +1,4 @@
-"""File-system objects (§3.12, §5.9): the roots, settings, shell functions and arguments execution needs."""
+"""File-system and runner objects (§3.12, §5.9, §5.10): roots, settings, shell functions, arguments."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from hypermetric.semantics.entities import Task, ValueDef
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
 from hypermetric.semantics.nodes import Const, walk
 from hypermetric.semantics.resolver import Resolver
-from hypermetric.semantics.values import LOCAL, InputFile, Pure
+from hypermetric.semantics.values import LOCAL, InputFile, Pure, Value
 from hypermetric.source import Span
+
+Functions = dict[str, tuple[tuple[str, ...], str]]
+Defaults = dict[str, tuple[tuple[str, Value], ...]]
 
 SETTINGS = ("separator", "path_separator", "max_file_name_length", "refresh_interval")
 
@@ -21,14 +24,20 @@ class FileSystem:
     """A custom file system named by `@name`. `functions` maps an operation (`read`, `mkdir`, `exists`,
     `link`, `touch`, `remove`, `upload`, `download`, `execute`, …) to its parameter names and script;
     `variables` are the object's class arguments (the scripts' environment); `service` is true when the
-    object has ephemeral `start`/`stop` tasks."""
+    object has ephemeral `start`/`stop` tasks. `defaults` are the functions' parameter defaults at the default
+    case (`sock=$start.sock` is a task output); `values` the object's other plain values (`root`, settings),
+    which the scripts see below the class arguments; `copies` the root-level `copy_from_<G>_to_<name>`
+    functions by source file system `G` (§5.6)."""
 
     name: str
     root: str
-    functions: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    functions: Functions = field(default_factory=dict)
     variables: tuple[tuple[str, str], ...] = ()
     settings: tuple[tuple[str, str], ...] = ()
     service: bool = False
+    defaults: Defaults = field(default_factory=dict)
+    values: tuple[tuple[str, str], ...] = ()
+    copies: Functions = field(default_factory=dict)
 
 
 def setting(scope: Scope | None, resolver: Resolver, name: str, default: str) -> str:
@@ -53,6 +62,12 @@ def collect_file_systems(root: Scope, resolver: Resolver, tasks: Iterable[Task])
                                     if isinstance(n, Const) and isinstance(n.value, InputFile)}
             for name in sorted(names - found.keys() - {LOCAL}):
                 found[name] = _file_system(root, resolver, name, binding.span)
+    for target, fs in found.items():
+        for source in found:
+            decl = root.get(FUNCTION, f"copy_from_{source}_to_{target}")
+            if decl is not None and source != target:
+                fs.copies[source] = (tuple(p.name for p in decl.node.params), decl.node.script.text)
+                fs.defaults[f"copy_from_{source}"] = function_defaults(resolver, decl)
     return found
 
 
@@ -61,11 +76,68 @@ def _file_system(root: Scope, resolver: Resolver, name: str, span: Span | None) 
     if obj is None or obj[0].get(VALUE, "root") is None:
         raise ResolutionError(f"file system `{name}` has no `root`", span)
     scope: Scope = obj[0]
-    functions = {fname: (tuple(p.name for p in decl.node.params), decl.node.script.text)
-                 for fname, decl in scope.tables[FUNCTION].items()}
+    functions, defaults = object_functions(scope, resolver)
     variables = tuple((p, setting(scope, resolver, p, "")) for p in scope.params)
     settings = tuple((s, setting(scope, resolver, s, "")) for s in SETTINGS
                      if scope.get(VALUE, s) is not None)
     start, stop = scope.get(TASK, "start"), scope.get(TASK, "stop")
     service = start is not None and stop is not None and start.ephemeral and stop.ephemeral
-    return FileSystem(name, setting(scope, resolver, "root", ""), functions, variables, settings, service)
+    return FileSystem(name, setting(scope, resolver, "root", ""), functions, variables, settings, service,
+                      defaults, plain_values(scope, resolver))
+
+
+def object_functions(scope: Scope, resolver: Resolver) -> tuple[Functions, Defaults]:
+    """The object's functions (parameters, body) and their parameter defaults at the default case."""
+    functions = {fname: (tuple(p.name for p in decl.node.params), decl.node.script.text)
+                 for fname, decl in scope.tables[FUNCTION].items()}
+    defaults = {fname: function_defaults(resolver, decl) for fname, decl in scope.tables[FUNCTION].items()}
+    return functions, {k: v for k, v in defaults.items() if v}
+
+
+def function_defaults(resolver: Resolver, decl: object) -> tuple[tuple[str, Value], ...]:
+    """`(param, value)` for each parameter of a `FunctionDecl` with a default, at the default case."""
+    node, scope = decl.node, decl.scope  # type: ignore[attr-defined]
+    return tuple((p.name, resolver.expr(p.value, scope).at({})) for p in node.params if p.value is not None)
+
+
+def plain_values(scope: Scope, resolver: Resolver) -> tuple[tuple[str, str], ...]:
+    """The object's values that are plain strings at the default case, class parameters excluded."""
+    out = []
+    for name, vdef in scope.tables[VALUE].items():
+        if name not in scope.params:
+            value = resolver.value(vdef).at({})
+            if isinstance(value, Pure):
+                out.append((name, value.text))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Runner:
+    """A resolved `@@runner(args)` (D33, §5.10): the object's functions (`submit`, `poll`, `cancel`), its
+    class arguments and plain values, its functions' defaults, and `refresh_interval` (seconds between
+    polls)."""
+
+    name: str
+    functions: Functions
+    variables: tuple[tuple[str, str], ...] = ()
+    defaults: Defaults = field(default_factory=dict)
+    values: tuple[tuple[str, str], ...] = ()
+    refresh_interval: float = 5.0
+
+
+def runner_object(resolver: Resolver, scope: Scope, name: str, span: Span | None) -> Runner:
+    """The runner that object (or class instance) `scope` implements; it needs `submit` and `poll`."""
+    functions, defaults = object_functions(scope, resolver)
+    for required in ("submit", "poll"):
+        if required not in functions:
+            raise ResolutionError(f"runner `{name}` has no function `{required}`", span,
+                                  help="a runner defines `submit(script_file, wd)`, `poll(handle)` and "
+                                       "`cancel(handle)`")
+    variables = tuple((p, setting(scope, resolver, p, "")) for p in scope.params)
+    text = dict(variables).get("refresh_interval") or setting(scope, resolver, "refresh_interval", "5")
+    try:
+        interval = float(text)
+    except ValueError:
+        raise ResolutionError(f"`refresh_interval` of runner `{name}` must be a number of seconds, not "
+                              f"`{text}`", span) from None
+    return Runner(name, functions, variables, defaults, plain_values(scope, resolver), max(interval, 0.01))

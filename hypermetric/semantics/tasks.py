@@ -31,6 +31,7 @@ from hypermetric.syntax import ast
 
 if TYPE_CHECKING:
     from hypermetric.semantics.declare import Declarer
+    from hypermetric.semantics.filesystems import Runner
     from hypermetric.semantics.resolver import Resolver
     from hypermetric.source import Span
 
@@ -117,7 +118,7 @@ class TaskResolver:
         return self._finish(task, script, low + inputs + outs, outs, decorators, runner)
 
     def _finish(self, task: Task, script: str, ordered: list[Binding], outs: list[Binding],
-                decorators: tuple[DecoratorSpec, ...], runner: str | None) -> ResolvedTask:
+                decorators: tuple[DecoratorSpec, ...], runner: Runner | None) -> ResolvedTask:
         winners: dict[str, Binding] = {}
         for b in ordered + [v for d in decorators for v in d.variables]:
             winners.pop(b.name, None)

@@ -2,7 +2,8 @@
 
 A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step
 that takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and
-renamed over its target.
+renamed over its target. On a custom file system (§5.9), `remove` deletes the job's path there and `touch`
+creates the outputs with its `touch`; `invalidate` only touches `exitcode`, which is always local.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hypermetric.store import lock
+from hypermetric.store import fscall, lock
 from hypermetric.store.layout import EXITCODE, hidden_sibling
 
 if TYPE_CHECKING:
@@ -47,21 +48,37 @@ def remove_tree(path: str) -> bool:
 
 
 def remove(job: Job) -> bool:
-    """Delete the job directory (outputs, logs, `exitcode`); True if there was one."""
-    return remove_tree(job.workdir)
+    """Delete the job directory (outputs, logs, `exitcode`), then the job's path on every custom file system
+    its outputs (or its inputs' copies) live on; True if there was a local directory."""
+    found = remove_tree(job.workdir)
+    for spec in fscall.job_file_systems(job):
+        fscall.fs_call(spec, "remove", job.relpath)
+    return found
 
 
 def touch(job: Job) -> None:
     """Mark `job` as done without running it: create its directory and outputs, then write `exitcode` 0."""
     os.makedirs(job.workdir, exist_ok=True)
     with lock.job_lock(job):
-        for _, rel in job.outputs:
+        for name, rel in job.outputs:
+            fs = job.output_file_system(name)
+            if fs != "local":
+                _touch_on(job, fs, rel)
+                continue
             path = os.path.join(job.workdir, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "ab"):
                 pass
             os.utime(path)
         write_atomic(os.path.join(job.workdir, EXITCODE), b"0")
+
+
+def _touch_on(job: Job, fs: str, rel: str) -> None:
+    """`fs.mkdir` of the output's folder, then `fs.touch` of `<job path>/<file>`."""
+    spec = job.file_system(fs)
+    path = f"{job.relpath}/{rel}"
+    fscall.fs_call(spec, "mkdir", os.path.dirname(path))
+    fscall.fs_call(spec, "touch", path)
 
 
 def invalidate(jobs: Iterable[Job]) -> list[str]:

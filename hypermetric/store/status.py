@@ -1,4 +1,8 @@
-"""Job status from disk: complete ⇔ `exitcode` reads 0 and every output exists (one open, one stat each)."""
+"""Job status from disk: complete ⇔ `exitcode` reads 0 and every output exists (one open, one stat each).
+
+An output on a custom file system is checked with that file system's `exists` (§5.3 step 1); when such a check
+cannot run (`FileSystemError`, `OSError`), the job is not complete and its reason says so.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,15 @@ import os
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from hypermetric.errors import FileSystemError
+from hypermetric.store import fscall
 from hypermetric.store.layout import EXITCODE
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
+
+CHECK_ERROR = "error encountered when checking status of outputs"
+CheckErrors = (FileSystemError, OSError)
 
 
 class JobStatus(Enum):
@@ -49,15 +58,32 @@ def read_exitcode(workdir: str) -> int | None:
 
 
 def missing_outputs(job: Job) -> list[tuple[str, str]]:
-    """The `(name, relative path)` outputs of `job` that do not exist (a dangling symlink is missing)."""
+    """The `(name, relative path)` outputs of `job` that do not exist (a dangling symlink is missing).
+
+    Outputs on a custom file system are asked of its `exists`; that may raise `FileSystemError`/`OSError`.
+    """
     workdir = job.workdir
-    return [(name, rel) for name, rel in job.outputs if not os.path.exists(os.path.join(workdir, rel))]
+    if not job.output_fs:
+        return [(name, rel) for name, rel in job.outputs if not os.path.exists(os.path.join(workdir, rel))]
+    return [(name, rel) for name, rel in job.outputs if not _output_exists(job, name, rel)]
+
+
+def _output_exists(job: Job, name: str, rel: str) -> bool:
+    fs = job.output_file_system(name)
+    if fs == "local":
+        return os.path.exists(os.path.join(job.workdir, rel))
+    return fscall.exists(job.file_system(fs), f"{job.relpath}/{rel}")
 
 
 def is_complete(job: Job) -> bool:
-    """Complete ⇔ `exitcode` reads 0 and every output exists (§5.3 step 1)."""
+    """Complete ⇔ `exitcode` reads 0 and every output exists (§5.3 step 1); a failing check: not complete."""
     if read_exitcode(job.workdir) != 0:
         return False
+    if job.output_fs:
+        try:
+            return not missing_outputs(job)
+        except CheckErrors:
+            return False
     workdir = job.workdir
     exists = os.path.exists
     return all(exists(os.path.join(workdir, rel)) for _, rel in job.outputs)
@@ -71,7 +97,7 @@ def job_status(job: Job) -> JobStatus:
     code = read_exitcode(job.workdir)
     if code is None:
         return JobStatus.PENDING
-    if code == 0 and not missing_outputs(job):
+    if code == 0 and is_complete(job):
         return JobStatus.COMPLETE
     return JobStatus.FAILED
 
@@ -81,9 +107,11 @@ def exit_reason(code: int) -> str:
     return f"exit code {code} ≠ 0"
 
 
-def outputs_reason(missing: list[tuple[str, str]]) -> str:
+def outputs_reason(missing: list[tuple[str, str]], job: Job | None = None) -> str:
     """`output {o = "o"@local} missing`, or the plural form listing every missing output."""
-    items = ", ".join(f'{name} = "{rel}"@local' for name, rel in missing)
+    def fs(name: str) -> str:
+        return job.output_file_system(name) if job is not None else "local"
+    items = ", ".join(f'{name} = "{rel}"@{fs(name)}' for name, rel in missing)
     noun = "output" if len(missing) == 1 else "outputs"
     return f"{noun} {{{items}}} missing"
 
@@ -95,5 +123,8 @@ def failure_reason(job: Job) -> str | None:
         return None
     if code != 0:
         return exit_reason(code)
-    missing = missing_outputs(job)
-    return outputs_reason(missing) if missing else None
+    try:
+        missing = missing_outputs(job)
+    except CheckErrors:
+        return CHECK_ERROR
+    return outputs_reason(missing, job) if missing else None

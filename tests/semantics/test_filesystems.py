@@ -15,13 +15,14 @@ object store:
 
 
 def test_outputs_on_another_file_system_use_its_root(tmp_path):
-    src = FS + 'task t(src="data/x"@store) -> o@store:\n  touch $o\n'
+    src = FS + 'task t(src@store="data/x"@store, copy="data/x"@store) -> o@store:\n  touch $o\n'
     pipeline = load(tmp_path, src)
     assert pipeline.fs_roots == {"local": f"{tmp_path}/out", "store": "/remote/root"}
     graph = plan(tmp_path, src, "t")
     job = graph.jobs["t"]
     assert var(job, "o") == "/remote/root/t/default/o"
-    assert var(job, "src") == "/remote/root/data/x"
+    assert var(job, "src") == "/remote/root/data/x"  # already where the task expects it (§5.4)
+    assert var(job, "copy") == f"{tmp_path}/out/t/default/copy"  # transferred to the local job dir
 
 
 def test_file_system_with_start_and_stop_is_a_service(tmp_path):  # §5.1

@@ -191,8 +191,9 @@ def test_resources_decorator_fills_job_resources(tmp_path):
 
 
 def test_runner_decoration_is_recorded(tmp_path):
-    src = "object r:\n  def submit(f, wd):\n    true\n@@r\ntask t -> o:\n  touch $o\n"
-    assert targets(plan(tmp_path, src, "t"))[0].runner == "r"
+    src = "object r:\n  def submit(f, wd):\n    true\n  def poll(h):\n    true\n@@r\ntask t -> o:\n  touch $o\n"
+    runner = targets(plan(tmp_path, src, "t"))[0].runner
+    assert runner.name == "r" and runner.function("submit").params == ("f", "wd")
 
 
 def test_undefined_file_system(tmp_path):

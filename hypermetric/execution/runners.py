@@ -1,0 +1,139 @@
+"""Running a job through its `@@runner` (D33, §5.10): submit, poll until it reports an exit status, or cancel.
+
+`submit(script_file, wd)` starts `<wd>/script` in the job directory and prints a handle (its last non-empty
+line); `poll(handle)` prints nothing while the job runs and its exit status once it has ended;
+`cancel(handle)` (or `kill`) stops it. Each function runs like a file-system operation, with the job's whole environment
+underneath, so the runner can hand it to the job. The runner leaves `stdout` and `stderr` in the job
+directory; while polling, their new complete lines go to the output callback.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from hypermetric.errors import FileSystemError
+from hypermetric.plan.job import Job, RunnerSpec, ShellFunction
+from hypermetric.store.fscall import CallResult, call_function, failure_message
+from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
+
+if TYPE_CHECKING:
+    from hypermetric.execution.protocol import JobHooks, OutputCallback
+
+_TICK = 0.05
+
+
+def run_with_runner(job: Job, shell: Sequence[str], env: dict[str, str], on_output: OutputCallback | None,
+                    hooks: JobHooks) -> int | None:
+    """The job's exit code as the runner reports it, or None when the run was cancelled."""
+    runner = job.runner
+    assert runner is not None
+    cancelled = hooks.cancelled or _never
+    for name in (STDOUT, STDERR):
+        open(os.path.join(job.workdir, name), "wb").close()
+    if cancelled():
+        return None
+    call = _Caller(runner, shell, env)
+    submitted = call("submit", os.path.join(job.workdir, SCRIPT), job.workdir)
+    handle = next((line.strip() for line in reversed(submitted.stdout.splitlines()) if line.strip()), "")
+    if submitted.code != 0 or not handle:
+        reason = failure_message(runner.name, "submit", (SCRIPT, job.workdir), submitted)
+        _note(job, reason if submitted.code != 0 else f"{runner.name}.submit printed no handle")
+        return submitted.code or 1
+    tail = _Tail(job, on_output)
+    try:
+        return _wait(call, handle, runner.refresh_interval, cancelled, tail)
+    except BaseException:
+        call.cancel(handle)
+        raise
+    finally:
+        tail.flush()
+
+
+def _wait(call: _Caller, handle: str, interval: float, cancelled: Callable[[], bool],
+          tail: _Tail) -> int | None:
+    """Poll every `interval` seconds until the runner reports an exit status; None once cancelled."""
+    while True:
+        deadline = time.monotonic() + interval
+        while time.monotonic() < deadline:
+            if cancelled():
+                call.cancel(handle)
+                return None
+            time.sleep(min(_TICK, max(0.0, deadline - time.monotonic())))
+        polled = call("poll", handle)
+        tail.read()
+        if polled.code != 0:
+            _note(tail.job, failure_message(call.runner.name, "poll", (handle,), polled))
+            return 1
+        text = polled.stdout.strip()
+        if text:
+            try:
+                return int(text.split()[-1])
+            except ValueError:
+                return -1
+
+
+class _Caller:
+    """Calls the runner's functions with the job's environment."""
+
+    def __init__(self, runner: RunnerSpec, shell: Sequence[str], env: dict[str, str]) -> None:
+        self.runner, self.shell, self.env = runner, tuple(shell), env
+
+    def __call__(self, op: str, *args: str) -> CallResult:
+        func = self.function(op)
+        if func is None:
+            raise FileSystemError(f"runner `{self.runner.name}` has no function `{op}`")
+        return call_function(self.runner.name, func, args, variables=self.runner.variables,
+                             cwd=self.runner.cwd, shell=self.shell, env=self.env)
+
+    def function(self, op: str) -> ShellFunction | None:
+        return self.runner.function(op)
+
+    def cancel(self, handle: str) -> None:
+        """`cancel(handle)`, or `kill(handle)` (HM's name); nothing if the runner has neither."""
+        op = "cancel" if self.function("cancel") is not None else "kill"
+        if self.function(op) is not None:
+            self(op, handle)
+
+
+class _Tail:
+    """Hands the complete lines the runner appended to `stdout`/`stderr` since the last read on."""
+
+    def __init__(self, job: Job, on_output: OutputCallback | None) -> None:
+        self.job, self.on_output = job, on_output
+        self.offsets = {STDOUT: 0, STDERR: 0}
+        self.partial = {STDOUT: b"", STDERR: b""}
+
+    def read(self) -> None:
+        if self.on_output is None:
+            return
+        for name in (STDOUT, STDERR):
+            try:
+                with open(os.path.join(self.job.workdir, name), "rb") as f:
+                    f.seek(self.offsets[name])
+                    data = f.read()
+            except OSError:
+                continue
+            self.offsets[name] += len(data)
+            *lines, self.partial[name] = (self.partial[name] + data).split(b"\n")
+            for line in lines:
+                self.on_output(self.job, name, line.decode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        self.read()
+        if self.on_output is not None:
+            for name, rest in self.partial.items():
+                if rest:
+                    self.on_output(self.job, name, rest.decode("utf-8", errors="replace"))
+
+
+def _note(job: Job, message: str) -> None:
+    """Append a line to the job's `stderr`."""
+    with open(os.path.join(job.workdir, STDERR), "a") as f:
+        f.write(message + "\n")
+
+
+def _never() -> bool:
+    return False
