@@ -61,16 +61,18 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
     if not isinstance(choice, str):
         return choice
     if choice == "auto":
-        choice = "ray" if os.environ.get("RAY_ADDRESS") else "local"
+        choice = "ray" if os.environ.get("RAY_ADDRESS", "").strip() else "local"
     if choice == "local":
         return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
                             lock_interval=options.lock_interval, grace=options.grace)
     if choice == "ray":
         try:
             from hypermetric.execution.ray_backend import RayBackend
+
+            return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
+                              lock_interval=options.lock_interval, grace=options.grace)
         except ImportError as e:
             raise UsageError(f"the ray backend is not available: {e}") from None
-        return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait)
     raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray")
 
 

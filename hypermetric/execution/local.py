@@ -4,9 +4,12 @@ Worker threads are created once (up to `jobs`) and reused, so a job costs one pr
 start; the parent environment is read once, when the backend is made. `cancel_all` sends SIGTERM to the
 process group of every running job (and of any that starts while cancelling); `close` then gives the groups
 `grace` seconds to end before SIGKILL. Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
-handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides the count found by `nvidia-smi -L`); jobs
-that ask for none keep the parent's setting. On a machine without GPUs a job that asks for some runs alone
-(the scheduler finds it bigger than the machine) and unrestricted.
+handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides the count found by `nvidia-smi -L`): a job
+asking for `n >= 1` gets `ceil(n)` devices of its own, the least used first; a fraction shares one device
+with other fractions, packed as Ray packs them (the fullest device it still fits on), so whole devices stay
+free for whole-device jobs. A job asking for at least every GPU gets them all. Jobs that ask for none keep
+the parent's setting. On a machine without GPUs a job that asks for some runs alone (the scheduler finds it
+bigger than the machine) and unrestricted.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from hypermetric.execution.process import terminate_group
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
 from hypermetric.plan.job import Job
 from hypermetric.store.status import JobStatus
+
+_EPS = 1e-9
 
 
 def detect_gpus() -> int:
@@ -63,8 +68,8 @@ class LocalBackend:
         self._cancelling = threading.Event()
         self._cancelled_at = 0.0
         self._gpus = gpus
-        self._free: list[int] | None = None
-        self._assigned: dict[str, list[int]] = {}
+        self._load: list[float] | None = None
+        self._assigned: dict[str, tuple[list[int], float]] = {}
 
     def gpu_count(self) -> int:
         if self._gpus is None:
@@ -144,19 +149,38 @@ class LocalBackend:
     def _assign(self, job: Job) -> list[int]:
         total = self.gpu_count()
         with self._mutex:
-            if self._free is None:
-                self._free = list(range(total))
-            want = math.ceil(job.resources.gpus)
-            devices = list(range(total)) if want >= total else self._free[:want]
-            self._free = [d for d in self._free if d not in devices]
-            self._assigned[job.id] = devices
+            if self._load is None:
+                self._load = [0.0] * total
+            devices, share = pick_devices(self._load, job.resources.gpus)
+            for d in devices:
+                self._load[d] += share
+            self._assigned[job.id] = (devices, share)
         return devices
 
     def _unassign(self, job_id: str) -> None:
         with self._mutex:
-            devices = self._assigned.pop(job_id, None)
-            if devices and self._free is not None:
-                self._free = sorted(set(self._free) | set(devices))
+            devices, share = self._assigned.pop(job_id, ([], 0.0))
+            if self._load is not None:
+                for d in devices:
+                    self._load[d] = max(0.0, self._load[d] - share)
+
+
+def pick_devices(load: list[float], want: float) -> tuple[list[int], float]:
+    """The devices for a job wanting `want` GPUs, given each device's share in use, and the share it takes.
+
+    `ceil(want)` whole devices, the least used first, when `want >= 1`; every device when `want` is at least
+    their number; for a fraction, the fullest device it still fits on (else the least used one).
+    """
+    total = len(load)
+    if want >= total:
+        return list(range(total)), 1.0
+    if want >= 1:
+        count = math.ceil(want - _EPS)
+        return sorted(sorted(range(total), key=lambda d: (load[d], d))[:count]), 1.0
+    fits = [d for d in range(total) if load[d] + want <= 1.0 + _EPS]
+    if fits:
+        return [max(fits, key=lambda d: (load[d], -d))], want
+    return [min(range(total), key=lambda d: (load[d], d))], want
 
 
 def _group_alive(pgid: int) -> bool:

@@ -12,7 +12,10 @@ from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
 from hypermetric.errors import UsageError
 
-JobsOpt = Annotated[int, typer.Option("-j", "--jobs", help="Jobs to run at once.", min=1)]
+JobsOpt = Annotated[Optional[int], typer.Option("-j", "--jobs", min=1,
+                                                help="Jobs to run at once (default 1; on Ray, as many as the "
+                                                     "cluster's resources allow).")]
+RAY_UNBOUNDED = 1_000_000  # on Ray the cluster's resources, not -j, limit how many jobs run at once
 KeepGoingOpt = Annotated[bool, typer.Option("-k", "--keep-going", help="Go on after a failure (skip its dependents).")]
 SilentOpt = Annotated[bool, typer.Option("-s", "--silent", help="Job output only to the jobs' stdout/stderr files.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="auto, local or ray.")]
@@ -24,7 +27,7 @@ def register(app: typer.Typer) -> None:
     command(app, "run", "Run what the targets need that is not done yet.", yes=True)(cmd_run)
 
 
-def cmd_run(c: Common, jobs: JobsOpt = 1, keep_going: KeepGoingOpt = False, silent: SilentOpt = False,
+def cmd_run(c: Common, jobs: JobsOpt = None, keep_going: KeepGoingOpt = False, silent: SilentOpt = False,
             backend: BackendOpt = "auto", ray_address: RayAddressOpt = None, retries: RetriesOpt = 0) -> int:
     from hypermetric.execution.engine import RunOptions, run_graph
 
@@ -34,6 +37,9 @@ def cmd_run(c: Common, jobs: JobsOpt = 1, keep_going: KeepGoingOpt = False, sile
         os.environ["RAY_ADDRESS"] = ray_address
     # Jobs that call back into hypermetric (the stdlib `table` module) use the Python it runs in.
     os.environ.setdefault("HYPERMETRIC_PYTHON", sys.executable)
+    if jobs is None:
+        on_ray = backend == "ray" or (backend == "auto" and bool(os.environ.get("RAY_ADDRESS")))
+        jobs = RAY_UNBOUNDED if on_ray else 1
     s = open_session(c)
     graph = s.plan()
     options = RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),

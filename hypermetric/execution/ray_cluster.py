@@ -1,0 +1,81 @@
+"""Joining Ray for the Ray backend, and turning a job's `Resources` into Ray task options.
+
+`connect` reuses a Ray this process has already initialised (a library caller's, or a test session's); else it
+joins the cluster at `RAY_ADDRESS` (which `--ray-address` sets), shipping the hypermetric package to the
+workers as a runtime environment (`py_modules`), so nothing has to be installed on the nodes beyond Ray; else
+it starts an embedded local Ray (`address="local"`: never a cluster that `ray start` left running). Ray is
+imported by the callers, only when the Ray backend is chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from types import ModuleType
+
+from hypermetric.errors import UsageError
+from hypermetric.plan.job import Resources
+
+_EPS = 1e-9
+_QUIET = {"log_to_driver": False, "logging_level": logging.ERROR}
+
+
+def package_runtime_env() -> dict[str, object]:
+    """The runtime environment that puts this hypermetric package on every worker's path."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {"py_modules": [package],
+            "excludes": ["__pycache__", "*.pyc"]}
+
+
+def connect(ray: ModuleType) -> tuple[str, bool]:
+    """The cluster's GCS address, and whether this call initialised Ray (so `close` must shut it down)."""
+    if ray.is_initialized():
+        return ray.get_runtime_context().gcs_address, False
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    try:
+        if address:
+            ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
+        else:
+            ray.init(address="local", include_dashboard=False, **_QUIET)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise UsageError(f"cannot start or join {where}: {e}",
+                         help="check --ray-address / RAY_ADDRESS, or use --backend local") from None
+    return ray.get_runtime_context().gcs_address, True
+
+
+def task_options(res: Resources) -> dict[str, object]:
+    """Ray task options for one job: `num_cpus`, `num_gpus`, `memory` (bytes) and custom `resources`."""
+    options: dict[str, object] = {"num_cpus": res.cpus, "num_gpus": res.gpus}
+    if res.memory > 0:
+        options["memory"] = res.memory
+    if res.custom:
+        options["resources"] = dict(res.custom)
+    return options
+
+
+def demand(res: Resources) -> dict[str, float]:
+    """What one job needs, by Ray resource name (only the non-zero amounts)."""
+    need = {"CPU": res.cpus, "GPU": res.gpus, "memory": float(res.memory), **dict(res.custom)}
+    return {name: amount for name, amount in need.items() if amount > 0}
+
+
+def unplaceable(res: Resources, nodes: list[dict[str, float]]) -> str | None:
+    """Why no node of the cluster (`nodes`: each alive node's total resources) can run the job, or None."""
+    need = demand(res)
+    if not nodes or any(all(node.get(k, 0.0) + _EPS >= v for k, v in need.items()) for node in nodes):
+        return None
+    wanted = ", ".join(f"{k}={_amount(k, v)}" for k, v in sorted(need.items()))
+    largest = ", ".join(f"{k}={_amount(k, max(n.get(k, 0.0) for n in nodes))}" for k in sorted(need))
+    return f"no node of the Ray cluster has {wanted} (the most any node has: {largest})"
+
+
+def _amount(name: str, value: float) -> str:
+    if name == "memory":
+        return f"{value / 2**30:.1f}GiB"
+    return f"{value:g}"
+
+
+def alive_nodes(ray: ModuleType) -> list[dict[str, float]]:
+    """The total resources of every alive node."""
+    return [dict(node.get("Resources", {})) for node in ray.nodes() if node.get("Alive")]

@@ -1,0 +1,118 @@
+"""`OutputTail`: job output lines under Ray, read back from the jobs' `stdout`/`stderr` files.
+
+A Ray job writes its output into its directory, which is on storage the driver sees too (the output root must
+be shared), so the driver tails the two files instead of shipping lines through Ray: one thread polls the
+files of every job in flight every `interval` seconds (plus a millisecond per such job, at most 2 s, so that
+sweeping a thousand queued jobs stays cheap), and `finish` reads what is left (the last line even without
+its newline) before the engine hears that the job ended. A file that already existed when the job
+was submitted, unchanged since (same inode and modification time), is an earlier run's and is not read; a
+file that is replaced (a retried attempt) is read again from its start.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypermetric.plan.job import Job
+from hypermetric.store.layout import STDERR, STDOUT
+
+OutputSink = Callable[[Job, str, str], None]
+_PER_JOB = 0.001   # seconds added to the polling interval per watched job: many jobs, fewer sweeps
+_SLOWEST = 2.0
+
+
+@dataclass
+class _Stream:
+    """One file of one job: the stale file's identity, the file being read and how far."""
+
+    name: str
+    path: str
+    stale: tuple[int, int] | None
+    ino: int | None = None
+    offset: int = 0
+    partial: bytes = b""
+
+    def read(self, final: bool) -> list[str]:
+        """The complete lines written since the last read (and the unfinished one when `final`)."""
+        data = self._new_bytes()
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        if final and self.partial:
+            lines.append(self.partial)
+            self.partial = b""
+        return [line.decode("utf-8", errors="replace") for line in lines]
+
+    def _new_bytes(self) -> bytes:
+        try:
+            st = os.stat(self.path)
+            if (st.st_ino, st.st_mtime_ns) == self.stale:
+                return b""
+            if st.st_ino != self.ino or st.st_size < self.offset:
+                self.ino, self.offset, self.partial = st.st_ino, 0, b""
+            if st.st_size == self.offset:
+                return b""
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(st.st_size - self.offset)
+        except OSError:
+            return b""
+        self.offset += len(data)
+        return data
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+class OutputTail:
+    """Passes the output lines of watched jobs to `sink(job, stream, line)`; see the module docstring."""
+
+    def __init__(self, sink: OutputSink, interval: float = 0.25) -> None:
+        self._sink = sink
+        self._interval = interval
+        self._jobs: dict[str, tuple[Job, tuple[_Stream, _Stream]]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, job: Job) -> None:
+        """Start tailing `job` (call before the job can start writing)."""
+        streams = tuple(_Stream(name, path, _identity(path))
+                        for name, path in ((STDOUT, os.path.join(job.workdir, STDOUT)),
+                                           (STDERR, os.path.join(job.workdir, STDERR))))
+        with self._lock:
+            self._jobs[job.id] = (job, streams)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._poll, name="hm-ray-output", daemon=True)
+                self._thread.start()
+
+    def finish(self, job_id: str) -> None:
+        """Pass on the rest of the job's output and stop watching it."""
+        with self._lock:
+            entry = self._jobs.pop(job_id, None)
+            if entry is not None:
+                self._read(*entry, final=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _poll(self) -> None:
+        pause = self._interval
+        while not self._stop.wait(pause):
+            with self._lock:
+                for job, streams in list(self._jobs.values()):
+                    self._read(job, streams, final=False)
+                pause = min(self._interval + _PER_JOB * len(self._jobs), _SLOWEST)
+
+    def _read(self, job: Job, streams: tuple[_Stream, ...], final: bool) -> None:
+        for stream in streams:
+            for line in stream.read(final):
+                self._sink(job, stream.name, line)

@@ -1,0 +1,178 @@
+"""The Ray backend's parts that need no cluster: resources, joining, output tailing, the worker side."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from types import SimpleNamespace
+
+import pytest
+from jobs import make_job, read
+
+from hypermetric.errors import UsageError
+from hypermetric.execution import ray_task
+from hypermetric.execution.protocol import JobOptions
+from hypermetric.execution.ray_cluster import connect, package_runtime_env, task_options, unplaceable
+from hypermetric.execution.ray_output import OutputTail
+from hypermetric.plan.job import Resources
+from hypermetric.store.status import JobStatus
+
+GiB = 2**30
+
+
+def test_resources_become_ray_task_options() -> None:
+    assert task_options(Resources()) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    res = Resources(cpus=4, gpus=0.5, memory=16 * GiB, custom=(("ssd", 1.0),))
+    assert task_options(res) == {"num_cpus": 4, "num_gpus": 0.5, "memory": 16 * GiB,
+                                 "resources": {"ssd": 1.0}}
+
+
+def test_jobs_no_node_can_hold_are_named() -> None:
+    nodes = [{"CPU": 2.0, "memory": 8.0 * GiB}, {"CPU": 8.0, "GPU": 1.0, "memory": 64.0 * GiB, "ssd": 1.0}]
+    assert unplaceable(Resources(cpus=8, gpus=1, custom=(("ssd", 1.0),)), nodes) is None
+    assert unplaceable(Resources(cpus=0.5, memory=32 * GiB), nodes) is None
+    reason = unplaceable(Resources(cpus=4, gpus=2), nodes)
+    assert reason == "no node of the Ray cluster has CPU=4, GPU=2 (the most any node has: CPU=8, GPU=1)"
+    assert "memory=128.0GiB" in unplaceable(Resources(memory=128 * GiB), nodes)
+    assert unplaceable(Resources(gpus=1), []) is None  # nothing known: let Ray decide
+
+
+def _fake_ray(initialized: bool = False, error: Exception | None = None) -> SimpleNamespace:
+    calls: list[dict] = []
+
+    def init(**kwargs):
+        calls.append(kwargs)
+        if error is not None:
+            raise error
+
+    context = SimpleNamespace(gcs_address="10.0.0.1:6379")
+    return SimpleNamespace(is_initialized=lambda: initialized, init=init, calls=calls,
+                           get_runtime_context=lambda: context)
+
+
+def test_connect_reuses_joins_with_the_package_or_starts_a_local_ray(monkeypatch) -> None:
+    ray = _fake_ray(initialized=True)
+    assert connect(ray) == ("10.0.0.1:6379", False) and not ray.calls
+    ray = _fake_ray()
+    assert connect(ray) == ("10.0.0.1:6379", True)
+    assert ray.calls[0]["address"] == "local" and ray.calls[0]["include_dashboard"] is False
+    assert "runtime_env" not in ray.calls[0]
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    ray = _fake_ray()
+    connect(ray)
+    assert ray.calls[0]["address"] == "10.0.0.1:6379"
+    assert ray.calls[0]["runtime_env"] == package_runtime_env()
+    (package,) = package_runtime_env()["py_modules"]
+    assert os.path.isfile(os.path.join(package, "execution", "ray_task.py"))
+    with pytest.raises(UsageError, match="cannot start or join the Ray cluster at 10.0.0.1:6379"):
+        connect(_fake_ray(error=ConnectionError("refused")))
+
+
+def test_output_tail_reads_new_lines_and_skips_an_earlier_runs_file(tmp_path) -> None:
+    job = make_job(tmp_path, "t")
+    os.makedirs(job.workdir)
+    stdout = os.path.join(job.workdir, "stdout")
+    with open(stdout, "w") as f:
+        f.write("old\n")
+    seen: list[tuple[str, str]] = []
+    tail = OutputTail(lambda j, stream, line: seen.append((stream, line)), interval=0.02)
+    tail.watch(job)
+    time.sleep(0.1)
+    assert seen == []
+    os.unlink(stdout)
+    with open(stdout, "w") as f, open(os.path.join(job.workdir, "stderr"), "w") as e:
+        f.write("one\ntw")
+        f.flush()
+        e.write("err\n")
+        e.flush()
+        deadline = time.monotonic() + 5
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(seen) == [("stderr", "err"), ("stdout", "one")]
+        f.write("o\nthree")
+    tail.finish(job.id)
+    tail.close()
+    assert [line for stream, line in seen if stream == "stdout"] == ["one", "two", "three"]
+
+
+def test_run_on_worker_records_the_node_and_environment(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(ray_task, "_node", "node-1")
+    monkeypatch.setattr(ray_task, "_watchdog", None)
+    monkeypatch.setenv("HYPERMETRIC_PYTHON", "")  # so that the teardown restores whatever was there
+    monkeypatch.delenv("HYPERMETRIC_PYTHON")
+    job = make_job(tmp_path, "t", 'echo "$RAY_ADDRESS $HYPERMETRIC_PYTHON" > "$o"')
+    options = JobOptions(env=(("RAY_ADDRESS", "10.0.0.1:6379"),))
+    outcome = ray_task.run_on_worker(job, options, 2)
+    assert outcome.status is JobStatus.SUCCESS
+    assert read(os.path.join(job.workdir, "o")).split() == ["10.0.0.1:6379", sys.executable]
+    info = json.loads(read(os.path.join(job.workdir, "job.json")))
+    assert info["node"] == "node-1" and info["attempt"] == 2
+
+
+def test_a_script_killed_by_sigkill_waits_before_its_exit_code_is_recorded(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(ray_task, "_node", "node-1")
+    monkeypatch.setattr(ray_task, "KILL_SETTLE", 0.3)
+    job = make_job(tmp_path, "t", "kill -9 $$")
+    start = time.monotonic()
+    outcome = ray_task.run_on_worker(job, JobOptions(), 1)
+    assert time.monotonic() - start >= 0.3
+    assert outcome.status is JobStatus.FAILED and outcome.exit_code == 137
+
+
+WORKER = """
+import os, subprocess, sys, time
+from hypermetric.execution.ray_task import Watchdog
+lock = sys.argv[1]
+open(lock, "w").close()
+script = subprocess.Popen(["bash", "-c", "trap '' TERM; sleep 60 & echo $! > " + sys.argv[2] + "; wait"],
+                          start_new_session=True)
+guard = Watchdog(grace=0.5)
+guard.guard(script.pid, lock)
+print(script.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_watchdog_ends_the_jobs_of_a_killed_worker_and_removes_their_lock(tmp_path) -> None:
+    lock, child = tmp_path / ".lock", tmp_path / "child"
+    worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WORKER), str(lock), str(child)],
+                              stdout=subprocess.PIPE, text=True)
+    pgid = 0
+    try:
+        pgid = int(worker.stdout.readline())
+        deadline = time.monotonic() + 10
+        while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        deadline = time.monotonic() + 10
+        while (_group_alive(pgid) or lock.exists()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(pgid), "the script's process group survived its worker"
+        assert not lock.exists()
+    finally:
+        worker.kill()
+        if pgid and _group_alive(pgid):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
