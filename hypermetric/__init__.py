@@ -10,7 +10,9 @@ _RUNTIME_NAMES = {"runtime", "component", "Dataset", "Metric", "job_params"}
 def __getattr__(name: str):
     # The evaluation runtime is imported lazily so that `import hypermetric` (and the CLI) stays light.
     if name in _RUNTIME_NAMES:
-        from hypermetric import runtime as _runtime_pkg
+        import importlib
 
-        return getattr(_runtime_pkg, name)
+        package = importlib.import_module("hypermetric.runtime")
+        # Importing the subpackage binds `hypermetric.runtime` to it (a module callable as `@runtime`).
+        return package if name == "runtime" else getattr(package, name)
     raise AttributeError(f"module 'hypermetric' has no attribute {name!r}")
