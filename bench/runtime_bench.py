@@ -5,14 +5,17 @@ Run: `python bench/runtime_bench.py [--rows N] [--memory-rows A,B] [--workers W]
 Throughput: N rows (default 100,000) through a cheap component (`query.upper()`) and a cheap metric (exact
 match against the dataset's answer), ending in a Parquet file, with `@runtime`; then the same work done by a
 hand-written pool of Ray actors that receive batches, compute output and score, and return lists the driver
-turns into one Arrow table and Parquet file. Both create their actors inside the timed region; Ray itself is
-started once before. The runtime runs `--runtime-workers` workers plus its evaluator actor, so
-`--runtime-workers 1` compares equal numbers of actor processes. Target: the runtime at 70% or more of the
-baseline's rows/second.
+turns into one Arrow table and Parquet file. Every measurement runs in a fresh process with its own Ray,
+started (with its idle worker processes) before the timed region; both sides create their actors inside it.
+Runtime and baseline runs alternate; the best of each is kept. The runtime runs `--runtime-workers` workers
+plus its evaluator actor, so `--runtime-workers 1` compares equal numbers of actor processes. Target: the
+runtime at 70% or more of the baseline's rows/second.
+
+`--metric-us U` makes every score (on both sides) spend U microseconds of CPU, for a metric that does work.
 
 Memory: the runtime over A and B rows (default 100,000 and 1,000,000) from a generator, each in a fresh
-process with its own Ray; reports the driver's peak RSS and the peak RSS summed over the driver and every Ray
-process it started (sampled). Target: the larger run within 1.5x of the smaller.
+process; reports the driver's peak RSS and the peak RSS summed over the driver and every Ray process it
+started (sampled). Target: the larger run within 1.5x of the smaller.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,11 +33,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hypermetric.runtime import Dataset, Metric, component, runtime
+from hypermetric.runtime import Dataset, Metric, Progress, component, runtime
+
+METRIC_SECONDS = 0.0  # extra CPU work per score (--metric-us), the same on both sides
+
+
+def burn(seconds: float) -> None:
+    """Keeps the CPU busy for `seconds`, standing in for a metric that does real work."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 class ExactMatch(Metric):
     def score(self, output: str, expected: str) -> float:
+        if METRIC_SECONDS:
+            burn(METRIC_SECONDS)
         return float(output == expected)
 
 
@@ -54,18 +69,30 @@ def rows(n: int) -> Any:
     return generate
 
 
-def run_runtime(n: int, workers: int, batch_size: int, out: Path) -> float:
-    """Seconds for one runtime run over n rows (actor start-up, run, reconciliation included)."""
+def run_runtime(n: int, workers: int, batch_size: int, out: Path,
+                evaluators: int | None = None) -> tuple[float, float]:
+    """One runtime run over n rows: its seconds (start-up, run and reconciliation included) and its
+    steady rows/second (from the first batch an evaluator acknowledged to the last)."""
+    acknowledged: list[tuple[float, int]] = []
+
+    def progress(snapshot: Progress) -> None:
+        rows_so_far = snapshot.acknowledged_rows
+        if rows_so_far and (not acknowledged or acknowledged[-1][1] != rows_so_far):
+            acknowledged.append((time.time(), rows_so_far))
+
     start = time.perf_counter()
-    result = runtime(workers=workers, batch_size=batch_size, dataset=Dataset.from_generator(rows(n)),
-                     output_dir=out, quiet=True, resume=False)(main_fn)(query=Dataset.query)
+    run = runtime(workers=workers, evaluators=evaluators, batch_size=batch_size, output_dir=out, quiet=True,
+                  dataset=Dataset.from_generator(rows(n)), resume=False, progress=progress)(main_fn)
+    result = run(query=Dataset.query)
     elapsed = time.perf_counter() - start
     assert result.rows == n and result.metrics["shout.ExactMatch"].count == n, result
-    return elapsed
+    (first, first_rows), (last, _) = acknowledged[0], acknowledged[-1]
+    return elapsed, (n - first_rows) / (last - first)
 
 
-def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> float:
-    """Seconds for the same work on a plain Ray actor pool: batches in, lists out, one table at the end."""
+def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> tuple[float, float]:
+    """The same work on a plain Ray actor pool (batches in, lists out, one table at the end): its seconds and
+    its steady rows/second (from the first batch finished to the last)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import ray
@@ -73,9 +100,14 @@ def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> float:
     @ray.remote
     class Scorer:
         def run(self, start: int, queries: list[str],
-                answers: list[str]) -> tuple[int, list[str], list[float]]:
+                answers: list[str]) -> tuple[int, list[str], list[float], float]:
             outputs = [q.upper() for q in queries]
-            return start, outputs, [float(o == a) for o, a in zip(outputs, answers)]
+            scores = []
+            for output, answer in zip(outputs, answers):
+                if METRIC_SECONDS:
+                    burn(METRIC_SECONDS)
+                scores.append(float(output == answer))
+            return start, outputs, scores, time.time()
 
     started = time.perf_counter()
     actors = [Scorer.remote() for _ in range(workers)]
@@ -90,31 +122,47 @@ def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> float:
     results.extend(ray.get(pending))
     results.sort()
     table = pa.table({"row_id": pa.array(range(n), pa.int64()),
-                      "output": [o for _, outputs, _ in results for o in outputs],
-                      "score": pa.array([s for _, _, scores in results for s in scores], pa.float64())})
+                      "output": [o for _, outputs, _, _ in results for o in outputs],
+                      "score": pa.array([s for _, _, scores, _ in results for s in scores], pa.float64())})
     pq.write_table(table, out / "baseline.parquet")
     elapsed = time.perf_counter() - started
     for actor in actors:
         ray.kill(actor)
-    return elapsed
+    finished = sorted(result[3] for result in results)
+    return elapsed, (n - batch_size) / (finished[-1] - finished[0])
+
+
+def _child(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Runs one measurement in a fresh process with its own Ray, and returns what it printed."""
+    command = [sys.executable, __file__, "--child", kind, str(n), "--workers", str(args.workers),
+               "--runtime-workers", str(args.runtime_workers or args.workers),
+               "--batch-size", str(args.batch_size), "--metric-us", str(args.metric_us)]
+    if args.runtime_evaluators:
+        command += ["--runtime-evaluators", str(args.runtime_evaluators)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def throughput(args: argparse.Namespace) -> dict[str, float]:
-    import ray
-
-    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
-    ours, baseline = float("inf"), float("inf")
-    with tempfile.TemporaryDirectory() as tmp:
-        for attempt in range(args.repeat):
-            mine = run_runtime(args.rows, args.runtime_workers or args.workers, args.batch_size,
-                               Path(tmp) / f"run{attempt}")
-            theirs = run_baseline(args.rows, args.workers, args.batch_size, Path(tmp))
-            print(f"run {attempt + 1}: runtime {args.rows / mine:,.0f} rows/s, "
-                  f"baseline {args.rows / theirs:,.0f} rows/s", flush=True)
-            ours, baseline = min(ours, mine), min(baseline, theirs)
-    ray.shutdown()
-    return {"rows": args.rows, "runtime_rows_per_s": args.rows / ours,
-            "baseline_rows_per_s": args.rows / baseline, "ratio": baseline / ours}
+    """Alternates runtime and baseline runs, each in a fresh process; keeps the best of each."""
+    ours, theirs, ours_steady, theirs_steady, ratios = [], [], [], [], []
+    for attempt in range(args.repeat):
+        mine = _child("runtime", args.rows, args)
+        base = _child("baseline", args.rows, args)
+        ours.append(mine["seconds"])
+        theirs.append(base["seconds"])
+        ours_steady.append(mine["steady_rows_per_s"])
+        theirs_steady.append(base["steady_rows_per_s"])
+        ratios.append(base["seconds"] / mine["seconds"])
+        print(f"run {attempt + 1}: runtime {args.rows / mine['seconds']:,.0f} rows/s "
+              f"(steady {mine['steady_rows_per_s']:,.0f}), "
+              f"baseline {args.rows / base['seconds']:,.0f} rows/s "
+              f"(steady {base['steady_rows_per_s']:,.0f})", flush=True)
+    return {"rows": args.rows, "runtime_rows_per_s": args.rows / min(ours),
+            "baseline_rows_per_s": args.rows / min(theirs), "ratio": min(theirs) / min(ours),
+            "median_paired_ratio": statistics.median(ratios),
+            "runtime_steady_rows_per_s": max(ours_steady), "baseline_steady_rows_per_s": max(theirs_steady),
+            "steady_ratio": max(ours_steady) / max(theirs_steady)}
 
 
 def _descendants_rss_kb(root: int) -> int:
@@ -139,11 +187,17 @@ def _descendants_rss_kb(root: int) -> int:
     return total
 
 
-def memory_child(n: int, workers: int, batch_size: int) -> None:
-    """In a fresh process: one runtime run over n rows; prints peak RSS as JSON."""
+def child(kind: str, n: int, args: argparse.Namespace) -> None:
+    """In a fresh process: start Ray, load what both sides use, let Ray's idle workers start, then time one
+    run; prints the seconds (and, for `memory`, the peak resident memory) as JSON."""
+    import pyarrow.parquet  # noqa: F401 - imported before timing, for both sides
     import ray
 
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    global METRIC_SECONDS
+    METRIC_SECONDS = args.metric_us / 1e6
+
+    ray.init(address="local", num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+    time.sleep(2)
     peak = [0]
     stop = threading.Event()
 
@@ -152,23 +206,25 @@ def memory_child(n: int, workers: int, batch_size: int) -> None:
             peak[0] = max(peak[0], _descendants_rss_kb(os.getpid()))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if kind == "memory":
+        sampler.start()
     with tempfile.TemporaryDirectory() as tmp:
-        seconds = run_runtime(n, workers, batch_size, Path(tmp) / "out")
+        if kind == "baseline":
+            seconds, steady = run_baseline(n, args.workers, args.batch_size, Path(tmp))
+        else:
+            workers = args.runtime_workers or args.workers
+            out = Path(tmp) / "out"
+            seconds, steady = run_runtime(n, workers, args.batch_size, out, args.runtime_evaluators)
     stop.set()
-    sampler.join()
     driver_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": n, "seconds": seconds, "driver_peak_mb": driver_kb / 1024,
-                      "all_processes_peak_mb": peak[0] / 1024}))
+    print(json.dumps({"rows": n, "seconds": seconds, "steady_rows_per_s": steady,
+                      "driver_peak_mb": driver_kb / 1024, "all_processes_peak_mb": peak[0] / 1024}))
 
 
 def memory(args: argparse.Namespace) -> list[dict[str, float]]:
     reports = []
     for n in args.memory_rows:
-        command = [sys.executable, __file__, "--memory-child", str(n), "--workers", str(args.workers),
-                   "--batch-size", str(args.batch_size)]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        report = json.loads(out.strip().splitlines()[-1])
+        report = _child("memory", n, args)
         print(f"{n:>9,} rows: {report['seconds']:.1f} s, driver peak {report['driver_peak_mb']:.0f} MB, "
               f"all processes peak {report['all_processes_peak_mb']:.0f} MB", flush=True)
         reports.append(report)
@@ -181,24 +237,33 @@ def main() -> None:
     parser.add_argument("--memory-rows", type=lambda s: [int(x) for x in s.split(",")],
                         default=[100_000, 1_000_000], help="comma-separated row counts for the memory runs")
     parser.add_argument("--workers", type=int, default=2, help="CPUs for Ray, and baseline actors")
-    parser.add_argument("--runtime-workers", type=int, help="runtime worker actors (default: --workers); "
+    parser.add_argument("--runtime-workers", type=int, help="runtime workers (default: --workers); "
                         "the runtime adds one evaluator actor per four workers")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--runtime-evaluators", type=int, 
+                        help="runtime evaluator actors (default: automatic)")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--metric-us", type=float, default=0.0,
+                        help="CPU microseconds each metric score spends (default 0: the cheapest metric)")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
-    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.memory_child is not None:
-        memory_child(args.memory_child, args.workers, args.batch_size)
+    if args.child:
+        child(args.child[0], int(args.child[1]), args)
         return
     report: dict[str, Any] = {}
     if not args.skip_throughput:
         report["throughput"] = result = throughput(args)
-        print(f"throughput over {args.rows:,} rows: runtime {result['runtime_rows_per_s']:,.0f} rows/s, "
+        print(f"throughput over {args.rows:,} rows (best of {args.repeat}): runtime "
+              f"{result['runtime_rows_per_s']:,.0f} rows/s, "
               f"baseline {result['baseline_rows_per_s']:,.0f} rows/s, "
-              f"ratio {result['ratio']:.2f} (target >= 0.70)")
+              f"ratio {result['ratio']:.2f}, median paired ratio {result['median_paired_ratio']:.2f} "
+              "(target >= 0.70)")
+        print(f"steady state (start-up and final table excluded): runtime "
+              f"{result['runtime_steady_rows_per_s']:,.0f} rows/s, baseline "
+              f"{result['baseline_steady_rows_per_s']:,.0f} rows/s, ratio {result['steady_ratio']:.2f}")
     if not args.skip_memory:
         report["memory"] = runs = memory(args)
         if len(runs) >= 2:

@@ -1,8 +1,12 @@
-"""`RayPool`: worker actors (a stateless pool running batches) and evaluator actors (stateful: score, flush).
+"""`RayPool`: the stateless worker pool (Ray tasks that run batches) and the stateful evaluator actors.
+
+Workers are tasks, not actors: a stateless batch needs no process of its own, so batches run on Ray's pooled
+worker processes, which start once per cluster and stay warm between runs. Evaluators are actors because they
+hold state (metrics set up once, rows buffered until a flush). Ray retries neither: the driver runs again a
+batch whose worker process died, and replaces a dead evaluator and sends it again what the old one held.
 
 Ray is imported only when a pool is made. The driver joins the cluster named by `RAY_ADDRESS` when it is set
-(`ray.init(address="auto")` semantics) and otherwise starts a local one; an initialised Ray is reused as is.
-Actors are not restarted by Ray: the driver replaces a dead one and sends again what it held.
+(`ray.init(address="auto")` semantics) and otherwise starts a new local one; an initialised Ray is reused.
 """
 
 from __future__ import annotations
@@ -31,19 +35,15 @@ def ensure_ray() -> None:
         return
     if os.environ.get("RAY_ADDRESS"):
         ray.init(address="auto")
-    else:
-        ray.init(include_dashboard=False)
+    else:  # "local": a new instance, even where `ray start` left a cluster that ray.init() would join
+        ray.init(address="local", include_dashboard=False)
 
 
-class WorkerActor:
-    """Runs batches of rows through the user's function; keeps nothing between batches."""
-
-    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy) -> None:
-        self._fn, self._plan, self._retry = fn, plan, retry
-
-    def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
-        payload = run_batch(self._fn, self._plan, self._retry, batch)
-        return status_of(payload), payload
+def run_batch_task(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy,
+                   batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
+    """A worker: runs one batch; returns its status (small, for the driver) and payload (for an evaluator)."""
+    payload = run_batch(fn, plan, retry, batch)
+    return status_of(payload), payload
 
 
 class EvaluatorActor:
@@ -60,36 +60,31 @@ class EvaluatorActor:
 
 
 @functools.cache
-def _remote_classes() -> tuple[Any, Any]:
+def _remote() -> tuple[Any, Any]:
     import ray
 
-    return ray.remote(max_restarts=0)(WorkerActor), ray.remote(max_restarts=0)(EvaluatorActor)
+    task = ray.remote(num_returns=2, max_retries=0)(run_batch_task)
+    return task, ray.remote(max_restarts=0)(EvaluatorActor)
 
 
 class RayPool:
-    """Worker and evaluator actors on a Ray cluster, behind the `Pool` interface."""
+    """Worker tasks and evaluator actors on a Ray cluster, behind the `Pool` interface."""
 
-    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, workers: int,
-                 evaluators: int, config: EvaluatorConfig, num_cpus: float | None) -> None:
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, evaluators: int,
+                 config: EvaluatorConfig, num_cpus: float | None) -> None:
         import ray
 
         ensure_ray()
-        self._worker_class, self._evaluator_class = _remote_classes()
+        task, self._evaluator_class = _remote()
         self._config = config
-        self._worker_options: dict[str, Any] = {"scheduling_strategy": "SPREAD"}
-        if num_cpus is not None:
-            self._worker_options["num_cpus"] = num_cpus
-        # The function, plan and policy go to the object store once and every worker reads them from there.
-        self._worker_args = (ray.put(fn), ray.put(plan), ray.put(retry))
-        # Evaluators first: they take Ray's pre-started worker processes, since every batch waits on them.
+        # Evaluators first: an actor takes a process of its own, best one Ray has already started.
         self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
-        self.workers = [self._new_worker() for _ in range(workers)]
-
-    def _new_worker(self) -> Any:
-        return self._worker_class.options(**self._worker_options).remote(*self._worker_args)
+        self._task = task if num_cpus is None else task.options(num_cpus=num_cpus)
+        # The function, plan and policy go to the object store once; every task reads them from there.
+        self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry))
 
     def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
-        status, payload = self.workers[worker].run.options(num_returns=2).remote(batch)
+        status, payload = self._task.remote(*self._arguments, batch)
         return status, payload
 
     def ingest(self, evaluator: int, payload: Any) -> Any:
@@ -112,24 +107,27 @@ class RayPool:
         try:
             return ray.get(handle)
         except exceptions.RayActorError as error:
-            if error.actor_init_failed:  # e.g. the function's module cannot be imported where the actor runs
-                raise RuntimeError(f"the runtime's actors could not start: {_plain(error)}") from None
+            if error.actor_init_failed:  # e.g. an evaluator's configuration cannot be loaded where it runs
+                raise RuntimeError(f"the runtime's evaluators could not start: {_plain(error)}") from None
+            raise ActorLost(_plain(error)) from error
+        except exceptions.WorkerCrashedError as error:  # the process running a batch died
             raise ActorLost(_plain(error)) from error
         except exceptions.ObjectLostError as error:
             raise PayloadLost(_plain(error)) from error
+        except exceptions.RaySystemError as error:  # e.g. the function cannot be loaded on the workers
+            raise RuntimeError(f"the runtime's workers could not run the function: {_plain(error)}") from None
         except exceptions.RayTaskError as error:
             raise error.as_instanceof_cause() from None
 
     def replace_worker(self, worker: int) -> None:
-        self._kill(self.workers[worker])
-        self.workers[worker] = self._new_worker()
+        """Nothing to do: the next batch runs on whichever worker process Ray has (or starts)."""
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         self._kill(self.evaluators[evaluator])
         self.evaluators[evaluator] = self._evaluator_class.remote(self._config, evaluator, generation)
 
     def shutdown(self) -> None:
-        for actor in [*self.workers, *self.evaluators]:
+        for actor in self.evaluators:
             self._kill(actor)
 
     @staticmethod

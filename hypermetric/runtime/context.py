@@ -1,70 +1,65 @@
-"""The batch a worker is running: what components called during it returned, and the evaluation requests they
-made, kept column by column (one list per metric argument) so that they cost little to build and to ship."""
+"""The batch a worker is running: the calls its components make, kept per component and column by column.
+
+A call costs little to record (its row, its output, and its arguments only when a metric reads them); the
+evaluator turns a component's calls into `score` arguments a whole column at a time.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any
 
-from hypermetric.runtime.metric import MetricSpec
+from hypermetric.runtime.metric import Calls, MetricSpec
 
-MISSING: Any = object()  # a row that did not call a component (stays in the worker: never pickled)
-
-
-class Requests(NamedTuple):
-    """One metric's evaluation requests in a batch: the row of each, its `score` arguments (in the order of
-    `MetricSpec.keys`), and the rows whose arguments could not be resolved, with why."""
-
-    rows: list[int]
-    arguments: list[tuple[Any, ...]]
-    errors: list[tuple[int, str]]
+MetricColumns = tuple[tuple[str, MetricSpec], ...]  # (result column prefix, metric spec), per component
 
 
 class BatchCapture:
-    """Collects, row by row, component outputs and evaluation requests while a worker runs a batch."""
+    """Collects the calls components make while a worker runs one batch, and which rows made them."""
 
-    __slots__ = ("columns", "index", "outputs", "requests", "rows", "specs")
+    __slots__ = ("calls", "index", "specs")
 
-    def __init__(self, columns: Mapping[str, list[Any]], rows: int) -> None:
-        self.columns = columns
-        self.rows = rows
+    def __init__(self) -> None:
         self.index = 0
-        self.outputs: dict[str, list[Any]] = {}
-        self.requests: dict[str, Requests] = {}
-        self.specs: dict[str, MetricSpec] = {}
+        self.calls: dict[str, Calls] = {}
+        self.specs: dict[str, MetricColumns] = {}
 
-    def record(self, component: str, arguments: Mapping[str, Any], output: Any,
-               specs: tuple[tuple[str, MetricSpec], ...]) -> None:
-        """Keeps a component's output (the last call in a row wins) and queues a request per metric of it."""
-        outputs = self.outputs.get(component)
-        if outputs is None:
-            outputs = self.outputs[component] = [MISSING] * self.rows
-        index = self.index
-        outputs[index] = output
-        for column, spec in specs:
-            requests = self.requests.get(column)
-            if requests is None:
-                requests = self.requests[column] = Requests([], [], [])
-                self.specs[column] = spec
-            try:
-                requests.arguments.append(spec.resolve(arguments, output, self.columns, index))
-            except Exception as error:  # an unresolvable binding is that metric's error, not the row's
-                requests.errors.append((index, describe_error(error)))
-                continue
-            requests.rows.append(index)
+    def record(self, component: str, specs: MetricColumns, arguments: dict[str, Any] | None,
+               output: Any) -> None:
+        """Keeps one call of `component` by the current row (`arguments` is None when no metric reads it)."""
+        calls = self.calls.get(component)
+        if calls is None:
+            calls = self.calls[component] = Calls([], [], None if arguments is None else [])
+            self.specs[component] = specs
+        calls.rows.append(self.index)
+        calls.outputs.append(output)
+        if calls.arguments is not None:
+            calls.arguments.append(arguments or {})
 
     def discard(self, index: int) -> None:
-        """Forgets what the current row recorded (its call failed); its entries are the last ones."""
-        for outputs in self.outputs.values():
-            outputs[index] = MISSING
-        for requests in self.requests.values():
-            while requests.rows and requests.rows[-1] == index:
-                requests.rows.pop()
-                requests.arguments.pop()
-            while requests.errors and requests.errors[-1][0] == index:
-                requests.errors.pop()
+        """Forgets the calls the current row made (its call failed); they are the last ones."""
+        for calls in self.calls.values():
+            while calls.rows and calls.rows[-1] == index:
+                calls.rows.pop()
+                calls.outputs.pop()
+                if calls.arguments is not None:
+                    calls.arguments.pop()
+
+    def last_outputs(self, rows: int, missing: Any = None) -> dict[str, list[Any]]:
+        """Each component's output per row: the last call's, or `missing` where the row made none."""
+        outputs = {}
+        for component, calls in self.calls.items():
+            values = [missing] * rows
+            for row, output in zip(calls.rows, calls.outputs):
+                values[row] = output
+            outputs[component] = values
+        return outputs
+
+    def field_names(self) -> set[str]:
+        """The dataset fields the recorded calls' metrics read."""
+        return {name for specs in self.specs.values() for _, spec in specs for name in spec.field_names()}
 
 
 def describe_error(error: BaseException) -> str:
@@ -76,7 +71,7 @@ def describe_error(error: BaseException) -> str:
 
 
 CURRENT_BATCH: ContextVar[BatchCapture | None] = ContextVar("hypermetric_current_batch", default=None)
-_ACTIVE: list[BatchCapture] = []  # batches running in this process, for threads that do not inherit the context
+_ACTIVE: list[BatchCapture] = []  # the batches running in this process, for threads without the context
 
 
 @contextlib.contextmanager
@@ -98,3 +93,8 @@ def current_batch() -> BatchCapture | None:
     if capture is None and len(_ACTIVE) == 1:
         return _ACTIVE[0]
     return capture
+
+
+def select_fields(columns: Mapping[str, list[Any]], names: set[str]) -> dict[str, list[Any]]:
+    """The dataset columns the metrics read, of those the batch has."""
+    return {name: columns[name] for name in sorted(names) if name in columns}

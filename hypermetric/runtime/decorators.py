@@ -99,13 +99,13 @@ class Runtime:
 def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Turns a function into a sharded, fault-tolerant run over the rows of a dataset (`@runtime(...)`).
 
-    Options: `workers` (Ray worker actors), `max_runs` (rows to run at most), `max_retries`, `delay_seconds`
+    Options: `workers` (batches run at once), `max_runs` (rows to run at most), `max_retries`, `delay_seconds`
     and `exception_to_retry` (per-row retries of calls raising that type), `batch_size` (rows per task,
     automatic by default), `parallel` (False runs in this process without Ray), `dataset` (else the dataset of
     `ds.field` arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips
     recorded rows when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most),
     `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback taking a
-    `Progress`) and `num_cpus` (per worker actor).
+    `Progress`) and `num_cpus` (Ray CPUs per batch task, default 1).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:
@@ -138,10 +138,10 @@ class Component:
         output = self.fn(*args, **kwargs)
         capture = current_batch()
         if capture is not None:
-            arguments: dict[str, Any] = {}
+            arguments = None
             if self._captures_arguments:
                 arguments = {**self._defaults, **dict(zip(self._positional, args)), **kwargs}
-            capture.record(self.name, arguments, output, self.specs)
+            capture.record(self.name, self.specs, arguments, output)
         return output
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:

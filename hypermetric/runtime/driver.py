@@ -76,6 +76,9 @@ class _Counters:
     started: float = field(default_factory=time.monotonic)
 
 
+BATCHES_PER_WORKER = 1  # `workers` batches run at once, no more
+
+
 class Driver:
     """Schedules one run on a `Pool`; `run()` returns when every batch read is committed."""
 
@@ -115,7 +118,8 @@ class Driver:
         return DriveStats(c.read, c.committed, c.failed, c.peak, c.lost_workers, c.lost_evaluators)
 
     def _fill(self) -> None:
-        """Starts batches while the in-flight bound allows (always at least one, so that work goes on)."""
+        """Starts batches while a worker is free and the in-flight bound allows (and always one when nothing
+        is in flight, so that work goes on)."""
         while not self._exhausted:
             if self._next is None:
                 self._next = next(self._source, None)
@@ -123,7 +127,8 @@ class Driver:
                     self._exhausted = True
                     return
                 self._count.read += len(self._next)
-            if self._count.in_flight and self._count.in_flight + len(self._next) > self._max_in_flight:
+            if self._count.in_flight and (self._count.in_flight + len(self._next) > self._max_in_flight
+                                          or min(self._worker_load) >= BATCHES_PER_WORKER):
                 return
             state = _Batch(self._next)
             self._batches[self._next.batch_id] = state

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
 from hypermetric.runtime.context import describe_error
-from hypermetric.runtime.metric import Metric, MetricSpec, normalize_score
+from hypermetric.runtime.metric import Calls, Metric, MetricSpec, normalize_score
 from hypermetric.runtime.sink import PartSink
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from hypermetric.runtime.context import Requests
     from hypermetric.runtime.execute import BatchPayload
 
 
@@ -77,16 +78,15 @@ class Evaluator:
     def score(self, payload: BatchPayload) -> pa.Table:
         """The batch's row table with one float column per metric value and an `eval_errors` column."""
         scores = _Scores(len(payload))
-        for column, requests in payload.requests.items():
-            for row, error in requests.errors:
-                scores.fail(column, row, error)
-            spec = payload.specs[column]
-            metric = self._metric(column, spec)
-            if isinstance(metric, str):
-                for row in requests.rows:
-                    scores.fail(column, row, metric)
-            else:
-                _score_all(metric, spec.keys, requests, column, scores)
+        for component, specs in payload.specs.items():
+            calls = payload.calls[component]
+            for column, spec in specs:
+                metric = self._metric(column, spec)
+                if isinstance(metric, str):
+                    for row in calls.rows:
+                        scores.fail(column, row, metric)
+                else:
+                    _score_all(metric, spec, calls, payload.fields, column, scores)
         table = payload.table()
         for name, array in scores.arrays().items():
             table = table.append_column(name, array)
@@ -101,14 +101,33 @@ class Evaluator:
         return self._sink.flush()
 
 
-def _score_all(metric: Metric, keys: tuple[str, ...], requests: Requests, column: str,
+def _arguments(spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], column: str,
+               scores: _Scores) -> Iterator[tuple[Any, ...] | None]:
+    """Each call's `score` arguments, read a column at a time; where that fails, call by call, recording
+    the calls whose arguments cannot be read (None for those)."""
+    try:
+        argument_columns = spec.argument_columns(calls, fields)
+    except Exception:
+        for call, row in enumerate(calls.rows):
+            try:
+                yield spec.arguments_of(calls, call, fields)
+            except Exception as error:
+                scores.fail(column, row, describe_error(error))
+                yield None
+        return
+    yield from zip(*argument_columns) if argument_columns else itertools.repeat((), len(calls.rows))
+
+
+def _score_all(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], column: str,
                scores: _Scores) -> None:
-    """Scores every request of one metric; a plain number goes straight into its column (the common case)."""
-    score = metric.score
+    """Scores every call of one metric; a plain number goes straight into its column (the common case)."""
+    score, keys, positional = metric.score, spec.keys, spec.positional
     values: list[float | None] | None = None
-    for row, args in zip(requests.rows, requests.arguments):
+    for row, args in zip(calls.rows, _arguments(spec, calls, fields, column, scores)):
+        if args is None:
+            continue
         try:
-            value: Any = score(**dict(zip(keys, args)))
+            value: Any = score(*args) if positional else score(**dict(zip(keys, args)))
             kind = type(value)
             if kind is float or kind is int:
                 values = scores.column(column) if values is None else values

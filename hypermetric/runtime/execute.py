@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.context import MISSING, BatchCapture, Requests, capturing, describe_error
+from hypermetric.runtime.context import BatchCapture, MetricColumns, capturing, describe_error, select_fields
 from hypermetric.runtime.dataset import FieldRef
-from hypermetric.runtime.metric import MetricSpec
+from hypermetric.runtime.metric import Calls
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,22 +44,20 @@ class CallPlan:
         return {field for _, field in self.inputs}
 
     def arguments(self, columns: Mapping[str, list[Any]],
-                  rows: int) -> list[tuple[list[Any], dict[str, Any]]]:
-        """Each row's positional and keyword arguments, built a batch at a time."""
+                  rows: int) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Each row's positional and keyword arguments, built a batch at a time (with C-level zips, since
+        this runs once per row)."""
+        sources = [columns[value] if is_field else itertools.repeat(value, rows)
+                   for is_field, value in self.positional]
+        positional = list(zip(*sources)) if sources else [()] * rows
         fields = [(key, value) for key, is_field, value in self.keyword if is_field]
         constants = {key: value for key, is_field, value in self.keyword if not is_field}
-        if fields:
-            keys = [key for key, _ in fields]
-            keywords = [dict(zip(keys, values)) for values in zip(*(columns[name] for _, name in fields))]
-        else:
-            keywords = [{} for _ in range(rows)]
-        if constants:
-            for entry in keywords:
-                entry.update(constants)
-        if not self.positional:
-            return [([], entry) for entry in keywords]
-        positional = [[columns[value][i] if is_field else value for is_field, value in self.positional]
-                      for i in range(rows)]
+        if not fields:
+            return [(args, constants) for args in positional]  # one dict for all: calls never change it
+        keys = [key for key, _ in fields]
+        keywords = [dict(zip(keys, values)) for values in zip(*(columns[name] for _, name in fields))]
+        for entry in keywords if constants else ():
+            entry.update(constants)
         return list(zip(positional, keywords))
 
 
@@ -92,13 +91,14 @@ class RetryPolicy:
 @dataclass(frozen=True, slots=True)
 class BatchPayload:
     """A worker's results for one batch: the rows' result columns (plain lists, so that workers never load
-    Arrow) and the evaluation requests its components made, for an evaluator to score and tabulate."""
+    Arrow) and the calls its components made (evaluation requests), for an evaluator to score."""
 
     batch_id: int
     row_ids: Sequence[int]
     columns: dict[str, list[Any]]
-    specs: dict[str, MetricSpec]
-    requests: dict[str, Requests]
+    calls: dict[str, Calls]  # component -> its calls
+    specs: dict[str, MetricColumns]  # component -> its metrics
+    fields: dict[str, list[Any]]  # the dataset columns the metrics read
 
     def __len__(self) -> int:
         return len(self.row_ids)
@@ -131,7 +131,7 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
     outputs: list[Any] = [None] * rows
     errors: list[str | None] = [None] * rows
     attempts = [1] * rows
-    with capturing(BatchCapture(batch.columns, rows)) as capture:
+    with capturing(BatchCapture()) as capture:
         for index, (args, kwargs) in enumerate(plan.arguments(batch.columns, rows)):
             capture.index = index
             try:
@@ -140,11 +140,12 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
                 capture.discard(index)
                 outcome = _retry(fn, args, kwargs, capture, retry, error)
                 outputs[index], errors[index], attempts[index] = outcome
-    columns = _result_columns(batch, plan, outputs, errors, attempts, capture.outputs)
-    return BatchPayload(batch.batch_id, batch.row_ids, columns, capture.specs, capture.requests)
+    columns = _result_columns(batch, plan, outputs, errors, attempts, capture.last_outputs(rows))
+    fields = select_fields(batch.columns, capture.field_names())
+    return BatchPayload(batch.batch_id, batch.row_ids, columns, capture.calls, capture.specs, fields)
 
 
-def _retry(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], capture: BatchCapture,
+def _retry(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], capture: BatchCapture,
            retry: RetryPolicy, error: Exception) -> tuple[Any, str | None, int]:
     """Calls again after a failure while the policy allows: (output, error, attempts)."""
     attempts = 1
@@ -165,7 +166,7 @@ def _result_columns(batch: RowBatch, plan: CallPlan, outputs: list[Any], errors:
     data = {column: batch.columns[field] for column, field in plan.inputs}
     data[cols.OUTPUT] = outputs
     for name, values in components.items():
-        data[name + cols.OUTPUT_SUFFIX] = [None if value is MISSING else value for value in values]
+        data[name + cols.OUTPUT_SUFFIX] = values
     data[cols.ERROR] = errors
     data[cols.ATTEMPTS] = attempts
     return data
@@ -175,4 +176,4 @@ def failed_payload(batch: RowBatch, plan: CallPlan, error: str, attempts: int) -
     """The payload of a batch that could not run at all (its worker kept dying): every row failed."""
     rows = len(batch.row_ids)
     columns = _result_columns(batch, plan, [None] * rows, [error] * rows, [attempts] * rows, {})
-    return BatchPayload(batch.batch_id, batch.row_ids, columns, {}, {})
+    return BatchPayload(batch.batch_id, batch.row_ids, columns, {}, {}, {})

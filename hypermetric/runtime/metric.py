@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypermetric.runtime.dataset import FieldRef
 
@@ -54,72 +55,104 @@ class Metric:
         metric_name = name or self.name
         if metric_name in RESERVED_METRIC_NAMES or "." in metric_name:
             raise ValueError(f"metric name {metric_name!r} is reserved or contains '.'; pass use(name=...)")
+        signature = inspect.signature(self.score)
         try:
-            inspect.signature(self.score).bind(**bindings)
+            signature.bind(**bindings)
         except TypeError as error:
             name = type(self).__name__
             raise TypeError(f"{name}.use(...) does not fit {name}.score: {error}") from None
+        leading = [p.name for p in signature.parameters.values()
+                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:len(bindings)]
+        if set(leading) == set(bindings):  # `score` can take them in order, which is quicker to call
+            ordered = tuple((key, bindings[key]) for key in leading)
+            return MetricSpec(self, metric_name, ordered, positional=True)
         return MetricSpec(self, metric_name, tuple(bindings.items()))
 
 
-# A getter reads one bound value for a call from (arguments, output, dataset columns, row index).
-Getter = Callable[[Mapping[str, Any], Any, Mapping[str, list[Any]], int], Any]
+_OUTPUT, _OUTPUT_ITEM, _INPUT, _FIELD, _CONSTANT = range(5)
 
 
-def _getter(binding: Binding) -> Getter:
-    """A small function that reads one bound value for a call: it runs once per call, so it is kept lean."""
+def _compile(binding: Binding) -> tuple[int, Any]:
     if isinstance(binding, OutputRef):
-        key = binding.key
-        if key is None:
-            return lambda arguments, output, columns, row: output
-        return lambda arguments, output, columns, row: output[key]
+        return (_OUTPUT, None) if binding.key is None else (_OUTPUT_ITEM, binding.key)
     if isinstance(binding, InputRef):
-        name = binding.name
-        return lambda arguments, output, columns, row: arguments[name]
+        return _INPUT, binding.name
     if isinstance(binding, FieldRef):
-        field_name = binding.name
-        return lambda arguments, output, columns, row: columns[field_name][row]
-    return lambda arguments, output, columns, row: binding
+        return _FIELD, binding.name
+    return _CONSTANT, binding
 
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """A metric with its bindings; a component turns it into one evaluation request per call."""
+    """A metric with its bindings: for each call of its component, `score` gets the values they name."""
 
     metric: Metric
     name: str
     bindings: tuple[tuple[str, Binding], ...]
+    positional: bool = False  # the bindings are `score`'s leading parameters, in order
     keys: tuple[str, ...] = field(init=False)
-    _getters: tuple[Getter, ...] = field(init=False, repr=False, compare=False)
+    _compiled: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", tuple(key for key, _ in self.bindings))
-        object.__setattr__(self, "_getters", tuple(_getter(value) for _, value in self.bindings))
-
-    def __reduce__(self) -> tuple[Any, tuple[Metric, str, tuple[tuple[str, Binding], ...]]]:
-        return (MetricSpec, (self.metric, self.name, self.bindings))  # the getters are rebuilt on arrival
+        object.__setattr__(self, "_compiled", tuple(_compile(value) for _, value in self.bindings))
 
     def input_names(self) -> list[str]:
         return [value.name for _, value in self.bindings if isinstance(value, InputRef)]
 
-    def resolve(self, arguments: Mapping[str, Any], output: Any, columns: Mapping[str, list[Any]],
-                index: int) -> tuple[Any, ...]:
-        """The `score` arguments (in `keys` order) for a call, from its arguments, output and row `index`."""
-        getters = self._getters
-        try:
-            if len(getters) == 2:  # the usual shapes are unrolled: this runs once per call
-                first, second = getters
-                return first(arguments, output, columns, index), second(arguments, output, columns, index)
-            if len(getters) == 1:
-                return (getters[0](arguments, output, columns, index),)
-            return tuple([get(arguments, output, columns, index) for get in getters])
-        except KeyError as error:
-            missing = [value.name for _, value in self.bindings
-                       if isinstance(value, FieldRef) and value.name not in columns]
-            if missing:
-                fields = ", ".join(columns)
-                raise KeyError(f"the dataset has no field {missing[0]!r} (fields: {fields})") from None
-            raise error
+    def field_names(self) -> list[str]:
+        return [value.name for _, value in self.bindings if isinstance(value, FieldRef)]
+
+    def argument_columns(self, calls: Calls, fields: Mapping[str, list[Any]]) -> list[Iterable[Any]]:
+        """The `score` arguments of every call, one column per binding (in `keys` order); raises if any call's
+        value cannot be read (then `arguments_of` tells which)."""
+        columns: list[Iterable[Any]] = []
+        for kind, value in self._compiled:
+            if kind == _OUTPUT:
+                columns.append(calls.outputs)
+            elif kind == _OUTPUT_ITEM:
+                columns.append([output[value] for output in calls.outputs])
+            elif kind == _INPUT:
+                columns.append([arguments[value] for arguments in calls.arguments or ()])
+            elif kind == _FIELD:
+                column = _field(fields, value)
+                columns.append([column[row] for row in calls.rows])
+            else:
+                columns.append(itertools.repeat(value, len(calls.rows)))
+        return columns
+
+    def arguments_of(self, calls: Calls, call: int, fields: Mapping[str, list[Any]]) -> tuple[Any, ...]:
+        """The `score` arguments of one call."""
+        output = calls.outputs[call]
+        values: list[Any] = []
+        for kind, value in self._compiled:
+            if kind == _OUTPUT:
+                values.append(output)
+            elif kind == _OUTPUT_ITEM:
+                values.append(output[value])
+            elif kind == _INPUT:
+                values.append((calls.arguments or [])[call][value])
+            elif kind == _FIELD:
+                values.append(_field(fields, value)[calls.rows[call]])
+            else:
+                values.append(value)
+        return tuple(values)
+
+
+class Calls(NamedTuple):
+    """A component's calls during one batch, in order: the row of each, what it returned, and (when a metric
+    reads component inputs) the arguments it received by parameter name."""
+
+    rows: list[int]
+    outputs: list[Any]
+    arguments: list[dict[str, Any]] | None
+
+
+def _field(fields: Mapping[str, list[Any]], name: str) -> list[Any]:
+    try:
+        return fields[name]
+    except KeyError:
+        raise KeyError(f"the dataset has no field {name!r}") from None
 
 
 def _number(value: Any) -> float:

@@ -7,6 +7,7 @@ after a flush was sent the batch again, or a failed row re-run by a later run), 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 WINDOW_ROWS = 65_536
-_ORDER = "__order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +96,18 @@ def _part(path: Path) -> _Part:
 
 
 def _latest(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    """The pieces stacked (oldest part first), the last copy of each row kept, sorted by row id."""
+    """The pieces stacked (oldest part first), sorted by row id, keeping the last copy of a repeated row."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     table = pa.concat_tables(pieces) if pieces else schema.empty_table()
-    table = table.append_column(_ORDER, pa.array(range(table.num_rows), type=pa.int64()))
-    latest = table.group_by(cols.ROW_ID, use_threads=False).aggregate([(_ORDER, "max")])
-    if latest.num_rows != table.num_rows:
-        table = table.take(latest[f"{_ORDER}_max"])
-    return table.sort_by(cols.ROW_ID).drop_columns([_ORDER])
+    order = pc.sort_indices(table[cols.ROW_ID])  # a stable sort: copies of a row stay in part order
+    ids = table[cols.ROW_ID].take(order).combine_chunks()
+    if len(ids) > 1:
+        last = pc.not_equal(ids.slice(0, len(ids) - 1), ids.slice(1))  # where the next row id differs
+        if not pc.all(last).as_py():
+            order = order.filter(pa.concat_arrays([last, pa.array([True])]))
+    return table.take(order)
 
 
 def _windows(parts: list[_Part], schema: pa.Schema) -> Iterator[pa.Table]:
@@ -149,12 +152,22 @@ def reconcile(output_dir: Path) -> Reconciled:
     path = output_dir / RESULTS
     temporary = path.with_name(f".{path.name}.tmp")
     stats = _Stats()
-    with pq.ParquetWriter(temporary, schema) as writer:
-        for table in _windows(parts, schema):
-            if table.num_rows:
-                writer.write_table(table)
-                stats.update(table)
-        if not stats.rows:
-            writer.write_table(schema.empty_table())
+    windows = _windows(parts, schema)
+    first = next(windows, schema.empty_table())
+    with pq.ParquetWriter(temporary, schema, use_dictionary=_repetitive(first)) as writer:
+        for table in itertools.chain([first], windows):
+            writer.write_table(table)
+            stats.update(table)
     os.replace(temporary, path)
     return Reconciled(path, stats.rows, stats.failed, stats.metrics())
+
+
+def _repetitive(table: pa.Table) -> list[str]:
+    """The text columns worth dictionary-encoding: fewer distinct values than half their rows. (Encoding a
+    column of unique values costs several times the write and gains nothing.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return [field.name for field in table.schema
+            if (pa.types.is_string(field.type) or pa.types.is_binary(field.type))
+            and pc.count_distinct(table[field.name]).as_py() * 2 <= table.num_rows]

@@ -30,7 +30,7 @@ def ray_session() -> Iterator[Any]:
     started = not ray.is_initialized()
     if started:
         os.environ.pop("RAY_ADDRESS", None)
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     _ship_by_value(ray)
     yield ray
     if started:

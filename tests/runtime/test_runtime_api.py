@@ -228,8 +228,6 @@ def test_the_package_itself_works_as_the_runtime_decorator():
     assert isinstance(package(workers=2)(print), Runtime)
 
 
-@pytest.mark.xfail(strict=True, reason="hypermetric/__init__.py's lazy __getattr__ recurses on "
-                                       "`from hypermetric import runtime`; that file's owner has the fix")
 def test_top_level_imports_from_the_design_work():
     code = textwrap.dedent("""
         from hypermetric import runtime, component, Dataset, Metric, job_params
@@ -250,4 +248,4 @@ def test_ray_joins_the_cluster_named_by_ray_address_else_starts_a_local_one(monk
     actors.ensure_ray()
     monkeypatch.delenv("RAY_ADDRESS")
     actors.ensure_ray()
-    assert calls == [{"address": "auto"}, {"include_dashboard": False}]
+    assert calls == [{"address": "auto"}, {"address": "local", "include_dashboard": False}]

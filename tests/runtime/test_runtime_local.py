@@ -240,3 +240,25 @@ def test_components_called_from_threads_the_function_starts_are_captured(tmp_pat
     result = run_local(fan_out, tmp_path, [{"query": "ab", "answer": "AB"}, {"query": "c", "answer": "C"}])
     assert result.table.column("answer.ExactMatch").to_pylist() == [0.5, 0.5]
     assert result.table.column("answer.Length.chars").to_pylist() == [2.5, 1.5]
+
+
+def test_metric_arguments_reach_score_by_name_whatever_the_binding_order(tmp_path):
+    from hypermetric.runtime import Metric
+
+    class Difference(Metric):
+        def score(self, a: float, b: float) -> float:
+            return a - b
+
+    class Weighted(Metric):
+        def score(self, a: float, b: float = 1.0, c: float = 0.0) -> float:
+            return a * b + c
+
+    @component(evals=[Difference().use(b=component.input("x"), a=component.output()),
+                      Weighted().use(c=Dataset.offset, a=component.output())])
+    def triple(x: float) -> float:
+        return 3 * x
+
+    assert [spec.positional for _, spec in triple.specs] == [True, False]
+    result = run_local(lambda x: triple(x), tmp_path, [{"x": 2.0, "offset": 0.5}])
+    assert result.table.column("triple.Difference").to_pylist() == [4.0]
+    assert result.table.column("triple.Weighted").to_pylist() == [6.5]

@@ -189,7 +189,7 @@ class _FaultyPool(LocalPool):
             return _Lost(ActorLost("evaluator died"))
         value = getattr(payload, "value", payload)
         batch_id = value.batch_id
-        if batch_id == self.poison and value.requests:
+        if batch_id == self.poison and value.calls:
             self._evaluators[evaluator] = self._config.make(evaluator, 50)
             return _Lost(ActorLost("evaluator died"))
         if batch_id in self.lose_payload:

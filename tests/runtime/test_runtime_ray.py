@@ -122,8 +122,8 @@ def test_in_flight_rows_never_exceed_the_bound(ray_session, tmp_path):
     assert 40 <= read_ahead <= 60 + 20  # the bound was reached, and at most one batch was read beyond it
 
 
-def test_workers_that_cannot_start_fail_the_run_at_once(ray_session, tmp_path):
+def test_a_function_the_workers_cannot_load_fails_the_run_at_once(ray_session, tmp_path):
     run = runtime(dataset=Dataset.from_records([{"x": i} for i in range(4)]), workers=1, quiet=True,
                   output_dir=tmp_path / "out")(h.DriverOnly())
-    with pytest.raises(RuntimeError, match="(?s)could not start.*only exists on the driver"):
+    with pytest.raises(RuntimeError, match="(?s)could not run the function.*only exists on the driver"):
         run(x=Dataset.x)
