@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from hypermetric.runtime import Dataset, Metric, component, runtime
+from hypermetric import Dataset, Metric, component, runtime
 
 ROWS = [
     {"query": "  Hey, Google ", "ground_truth": "hey, google"},
