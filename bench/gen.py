@@ -198,12 +198,12 @@ def gen_snakemake(spec: dict, d: str, log: str) -> dict:
         w(f"V = list(range({spec['vals']}))")
         w("wildcard_constraints:\n" + "\n".join(f'    {p}=r"\\d+",' for p in ps) + "\n")
         w('rule all:\n    input: expand("out/r_{a}.txt", a=V)\n')
-        pat = "out/t_" + "_".join("{%s}" % p for p in ps) + ".txt"
-        words = " ".join("{wildcards.%s}" % p for p in ps)
-        tag = "_".join("{wildcards.%s}" % p for p in ps)
+        pat = "out/t_" + "_".join(f"{{{p}}}" for p in ps) + ".txt"
+        words = " ".join(f"{{wildcards.{p}}}" for p in ps)
+        tag = "_".join(f"{{wildcards.{p}}}" for p in ps)
         w(f'rule t:\n    output: "{pat}"\n'
           f'    shell: "echo {words} > {{output}}; echo t_{tag} >> {{LOG}}"\n')
-        rpat = "out/t_{{a}}_" + "_".join("{%s}" % p for p in ps[1:]) + ".txt"
+        rpat = "out/t_{{a}}_" + "_".join(f"{{{p}}}" for p in ps[1:]) + ".txt"
         kw = ", ".join(f"{p}=V" for p in ps[1:])
         w(f'rule r:\n    input: expand("{rpat}", {kw})\n    output: "out/r_{{a}}.txt"\n'
           '    shell: "cat {input} > {output}; echo r >> {LOG}"\n')
@@ -366,7 +366,7 @@ def gen_hypermetric(spec: dict, d: str, log: str) -> dict:
         w("")
         w("task t(" + ", ".join(f"{p}=$" for p in ps) + ") -> out:")
         w("  echo " + " ".join(f"${p}" for p in ps) + " > $out")
-        w("  echo t_" + "_".join("${%s}" % p for p in ps) + f" >> {log}")
+        w("  echo t_" + "_".join(f"${{{p}}}" for p in ps) + f" >> {log}")
         w("")
         red = ", ".join(f"{p.upper()}: *" for p in ps[1:])
         w(f"task r(x=$t[{red}].out) -> out:")

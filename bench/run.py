@@ -48,12 +48,12 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import gen  # noqa: E402
+import gen
 
 TIME = "/usr/bin/time"
 REPO = os.path.dirname(HERE)
 FIELDS = ["date", "tool", "version", "workload", "title", "mode", "n_tasks", "jobs",
-          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "load1", "note"]
+          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "sys_s", "load1", "note"]
 SUBJECTS = ["hypermetric", "hypermetric-ray"]   # the tools the ratio tables are about
 BASES = ["make", "snakemake", "snakemake-greedy", "doit", "threadpool", "ray"]
 PROBE_HM = """\
@@ -87,6 +87,13 @@ def tool_env(peers_venv: str, hm: str | None) -> dict:
         path = vbin + os.pathsep + path
     env["PATH"] = path
     env.pop("PYTHONPATH", None)
+    # Byte-code caching on, in one cache outside the repository for every
+    # Python tool: with PYTHONDONTWRITEBYTECODE set (as in some CI shells) an
+    # editable install such as hypermetric's would recompile its own modules
+    # on every start, while the pip-installed peers ship .pyc files.  The
+    # untimed warm-up run fills the cache for all of them alike.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.environ.get("BENCH_PYCACHE", "/tmp/hmbench-pycache")
     env.pop("VIRTUAL_ENV", None)
     env.pop("RAY_ADDRESS", None)   # hypermetric's `auto` backend must mean local
     return env
@@ -98,11 +105,11 @@ def git_rev() -> str | None:
     g = ["git", "--no-optional-locks", "-C", REPO]
     try:
         rev = subprocess.run(g + ["rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=30)
+                             text=True, timeout=30, check=False)
         if rev.returncode != 0:
             return None
         dirty = subprocess.run(g + ["status", "--porcelain", "--", "hypermetric"],
-                               capture_output=True, text=True, timeout=60)
+                               capture_output=True, text=True, timeout=60, check=False)
         return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -120,7 +127,7 @@ def probe_hm(hm: str, extra_args: list[str], env: dict, timeout: float = 300) ->
         argv = [hm if i == 0 and a == "hypermetric" else a for i, a in enumerate(argv)] + extra_args
         t0 = time.perf_counter()
         try:
-            p = subprocess.run(argv, cwd=d, env=env, capture_output=True, text=True,
+            p = subprocess.run(argv, cwd=d, env=env, capture_output=True, text=True, check=False,
                                timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True)
         except subprocess.TimeoutExpired:
             return False, f"probe timed out after {timeout:.0f}s: {' '.join(argv)}"
@@ -138,7 +145,7 @@ def probe_hm(hm: str, extra_args: list[str], env: dict, timeout: float = 300) ->
 
 def first_line(argv, env) -> str | None:
     try:
-        p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if p.returncode != 0:
@@ -200,17 +207,36 @@ def discover(env: dict, peers_venv: str, doit_par: str, hm: str | None,
 # --------------------------------------------------------------------------
 # one run
 
+_TRASH = {"n": 0}
+
+
+def trash_dir(entry: dict) -> str:
+    """<generation root>/.trash: where clean() moves old outputs."""
+    return os.path.join(os.path.dirname(os.path.dirname(entry["dir"])), ".trash")
+
+
 def clean(entry: dict):
+    """Move everything but the inputs out of the workload dir, then make an
+    empty out/.
+
+    The old files are *renamed* into a trash folder, not deleted: deleting is
+    left to the end of the benchmark.  On ext4 without a journal (the disk
+    here) the inode allocator skips inodes freed in the last one to six
+    minutes by reading each one's inode-table entry (`recently_deleted()` in
+    fs/ext4/ialloc.c), so a run that starts right after thousands of files
+    were deleted pays for every file it creates in proportion to them: the
+    timing would then depend on how many files the previous run left behind
+    (hypermetric leaves ~8 per job, make 1).
+    """
     d = entry["dir"]
     keep = set(entry["inputs"])
-    for name in os.listdir(d):
-        if name in keep:
-            continue
-        p = os.path.join(d, name)
-        if os.path.isdir(p) and not os.path.islink(p):
-            shutil.rmtree(p)
-        else:
-            os.unlink(p)
+    moved = [n for n in os.listdir(d) if n not in keep]
+    if moved:
+        _TRASH["n"] += 1
+        bin_ = os.path.join(trash_dir(entry), str(_TRASH["n"]))
+        os.makedirs(bin_)
+        for name in moved:
+            os.rename(os.path.join(d, name), os.path.join(bin_, name))
     # every tool gets an existing, empty out/ (doit does not create target
     # directories; make's order-only `out:` rule then has nothing to do)
     os.makedirs(os.path.join(d, "out"))
@@ -230,6 +256,7 @@ def parse_time_v(path: str) -> dict:
     s = re.search(r"System time \(seconds\): ([\d.]+)", txt)
     if u and s:
         r["cpu_s"] = float(u.group(1)) + float(s.group(1))
+        r["sys_s"] = float(s.group(1))
     return r
 
 
@@ -397,15 +424,17 @@ def render_hm(by, med, cpu, wls, tools, ntask, title, mode, w):
         hm, hmc = med.get((wl, "hypermetric")), cpu.get((wl, "hypermetric"))
         if kind == "floor":
             r, rc = ratio(hm, med.get((wl, "threadpool"))), ratio(hmc, cpu.get((wl, "threadpool")))
-            m, mc, ok = fmt_ratio(r) + " of the floor", fmt_ratio(rc), r is not None and r <= thr
+            m, mc, ok = fmt_ratio(r) + (" of the floor" if r else ""), fmt_ratio(rc), r is not None and r <= thr
         elif kind == "faster":
             r, rc = ratio(med.get((wl, "snakemake")), hm), ratio(cpu.get((wl, "snakemake")), hmc)
-            m, mc, ok = fmt_ratio(r) + " faster", fmt_ratio(rc), r is not None and r >= thr
+            m, mc, ok = fmt_ratio(r) + (" faster" if r else ""), fmt_ratio(rc), r is not None and r >= thr
         else:
+            r = None
             m = "-" if hm is None else f"{fmt_s(hm)} s"
             mc = "-" if hmc is None else f"{fmt_s(hmc)} s"
             ok = hm is not None and hm < thr
-        verdict = "n/a" if hm is None else ("yes" if ok else "**no**")
+        have = hm is not None and (kind == "abs" or r is not None)
+        verdict = ("yes" if ok else "**no**") if have else "n/a"
         w(f"| {label} | {m} | {mc} | {verdict} |")
     w()
 
@@ -452,7 +481,8 @@ def render(rows, tools_order=None, file=sys.stdout):
     ntask = {r["workload"]: int(r["n_tasks"]) for r in rows}
     mode = {r["workload"]: r.get("mode") or _mode_of(r["workload"], r["title"]) for r in rows}
     med = {}
-    w = lambda s="": print(s, file=file)  # noqa: E731
+    def w(s=""):
+        print(s, file=file)
 
     w("### Median wall time (s)")
     w()
@@ -544,13 +574,17 @@ def render(rows, tools_order=None, file=sys.stdout):
         w()
         w(f"1-minute load average before each run: min {min(loads):.2f}, "
           f"median {statistics.median(loads):.2f}, max {max(loads):.2f}")
-    notes = sorted({(r["workload"], r["tool"], r["status"], r["note"]) for r in rows
-                    if r["note"]})
+    notes = {}
+    for r in rows:
+        if r["note"]:
+            wl_list = notes.setdefault((r["tool"], r["status"], r["note"]), [])
+            if r["workload"] not in wl_list:
+                wl_list.append(r["workload"])
     if notes:
         w()
         w("Notes:")
-        for wl, t, st, n in notes:
-            w(f"- {wl} {t} [{st}]: {n[:300]}")
+        for (t, st, n), wl_list in sorted(notes.items(), key=lambda kv: (kv[1][0], kv[0])):
+            w(f"- {','.join(wl_list)} {t} [{st}]: {n[:300]}")
 
 
 # --------------------------------------------------------------------------
@@ -594,15 +628,29 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="CSV path (default bench/results/compare-<date>.csv)")
     ap.add_argument("--hypermetric", default=os.environ.get("HYPERMETRIC_BIN"),
                     help="hypermetric executable (default: <repo>/.venv/bin/hypermetric, then PATH)")
+    ap.add_argument("--no-warmup", action="store_true",
+                    help="skip the untimed start-up run of every tool before the timed ones")
     ap.add_argument("--report", nargs="+", metavar="CSV",
                     help="only print the tables for existing CSV file(s)")
     a = ap.parse_args(argv)
 
     if a.report:
-        rows = []
+        # Several files: a (workload, tool) cell comes from the last file that
+        # has it with a status other than "missing" (so a later, partial run
+        # overrides those cells of an earlier one and keeps the rest).
+        cells: dict = {}
         for p in a.report:
             with open(p) as f:
-                rows += list(csv.DictReader(f))
+                file_rows: dict = {}
+                for r in csv.DictReader(f):
+                    file_rows.setdefault((r["workload"], r["tool"]), []).append(r)
+            for key, rs in file_rows.items():
+                if key not in cells or any(r["status"] != "missing" for r in rs):
+                    cells[key] = rs
+        rows = [r for rs in cells.values() for r in rs]
+        if len(a.report) > 1:
+            print("Merged from " + ", ".join(os.path.basename(p) for p in a.report)
+                  + " (a cell comes from the last file that ran it).\n")
         render(rows)
         return 0
 
@@ -645,6 +693,7 @@ def main(argv=None) -> int:
                "wall_s": f"{wall:.4f}" if wall is not None else "",
                "max_rss_mb": f"{extra['max_rss_mb']:.1f}" if "max_rss_mb" in extra else "",
                "cpu_s": f"{extra['cpu_s']:.2f}" if "cpu_s" in extra else "",
+               "sys_s": f"{extra['sys_s']:.2f}" if "sys_s" in extra else "",
                "load1": f"{load:.2f}" if load is not None else "",
                "note": note}
         rows.append(row)
@@ -655,6 +704,16 @@ def main(argv=None) -> int:
               file=sys.stderr, flush=True)
 
     t_start = time.perf_counter()
+    if not a.no_warmup:
+        # one untimed single-task run per tool: byte-code cache, page cache,
+        # Ray's first-start files; its result is only shown, never recorded
+        wm = gen.generate(os.path.join(workdir, "warmup"), tools, ["w0"], a.quick)
+        for e in wm["entries"]:
+            if not tools_info[e["tool"]]["available"]:
+                continue
+            clean(e)
+            st, wall, _, _ = run_cmd(e, fill(e["prime"], a.jobs, meta["subst"]), env, a.run_timeout)
+            print(f"warm-up {e['tool']:16} {st:10} {wall:9.4f}s", file=sys.stderr, flush=True)
     for wl in workloads:
         spec = specs[wl]
         timeout = a.plan_timeout if spec["mode"] == "plan" else a.run_timeout
@@ -732,6 +791,9 @@ def main(argv=None) -> int:
     render(rows, list(tools))
     if not a.keep and not a.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
+    else:   # keep the last outputs of each cell, drop the moved-away ones
+        for t in (os.path.join(workdir, ".trash"), os.path.join(workdir, "warmup", ".trash")):
+            shutil.rmtree(t, ignore_errors=True)
     return 0
 
 
