@@ -190,7 +190,7 @@ class ToAst:
             else:
                 at = token.start_pos + 1 + i
                 raise ParseError(f"invalid escape `\\{nxt}` in a quoted string", Span(self.source, at, at + 2),
-                                 help="valid escapes: \\b \\t \\n \\f \\r \\\" \\' \\\\ \\uXXXX")
+                                 help="valid escapes: \\b \\t \\n \\f \\r \\\" \\' \\\\ \\uHHHH (4 hex digits)")
         return "".join(out)
 
 
