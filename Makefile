@@ -4,7 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+PEERS  ?= /tmp/benchpeers
+
+.PHONY: install demo test test-fast lint bench bench-peers bench-quick bench-parse clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +40,18 @@ lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
 	$(VENV)/bin/ruff check hypermetric tests
 
+bench-peers:
+	BENCH_PEERS_VENV=$(PEERS) bash bench/setup_peers.sh
+
 bench: $(STAMP)
-	$(PY) bench/run.py
+	test -x $(PEERS)/bin/snakemake || BENCH_PEERS_VENV=$(PEERS) bash bench/setup_peers.sh
+	$(PY) bench/run.py --reps 3 --peers-venv $(PEERS)
+
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick --reps 1 --peers-venv $(PEERS)
+
+bench-parse: $(STAMP)
+	$(PY) bench/parse_bench.py
 
 clean:
 	rm -rf $(VENV) out examples/*/out
