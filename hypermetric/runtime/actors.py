@@ -126,6 +126,9 @@ class RayPool:
         self._kill(self.evaluators[evaluator])
         self.evaluators[evaluator] = self._evaluator_class.remote(self._config, evaluator, generation)
 
+    def committed_by(self, evaluator: int, generation: int) -> set[int]:
+        return self._config.committed_by(evaluator, generation)
+
     def shutdown(self) -> None:
         for actor in self.evaluators:
             self._kill(actor)

@@ -221,6 +221,9 @@ class Driver:
         for batch_id in batch_ids:
             state = self._batches.pop(batch_id, None)
             if state is not None:
+                if state.in_flight:  # committed by an evaluator whose acknowledgement never came
+                    self._count.in_flight -= len(state.batch)
+                    self._count.acknowledged += len(state.batch)
                 self._count.committed += len(state.batch)
 
     def _close_all(self) -> None:
@@ -239,9 +242,13 @@ class Driver:
             self._pool.replace_worker(worker)
 
     def _evaluator_lost(self, evaluator: int, generation: int) -> None:
-        """Replaces the evaluator once and sends the new one every batch the old one had not committed."""
+        """Replaces the evaluator once and sends the new one every batch the old one had not committed.
+
+        What it committed is read from its parts on disk: a process can die after writing a part and before
+        its reply leaves, and a batch sent again after that would be recorded twice."""
         if generation != self._evaluator_generation[evaluator]:
             return
+        self._commit(sorted(self._pool.committed_by(evaluator, generation)))
         self._count.lost_evaluators += 1
         self._evaluator_generation[evaluator] += 1
         self._pool.replace_evaluator(evaluator, self._evaluator_generation[evaluator])

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from hypermetric.runtime.evaluate import Evaluator
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.sharding import RowBatch
-from hypermetric.runtime.sink import PartSink
+from hypermetric.runtime.sink import PartSink, committed_batches
 
 BatchStatus = tuple[int, int, int]  # (batch id, rows, rows that failed)
 
@@ -33,8 +33,16 @@ class EvaluatorConfig:
     flush_bytes: int
 
     def make(self, index: int, generation: int) -> Evaluator:
-        writer = f"e{index:03d}g{generation:03d}"
+        writer = _writer(index, generation)
         return Evaluator(PartSink(self.output_dir, self.run, writer, self.flush_rows, self.flush_bytes))
+
+    def committed_by(self, index: int, generation: int) -> set[int]:
+        """The batches one evaluator generation wrote to parts (read from disk, whatever it replied)."""
+        return committed_batches(self.output_dir, self.run, _writer(index, generation))
+
+
+def _writer(index: int, generation: int) -> str:
+    return f"e{index:03d}g{generation:03d}"
 
 
 class Pool(Protocol):
@@ -60,6 +68,9 @@ class Pool(Protocol):
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         """Puts a fresh evaluator (writing parts as `generation`) in place of a dead one."""
+
+    def committed_by(self, evaluator: int, generation: int) -> set[int]:
+        """The batches an evaluator generation made durable, as its parts on disk record them."""
 
     def shutdown(self) -> None:
         """Stops every actor."""
@@ -105,6 +116,9 @@ class LocalPool:
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         self._evaluators[evaluator] = self._config.make(evaluator, generation)
+
+    def committed_by(self, evaluator: int, generation: int) -> set[int]:
+        return self._config.committed_by(evaluator, generation)
 
     def shutdown(self) -> None:
         for evaluator in self._evaluators:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 PARTS = "parts"
 RESULTS = "results.parquet"
 _PART = re.compile(r"part-(\d+)-[A-Za-z0-9]+-\d+\.parquet")
+BATCH_IDS_KEY = b"hypermetric.batch_ids"  # a part's schema metadata: the batches it holds, comma-separated
 
 
 def parts_dir(output_dir: Path) -> Path:
@@ -52,6 +53,23 @@ def completed_rows(output_dir: Path) -> RowSet:
         for row_id in table.filter(pc.is_null(table[cols.ERROR]))[cols.ROW_ID].to_pylist():
             done.add(row_id)
     return done
+
+
+def committed_batches(output_dir: Path, run: int, writer: str) -> set[int]:
+    """The batch ids in the parts one writer wrote in one run, read from the parts' footers: what a writer
+    made durable even where its reply never arrived (it died between writing a part and answering)."""
+    import pyarrow.parquet as pq
+
+    directory = parts_dir(output_dir)
+    if not directory.is_dir():
+        return set()
+    prefix = f"part-{run:05d}-{writer}-"
+    batch_ids: set[int] = set()
+    for path in directory.iterdir():
+        if path.name.startswith(prefix) and _PART.fullmatch(path.name):
+            recorded = (pq.read_schema(path).metadata or {}).get(BATCH_IDS_KEY, b"")
+            batch_ids.update(int(batch_id) for batch_id in recorded.split(b",") if batch_id)
+    return batch_ids
 
 
 class PartSink:
@@ -91,7 +109,9 @@ class PartSink:
             return []
         path = self._directory / f"{self._stem}-{self._sequence:06d}.parquet"
         temporary = path.with_name(f".{path.name}.tmp")
-        pq.write_table(cols.concat(self._tables), temporary, use_dictionary=False)  # fastest to write
+        table = cols.concat(self._tables)
+        metadata = {**(table.schema.metadata or {}), BATCH_IDS_KEY: ",".join(map(str, self._batch_ids)).encode()}
+        pq.write_table(table.replace_schema_metadata(metadata), temporary, use_dictionary=False)  # fastest
         os.replace(temporary, path)
         committed = self._batch_ids
         self._sequence += 1

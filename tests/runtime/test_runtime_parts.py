@@ -20,7 +20,7 @@ from hypermetric.runtime.evaluate import Evaluator
 from hypermetric.runtime.execute import CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.pool import ActorLost, EvaluatorConfig, LocalPool, PayloadLost
 from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
-from hypermetric.runtime.sink import PartSink, completed_rows, list_parts, next_run
+from hypermetric.runtime.sink import PartSink, committed_batches, completed_rows, list_parts, next_run
 
 
 @pytest.mark.parametrize(("types", "expected"), [
@@ -255,3 +255,38 @@ def test_a_batch_that_keeps_killing_evaluators_fails_its_rows_after_the_crash_li
     assert table.column("error").to_pylist()[4:6] == ["EvaluatorDied: evaluator died"] * 2
     assert table.column("ident.Parity").to_pylist() == [float(i % 2) if i not in (4, 5) else None
                                                           for i in range(12)]
+
+
+class _ReplyLostPool(LocalPool):
+    """A LocalPool whose evaluator dies right after an ingest that flushed a part, before it could reply."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.died = False
+
+    def ingest(self, evaluator, payload):
+        done = super().ingest(evaluator, payload)
+        if done.value and not self.died:  # a part was written; the reply never leaves the dying process
+            self.died = True
+            return _Lost(ActorLost("evaluator died after writing a part"))
+        return done
+
+    def result(self, handle):
+        if isinstance(handle, _Lost):
+            raise handle.error
+        return super().result(handle)
+
+
+def test_a_part_written_by_an_evaluator_that_died_before_replying_is_not_written_again(tmp_path):
+    plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": -1})
+    config = EvaluatorConfig(tmp_path, 1, flush_rows=6, flush_bytes=10**9)
+    pool = _ReplyLostPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 1, config)
+    batches = iter_batches(Dataset.from_records([{"x": i} for i in range(12)]), 3, RowSet(), math.inf)
+    seen = []
+    stats = Driver(pool, batches, workers=1, evaluators=1, max_in_flight=6, crash_limit=3, plan=plan,
+                   progress=seen.append).run()
+    assert (stats.committed_rows, stats.lost_evaluators, stats.failed_rows) == (12, 1, 0)
+    assert (seen[-1].in_flight_rows, seen[-1].acknowledged_rows, seen[-1].committed_rows) == (0, 12, 12)
+    recorded = [i for p in list_parts(tmp_path) for i in pq.read_table(p).column("row_id").to_pylist()]
+    assert sorted(recorded) == list(range(12))  # rows 0-5 are in the dead evaluator's part, once
+    assert committed_batches(tmp_path, 1, "e000g000") == {0, 1}
