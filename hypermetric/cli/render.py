@@ -56,7 +56,7 @@ def list_lines(file: str, pipeline) -> list[tuple[str, str | None]]:
 
 
 def dry_run_lines(graph) -> list[tuple[str, str | None]]:
-    from hypermetric.store.status import job_status
+    from hypermetric.store.status import JobStatus, job_statuses
 
     order = graph.order()
     lines: list[tuple[str, str | None]] = [
@@ -64,12 +64,11 @@ def dry_run_lines(graph) -> list[tuple[str, str | None]]:
         (f"The following {len(order)} job{'s' if len(order) != 1 else ''} "
          f"{'are' if len(order) != 1 else 'is'} implied in the given target:", None)]
     counts: Counter[str] = Counter()
-    for job_id in order:
-        job = graph.jobs[job_id]
-        status = job_status(job)
+    jobs = [graph.jobs[job_id] for job_id in order]
+    for job, status in zip(jobs, job_statuses(jobs)):
         counts[status.label] += 1
         lines.append((f"{status.symbol} {job.display_id} {status.label}",
-                      "COMPLETE" if status.label == "COMPLETE" else None))
+                      "COMPLETE" if status is JobStatus.COMPLETE else None))
     summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
     lines.append((f"{len(order)} job{'s' if len(order) != 1 else ''}: {summary}" if order else "no jobs", None))
     return lines

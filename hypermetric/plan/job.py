@@ -107,9 +107,10 @@ class Resources:
     custom: tuple[tuple[str, float], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Job:
-    """A node of the job graph.
+    """A node of the job graph. Never changed once planned (`dataclasses.replace` makes a changed copy); not
+    frozen only because a frozen dataclass's constructor costs four times as much, and plans build 100,000s.
 
     `variables` are the script's variables in precedence order already applied (D7): function/class
     defaults < call/class args < task inputs/outputs < decorator args, with inputs holding absolute paths

@@ -29,9 +29,12 @@ class _TaskPlan:
         "axes",
         "decorators",
         "defaults",
+        "ephemeral",
         "files",
         "inputs",
+        "is_package",
         "output_fs",
+        "output_fs_items",
         "output_vars",
         "outputs",
         "path",
@@ -53,6 +56,8 @@ class _TaskPlan:
                        for b in resolved.bindings if b.kind != OUTPUT]
         self.outputs = [(b.name, b.node, fs_roots[b.fs]) for b in resolved.outputs]
         self.output_fs = {b.name: b.fs for b in resolved.outputs if b.fs != LOCAL}
+        self.output_fs_items = tuple(self.output_fs.items())
+        self.ephemeral, self.is_package = task.ephemeral, task.is_package
         self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
         self.files = ({name: node.value.text for name, node, _ in self.outputs}  # type: ignore[union-attr]
                       if all(_is_text(node) for _, node, _ in self.outputs) else None)
@@ -163,6 +168,9 @@ class Planner:
             self._attach_stops()
         finally:
             if collecting:
+                # The graph outlives this call and holds no cycles: frozen, a later collection (the next
+                # allocations trigger one) need not walk its millions of objects again and again.
+                gc.freeze()
                 gc.enable()
         return JobGraph(self.jobs, list(targets), self.root)
 
@@ -196,14 +204,14 @@ class Planner:
         for spec in file_systems:
             if self.pipeline.file_systems[spec.name].service:
                 self._use_service(spec.name, ref, deps)
-        task = plan.task
         return Job(
-            id=ref.id, name=task.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
+            id=ref.id, name=plan.task.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
             relpath=ref.relpath, workdir=ref.workdir, script=plan.script, variables=tuple(variables.items()),
-            outputs=tuple(ref.files.items()), inputs=tuple(links.values()), decorators=tuple(layers),
-            deps=tuple(sorted(deps)) if deps else (), ephemeral=task.ephemeral, is_package=task.is_package,
-            resources=resources, runner=self._objects.runner(plan.runner),
-            output_fs=tuple(plan.output_fs.items()), file_systems=file_systems,
+            outputs=tuple(ref.files.items()), inputs=tuple(links.values()) if links else (),
+            decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
+            ephemeral=plan.ephemeral, is_package=plan.is_package, resources=resources,
+            runner=self._objects.runner(plan.runner) if plan.runner is not None else None,
+            output_fs=plan.output_fs_items, file_systems=file_systems,
         )
 
     def _realise(self, name: str, value: Value, ref: _Ref, deps: set[str], links: dict[str, InputLink],

@@ -7,6 +7,7 @@ cannot run (`FileSystemError`, `OSError`), the job is not complete and its reaso
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -100,6 +101,22 @@ def job_status(job: Job) -> JobStatus:
     if code == 0 and is_complete(job):
         return JobStatus.COMPLETE
     return JobStatus.FAILED
+
+
+def job_statuses(jobs: Iterable[Job]) -> Iterator[JobStatus]:
+    """`job_status` of each job; each task's directory is listed once, so the jobs that never ran (most of
+    a large fresh tensor) cost no failed `open` each."""
+    listings: dict[str, frozenset[str]] = {}
+    for job in jobs:
+        parent, name = os.path.split(job.workdir)
+        present = listings.get(parent)
+        if present is None:
+            try:
+                present = frozenset(os.listdir(parent))
+            except OSError:
+                present = frozenset()
+            listings[parent] = present
+        yield job_status(job) if name in present else JobStatus.PENDING
 
 
 def exit_reason(code: int) -> str:

@@ -85,12 +85,11 @@ def downstream_jobs(s: Session) -> list:
 
 def confirm(c: Common, action: str, jobs: list) -> bool:
     """List the jobs; ask on a terminal unless `-y`; refuse without a terminal (exit 2)."""
-    from hypermetric.store.status import job_status
+    from hypermetric.store.status import job_statuses
 
     lines: list[tuple[str, str | None]] = [(render.HEADER, "header"),
                                            (_TITLES[action].format(n=len(jobs)), None)]
-    for job in jobs:
-        status = job_status(job)
+    for job, status in zip(jobs, job_statuses(jobs)):
         lines.append((f"{status.symbol} {job.label}: {status.label}", None))
     render.write_lines(lines, c.color)
     if c.yes or not jobs:
