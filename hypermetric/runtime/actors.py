@@ -1,9 +1,11 @@
-"""`RayPool`: the stateless worker pool (Ray tasks that run batches) and the stateful evaluator actors.
+"""`RayPool`: the stateless worker pool and the stateful evaluator actors, on Ray.
 
-Workers are tasks, not actors: a stateless batch needs no process of its own, so batches run on Ray's pooled
-worker processes, which start once per cluster and stay warm between runs. Evaluators are actors because they
-hold state (metrics set up once, rows buffered until a flush). Ray retries neither: the driver runs again a
-batch whose worker process died, and replaces a dead evaluator and sends it again what the old one held.
+Workers are actors that hold no state between batches but the function, plan and retry policy they read once
+from the object store. Each holds its CPUs (`num_cpus`, default 1) while it lives, so `workers` batches run at
+once and no more, and the driver keeps a worker's next batch queued on it while it runs one: no worker waits for
+a round trip through the driver. Evaluators are actors because they hold state (metrics set up once, rows
+buffered until a flush). Ray restarts and retries neither: the driver replaces a dead worker and runs its
+batches again, and replaces a dead evaluator and sends the new one what the old one had not written.
 
 Ray is imported only when a pool is made. The driver joins the cluster named by `RAY_ADDRESS` when it is set
 (`ray.init(address="auto")` semantics) and otherwise starts a new local one; an initialised Ray is reused.
@@ -39,11 +41,17 @@ def ensure_ray() -> None:
         ray.init(address="local", include_dashboard=False)
 
 
-def run_batch_task(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy,
-                   batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
-    """A worker: runs one batch; returns its status (small, for the driver) and payload (for an evaluator)."""
-    payload = run_batch(fn, plan, retry, batch)
-    return status_of(payload), payload
+class WorkerActor:
+    """A worker: runs batches one at a time with the function, plan and retry policy it was made with (read
+    from the object store once, however many batches it runs)."""
+
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy) -> None:
+        self._fn, self._plan, self._retry = fn, plan, retry
+
+    def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
+        """The batch's status (small, for the driver) and its payload (for an evaluator)."""
+        payload = run_batch(self._fn, self._plan, self._retry, batch)
+        return status_of(payload), payload
 
 
 class EvaluatorActor:
@@ -63,28 +71,30 @@ class EvaluatorActor:
 def _remote() -> tuple[Any, Any]:
     import ray
 
-    task = ray.remote(num_returns=2, max_retries=0)(run_batch_task)
-    return task, ray.remote(max_restarts=0)(EvaluatorActor)
+    return ray.remote(max_restarts=0)(WorkerActor), ray.remote(max_restarts=0)(EvaluatorActor)
 
 
 class RayPool:
     """Worker tasks and evaluator actors on a Ray cluster, behind the `Pool` interface."""
 
-    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, evaluators: int,
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, workers: int, evaluators: int,
                  config: EvaluatorConfig, num_cpus: float | None) -> None:
         import ray
 
         ensure_ray()
-        task, self._evaluator_class = _remote()
+        worker_class, self._evaluator_class = _remote()
         self._config = config
-        # Evaluators first: an actor takes a process of its own, best one Ray has already started.
-        self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
-        self._task = task if num_cpus is None else task.options(num_cpus=num_cpus)
-        # The function, plan and policy go to the object store once; every task reads them from there.
+        # The function, plan and policy go to the object store once; every worker reads them from there.
         self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry))
+        # A worker holds its CPUs while it lives, so that `workers` batches run at once and no more.
+        self._worker_class = worker_class.options(num_cpus=1 if num_cpus is None else num_cpus)
+        self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
+        self.workers = [self._worker_class.remote(*self._arguments) for _ in range(workers)]
+        self._runs: set[Any] = set()  # pending batch handles, to tell whose start failed
 
     def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
-        status, payload = self._task.remote(*self._arguments, batch)
+        status, payload = self.workers[worker].run.options(num_returns=2).remote(batch)
+        self._runs.add(status)
         return status, payload
 
     def ingest(self, evaluator: int, payload: Any) -> Any:
@@ -104,9 +114,13 @@ class RayPool:
         import ray
         from ray import exceptions
 
+        is_run = handle in self._runs
+        self._runs.discard(handle)
         try:
             return ray.get(handle)
         except exceptions.RayActorError as error:
+            if error.actor_init_failed and is_run:  # e.g. the function cannot be loaded where it runs
+                raise RuntimeError(f"the runtime's workers could not run the function: {_plain(error)}") from None
             if error.actor_init_failed:  # e.g. an evaluator's configuration cannot be loaded where it runs
                 raise RuntimeError(f"the runtime's evaluators could not start: {_plain(error)}") from None
             raise ActorLost(_plain(error)) from error
@@ -120,7 +134,8 @@ class RayPool:
             raise error.as_instanceof_cause() from None
 
     def replace_worker(self, worker: int) -> None:
-        """Nothing to do: the next batch runs on whichever worker process Ray has (or starts)."""
+        self._kill(self.workers[worker])
+        self.workers[worker] = self._worker_class.remote(*self._arguments)
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         self._kill(self.evaluators[evaluator])
@@ -130,7 +145,7 @@ class RayPool:
         return self._config.committed_by(evaluator, generation)
 
     def shutdown(self) -> None:
-        for actor in self.evaluators:
+        for actor in [*self.workers, *self.evaluators]:
             self._kill(actor)
 
     @staticmethod

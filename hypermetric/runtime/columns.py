@@ -68,7 +68,7 @@ def to_array(values: Sequence[Any]) -> pa.Array:
     """An Arrow array for any Python values (see the module docstring for the rules)."""
     import pyarrow as pa
 
-    plain = values if {type(value) for value in values} <= _SCALARS else [_plain(value) for value in values]
+    plain = values if set(map(type, values)) <= _SCALARS else [_plain(value) for value in values]
     try:
         return pa.array(plain)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):

@@ -105,7 +105,7 @@ def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     `ds.field` arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips
     recorded rows when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most),
     `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback taking a
-    `Progress`) and `num_cpus` (Ray CPUs per batch task, default 1).
+    `Progress`) and `num_cpus` (Ray CPUs each worker holds, default 1).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:

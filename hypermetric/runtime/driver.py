@@ -76,7 +76,7 @@ class _Counters:
     started: float = field(default_factory=time.monotonic)
 
 
-BATCHES_PER_WORKER = 1  # `workers` batches run at once, no more
+BATCHES_PER_WORKER = 2  # a worker has its next batch queued while it runs one
 
 
 class Driver:
@@ -170,8 +170,11 @@ class Driver:
         try:
             _, _, failed = self._pool.result(handle)
         except ActorLost as error:
+            # The first failed batch of a dead worker is the one it was running; those queued behind it
+            # (failing with it) are innocent and simply run again.
+            running = wait.generation == self._worker_generation[wait.actor]
             self._worker_lost(wait.actor, wait.generation)
-            if not self._crashed(state, f"WorkerDied: {error}"):
+            if not running or not self._crashed(state, f"WorkerDied: {error}"):
                 self._start(state)
                 return
             failed = len(state.batch)

@@ -120,21 +120,16 @@ def _arguments(spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], col
 
 def _score_all(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], column: str,
                scores: _Scores) -> None:
-    """Scores every call of one metric; a plain number goes straight into its column (the common case)."""
+    """Scores every call of one metric. The common case (every call returns a plain number, each row calls
+    once) is scored in one pass and stored as a whole column; anything else goes call by call."""
+    if _score_fast(metric, spec, calls, fields, column, scores):
+        return
     score, keys, positional = metric.score, spec.keys, spec.positional
-    values: list[float | None] | None = None
     for row, args in zip(calls.rows, _arguments(spec, calls, fields, column, scores)):
         if args is None:
             continue
         try:
-            value: Any = score(*args) if positional else score(**dict(zip(keys, args)))
-            kind = type(value)
-            if kind is float or kind is int:
-                values = scores.column(column) if values is None else values
-                if values[row] is None:
-                    values[row] = float(value)
-                    continue
-            value = normalize_score(value)
+            value: Any = normalize_score(score(*args) if positional else score(**dict(zip(keys, args))))
         except Exception as error:
             scores.fail(column, row, describe_error(error))
             continue
@@ -143,3 +138,29 @@ def _score_all(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str,
                 scores.put(f"{column}.{key}", row, item)
         else:
             scores.put(column, row, value)
+
+
+def _score_fast(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], column: str,
+                scores: _Scores) -> bool:
+    """Scores all calls at once when each row made one call and every score is an int or a float; False
+    (having recorded nothing) otherwise, for the call-by-call path."""
+    rows = calls.rows
+    if column in scores.values or len(rows) != scores.rows or rows != list(range(len(rows))):
+        return False
+    try:
+        argument_columns = spec.argument_columns(calls, fields)
+        score, keys = metric.score, spec.keys
+        if spec.positional:
+            values = [score(*args) for args in zip(*argument_columns)] if argument_columns else \
+                [score() for _ in rows]
+        else:
+            values = [score(**dict(zip(keys, args))) for args in zip(*argument_columns)]
+    except Exception:  # the call-by-call path records which calls failed, and why
+        return False
+    if not set(map(type, values)) <= _NUMBERS:
+        return False
+    scores.values[column] = [float(value) for value in values]
+    return True
+
+
+_NUMBERS = frozenset({float, int})

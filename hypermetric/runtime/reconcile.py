@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 WINDOW_ROWS = 65_536
+REPETITION_SAMPLE_ROWS = 4_096
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +102,11 @@ def _latest(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
     import pyarrow.compute as pc
 
     table = pa.concat_tables(pieces) if pieces else schema.empty_table()
-    order = pc.sort_indices(table[cols.ROW_ID])  # a stable sort: copies of a row stay in part order
-    ids = table[cols.ROW_ID].take(order).combine_chunks()
+    ids = table[cols.ROW_ID].combine_chunks()
+    if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+        return table  # already in order, each row once (one evaluator, one run: the common case)
+    order = pc.sort_indices(ids)  # a stable sort: copies of a row stay in part order
+    ids = ids.take(order)
     if len(ids) > 1:
         last = pc.not_equal(ids.slice(0, len(ids) - 1), ids.slice(1))  # where the next row id differs
         if not pc.all(last).as_py():
@@ -163,11 +167,12 @@ def reconcile(output_dir: Path) -> Reconciled:
 
 
 def _repetitive(table: pa.Table) -> list[str]:
-    """The text columns worth dictionary-encoding: fewer distinct values than half their rows. (Encoding a
-    column of unique values costs several times the write and gains nothing.)"""
+    """The text columns worth dictionary-encoding: fewer distinct values than half their rows, judged on the
+    first rows. (Encoding a column of unique values costs several times the write and gains nothing.)"""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return [field.name for field in table.schema
+    sample = table.slice(0, REPETITION_SAMPLE_ROWS)
+    return [field.name for field in sample.schema
             if (pa.types.is_string(field.type) or pa.types.is_binary(field.type))
-            and pc.count_distinct(table[field.name]).as_py() * 2 <= table.num_rows]
+            and pc.count_distinct(sample[field.name]).as_py() * 2 <= sample.num_rows]

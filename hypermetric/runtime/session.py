@@ -53,14 +53,14 @@ def _check_fields(first: RowBatch, plan: CallPlan) -> None:
                          f"(fields: {', '.join(first.columns) or 'none'})")
 
 
-def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, evaluators: int,
+def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, workers: int, evaluators: int,
           config: EvaluatorConfig) -> Pool:
     retry = RetryPolicy(options.max_retries, float(options.delay_seconds), options.retry_on())
     if not options.parallel:
         return LocalPool(fn, plan, retry, evaluators, config)
     from hypermetric.runtime.actors import RayPool
 
-    return RayPool(fn, plan, retry, evaluators, config, options.num_cpus)
+    return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus)
 
 
 def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: Dataset | None) -> RunResult:
@@ -85,7 +85,7 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     stats = DriveStats(0, 0, 0, 0, 0, 0)
     if first is not None:  # with nothing to run, no actor is started
         _check_fields(first, plan)
-        pool = _pool(fn, plan, options, evaluators, config)
+        pool = _pool(fn, plan, options, workers, evaluators, config)
         stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
                        max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),
                        plan=plan, progress=options.progress).run()
