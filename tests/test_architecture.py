@@ -71,6 +71,17 @@ def test_inspection_commands_never_import_ray(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_a_ray_run_with_nothing_to_do_never_imports_ray(tmp_path):
+    (tmp_path / "main.hm").write_text("a = {A: x y}\ntask t(a=$) -> o:\n  echo $a > $o\n")
+    code = ("import sys; from hypermetric.cli.app import main\n"
+            "assert main(['run', 't[A: *]', '--backend', 'local', '-s']) == 0\n"
+            "assert main(['run', 't[A: *]', '--backend', 'ray', '-s']) == 0\n"
+            "assert 'ray' not in sys.modules, 'Ray imported for a run with every job done'\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "t" / "A=y" / "o").read_text() == "y\n"
+
+
 def test_help_starts_fast():
     """CPU time, not wall time, so that a busy machine does not fail the test."""
     import resource

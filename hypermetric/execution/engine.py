@@ -66,14 +66,51 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
         return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
                             lock_interval=options.lock_interval, grace=options.grace)
     if choice == "ray":
-        try:
-            from hypermetric.execution.ray_backend import RayBackend
-
+        def make_ray() -> Backend:
+            try:
+                from hypermetric.execution.ray_backend import RayBackend
+            except ImportError as e:
+                raise UsageError(f"the ray backend is not available: {e}") from None
             return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
                               lock_interval=options.lock_interval, grace=options.grace)
-        except ImportError as e:
-            raise UsageError(f"the ray backend is not available: {e}") from None
+
+        return OnFirstUse(make_ray)
     raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray")
+
+
+class OnFirstUse:
+    """A backend made when it is first needed: a run whose jobs are all done never connects to (or starts)
+    a Ray cluster, which takes seconds."""
+
+    def __init__(self, make: Callable[[], Backend]) -> None:
+        self._make = make
+        self._backend: Backend | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._backend is not None
+
+    def _get(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._make()
+        return self._backend
+
+    def gpu_count(self) -> int:
+        return self._get().gpu_count()
+
+    def start(self, job: Job, attempt: int) -> object:
+        return self._get().start(job, attempt)
+
+    def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
+        return [] if self._backend is None else self._backend.wait_any(timeout)
+
+    def cancel_all(self) -> None:
+        if self._backend is not None:
+            self._backend.cancel_all()
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
 
 
 def run_graph(graph: JobGraph, options: RunOptions | None = None,
