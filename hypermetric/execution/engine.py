@@ -115,7 +115,8 @@ class OnFirstUse:
 
 def run_graph(graph: JobGraph, options: RunOptions | None = None,
               on_event: EventSink | None = None) -> RunReport:
-    """Run every job of `graph` that is not complete; Ctrl-C cancels the running jobs (exit code 130)."""
+    """Run every job of `graph` that is not complete; Ctrl-C cancels the running jobs (exit code 130) and
+    then runs the `stop` job of each service the run had started (§5.8)."""
     options = options or RunOptions()
     emit = _Emitter(on_event)
     report = RunReport({i: JobResult(i, graph.jobs[i].label, graph.jobs[i].workdir) for i in graph.order()},
@@ -123,11 +124,18 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     if options.record and graph.root:
         report.record = write_run_record(graph.root, graph.order())
     on_output = None if options.silent or on_event is None else _output_sink(emit)
-    backend = make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
+
+    def backend_for_run() -> Backend:
+        return make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
+
+    backend = backend_for_run()
+    run = _Run(graph, options, backend, emit, report)
     try:
-        _Run(graph, options, backend, emit, report).execute()
+        run.execute()
     finally:
         backend.close()
+    if report.interrupted and run.scheduler.pending_finalizers():
+        run.stop_services(backend_for_run())
     if report.executed:
         for job in graph.jobs.values():
             if job.ephemeral:
@@ -183,6 +191,19 @@ class _Run:
                 break
             for outcome in self.backend.wait_any(_POLL):
                 self.settle(outcome)
+
+    def stop_services(self, backend: Backend) -> None:
+        """After an interrupt, runs the `stop` job of every service whose `start` ran (on a fresh backend:
+        the interrupted one refuses new work); a second Ctrl-C gives up on them."""
+        self.backend = backend
+        self.emit(JobWaiting(self.graph.jobs[self.scheduler.pending_finalizers()[0]],
+                             "interrupted: stopping the services this run started (Ctrl-C again to leave them)"))
+        try:
+            self.drive()
+        except KeyboardInterrupt:
+            self.cancel()
+        finally:
+            backend.close()
 
     def cancel(self) -> None:
         """Stop starting jobs, cancel the running ones and wait until each has reported back."""

@@ -33,7 +33,8 @@ class JobStarted:
 
 @dataclass(frozen=True, slots=True)
 class JobWaiting:
-    """The job waits for its lock, held by another process (`message` says which)."""
+    """The job waits: for its lock, held by another process, or (a service's `stop`) to run after an
+    interrupt; `message` says which."""
 
     job: Job
     message: str

@@ -114,6 +114,10 @@ class Scheduler:
         self.attempts[job.id] += 1
         return job, self.attempts[job.id]
 
+    def pending_finalizers(self) -> list[str]:
+        """Finalizers (services' `stop` jobs) that could still start now: the ones to run after an interrupt."""
+        return self._ready_finalizers()
+
     def _ready_finalizers(self) -> list[str]:
         """Pending finalizers whose other deps succeeded and whose `after` deps will not run any more."""
         state = self.state

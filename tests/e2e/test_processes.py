@@ -52,6 +52,32 @@ def test_two_concurrent_runs_execute_every_job_once(project):
     assert runs == ["1", "2", "3", "4"]
 
 
+def test_sigint_still_stops_the_services_the_run_started(project):  # §5.8
+    project.write("main.hm", f"""
+    object svc:
+      ephemeral task start -> sock:
+        echo up > {project.root}/service.state
+        touch $sock
+      ephemeral task stop(sock=$start.sock):
+        echo down > {project.root}/service.state
+    task use(s=$svc) -> o:
+      echo $$ > {project.root}/pid
+      sleep 60
+      touch $o
+    """)
+    proc = _spawn(project, "run", "use")
+    _wait_for(project.path("pid"))
+    time.sleep(0.2)
+    assert project.read("service.state").strip() == "up"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 130, proc.stderr.read()
+    out = proc.stdout.read()
+    assert project.read("service.state").strip() == "down", out  # `stop` ran after the interrupt
+    assert "stopping the services" in out
+    assert not project.path("out/use/default/o").exists()
+    assert not _alive(int(project.read("pid")))
+
+
 def test_sigint_stops_every_job_and_exits_130(project):
     project.write("main.hm", f"""
     n = {{N: 1 2}}
