@@ -61,24 +61,26 @@ def test_cli_import_pulls_in_no_heavy_modules():
     assert out.strip() == "[]"
 
 
-def test_inspection_commands_never_import_ray(tmp_path):
+def _cli_session(tmp_path, lines: str) -> None:
+    """Runs `lines` in a fresh Python, in a project with a two-case task `t`, where `main` is the CLI."""
     (tmp_path / "main.hm").write_text("a = {A: x y}\ntask t(a=$) -> o:\n  echo $a > $o\n")
-    code = ("import sys; from hypermetric.cli.app import main\n"
-            "for args in (['list'], ['dry-run', 't[A: *]'], ['describe', 't'], ['get-path', 't'], ['graph']):\n"
-            "    assert main(args) == 0, args\n"
-            "assert 'ray' not in sys.modules and 'pyarrow' not in sys.modules, 'heavy import'\n")
+    code = "import sys; from hypermetric.cli.app import main\n" + lines
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_inspection_commands_never_import_ray(tmp_path):
+    _cli_session(tmp_path,
+                 "for args in (['list'], ['dry-run', 't[A: *]'], ['describe', 't'], ['get-path', 't'], ['graph']):\n"
+                 "    assert main(args) == 0, args\n"
+                 "assert 'ray' not in sys.modules and 'pyarrow' not in sys.modules, 'heavy import'\n")
 
 
 def test_a_ray_run_with_nothing_to_do_never_imports_ray(tmp_path):
-    (tmp_path / "main.hm").write_text("a = {A: x y}\ntask t(a=$) -> o:\n  echo $a > $o\n")
-    code = ("import sys; from hypermetric.cli.app import main\n"
-            "assert main(['run', 't[A: *]', '--backend', 'local', '-s']) == 0\n"
-            "assert main(['run', 't[A: *]', '--backend', 'ray', '-s']) == 0\n"
-            "assert 'ray' not in sys.modules, 'Ray imported for a run with every job done'\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    _cli_session(tmp_path,
+                 "assert main(['run', 't[A: *]', '--backend', 'local', '-s']) == 0\n"
+                 "assert main(['run', 't[A: *]', '--backend', 'ray', '-s']) == 0\n"
+                 "assert 'ray' not in sys.modules, 'Ray imported for a run with every job done'\n")
     assert (tmp_path / "out" / "t" / "A=y" / "o").read_text() == "y\n"
 
 
