@@ -1,9 +1,11 @@
 """`RayPool`: the stateless worker pool and the stateful evaluator actors, on Ray.
 
 Workers are actors that hold no state between batches but the function, plan and retry policy they read once
-from the object store. Each holds its CPUs (`num_cpus`, default 1) while it lives, so `workers` batches run at
-once and no more, and the driver keeps a worker's next batch queued on it while it runs one: no worker waits for
-a round trip through the driver. Evaluators are actors because they hold state (metrics set up once, rows
+from the object store; `workers` of them run batches at once, and the driver keeps a worker's next batch queued
+on it while it runs one, so no worker waits for a round trip through the driver. By default a worker takes
+Ray's default actor resources (a CPU to be placed, none held while it runs: evaluation functions often wait on
+I/O, and more workers than cores is then what one wants); with `num_cpus` each holds that many CPUs, and no
+more workers are made than the cluster's CPUs can hold, so that none waits forever to be placed. Evaluators are actors because they hold state (metrics set up once, rows
 buffered until a flush). Ray restarts and retries neither: the driver replaces a dead worker and runs its
 batches again, and replaces a dead evaluator and sends the new one what the old one had not written.
 
@@ -41,6 +43,19 @@ def ensure_ray() -> None:
         ray.init(address="local", include_dashboard=False)
 
 
+def workers_that_fit(workers: int, num_cpus: float | None) -> int:
+    """`workers`, or fewer where each holds `num_cpus` CPUs and the cluster has not enough for them all."""
+    if not num_cpus:
+        return workers
+    import ray
+
+    ensure_ray()
+    total = ray.cluster_resources().get("CPU", 0.0)
+    if total < num_cpus:
+        raise ValueError(f"num_cpus={num_cpus:g}: the Ray cluster has {total:g} CPUs, not enough for one worker")
+    return max(1, min(workers, int(total // num_cpus)))
+
+
 class WorkerActor:
     """A worker: runs batches one at a time with the function, plan and retry policy it was made with (read
     from the object store once, however many batches it runs)."""
@@ -75,7 +90,7 @@ def _remote() -> tuple[Any, Any]:
 
 
 class RayPool:
-    """Worker tasks and evaluator actors on a Ray cluster, behind the `Pool` interface."""
+    """Worker and evaluator actors on a Ray cluster, behind the `Pool` interface."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, workers: int, evaluators: int,
                  config: EvaluatorConfig, num_cpus: float | None) -> None:
@@ -86,8 +101,8 @@ class RayPool:
         self._config = config
         # The function, plan and policy go to the object store once; every worker reads them from there.
         self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry))
-        # A worker holds its CPUs while it lives, so that `workers` batches run at once and no more.
-        self._worker_class = worker_class.options(num_cpus=1 if num_cpus is None else num_cpus)
+        self._worker_class = worker_class if num_cpus is None else worker_class.options(num_cpus=num_cpus)
+        # Evaluators first: placed while CPUs are free (they hold none afterwards), before workers take theirs.
         self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
         self.workers = [self._worker_class.remote(*self._arguments) for _ in range(workers)]
         self._runs: set[Any] = set()  # pending batch handles, to tell whose start failed

@@ -46,6 +46,9 @@ class RuntimeOptions:
         for name in ("batch_size", "evaluators", "max_in_flight"):
             if getattr(self, name) is not None:
                 _require_int(name, getattr(self, name), minimum=1)
+        if self.num_cpus is not None and (isinstance(self.num_cpus, bool) or
+                                          not isinstance(self.num_cpus, (int, float)) or self.num_cpus < 0):
+            raise ValueError(f"num_cpus must be a number >= 0, not {self.num_cpus!r}")
         if not (self.max_runs == math.inf or (isinstance(self.max_runs, int) and self.max_runs >= 1)):
             raise ValueError(f"max_runs must be a positive integer or math.inf, not {self.max_runs!r}")
         if not isinstance(self.delay_seconds, (int, float)) or self.delay_seconds < 0:
@@ -105,7 +108,8 @@ def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     `ds.field` arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips
     recorded rows when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most),
     `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback taking a
-    `Progress`) and `num_cpus` (Ray CPUs each worker holds, default 1).
+    `Progress`) and `num_cpus` (CPUs each Ray worker holds; by default none, so `workers` workers run
+    whatever the number of cores, which suits functions that wait on I/O).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:

@@ -85,6 +85,10 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     stats = DriveStats(0, 0, 0, 0, 0, 0)
     if first is not None:  # with nothing to run, no actor is started
         _check_fields(first, plan)
+        if options.parallel:
+            from hypermetric.runtime.actors import workers_that_fit
+
+            workers = workers_that_fit(workers, options.num_cpus)
         pool = _pool(fn, plan, options, workers, evaluators, config)
         stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
                        max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),

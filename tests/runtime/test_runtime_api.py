@@ -122,6 +122,8 @@ def test_runtime_works_with_and_without_parentheses():
     ({"exception_to_retry": "ValueError"}, "exception_to_retry must be an exception class"),
     ({"exception_to_retry": ()}, "exception_to_retry must be an exception class"),
     ({"dataset": [{"a": 1}]}, "dataset must be a hypermetric Dataset"),
+    ({"num_cpus": -1}, "num_cpus must be a number >= 0"),
+    ({"num_cpus": "2"}, "num_cpus must be a number >= 0"),
 ])
 def test_bad_options_are_rejected_at_decoration(options, message):
     with pytest.raises((TypeError, ValueError), match=message):

@@ -127,3 +127,22 @@ def test_a_function_the_workers_cannot_load_fails_the_run_at_once(ray_session, t
                   output_dir=tmp_path / "out")(h.DriverOnly())
     with pytest.raises(RuntimeError, match="(?s)could not run the function.*only exists on the driver"):
         run(x=Dataset.x)
+
+
+@pytest.mark.timeout(120)
+def test_more_workers_than_cores_run_at_once(ray_session, tmp_path):
+    # Four workers on the two-CPU test cluster: a worker holds no CPU by default, so none waits to be placed.
+    run = runtime(dataset=Dataset.from_records([{"x": i} for i in range(8)]), workers=4, batch_size=2,
+                  quiet=True, max_retries=0, output_dir=tmp_path / "out")(h.rendezvous)
+    table = run(x=Dataset.x, directory=str(tmp_path / "present"), parties=4).table
+    assert table.column("error").to_pylist() == [None] * 8
+    assert len(list((tmp_path / "present").iterdir())) == 4
+
+
+@pytest.mark.timeout(120)
+def test_workers_holding_cpus_are_no_more_than_the_cluster_holds(ray_session, tmp_path):
+    run = runtime(dataset=Dataset.from_records([{"x": i} for i in range(8)]), workers=4, batch_size=2,
+                  num_cpus=1, quiet=True, output_dir=tmp_path / "out")(h.identity)
+    assert run(x=Dataset.x).table.column("output").to_pylist() == list(range(8))  # two workers, no hang
+    with pytest.raises(ValueError, match="has 2 CPUs, not enough for one worker"):
+        run.with_options(num_cpus=3, output_dir=tmp_path / "other")(x=Dataset.x)
