@@ -86,10 +86,6 @@ class OnFirstUse:
         self._make = make
         self._backend: Backend | None = None
 
-    @property
-    def started(self) -> bool:
-        return self._backend is not None
-
     def _get(self) -> Backend:
         if self._backend is None:
             self._backend = self._make()
@@ -134,7 +130,7 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
         run.execute()
     finally:
         backend.close()
-    if report.interrupted and run.scheduler.pending_finalizers():
+    if report.interrupted and run.scheduler.ready_finalizers():
         run.stop_services(backend_for_run())
     if report.executed:
         for job in graph.jobs.values():
@@ -196,7 +192,7 @@ class _Run:
         """After an interrupt, runs the `stop` job of every service whose `start` ran (on a fresh backend:
         the interrupted one refuses new work); a second Ctrl-C gives up on them."""
         self.backend = backend
-        self.emit(JobWaiting(self.graph.jobs[self.scheduler.pending_finalizers()[0]],
+        self.emit(JobWaiting(self.graph.jobs[self.scheduler.ready_finalizers()[0]],
                              "interrupted: stopping the services this run started (Ctrl-C again to leave them)"))
         try:
             self.drive()

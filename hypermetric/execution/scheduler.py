@@ -81,7 +81,7 @@ class Scheduler:
     @property
     def done(self) -> bool:
         """Nothing runs and nothing more will start."""
-        return not self.running and (self.stopped or not self._ready) and not self._ready_finalizers()
+        return not self.running and (self.stopped or not self._ready) and not self.ready_finalizers()
 
     def stop(self) -> None:
         """Start nothing new (fail-stop, interrupt)."""
@@ -90,7 +90,7 @@ class Scheduler:
     def take(self) -> list[tuple[Job, int]]:
         """The jobs to start now, each with its attempt number; they count as running until `finish`."""
         started: list[tuple[Job, int]] = []
-        for job_id in self._ready_finalizers():
+        for job_id in self.ready_finalizers():
             if len(self.running) >= self.slots:
                 break
             started.append(self._start(self.graph.jobs[job_id]))
@@ -114,12 +114,9 @@ class Scheduler:
         self.attempts[job.id] += 1
         return job, self.attempts[job.id]
 
-    def pending_finalizers(self) -> list[str]:
-        """Finalizers (services' `stop` jobs) that could still start now: the ones to run after an interrupt."""
-        return self._ready_finalizers()
-
-    def _ready_finalizers(self) -> list[str]:
-        """Pending finalizers whose other deps succeeded and whose `after` deps will not run any more."""
+    def ready_finalizers(self) -> list[str]:
+        """Pending finalizers (services' `stop` jobs) whose other deps succeeded and whose `after` deps will not
+        run any more: the ones to start now, also after an interrupt."""
         state = self.state
         ready = []
         for job_id, after in self._finalizers.items():

@@ -210,7 +210,7 @@ class Planner:
             outputs=tuple(ref.files.items()), inputs=tuple(links.values()) if links else (),
             decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
             ephemeral=plan.ephemeral, is_package=plan.is_package, resources=resources,
-            runner=self._objects.runner(plan.runner) if plan.runner is not None else None,
+            runner=self._objects.runner(plan.runner),
             output_fs=plan.output_fs_items, file_systems=file_systems,
         )
 

@@ -166,7 +166,16 @@ class _Lost:
     error: Exception
 
 
-class _FaultyPool(LocalPool):
+class _LossyPool(LocalPool):
+    """A LocalPool whose handles may stand for a lost actor or payload (`_Lost`): their result raises."""
+
+    def result(self, handle):
+        if isinstance(handle, _Lost):
+            raise handle.error
+        return super().result(handle)
+
+
+class _FaultyPool(_LossyPool):
     """A LocalPool whose workers die on chosen batches and whose evaluator dies (losing its buffer) once."""
 
     def __init__(self, *args, crash: dict[int, int], lose_evaluator_at: int, lose_payload: set[int],
@@ -197,10 +206,6 @@ class _FaultyPool(LocalPool):
             return _Lost(PayloadLost("object lost"))
         return super().ingest(evaluator, payload)
 
-    def result(self, handle):
-        if isinstance(handle, _Lost):
-            raise handle.error
-        return super().result(handle)
 
 
 def test_driver_recovers_from_lost_workers_evaluators_and_payloads(tmp_path):
@@ -257,7 +262,7 @@ def test_a_batch_that_keeps_killing_evaluators_fails_its_rows_after_the_crash_li
                                                           for i in range(12)]
 
 
-class _ReplyLostPool(LocalPool):
+class _ReplyLostPool(_LossyPool):
     """A LocalPool whose evaluator dies right after an ingest that flushed a part, before it could reply."""
 
     def __init__(self, *args, **kwargs):
@@ -271,10 +276,6 @@ class _ReplyLostPool(LocalPool):
             return _Lost(ActorLost("evaluator died after writing a part"))
         return done
 
-    def result(self, handle):
-        if isinstance(handle, _Lost):
-            raise handle.error
-        return super().result(handle)
 
 
 def test_a_part_written_by_an_evaluator_that_died_before_replying_is_not_written_again(tmp_path):
