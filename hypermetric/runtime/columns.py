@@ -23,6 +23,7 @@ EVAL_ERRORS = "eval_errors"
 ATTEMPTS = "attempts"
 _TRAILING = (ERROR, EVAL_ERRORS, ATTEMPTS)
 _SCALARS = frozenset({type(None), bool, int, float, str, bytes})
+_ARROW_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool_", bytes: "binary"}
 
 
 def is_metric_column(name: str) -> bool:
@@ -68,8 +69,13 @@ def to_array(values: Sequence[Any]) -> pa.Array:
     """An Arrow array for any Python values (see the module docstring for the rules)."""
     import pyarrow as pa
 
-    plain = values if set(map(type, values)) <= _SCALARS else [_plain(value) for value in values]
+    kinds = set(map(type, values))
+    plain = values if kinds <= _SCALARS else [_plain(value) for value in values]
+    kinds.discard(type(None))
     try:
+        if len(kinds) == 1 and (kind := next(iter(kinds))) in _ARROW_TYPES:
+            # One known type: say it, rather than have Arrow infer it value by value (2-3x the cost).
+            return pa.array(plain, type=getattr(pa, _ARROW_TYPES[kind])())
         return pa.array(plain)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         return pa.array([_text(value) for value in plain], type=pa.string())

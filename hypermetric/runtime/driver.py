@@ -99,19 +99,17 @@ class Driver:
         self._count = _Counters()
 
     def run(self) -> DriveStats:
-        try:
-            while True:
-                self._fill()
-                if not self._waiting:  # `_fill` leaves nothing waiting only once the source is exhausted
-                    if self._closing:
-                        break
-                    self._close_all()
-                    continue
-                for handle in self._pool.wait(self._waiting.keys()):
-                    self._handle(handle, self._waiting.pop(handle))
-                    self._report()
-        finally:
-            self._pool.shutdown()
+        """Drives the run to its end; stopping the pool is the caller's part."""
+        while True:
+            self._fill()
+            if not self._waiting:  # `_fill` leaves nothing waiting only once the source is exhausted
+                if self._closing:
+                    break
+                self._close_all()
+                continue
+            for handle in self._pool.wait(self._waiting.keys()):
+                self._handle(handle, self._waiting.pop(handle))
+                self._report()
         if self._batches or self._next is not None or not self._exhausted:
             raise RuntimeError(f"internal error: {len(self._batches)} batches were never committed")
         c = self._count

@@ -1,8 +1,11 @@
 """Reconciliation: every part of every run into one `results.parquet`, each row once, sorted by row id.
 
-Parts are read window by window of row ids (using the row-id range in each part's footer), so memory follows
-the window size and not the dataset size. Where a row was recorded more than once (an evaluator that died
-after a flush was sent the batch again, or a failed row re-run by a later run), the last part wins.
+In the common case (one run, no evaluator lost) no row id was recorded twice: the batches, whose row-id spans
+each part's footer lists, are laid end to end in row-id order, and the summary adds up the tallies in the
+parts' footers. Otherwise parts are read window by window of row ids (using the row-id range in each part's
+footer), so memory follows the window size and not the dataset size; where a row was recorded more than once
+(an evaluator that died after a flush was sent the batch again, or a failed row re-run by a later run), the
+last part wins.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.sink import RESULTS, list_parts
+from hypermetric.runtime.sink import RESULTS, SPANS_KEY, TALLY_KEY, list_parts
 from hypermetric.runtime.summary import MetricSummary
+from hypermetric.runtime.tally import Tally, tally_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 WINDOW_ROWS = 65_536
+MAX_OPEN_ROWS = 4 * WINDOW_ROWS  # rows of parts held at once while laying batches end to end
 REPETITION_SAMPLE_ROWS = 4_096
 
 
@@ -41,59 +46,26 @@ class _Part:
     path: Path
     low: int
     high: int
-
-
-@dataclass(slots=True)
-class _Stats:
-    rows: int = 0
-    failed: int = 0
-    sums: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def update(self, table: pa.Table) -> None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        self.rows += table.num_rows
-        self.failed += table.num_rows - table[cols.ERROR].null_count
-        for name in table.column_names:
-            if cols.is_metric_column(name) and pa.types.is_floating(table.schema.field(name).type):
-                column = table[name]
-                self.sums[name] = self.sums.get(name, 0.0) + (pc.sum(column).as_py() or 0.0)
-                self.counts[name] = self.counts.get(name, 0) + len(column) - column.null_count
-        if cols.EVAL_ERRORS in table.column_names:
-            for text in table[cols.EVAL_ERRORS].drop_null().to_pylist():
-                for key in json.loads(text):
-                    self.errors[key] = self.errors.get(key, 0) + 1
-
-    def metrics(self) -> tuple[MetricSummary, ...]:
-        names = sorted({*self.counts, *(key for key in self.errors if not self._has_column(key))})
-        return tuple(MetricSummary(name, self._mean(name), self.counts.get(name, 0), self._errors(name))
-                     for name in names)
-
-    def _has_column(self, key: str) -> bool:
-        return any(name == key or name.startswith(key + ".") for name in self.counts)
-
-    def _mean(self, name: str) -> float | None:
-        count = self.counts.get(name, 0)
-        return self.sums[name] / count if count else None
-
-    def _errors(self, name: str) -> int:
-        return sum(n for key, n in self.errors.items() if name == key or name.startswith(key + "."))
+    schema: pa.Schema
+    tally: Tally | None  # None for a part written without one
+    spans: list[tuple[int, int, int]] | None  # its batches' (first row id, last row id, rows), in part order
 
 
 def _part(path: Path) -> _Part:
     import pyarrow.parquet as pq
 
     metadata = pq.read_metadata(path)
-    index = metadata.schema.to_arrow_schema().get_field_index(cols.ROW_ID)
+    schema = metadata.schema.to_arrow_schema()
+    index = schema.get_field_index(cols.ROW_ID)
     lows, highs = [], []
     for group in range(metadata.num_row_groups):
         statistics = metadata.row_group(group).column(index).statistics
         lows.append(statistics.min)
         highs.append(statistics.max)
-    return _Part(path, min(lows, default=0), max(highs, default=-1))
+    recorded = schema.metadata or {}
+    tally = Tally.from_json(recorded[TALLY_KEY]) if TALLY_KEY in recorded else None
+    spans = [tuple(span) for span in json.loads(recorded[SPANS_KEY])] if SPANS_KEY in recorded else None
+    return _Part(path, min(lows, default=0), max(highs, default=-1), schema, tally, spans)
 
 
 def _latest(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -149,30 +121,96 @@ def reconcile(output_dir: Path) -> Reconciled:
     import pyarrow.parquet as pq
 
     parts = [_part(path) for path in list_parts(output_dir)]
-    schema = cols.unify_schema(pq.read_schema(part.path) for part in parts)
+    schema = cols.unify_schema(part.schema for part in parts)
     if not parts:
         schema = pa.schema([(cols.ROW_ID, pa.int64()), (cols.ERROR, pa.string()),
                             (cols.ATTEMPTS, pa.int64())])
     path = output_dir / RESULTS
     temporary = path.with_name(f".{path.name}.tmp")
-    stats = _Stats()
-    windows = _windows(parts, schema)
-    first = next(windows, schema.empty_table())
+    tally = Tally()
+    # Where no row was recorded twice (one run, no evaluator lost: the common case), the batches are cut from
+    # their parts and laid end to end in row-id order, and the parts' tallies add up to the table's own;
+    # otherwise rows are merged window by window.
+    spans = _spans_in_order(parts)
+    tables = _laid_end_to_end(parts, spans, schema) if spans is not None else _windows(parts, schema)
+    first = next(tables, schema.empty_table())
     with pq.ParquetWriter(temporary, schema, use_dictionary=_repetitive(first)) as writer:
-        for table in itertools.chain([first], windows):
+        for table in itertools.chain([first], tables):
             writer.write_table(table)
-            stats.update(table)
+            if spans is None:
+                tally.add(tally_table(table))
+    for part in parts if spans is not None else ():
+        tally.add(part.tally)
     os.replace(temporary, path)
-    return Reconciled(path, stats.rows, stats.failed, stats.metrics())
+    return Reconciled(path, tally.rows, tally.failed, tally.metrics())
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Span:
+    first: int
+    last: int
+    part: int  # index in the parts
+    offset: int  # its first row's position in the part
+    rows: int
+
+
+def _spans_in_order(parts: list[_Part]) -> list[_Span] | None:
+    """Every batch of every part in row-id order, or None if they cannot simply be laid end to end: a part
+    without spans or tally, two batches sharing a row id, or parts so interleaved that more than
+    MAX_OPEN_ROWS rows would be held at once."""
+    spans = []
+    for index, part in enumerate(parts):
+        if part.spans is None or part.tally is None:
+            return None
+        offsets = itertools.accumulate((rows for _, _, rows in part.spans), initial=0)
+        spans.extend(_Span(first, last, index, offset, rows)
+                     for (first, last, rows), offset in zip(part.spans, offsets) if rows)
+    spans.sort()
+    if any(before.last >= after.first for before, after in zip(spans, spans[1:])):
+        return None
+    last_use = {span.part: position for position, span in enumerate(spans)}
+    open_rows, opened = 0, set()
+    for position, span in enumerate(spans):
+        if span.part not in opened:
+            opened.add(span.part)
+            open_rows += sum(rows for _, _, rows in parts[span.part].spans)
+            if open_rows > MAX_OPEN_ROWS:
+                return None
+        if last_use[span.part] == position:
+            open_rows -= sum(rows for _, _, rows in parts[span.part].spans)
+    return spans
+
+
+def _laid_end_to_end(parts: list[_Part], spans: list[_Span], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The batches in row-id order, in tables of about WINDOW_ROWS rows; each part is read once and kept
+    until its last batch is out."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    last_use = {span.part: position for position, span in enumerate(spans)}
+    loaded: dict[int, pa.Table] = {}
+    pieces: list[pa.Table] = []
+    rows = 0
+    for position, span in enumerate(spans):
+        if span.part not in loaded:
+            loaded[span.part] = cols.conform(pq.ParquetFile(parts[span.part].path).read(), schema)
+        pieces.append(loaded[span.part].slice(span.offset, span.rows))
+        rows += span.rows
+        if last_use[span.part] == position:
+            del loaded[span.part]
+        if rows >= WINDOW_ROWS:
+            yield pa.concat_tables(pieces)
+            pieces, rows = [], 0
+    if pieces:
+        yield pa.concat_tables(pieces)
 
 
 def _repetitive(table: pa.Table) -> list[str]:
     """The text columns worth dictionary-encoding: fewer distinct values than half their rows, judged on the
     first rows. (Encoding a column of unique values costs several times the write and gains nothing.)"""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     sample = table.slice(0, REPETITION_SAMPLE_ROWS)
     return [field.name for field in sample.schema
             if (pa.types.is_string(field.type) or pa.types.is_binary(field.type))
-            and pc.count_distinct(sample[field.name]).as_py() * 2 <= sample.num_rows]
+            and len(set(sample[field.name].to_pylist())) * 2 <= sample.num_rows]

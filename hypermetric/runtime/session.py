@@ -83,17 +83,24 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     batches = iter_batches(dataset, batch_size, done, options.max_runs)
     first = next(batches, None)
     stats = DriveStats(0, 0, 0, 0, 0, 0)
-    if first is not None:  # with nothing to run, no actor is started
-        _check_fields(first, plan)
-        if options.parallel:
-            from hypermetric.runtime.actors import workers_that_fit
+    pool: Pool | None = None
+    try:
+        if first is not None:  # with nothing to run, no actor is started
+            _check_fields(first, plan)
+            if options.parallel:
+                from hypermetric.runtime.actors import workers_that_fit
 
-            workers = workers_that_fit(workers, options.num_cpus)
-        pool = _pool(fn, plan, options, workers, evaluators, config)
-        stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
-                       max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),
-                       plan=plan, progress=options.progress).run()
-    final = reconcile(output_dir)
+                workers = workers_that_fit(workers, options.num_cpus)
+            pool = _pool(fn, plan, options, workers, evaluators, config)
+            stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
+                           max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),
+                           plan=plan, progress=options.progress).run()
+        # Reconciled before the actors stop: Ray starts fresh idle processes in place of stopped ones, and
+        # they would compete with it for the CPUs.
+        final = reconcile(output_dir)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     result = RunResult(final.path, output_dir, final.rows, stats.read_rows, len(done), final.failed,
                        {metric.name: metric for metric in final.metrics}, time.monotonic() - started,
                        stats.peak_in_flight_rows, stats.lost_workers, stats.lost_evaluators)

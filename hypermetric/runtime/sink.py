@@ -7,6 +7,9 @@ whole or not at all; a row counts as recorded once a part holding it exists.
 
 from __future__ import annotations
 
+import itertools
+import json
+import operator
 import os
 import re
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from hypermetric.runtime import columns as cols
 from hypermetric.runtime.sharding import RowSet
+from hypermetric.runtime.tally import Tally, tally_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,6 +26,9 @@ PARTS = "parts"
 RESULTS = "results.parquet"
 _PART = re.compile(r"part-(\d+)-[A-Za-z0-9]+-\d+\.parquet")
 BATCH_IDS_KEY = b"hypermetric.batch_ids"  # a part's schema metadata: the batches it holds, comma-separated
+TALLY_KEY = b"hypermetric.tally"  # ... its rows' `Tally`, as JSON
+SPANS_KEY = b"hypermetric.spans"  # ... each batch's (first row id, last row id, rows) in part order, as JSON;
+# written only where every batch's row ids strictly increase
 
 
 def parts_dir(output_dir: Path) -> Path:
@@ -44,11 +51,14 @@ def next_run(output_dir: Path) -> int:
 
 def completed_rows(output_dir: Path) -> RowSet:
     """Rows already recorded without error, which a resumed run skips."""
+    done = RowSet()
+    parts = list_parts(output_dir)
+    if not parts:
+        return done
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    done = RowSet()
-    for path in list_parts(output_dir):
+    for path in parts:
         table = pq.read_table(path, columns=[cols.ROW_ID, cols.ERROR])
         for row_id in table.filter(pc.is_null(table[cols.ERROR]))[cols.ROW_ID].to_pylist():
             done.add(row_id)
@@ -83,6 +93,8 @@ class PartSink:
         self._flush_bytes = flush_bytes
         self._tables: list[pa.Table] = []
         self._batch_ids: list[int] = []
+        self._tally = Tally()
+        self._spans: list[tuple[int, int, int]] | None = []  # None once a batch's rows are out of order
         self._rows = 0
         self._bytes = 0
         self._sequence = 0
@@ -95,6 +107,9 @@ class PartSink:
         """Buffers one batch's results; returns the batch ids made durable by a flush this caused, if any."""
         self._tables.append(table)
         self._batch_ids.append(batch_id)
+        self._tally.add(tally_table(table))
+        span = _span(table)
+        self._spans = None if self._spans is None or span is None else [*self._spans, span]
         self._rows += table.num_rows
         self._bytes += table.nbytes
         if self._rows >= self._flush_rows or self._bytes >= self._flush_bytes:
@@ -110,7 +125,10 @@ class PartSink:
         path = self._directory / f"{self._stem}-{self._sequence:06d}.parquet"
         temporary = path.with_name(f".{path.name}.tmp")
         table = cols.concat(self._tables)
-        metadata = {**(table.schema.metadata or {}), BATCH_IDS_KEY: ",".join(map(str, self._batch_ids)).encode()}
+        metadata = {**(table.schema.metadata or {}), BATCH_IDS_KEY: ",".join(map(str, self._batch_ids)).encode(),
+                    TALLY_KEY: self._tally.to_json()}
+        if self._spans is not None:
+            metadata[SPANS_KEY] = json.dumps(self._spans).encode()
         # No dictionaries, and statistics only for the row ids reconciliation reads: the fastest write.
         pq.write_table(table.replace_schema_metadata(metadata), temporary, use_dictionary=False,
                        write_statistics=[cols.ROW_ID])
@@ -118,4 +136,13 @@ class PartSink:
         committed = self._batch_ids
         self._sequence += 1
         self._tables, self._batch_ids, self._rows, self._bytes = [], [], 0, 0
+        self._tally, self._spans = Tally(), []
         return committed
+
+
+def _span(table: pa.Table) -> tuple[int, int, int] | None:
+    """The table's first and last row ids and its rows, if its row ids strictly increase; else None."""
+    ids = table[cols.ROW_ID].to_pylist()
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+        return None
+    return (ids[0], ids[-1], len(ids)) if ids else (0, -1, 0)

@@ -21,6 +21,7 @@ from hypermetric.runtime.execute import CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.pool import ActorLost, EvaluatorConfig, LocalPool, PayloadLost
 from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
 from hypermetric.runtime.sink import PartSink, committed_batches, completed_rows, list_parts, next_run
+from hypermetric.runtime.summary import MetricSummary
 
 
 @pytest.mark.parametrize(("types", "expected"), [
@@ -120,6 +121,74 @@ def test_reconcile_keeps_the_last_copy_of_each_row_across_windows(tmp_path, monk
     assert table.column("output").to_pylist() == [1, 1, 1, 2, 1, 1, 1, 2]
     assert (final.rows, final.failed) == (8, 0)
     assert pq.ParquetFile(final.path).metadata.num_row_groups == 3  # written window by window
+
+
+def _scored(ids, scores, eval_errors, errors):
+    table = _table(ids)
+    return table.set_column(2, "error", pa.array(errors, pa.string())).append_column(
+        "c.M", pa.array(scores, pa.float64())).append_column("eval_errors", pa.array(eval_errors, pa.string()))
+
+
+def _write_scored_parts(directory):
+    sink = PartSink(directory, 1, "e000g000", flush_rows=3, flush_bytes=10**9)
+    sink.add(0, _scored([0, 1, 2], [1.0, None, 0.5], [None, '{"c.M": "E: x"}', None], [None, None, "E: y"]))
+    sink.add(1, _scored([3, 4], [0.25, 0.0], [None, None], [None, None]))
+    sink.flush()
+    other = PartSink(directory, 1, "e001g000", flush_rows=3, flush_bytes=10**9)
+    other.add(2, _scored([5, 6], [1.0, 1.0], ['{"c.M": "E: z", "c.N": "E: w"}', None], [None, None]))
+    other.flush()
+
+
+def test_reconcile_copies_disjoint_ordered_parts_and_adds_up_their_tallies(tmp_path, monkeypatch):
+    _write_scored_parts(tmp_path / "fast")
+    _write_scored_parts(tmp_path / "merged")
+    fast = reconcile.reconcile(tmp_path / "fast")
+    monkeypatch.setattr(reconcile, "_spans_in_order", lambda parts: None)  # the general path, to compare
+    merged = reconcile.reconcile(tmp_path / "merged")
+    assert pq.read_table(fast.path).equals(pq.read_table(merged.path))
+    assert pq.read_table(fast.path).column("row_id").to_pylist() == list(range(7))
+    assert (fast.rows, fast.failed, fast.metrics) == (merged.rows, merged.failed, merged.metrics) == (
+        7, 1, (MetricSummary("c.M", 3.75 / 6, 6, 2), MetricSummary("c.N", None, 0, 1)))
+
+
+def _no_windows(parts, schema):
+    raise AssertionError("merged window by window")
+
+
+def test_batches_recorded_out_of_order_are_laid_in_row_id_order_and_rows_recorded_twice_merged(
+        tmp_path, monkeypatch):
+    sink = PartSink(tmp_path, 1, "e000g000", flush_rows=100, flush_bytes=10**9)
+    sink.add(0, _table([5, 6], value=1))
+    sink.add(1, _table([0, 1], value=1))
+    sink.flush()
+    other = PartSink(tmp_path, 1, "e001g000", flush_rows=100, flush_bytes=10**9)
+    other.add(2, _table([2, 3, 4], error="E: x", value=1))
+    other.flush()
+    with monkeypatch.context() as patch:
+        patch.setattr(reconcile, "_windows", _no_windows)
+        final = reconcile.reconcile(tmp_path)
+    assert pq.read_table(final.path).column("row_id").to_pylist() == list(range(7))
+    assert (final.rows, final.failed) == (7, 3)
+    again = PartSink(tmp_path, 2, "e000g000", flush_rows=100, flush_bytes=10**9)
+    again.add(0, _table([3], value=2))
+    again.flush()
+    final = reconcile.reconcile(tmp_path)
+    table = pq.read_table(final.path)
+    assert table.column("row_id").to_pylist() == list(range(7)) and (final.rows, final.failed) == (7, 2)
+    assert table.column("output").to_pylist() == [1, 1, 1, 2, 1, 1, 1]
+
+
+def test_parts_too_interleaved_to_hold_at_once_are_merged_window_by_window(tmp_path, monkeypatch):
+    for writer, ids in (("e000g000", [[0, 1], [4, 5]]), ("e001g000", [[2, 3], [6]])):
+        sink = PartSink(tmp_path, 1, writer, flush_rows=100, flush_bytes=10**9)
+        for batch_id, batch in enumerate(ids):
+            sink.add(batch_id, _table(batch, value=len(batch)))
+        sink.flush()
+    laid = pq.read_table(reconcile.reconcile(tmp_path).path)
+    monkeypatch.setattr(reconcile, "MAX_OPEN_ROWS", 5)  # both parts (7 rows) would be held at once
+    monkeypatch.setattr(reconcile, "WINDOW_ROWS", 3)
+    merged = pq.read_table(reconcile.reconcile(tmp_path).path)
+    assert laid.equals(merged) and merged.column("row_id").to_pylist() == list(range(7))
 
 
 def test_evaluator_sets_up_each_metric_once_and_records_its_failures(tmp_path):
