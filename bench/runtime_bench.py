@@ -5,8 +5,9 @@ Run: `python bench/runtime_bench.py [--rows N] [--memory-rows A,B] [--workers W]
 Throughput: N rows (default 100,000) through a cheap component (`query.upper()`) and a cheap metric (exact
 match against the dataset's answer), ending in a Parquet file, with `@runtime`; then the same work done by a
 hand-written pool of Ray actors that receive batches, compute output and score, and return lists the driver
-turns into one Arrow table and Parquet file. Every measurement runs in a fresh process with its own Ray,
-started (with its idle worker processes) before the timed region; both sides create their actors inside it.
+turns into one Arrow table (with the runtime's columns) and one Parquet file. Every measurement runs in a
+fresh process with its own Ray, started (with its idle worker processes) before the timed region; both sides
+create their actors inside it.
 Runtime and baseline runs alternate; the best of each is kept. The runtime runs `--runtime-workers` workers
 plus its evaluator actor, so `--runtime-workers 1` compares equal numbers of actor processes. Target: the
 runtime at 70% or more of the baseline's rows/second.
@@ -111,19 +112,25 @@ def run_baseline(n: int, workers: int, batch_size: int, out: Path) -> tuple[floa
 
     started = time.perf_counter()
     actors = [Scorer.remote() for _ in range(workers)]
-    pending, results, source = [], [], rows(n)()
+    pending, results, queries, source = [], [], [], rows(n)()
     for start in range(0, n, batch_size):
         batch = [next(source) for _ in range(min(batch_size, n - start))]
         if len(pending) >= 4 * workers:  # the same bound on in-flight batches, so memory stays flat
             done, pending = ray.wait(pending, num_returns=1)
             results.extend(ray.get(done))
         actor = actors[(start // batch_size) % workers]
-        pending.append(actor.run.remote(start, [r["query"] for r in batch], [r["answer"] for r in batch]))
+        queries.append([r["query"] for r in batch])
+        pending.append(actor.run.remote(start, queries[-1], [r["answer"] for r in batch]))
     results.extend(ray.get(pending))
     results.sort()
+    outputs = pa.array([o for _, batch_outputs, _, _ in results for o in batch_outputs], pa.string())
+    nothing = pa.nulls(n, pa.string())
+    # The same columns as the runtime's table: row id, input, output, component output, metric, status.
     table = pa.table({"row_id": pa.array(range(n), pa.int64()),
-                      "output": [o for _, outputs, _, _ in results for o in outputs],
-                      "score": pa.array([s for _, _, scores, _ in results for s in scores], pa.float64())})
+                      "input.query": pa.array([q for batch in queries for q in batch], pa.string()),
+                      "output": outputs, "shout.output": outputs,
+                      "shout.ExactMatch": pa.array([s for _, _, scores, _ in results for s in scores], pa.float64()),
+                      "error": nothing, "eval_errors": nothing, "attempts": pa.array([1] * n, pa.int64())})
     pq.write_table(table, out / "baseline.parquet")
     elapsed = time.perf_counter() - started
     for actor in actors:
@@ -137,7 +144,7 @@ def _child(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", kind, str(n), "--workers", str(args.workers),
                "--runtime-workers", str(args.runtime_workers or args.workers),
                "--batch-size", str(args.batch_size), "--metric-us", str(args.metric_us)]
-    if args.runtime_evaluators:
+    if args.runtime_evaluators is not None:
         command += ["--runtime-evaluators", str(args.runtime_evaluators)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -241,7 +248,7 @@ def main() -> None:
                         "the runtime adds one evaluator actor per four workers")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--runtime-evaluators", type=int, 
-                        help="runtime evaluator actors (default: automatic)")
+                        help="runtime evaluator actors (default: automatic; 0: workers score their own batches)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--metric-us", type=float, default=0.0,
                         help="CPU microseconds each metric score spends (default 0: the cheapest metric)")

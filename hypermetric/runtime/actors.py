@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
+from hypermetric.runtime.arrow_memory import use_system_pool
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.pool import ActorLost, BatchStatus, EvaluatorConfig, PayloadLost, status_of
 from hypermetric.runtime.sharding import RowBatch
@@ -61,6 +62,7 @@ class WorkerActor:
     from the object store once, however many batches it runs)."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy) -> None:
+        use_system_pool()
         self._fn, self._plan, self._retry = fn, plan, retry
 
     def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
@@ -73,6 +75,7 @@ class EvaluatorActor:
     """An `Evaluator` in its own process: scores requests, buffers rows and flushes them to Parquet."""
 
     def __init__(self, config: EvaluatorConfig, index: int, generation: int) -> None:
+        use_system_pool()
         self._evaluator = config.make(index, generation)
 
     def ingest(self, payload: BatchPayload) -> list[int]:
@@ -82,33 +85,63 @@ class EvaluatorActor:
         return self._evaluator.close()
 
 
+class ScoringWorkerActor(WorkerActor, EvaluatorActor):
+    """A worker holding an evaluator (`evaluators=0`): scores the batches it runs in its own process, so that
+    nothing is sent anywhere; it also takes batches another worker could not run (their failed rows)."""
+
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, config: EvaluatorConfig,
+                 index: int, generation: int) -> None:
+        WorkerActor.__init__(self, fn, plan, retry)
+        EvaluatorActor.__init__(self, config, index, generation)
+
+    def run(self, batch: RowBatch) -> BatchStatus:  # type: ignore[override]
+        payload = run_batch(self._fn, self._plan, self._retry, batch)
+        return status_of(payload, self._evaluator.ingest(payload))
+
+
 @functools.cache
-def _remote() -> tuple[Any, Any]:
+def _remote() -> tuple[Any, Any, Any]:
     import ray
 
-    return ray.remote(max_restarts=0)(WorkerActor), ray.remote(max_restarts=0)(EvaluatorActor)
+    return (ray.remote(max_restarts=0)(WorkerActor), ray.remote(max_restarts=0)(ScoringWorkerActor),
+            ray.remote(max_restarts=0)(EvaluatorActor))
 
 
 class RayPool:
-    """Worker and evaluator actors on a Ray cluster, behind the `Pool` interface."""
+    """Worker and evaluator actors on a Ray cluster, behind the `Pool` interface; with `evaluators=0`, workers
+    that score their own batches (`ScoringWorkerActor`), which are then the evaluators too."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, workers: int, evaluators: int,
                  config: EvaluatorConfig, num_cpus: float | None) -> None:
         import ray
 
         ensure_ray()
-        worker_class, self._evaluator_class = _remote()
+        worker_class, scoring_class, evaluator_class = _remote()
         self._config = config
+        self.scores_in_workers = evaluators == 0
         # The function, plan and policy go to the object store once; every worker reads them from there.
         self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry))
-        self._worker_class = worker_class if num_cpus is None else worker_class.options(num_cpus=num_cpus)
+        self._worker_class = scoring_class if self.scores_in_workers else worker_class
+        if num_cpus is not None:
+            self._worker_class = self._worker_class.options(num_cpus=num_cpus)
+        self._evaluator_class = evaluator_class
         # Evaluators first: placed while CPUs are free (they hold none afterwards), before workers take theirs.
         self.evaluators = [self._evaluator_class.remote(config, index, 0) for index in range(evaluators)]
-        self.workers = [self._worker_class.remote(*self._arguments) for _ in range(workers)]
+        self.workers = [self._new_worker(index, 0) for index in range(workers)]
+        if self.scores_in_workers:
+            self.evaluators = self.workers  # the same actors (the list too, so that replacements show in both)
         self._runs: set[Any] = set()  # pending batch handles, to tell whose start failed
 
+    def _new_worker(self, index: int, generation: int) -> Any:
+        if self.scores_in_workers:
+            return self._worker_class.remote(*self._arguments, self._config, index, generation)
+        return self._worker_class.remote(*self._arguments)
+
     def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
-        status, payload = self.workers[worker].run.options(num_returns=2).remote(batch)
+        if self.scores_in_workers:
+            status, payload = self.workers[worker].run.remote(batch), None
+        else:
+            status, payload = self.workers[worker].run.options(num_returns=2).remote(batch)
         self._runs.add(status)
         return status, payload
 
@@ -150,17 +183,20 @@ class RayPool:
 
     def replace_worker(self, worker: int) -> None:
         self._kill(self.workers[worker])
-        self.workers[worker] = self._worker_class.remote(*self._arguments)
+        self.workers[worker] = self._new_worker(worker, 0)
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         self._kill(self.evaluators[evaluator])
-        self.evaluators[evaluator] = self._evaluator_class.remote(self._config, evaluator, generation)
+        if self.scores_in_workers:
+            self.workers[evaluator] = self._new_worker(evaluator, generation)
+        else:
+            self.evaluators[evaluator] = self._evaluator_class.remote(self._config, evaluator, generation)
 
     def committed_by(self, evaluator: int, generation: int) -> set[int]:
         return self._config.committed_by(evaluator, generation)
 
     def shutdown(self) -> None:
-        for actor in [*self.workers, *self.evaluators]:
+        for actor in dict.fromkeys([*self.workers, *self.evaluators]):
             self._kill(actor)
 
     @staticmethod

@@ -43,9 +43,11 @@ class RuntimeOptions:
         for name in ("workers", "flush_rows", "flush_bytes"):
             _require_int(name, getattr(self, name), minimum=1)
         _require_int("max_retries", self.max_retries, minimum=0)
-        for name in ("batch_size", "evaluators", "max_in_flight"):
+        for name in ("batch_size", "max_in_flight"):
             if getattr(self, name) is not None:
                 _require_int(name, getattr(self, name), minimum=1)
+        if self.evaluators is not None:
+            _require_int("evaluators", self.evaluators, minimum=0)
         if self.num_cpus is not None and (isinstance(self.num_cpus, bool) or
                                           not isinstance(self.num_cpus, (int, float)) or self.num_cpus < 0):
             raise ValueError(f"num_cpus must be a number >= 0, not {self.num_cpus!r}")
@@ -106,10 +108,11 @@ def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     and `exception_to_retry` (per-row retries of calls raising that type), `batch_size` (rows per task,
     automatic by default), `parallel` (False runs in this process without Ray), `dataset` (else the dataset of
     `ds.field` arguments, else the file named by HYPERMETRIC_DATASET), `output_dir` (re-running into it skips
-    recorded rows when `resume`), `evaluators` (evaluator actors), `max_in_flight` (rows in flight at most),
-    `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a callback taking a
-    `Progress`) and `num_cpus` (CPUs each Ray worker holds; by default none, so `workers` workers run
-    whatever the number of cores, which suits functions that wait on I/O).
+    recorded rows when `resume`), `evaluators` (evaluator actors; by default one per four workers; 0 has each
+    worker score its own batches in its own process, fastest for cheap metrics), `max_in_flight` (rows in
+    flight at most), `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a
+    callback taking a `Progress`) and `num_cpus` (CPUs each Ray worker holds; by default none, so `workers`
+    workers run whatever the number of cores, which suits functions that wait on I/O).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:

@@ -141,6 +141,7 @@ class Driver:
     def _start(self, state: _Batch) -> None:
         worker = min(range(len(self._worker_load)), key=self._worker_load.__getitem__)
         self._worker_load[worker] += 1
+        state.evaluator = -1  # at no evaluator until it is scored
         status, state.payload = self._pool.run(worker, state.batch)
         self._waiting[status] = _Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
 
@@ -166,7 +167,7 @@ class Driver:
     def _on_run(self, handle: Any, state: _Batch, wait: _Wait) -> None:
         self._worker_load[wait.actor] -= 1
         try:
-            _, _, failed = self._pool.result(handle)
+            _, _, failed, committed = self._pool.result(handle)
         except ActorLost as error:
             # The first failed batch of a dead worker is the one it was running; those queued behind it
             # (failing with it) are innocent and simply run again.
@@ -175,10 +176,24 @@ class Driver:
             if not running or not self._crashed(state, f"WorkerDied: {error}"):
                 self._start(state)
                 return
-            failed = len(state.batch)
+            failed, committed = len(state.batch), None  # its failed rows go to an evaluator
         self._count.failed += failed - state.failed
         state.failed = failed
-        self._send(state)
+        if committed is None:
+            self._send(state)
+            return
+        # Scored by the worker's own evaluator, which buffers it; if that worker has since been replaced, its
+        # buffer is gone, and the batch runs again unless a flush made it durable first.
+        if wait.generation != self._worker_generation[wait.actor]:
+            self._commit(committed)
+            if state.batch.batch_id in self._batches:
+                self._start(state)
+            return
+        state.evaluator = wait.actor
+        self._acknowledge(state)
+        self._commit(committed)
+        if self._closing:  # a batch run again after the worker was closed: flush it too
+            self._close(wait.actor)
 
     def _crashed(self, state: _Batch, error: str) -> bool:
         """Counts a crash against a batch; past the limit its rows become failures with `error`."""
@@ -206,11 +221,16 @@ class Driver:
             if state is not None and current:
                 self._start(state)
             return
-        if state is not None and current and state.in_flight:
+        if state is not None and current:
+            self._acknowledge(state)
+        self._commit(committed)
+
+    def _acknowledge(self, state: _Batch) -> None:
+        """The batch is buffered by an evaluator: no longer in flight."""
+        if state.in_flight:
             state.in_flight = False
             self._count.in_flight -= len(state.batch)
             self._count.acknowledged += len(state.batch)
-        self._commit(committed)
 
     def _on_close(self, handle: Any, wait: _Wait) -> None:
         try:
@@ -237,30 +257,45 @@ class Driver:
         self._waiting[handle] = _Wait("close", -1, evaluator, self._evaluator_generation[evaluator])
 
     def _worker_lost(self, worker: int, generation: int) -> None:
-        if generation == self._worker_generation[worker]:
-            self._count.lost_workers += 1
-            self._worker_generation[worker] += 1
+        if generation != self._worker_generation[worker]:
+            return
+        self._count.lost_workers += 1
+        self._worker_generation[worker] += 1
+        if self._pool.scores_in_workers:  # its evaluator died with it
+            self._replace_evaluator(worker)
+        else:
             self._pool.replace_worker(worker)
 
     def _evaluator_lost(self, evaluator: int, generation: int) -> None:
-        """Replaces the evaluator once and sends the new one every batch the old one had not committed.
+        if generation != self._evaluator_generation[evaluator]:
+            return
+        if self._pool.scores_in_workers:  # the worker holding it died with it
+            self._count.lost_workers += 1
+            self._worker_generation[evaluator] += 1
+        self._replace_evaluator(evaluator)
+
+    def _replace_evaluator(self, evaluator: int) -> None:
+        """Replaces a dead evaluator and gives the new one every batch the old one had not committed: sent
+        again where the driver holds its payload, run again where the old one's worker had scored it.
 
         What it committed is read from its parts on disk: a process can die after writing a part and before
         its reply leaves, and a batch sent again after that would be recorded twice."""
-        if generation != self._evaluator_generation[evaluator]:
-            return
+        generation = self._evaluator_generation[evaluator]
         self._commit(sorted(self._pool.committed_by(evaluator, generation)))
         self._count.lost_evaluators += 1
         self._evaluator_generation[evaluator] += 1
         self._pool.replace_evaluator(evaluator, self._evaluator_generation[evaluator])
         self._evaluator_load[evaluator] = 0
-        for state in self._batches.values():
-            if state.evaluator == evaluator and state.payload is not None and not self._is_running(state):
+        for state in list(self._batches.values()):
+            if state.evaluator == evaluator and not self._is_running(state):
                 if not state.in_flight:
                     state.in_flight = True
                     self._count.acknowledged -= len(state.batch)
                     self._add_in_flight(len(state.batch))
-                self._send_to(state, evaluator)
+                if state.payload is None:
+                    self._start(state)
+                else:
+                    self._send_to(state, evaluator)
         if self._closing:
             self._close(evaluator)
 

@@ -87,7 +87,7 @@ class Evaluator:
                         scores.fail(column, row, metric)
                 else:
                     _score_all(metric, spec, calls, payload.fields, column, scores)
-        table = payload.table()
+        table = payload.results
         for name, array in scores.arrays().items():
             table = table.append_column(name, array)
         return table

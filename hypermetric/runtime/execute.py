@@ -91,28 +91,35 @@ class RetryPolicy:
 @dataclass(frozen=True, slots=True)
 class BatchPayload:
     """A worker's results for one batch: the rows' result columns as an Arrow table (built by the worker, so
-    that the evaluators, fewer than the workers, only score and write) and the calls its components made
+    that evaluators, often fewer than the workers, only score and write) and the calls its components made
     (evaluation requests), for an evaluator to score.
 
-    The table travels as Arrow IPC bytes: a few microseconds to write and read, where pickling an Arrow table
-    (as Ray does) costs more than building it."""
+    Pickled (sent to an evaluator in another process), the table travels as Arrow IPC bytes: a few
+    microseconds to write and read, where pickling an Arrow table as Ray does costs more than building it."""
 
     batch_id: int
-    rows: int
     failed: int  # rows whose call failed
-    results: bytes  # the result table (row_id first), as an Arrow IPC stream
+    results: pa.Table  # row_id first, then the result columns
     calls: dict[str, Calls]  # component -> its calls
     specs: dict[str, MetricColumns]  # component -> its metrics
     fields: dict[str, list[Any]]  # the dataset columns the metrics read
 
     def __len__(self) -> int:
-        return self.rows
+        return self.results.num_rows
 
-    def table(self) -> pa.Table:
-        """The result table."""
+    def __reduce__(self) -> tuple[Any, ...]:
         import pyarrow as pa
 
-        return pa.ipc.open_stream(self.results).read_all()
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.results.schema) as writer:
+            writer.write_table(self.results)
+        return _from_ipc, (self.batch_id, self.failed, sink.getvalue(), self.calls, self.specs, self.fields)
+
+
+def _from_ipc(batch_id: int, failed: int, results: Any, *rest: Any) -> BatchPayload:
+    import pyarrow as pa
+
+    return BatchPayload(batch_id, failed, pa.ipc.open_stream(results).read_all(), *rest)
 
 
 def _results_table(row_ids: Sequence[int], columns: dict[str, list[Any]]) -> pa.Table:
@@ -132,14 +139,8 @@ def _results_table(row_ids: Sequence[int], columns: dict[str, list[Any]]) -> pa.
 
 def _payload(batch: RowBatch, columns: dict[str, list[Any]], calls: dict[str, Calls],
              specs: dict[str, MetricColumns], fields: dict[str, list[Any]]) -> BatchPayload:
-    import pyarrow as pa
-
-    table = _results_table(batch.row_ids, columns)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
     failed = len(columns[cols.ERROR]) - columns[cols.ERROR].count(None)
-    return BatchPayload(batch.batch_id, len(batch), failed, sink.getvalue().to_pybytes(), calls, specs, fields)
+    return BatchPayload(batch.batch_id, failed, _results_table(batch.row_ids, columns), calls, specs, fields)
 
 
 def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch) -> BatchPayload:

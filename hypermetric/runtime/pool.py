@@ -12,7 +12,9 @@ from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run
 from hypermetric.runtime.sharding import RowBatch
 from hypermetric.runtime.sink import PartSink, committed_batches
 
-BatchStatus = tuple[int, int, int]  # (batch id, rows, rows that failed)
+# (batch id, rows, rows that failed, and where the worker scored the batch itself the batch ids its flushes
+# made durable, else None)
+BatchStatus = tuple[int, int, int, "list[int] | None"]
 
 
 class ActorLost(Exception):
@@ -46,10 +48,15 @@ def _writer(index: int, generation: int) -> str:
 
 
 class Pool(Protocol):
-    """Workers (stateless, run batches) and evaluators (stateful, score and flush), addressed by index."""
+    """Workers (stateless, run batches) and evaluators (stateful, score and flush), addressed by index.
+
+    Where `scores_in_workers`, each worker holds an evaluator (of the same index) and scores the batches it
+    runs itself: nothing is sent to an evaluator, and a worker lost is its evaluator lost."""
+
+    scores_in_workers: bool
 
     def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
-        """Starts a batch; returns handles to its status and to its payload."""
+        """Starts a batch; returns handles to its status and to its payload (None where the worker scores)."""
 
     def ingest(self, evaluator: int, payload: Any) -> Any:
         """Sends a payload (a handle or a payload) to an evaluator; the handle yields committed batch ids."""
@@ -64,7 +71,7 @@ class Pool(Protocol):
         """The value of a ready handle; raises ActorLost or PayloadLost for infrastructure failures."""
 
     def replace_worker(self, worker: int) -> None:
-        """Puts a fresh worker in place of a dead one."""
+        """Puts a fresh worker in place of a dead one (where workers score: `replace_evaluator` does)."""
 
     def replace_evaluator(self, evaluator: int, generation: int) -> None:
         """Puts a fresh evaluator (writing parts as `generation`) in place of a dead one."""
@@ -76,9 +83,9 @@ class Pool(Protocol):
         """Stops every actor."""
 
 
-def status_of(payload: BatchPayload) -> BatchStatus:
-    """A payload's batch id, row count and failed-row count."""
-    return payload.batch_id, len(payload), payload.failed
+def status_of(payload: BatchPayload, committed: list[int] | None = None) -> BatchStatus:
+    """A payload's batch id, row count and failed-row count, and what scoring it made durable if scored."""
+    return payload.batch_id, len(payload), payload.failed, committed
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -87,15 +94,19 @@ class _Done:
 
 
 class LocalPool:
-    """Runs batches and evaluations synchronously in this process: the `parallel=False` mode."""
+    """Runs batches and evaluations synchronously in this process: the `parallel=False` mode. With
+    `scores_in_workers`, worker i scores its batches with evaluator i, as a Ray pool's workers would."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, evaluators: int,
-                 config: EvaluatorConfig) -> None:
+                 config: EvaluatorConfig, scores_in_workers: bool = False) -> None:
         self._fn, self._plan, self._retry, self._config = fn, plan, retry, config
         self._evaluators = [config.make(index, 0) for index in range(evaluators)]
+        self.scores_in_workers = scores_in_workers
 
-    def run(self, worker: int, batch: RowBatch) -> tuple[_Done, _Done]:
+    def run(self, worker: int, batch: RowBatch) -> tuple[_Done, _Done | None]:
         payload = run_batch(self._fn, self._plan, self._retry, batch)
+        if self.scores_in_workers:
+            return _Done(status_of(payload, self._evaluators[worker].ingest(payload))), None
         return _Done(status_of(payload)), _Done(payload)
 
     def ingest(self, evaluator: int, payload: Any) -> _Done:

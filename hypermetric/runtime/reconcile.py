@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.runtime import columns as cols
+from hypermetric.runtime.arrow_memory import system_pool
 from hypermetric.runtime.sink import RESULTS, SPANS_KEY, TALLY_KEY, list_parts
 from hypermetric.runtime.summary import MetricSummary
 from hypermetric.runtime.tally import Tally, tally_table
@@ -46,12 +47,33 @@ class _Part:
     path: Path
     low: int
     high: int
-    schema: pa.Schema
-    tally: Tally | None  # None for a part written without one
     spans: list[tuple[int, int, int]] | None  # its batches' (first row id, last row id, rows), in part order
 
 
-def _part(path: Path) -> _Part:
+@dataclass(slots=True)
+class _Footers:
+    """What the parts' footers say together: their unified schema, and the sum of their tallies if each has
+    one."""
+
+    schema: pa.Schema
+    tally: Tally | None
+
+
+def _read_footers(paths: list[Path]) -> tuple[list[_Part], _Footers]:
+    schemas, tally = [], Tally()
+    parts = []
+    for path in paths:
+        part, schema, part_tally = _part(path)
+        parts.append(part)
+        schemas.append(schema)
+        if tally is not None and part_tally is not None:
+            tally.add(part_tally)
+        else:
+            tally = None
+    return parts, _Footers(cols.unify_schema(schemas), tally)
+
+
+def _part(path: Path) -> tuple[_Part, pa.Schema, Tally | None]:
     import pyarrow.parquet as pq
 
     metadata = pq.read_metadata(path)
@@ -65,7 +87,7 @@ def _part(path: Path) -> _Part:
     recorded = schema.metadata or {}
     tally = Tally.from_json(recorded[TALLY_KEY]) if TALLY_KEY in recorded else None
     spans = [tuple(span) for span in json.loads(recorded[SPANS_KEY])] if SPANS_KEY in recorded else None
-    return _Part(path, min(lows, default=0), max(highs, default=-1), schema, tally, spans)
+    return _Part(path, min(lows, default=0), max(highs, default=-1), spans), schema, tally
 
 
 def _latest(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -117,21 +139,26 @@ def _windows(parts: list[_Part], schema: pa.Schema) -> Iterator[pa.Table]:
 
 def reconcile(output_dir: Path) -> Reconciled:
     """Writes `output_dir/results.parquet` from all parts and returns its path and summary statistics."""
+    with system_pool():
+        return _reconcile(output_dir)
+
+
+def _reconcile(output_dir: Path) -> Reconciled:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = [_part(path) for path in list_parts(output_dir)]
-    schema = cols.unify_schema(part.schema for part in parts)
+    parts, footers = _read_footers(list_parts(output_dir))
+    schema = footers.schema
     if not parts:
         schema = pa.schema([(cols.ROW_ID, pa.int64()), (cols.ERROR, pa.string()),
                             (cols.ATTEMPTS, pa.int64())])
     path = output_dir / RESULTS
     temporary = path.with_name(f".{path.name}.tmp")
-    tally = Tally()
     # Where no row was recorded twice (one run, no evaluator lost: the common case), the batches are cut from
     # their parts and laid end to end in row-id order, and the parts' tallies add up to the table's own;
-    # otherwise rows are merged window by window.
-    spans = _spans_in_order(parts)
+    # otherwise rows are merged window by window, and tallied as they are written.
+    spans = _spans_in_order(parts) if footers.tally is not None else None
+    tally = footers.tally if spans is not None else Tally()
     tables = _laid_end_to_end(parts, spans, schema) if spans is not None else _windows(parts, schema)
     first = next(tables, schema.empty_table())
     with pq.ParquetWriter(temporary, schema, use_dictionary=_repetitive(first)) as writer:
@@ -139,8 +166,6 @@ def reconcile(output_dir: Path) -> Reconciled:
             writer.write_table(table)
             if spans is None:
                 tally.add(tally_table(table))
-    for part in parts if spans is not None else ():
-        tally.add(part.tally)
     os.replace(temporary, path)
     return Reconciled(path, tally.rows, tally.failed, tally.metrics())
 
@@ -156,11 +181,11 @@ class _Span:
 
 def _spans_in_order(parts: list[_Part]) -> list[_Span] | None:
     """Every batch of every part in row-id order, or None if they cannot simply be laid end to end: a part
-    without spans or tally, two batches sharing a row id, or parts so interleaved that more than
-    MAX_OPEN_ROWS rows would be held at once."""
+    without spans, two batches sharing a row id, or parts so interleaved that more than MAX_OPEN_ROWS rows
+    would be held at once."""
     spans = []
     for index, part in enumerate(parts):
-        if part.spans is None or part.tally is None:
+        if part.spans is None:
             return None
         offsets = itertools.accumulate((rows for _, _, rows in part.spans), initial=0)
         spans.extend(_Span(first, last, index, offset, rows)

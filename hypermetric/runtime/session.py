@@ -55,9 +55,10 @@ def _check_fields(first: RowBatch, plan: CallPlan) -> None:
 
 def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, workers: int, evaluators: int,
           config: EvaluatorConfig) -> Pool:
+    """The pool; `evaluators=0` makes workers score their own batches (one evaluator in each)."""
     retry = RetryPolicy(options.max_retries, float(options.delay_seconds), options.retry_on())
     if not options.parallel:
-        return LocalPool(fn, plan, retry, evaluators, config)
+        return LocalPool(fn, plan, retry, evaluators or workers, config, scores_in_workers=not evaluators)
     from hypermetric.runtime.actors import RayPool
 
     return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus)
@@ -78,7 +79,9 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     if remaining is not None:  # no more workers than batches
         workers = max(1, min(workers, math.ceil(remaining / batch_size)))
     max_in_flight = options.max_in_flight or batch_size * workers * IN_FLIGHT_BATCHES_PER_WORKER
-    evaluators = options.evaluators or math.ceil(workers / WORKERS_PER_EVALUATOR)
+    evaluators = options.evaluators
+    if evaluators is None:
+        evaluators = math.ceil(workers / WORKERS_PER_EVALUATOR)
     config = EvaluatorConfig(output_dir, next_run(output_dir), options.flush_rows, options.flush_bytes)
     batches = iter_batches(dataset, batch_size, done, options.max_runs)
     first = next(batches, None)
@@ -92,7 +95,8 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
 
                 workers = workers_that_fit(workers, options.num_cpus)
             pool = _pool(fn, plan, options, workers, evaluators, config)
-            stats = Driver(pool, itertools.chain([first], batches), workers=workers, evaluators=evaluators,
+            stats = Driver(pool, itertools.chain([first], batches), workers=workers,
+                           evaluators=evaluators or workers,
                            max_in_flight=max_in_flight, crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),
                            plan=plan, progress=options.progress).run()
         # Reconciled before the actors stop: Ray starts fresh idle processes in place of stopped ones, and

@@ -331,6 +331,52 @@ def test_a_batch_that_keeps_killing_evaluators_fails_its_rows_after_the_crash_li
                                                           for i in range(12)]
 
 
+class _DyingScorersPool(_LossyPool):
+    """Workers that score their own batches (`evaluators=0`); a worker that dies loses the rows it buffered.
+    Worker `dies` dies on its runs numbered in `at`; batches in `crash` kill whichever worker runs them."""
+
+    def __init__(self, *args, dies: int, at: set[int], crash: dict[int, int], **kwargs):
+        super().__init__(*args, scores_in_workers=True, **kwargs)
+        self.dies, self.at, self.crash, self.runs, self.deaths = dies, at, crash, 0, 0
+
+    def _die(self, worker):
+        self.deaths += 1
+        self._evaluators[worker] = self._config.make(worker, 50)  # its buffer dies with it
+        return _Lost(ActorLost("worker died")), None
+
+    def run(self, worker, batch):
+        if self.crash.get(batch.batch_id, 0) > 0:
+            self.crash[batch.batch_id] -= 1
+            return self._die(worker)
+        if worker == self.dies:
+            self.runs += 1
+            if self.runs in self.at:
+                return self._die(worker)
+        return super().run(worker, batch)
+
+
+def test_workers_that_score_their_own_batches_lose_nothing_when_they_die(tmp_path):
+    plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": -1})
+    config = EvaluatorConfig(tmp_path, 1, flush_rows=6, flush_bytes=10**9)
+    pool = _DyingScorersPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 2, config,
+                             dies=1, at={2, 4}, crash={8: 3})
+    batches = iter_batches(Dataset.from_records([{"x": i} for i in range(36)]), 3, RowSet(), math.inf)
+    seen = []
+    stats = Driver(pool, batches, workers=2, evaluators=2, max_in_flight=9, crash_limit=3, plan=plan,
+                   progress=seen.append).run()
+    assert pool.deaths == 2 + 3 and stats.committed_rows == 36
+    # A death seen after its worker was already replaced is not counted twice; each worker held an evaluator.
+    assert 2 <= stats.lost_workers <= pool.deaths and stats.lost_evaluators == stats.lost_workers
+    assert (seen[-1].in_flight_rows, seen[-1].acknowledged_rows, seen[-1].committed_rows) == (0, 36, 36)
+    recorded = [i for p in list_parts(tmp_path) for i in pq.read_table(p).column("row_id").to_pylist()]
+    assert sorted(recorded) == list(range(36))  # rows buffered by a dead worker were run again, once
+    table = pq.read_table(reconcile.reconcile(tmp_path).path)
+    assert table.column("row_id").to_pylist() == list(range(36))
+    assert table.column("error").to_pylist()[24:27] == ["WorkerDied: worker died"] * 3  # batch 8
+    assert [v for i, v in enumerate(table.column("output").to_pylist()) if not 24 <= i < 27] == [
+        i * i for i in range(36) if not 24 <= i < 27]
+
+
 class _ReplyLostPool(_LossyPool):
     """A LocalPool whose evaluator dies right after an ingest that flushed a part, before it could reply."""
 

@@ -42,9 +42,11 @@ def test_seed_component_example_gives_the_same_table_on_ray_and_in_process(ray_s
     assert on_ray.metrics["preprocess.metric_1"].mean == pytest.approx(sum(expected) / len(expected))
 
 
-def test_two_components_and_four_metrics_with_several_evaluators_match_in_process(ray_session, tmp_path):
-    options = {"dataset": Dataset.from_records(h.records(40)), "batch_size": 3, "workers": 2, "evaluators": 2,
-               "flush_rows": 7, "quiet": True}
+@pytest.mark.parametrize("evaluators", [2, 0])  # 0: the workers score their own batches
+def test_two_components_and_four_metrics_with_several_evaluators_match_in_process(ray_session, tmp_path,
+                                                                                  evaluators):
+    options = {"dataset": Dataset.from_records(h.records(40)), "batch_size": 3, "workers": 2,
+               "evaluators": evaluators, "flush_rows": 7, "quiet": True}
     on_ray = runtime(output_dir=tmp_path / "ray", **options)(h.pipeline)(query=Dataset.query)
     local = runtime(output_dir=tmp_path / "local", parallel=False, **options)(h.pipeline)
     in_process = local(query=Dataset.query)
@@ -92,6 +94,27 @@ def test_an_evaluator_that_dies_keeps_what_it_flushed_and_the_rest_is_sent_again
     parts = sorted((result.output_dir / "parts").glob("part-*.parquet"))
     generations = {re.search(r"-e000(g\d+)-", p.name).group(1) for p in parts}
     assert generations == {"g000", "g001"}  # parts flushed before the crash are still there
+    recorded = [i for p in parts for i in pq.read_table(p, columns=["row_id"]).column("row_id").to_pylist()]
+    assert sorted(recorded) == list(range(60))  # nothing flushed was lost, and nothing was written twice
+    table = result.table
+    assert table.column("row_id").to_pylist() == list(range(60))
+    assert table.column("doubled.CrashOnce").to_pylist() == [float(i) for i in range(60)]
+
+
+def test_a_worker_scoring_its_own_batches_that_dies_keeps_what_it_flushed_and_runs_the_rest_again(
+        ray_session, tmp_path):
+    doubled = h.make_doubled(str(tmp_path), at=2 * 37)
+
+    def main(x: int) -> int:
+        return doubled(x)
+
+    run = runtime(dataset=Dataset.from_records([{"x": i} for i in range(60)]), workers=2, evaluators=0,
+                  batch_size=5, flush_rows=10, quiet=True, output_dir=tmp_path / "out")(main)
+    result = run(x=Dataset.x)
+    assert (tmp_path / "evaluator-crashed").exists()
+    assert result.lost_workers == result.lost_evaluators == 1  # one process: a worker and its evaluator
+    parts = sorted((result.output_dir / "parts").glob("part-*.parquet"))
+    assert {re.search(r"-e00\d(g\d+)-", p.name).group(1) for p in parts} == {"g000", "g001"}
     recorded = [i for p in parts for i in pq.read_table(p, columns=["row_id"]).column("row_id").to_pylist()]
     assert sorted(recorded) == list(range(60))  # nothing flushed was lost, and nothing was written twice
     table = result.table
