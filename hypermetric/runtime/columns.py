@@ -124,5 +124,7 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
     """Tables with possibly different columns and types, stacked under their unified schema."""
     import pyarrow as pa
 
+    if all(table.schema == tables[0].schema for table in tables):  # the usual case: one conform for all
+        return conform(pa.concat_tables(tables), unify_schema([tables[0].schema]))
     schema = unify_schema(table.schema for table in tables)
     return pa.concat_tables([conform(table, schema) for table in tables])

@@ -11,6 +11,7 @@ from hypermetric.runtime import columns as cols
 from hypermetric.runtime.context import describe_error
 from hypermetric.runtime.metric import Calls, Metric, MetricSpec, normalize_score
 from hypermetric.runtime.sink import PartSink
+from hypermetric.runtime.tally import Tally
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,6 +50,15 @@ class _Scores:
             errors = self.errors[row] = {}
         errors.setdefault(name, error)
 
+    def tally(self, failed: int) -> Tally:
+        """The batch's tally, from the values at hand (what `tally_table` would read from its table)."""
+        tally = Tally(self.rows, failed)
+        for name, values in self.values.items():
+            if cols.is_metric_column(name):
+                tally.add_metric(name, values)
+        tally.add_errors(self.errors)
+        return tally
+
     def arrays(self) -> dict[str, pa.Array]:
         import pyarrow as pa
 
@@ -75,8 +85,9 @@ class Evaluator:
                 self._metrics[column] = f"setup failed: {describe_error(error)}"
         return self._metrics[column]
 
-    def score(self, payload: BatchPayload) -> pa.Table:
-        """The batch's row table with one float column per metric value and an `eval_errors` column."""
+    def score(self, payload: BatchPayload) -> tuple[pa.Table, Tally]:
+        """The batch's row table with one float column per metric value and an `eval_errors` column, and its
+        tally."""
         scores = _Scores(len(payload))
         for component, specs in payload.specs.items():
             calls = payload.calls[component]
@@ -90,11 +101,11 @@ class Evaluator:
         table = payload.results
         for name, array in scores.arrays().items():
             table = table.append_column(name, array)
-        return table
+        return table, scores.tally(payload.failed)
 
     def ingest(self, payload: BatchPayload) -> list[int]:
         """Scores and buffers one batch; returns the batch ids a flush made durable (often none)."""
-        return self._sink.add(payload.batch_id, self.score(payload))
+        return self._sink.add(payload.batch_id, *self.score(payload))
 
     def close(self) -> list[int]:
         """Flushes what is buffered; returns the batch ids that became durable."""

@@ -22,6 +22,7 @@ from hypermetric.runtime.pool import ActorLost, EvaluatorConfig, LocalPool, Payl
 from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
 from hypermetric.runtime.sink import PartSink, committed_batches, completed_rows, list_parts, next_run
 from hypermetric.runtime.summary import MetricSummary
+from hypermetric.runtime.tally import tally_table
 
 
 @pytest.mark.parametrize(("types", "expected"), [
@@ -228,6 +229,28 @@ def test_evaluator_sets_up_each_metric_once_and_records_its_failures(tmp_path):
     errors = json.loads(table.column("eval_errors")[0].as_py())
     assert errors == {"ident.Broken": "setup failed: OSError: no model",
                       "ident.Wordy": "TypeError: score returned str, expected a number or a dict of numbers"}
+
+
+def test_the_evaluators_tally_is_what_its_table_says(tmp_path):
+    class Split(Metric):
+        def score(self, value: int) -> dict[str, float] | None:
+            if value == 3:
+                raise ValueError("three")
+            return None if value == 2 else {"low": value / 2, "output": 1.0}
+
+    @component(evals=[Split().use(value=component.output()), h.Parity().use(value=component.output())])
+    def ident(x: int) -> int:
+        if x == 4:
+            raise OSError("four")
+        return x
+
+    plan = CallPlan.bind(ident, (), {"x": FieldRef("x")})
+    evaluator = Evaluator(PartSink(tmp_path, 1, "e000g000", flush_rows=100, flush_bytes=10**9))
+    payload = run_batch(ident, plan, RetryPolicy(0, 0.0, (Exception,)), RowBatch(0, range(6), {"x": list(range(6))}))
+    table, tally = evaluator.score(payload)
+    assert tally == tally_table(table) and (tally.rows, tally.failed) == (6, 1)
+    assert tally.counts == {"ident.Parity": 5, "ident.Split": 0, "ident.Split.low": 3}  # not .output
+    assert tally.errors == {"ident.Split": 1}
 
 
 @dataclass(frozen=True)
