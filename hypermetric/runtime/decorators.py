@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypermetric.runtime.context import current_batch
+from hypermetric.runtime.context import CURRENT_BATCH, current_batch
 from hypermetric.runtime.dataset import Dataset, FieldRef
 from hypermetric.runtime.metric import InputRef, MetricSpec, OutputRef
 
@@ -143,7 +143,7 @@ class Component:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.fn(*args, **kwargs)
-        capture = current_batch()
+        capture = CURRENT_BATCH.get() or current_batch()  # (the variable first: this runs once per call)
         if capture is not None:
             arguments = None
             if self._captures_arguments:
