@@ -10,6 +10,7 @@ last part wins.
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import json
 import os
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 WINDOW_ROWS = 65_536
 MAX_OPEN_ROWS = 4 * WINDOW_ROWS  # rows of parts held at once while laying batches end to end
+PREFETCH_PARTS = 2  # parts read ahead meanwhile
 REPETITION_SAMPLE_ROWS = 4_096
 
 
@@ -212,20 +214,31 @@ def _laid_end_to_end(parts: list[_Part], spans: list[_Span], schema: pa.Schema) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    def read(index: int) -> pa.Table:
+        return cols.conform(pq.ParquetFile(parts[index].path).read(), schema)
+
     last_use = {span.part: position for position, span in enumerate(spans)}
+    order = list(dict.fromkeys(span.part for span in spans))  # the parts in the order they are needed
     loaded: dict[int, pa.Table] = {}
     pieces: list[pa.Table] = []
     rows = 0
-    for position, span in enumerate(spans):
-        if span.part not in loaded:
-            loaded[span.part] = cols.conform(pq.ParquetFile(parts[span.part].path).read(), schema)
-        pieces.append(loaded[span.part].slice(span.offset, span.rows))
-        rows += span.rows
-        if last_use[span.part] == position:
-            del loaded[span.part]
-        if rows >= WINDOW_ROWS:
-            yield pa.concat_tables(pieces)
-            pieces, rows = [], 0
+    # The next parts are read in a thread while this one lays out batches and the caller writes them.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as reader:
+        reading: dict[int, concurrent.futures.Future[pa.Table]] = {}
+        needed = 0  # parts needed so far: order[:needed]
+        for position, span in enumerate(spans):
+            if span.part not in loaded:
+                needed += 1
+                for index in order[len(reading) + needed - 1:needed + PREFETCH_PARTS]:
+                    reading[index] = reader.submit(read, index)
+                loaded[span.part] = reading.pop(span.part).result()
+            pieces.append(loaded[span.part].slice(span.offset, span.rows))
+            rows += span.rows
+            if last_use[span.part] == position:
+                del loaded[span.part]
+            if rows >= WINDOW_ROWS:
+                yield pa.concat_tables(pieces)
+                pieces, rows = [], 0
     if pieces:
         yield pa.concat_tables(pieces)
 
