@@ -9,8 +9,8 @@ turns into one Arrow table (with the runtime's columns) and one Parquet file. Ev
 fresh process with its own Ray, started (with its idle worker processes) before the timed region; both sides
 create their actors inside it.
 Runtime and baseline runs alternate; the best of each is kept. The runtime runs `--runtime-workers` workers
-plus its evaluator actor, so `--runtime-workers 1` compares equal numbers of actor processes. Target: the
-runtime at 70% or more of the baseline's rows/second.
+plus its evaluator actor (`--runtime-evaluators 0`: workers that score their own batches, as many actor
+processes as the baseline). Target: the runtime at 70% or more of the baseline's rows/second.
 
 `--metric-us U` makes every score (on both sides) spend U microseconds of CPU, for a metric that does work.
 
