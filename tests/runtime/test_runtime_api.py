@@ -119,6 +119,7 @@ def test_runtime_works_with_and_without_parentheses():
     ({"max_retries": -1}, "max_retries must be an integer >= 0"),
     ({"delay_seconds": -1}, "delay_seconds must be a number >= 0"),
     ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"evaluators": -1}, "evaluators must be an integer >= 0"),
     ({"exception_to_retry": "ValueError"}, "exception_to_retry must be an exception class"),
     ({"exception_to_retry": ()}, "exception_to_retry must be an exception class"),
     ({"dataset": [{"a": 1}]}, "dataset must be a hypermetric Dataset"),

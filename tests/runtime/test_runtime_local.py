@@ -47,6 +47,16 @@ def test_table_has_one_row_per_dataset_row_with_inputs_outputs_metrics_and_statu
     assert pq.read_table(result.path).equals(table)
 
 
+def test_workers_scoring_their_own_batches_give_the_same_table(tmp_path):
+    separate = run_local(h.pipeline, tmp_path, h.records(25), name="separate", workers=3, batch_size=4,
+                         flush_rows=6)
+    own = run_local(h.pipeline, tmp_path, h.records(25), name="own", workers=3, batch_size=4, flush_rows=6,
+                    evaluators=0)
+    assert own.table.equals(separate.table) and own.metrics == separate.metrics
+    assert {p.name.split("-")[2] for p in (own.output_dir / "parts").iterdir()} == {
+        "e000g000", "e001g000", "e002g000"}  # one evaluator in each worker
+
+
 def test_metric_errors_are_recorded_per_row_and_counted_in_the_summary(tmp_path):
     result = run_local(h.pipeline, tmp_path, h.records(15))
     errors = result.table.column("eval_errors").to_pylist()
