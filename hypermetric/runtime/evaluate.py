@@ -63,8 +63,11 @@ class _Scores:
         import pyarrow as pa
 
         data = {name: pa.array(self.values[name], type=pa.float64()) for name in sorted(self.values)}
-        errors = [None if e is None else json.dumps(e, sort_keys=True) for e in self.errors]
-        data[cols.EVAL_ERRORS] = pa.array(errors, type=pa.string())
+        if any(self.errors):
+            errors = [None if e is None else json.dumps(e, sort_keys=True) for e in self.errors]
+            data[cols.EVAL_ERRORS] = pa.array(errors, type=pa.string())
+        else:
+            data[cols.EVAL_ERRORS] = pa.nulls(self.rows, type=pa.string())
         return data
 
 
@@ -168,9 +171,10 @@ def _score_fast(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str
             values = [score(**dict(zip(keys, args))) for args in zip(*argument_columns)]
     except Exception:  # the call-by-call path records which calls failed, and why
         return False
-    if not set(map(type, values)) <= _NUMBERS:
+    types = set(map(type, values))
+    if not types <= _NUMBERS:
         return False
-    scores.values[column] = [float(value) for value in values]
+    scores.values[column] = values if types == {float} else [float(value) for value in values]
     return True
 
 
