@@ -114,7 +114,8 @@ def test_a_worker_scoring_its_own_batches_that_dies_keeps_what_it_flushed_and_ru
     assert (tmp_path / "evaluator-crashed").exists()
     assert result.lost_workers == result.lost_evaluators == 1  # one process: a worker and its evaluator
     parts = sorted((result.output_dir / "parts").glob("part-*.parquet"))
-    assert {re.search(r"-e00\d(g\d+)-", p.name).group(1) for p in parts} == {"g000", "g001"}
+    # (The replacement writes a part only if a batch came its way: the one that crashed may run on the other.)
+    assert {re.search(r"-e00\d(g\d+)-", p.name).group(1) for p in parts} <= {"g000", "g001"}
     recorded = [i for p in parts for i in pq.read_table(p, columns=["row_id"]).column("row_id").to_pylist()]
     assert sorted(recorded) == list(range(60))  # nothing flushed was lost, and nothing was written twice
     table = result.table
