@@ -193,7 +193,7 @@ def _spans_in_order(parts: list[_Part]) -> list[_Span] | None:
         spans.extend(_Span(first, last, index, offset, rows)
                      for (first, last, rows), offset in zip(part.spans, offsets) if rows)
     spans.sort()
-    if any(before.last >= after.first for before, after in zip(spans, spans[1:])):
+    if any(before.last >= after.first for before, after in itertools.pairwise(spans)):
         return None
     last_use = {span.part: position for position, span in enumerate(spans)}
     open_rows, opened = 0, set()

@@ -110,7 +110,10 @@ class PartSink:
         self._batch_ids.append(batch_id)
         self._tally.add(tally_table(table) if tally is None else tally)
         span = _span(table)
-        self._spans = None if self._spans is None or span is None else [*self._spans, span]
+        if span is None:
+            self._spans = None
+        elif self._spans is not None:
+            self._spans.append(span)
         self._rows += table.num_rows
         self._bytes += table.nbytes
         if self._rows >= self._flush_rows or self._bytes >= self._flush_bytes:
