@@ -23,7 +23,14 @@ from typing import Any
 
 from hypermetric.runtime.arrow_memory import use_system_pool
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
-from hypermetric.runtime.pool import ActorLost, BatchStatus, EvaluatorConfig, PayloadLost, status_of
+from hypermetric.runtime.pool import (
+    ActorLost,
+    BatchStatus,
+    EvaluatorConfig,
+    PayloadLost,
+    run_and_score,
+    status_of,
+)
 from hypermetric.runtime.sharding import RowBatch
 
 
@@ -95,8 +102,7 @@ class ScoringWorkerActor(WorkerActor, EvaluatorActor):
         EvaluatorActor.__init__(self, config, index, generation)
 
     def run(self, batch: RowBatch) -> BatchStatus:  # type: ignore[override]
-        payload = run_batch(self._fn, self._plan, self._retry, batch)
-        return status_of(payload, self._evaluator.ingest(payload))
+        return run_and_score(self._fn, self._plan, self._retry, batch, self._evaluator)
 
 
 @functools.cache

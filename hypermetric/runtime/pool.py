@@ -88,6 +88,13 @@ def status_of(payload: BatchPayload, committed: list[int] | None = None) -> Batc
     return payload.batch_id, len(payload), payload.failed, committed
 
 
+def run_and_score(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch,
+                  evaluator: Evaluator) -> BatchStatus:
+    """Runs a batch and scores it with the worker's own evaluator (`scores_in_workers`)."""
+    payload = run_batch(fn, plan, retry, batch)
+    return status_of(payload, evaluator.ingest(payload))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Done:
     value: Any
@@ -104,9 +111,10 @@ class LocalPool:
         self.scores_in_workers = scores_in_workers
 
     def run(self, worker: int, batch: RowBatch) -> tuple[_Done, _Done | None]:
-        payload = run_batch(self._fn, self._plan, self._retry, batch)
         if self.scores_in_workers:
-            return _Done(status_of(payload, self._evaluators[worker].ingest(payload))), None
+            status = run_and_score(self._fn, self._plan, self._retry, batch, self._evaluators[worker])
+            return _Done(status), None
+        payload = run_batch(self._fn, self._plan, self._retry, batch)
         return _Done(status_of(payload)), _Done(payload)
 
     def ingest(self, evaluator: int, payload: Any) -> _Done:
