@@ -26,17 +26,14 @@ class BatchCapture:
         self.calls: dict[str, Calls] = {}
         self.specs: dict[str, MetricColumns] = {}
 
-    def record(self, component: str, specs: MetricColumns, arguments: dict[str, Any] | None,
-               output: Any) -> None:
-        """Keeps one call of `component` by the current row (`arguments` is None when no metric reads it)."""
+    def calls_of(self, component: str, specs: MetricColumns, with_arguments: bool) -> Calls:
+        """The calls of `component` recorded so far in this batch, to which a call appends its row, its output
+        and (where `with_arguments`, as a metric reads them) its arguments."""
         calls = self.calls.get(component)
         if calls is None:
-            calls = self.calls[component] = Calls([], [], None if arguments is None else [])
+            calls = self.calls[component] = Calls([], [], [] if with_arguments else None)
             self.specs[component] = specs
-        calls.rows.append(self.index)
-        calls.outputs.append(output)
-        if calls.arguments is not None:
-            calls.arguments.append(arguments or {})
+        return calls
 
     def discard(self, index: int) -> None:
         """Forgets the calls the current row made (its call failed); they are the last ones."""
@@ -50,7 +47,11 @@ class BatchCapture:
     def last_outputs(self, rows: int, missing: Any = None) -> dict[str, list[Any]]:
         """Each component's output per row: the last call's, or `missing` where the row made none."""
         outputs = {}
+        every_row_once = list(range(rows))
         for component, calls in self.calls.items():
+            if calls.rows == every_row_once:  # the usual case: its outputs are the column
+                outputs[component] = calls.outputs
+                continue
             values = [missing] * rows
             for row, output in zip(calls.rows, calls.outputs):
                 values[row] = output

@@ -144,11 +144,13 @@ class Component:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.fn(*args, **kwargs)
         capture = CURRENT_BATCH.get() or current_batch()  # (the variable first: this runs once per call)
-        if capture is not None:
-            arguments = None
-            if self._captures_arguments:
-                arguments = {**self._defaults, **dict(zip(self._positional, args)), **kwargs}
-            capture.record(self.name, self.specs, arguments, output)
+        if capture is not None:  # recorded here rather than by a method of the capture: this runs once per row
+            calls = capture.calls.get(self.name) or capture.calls_of(self.name, self.specs,
+                                                                     self._captures_arguments)
+            calls.rows.append(capture.index)
+            calls.outputs.append(output)
+            if calls.arguments is not None:
+                calls.arguments.append({**self._defaults, **dict(zip(self._positional, args)), **kwargs})
         return output
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:

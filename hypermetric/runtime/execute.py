@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -123,18 +124,30 @@ def _from_ipc(batch_id: int, failed: int, results: Any, *rest: Any) -> BatchPayl
 
 
 def _results_table(row_ids: Sequence[int], columns: dict[str, list[Any]]) -> pa.Table:
-    """The result columns as an Arrow table, with `row_id` first."""
+    """The result columns as an Arrow table, with `row_id` first. Columns holding the very same values (the
+    function's output and that of the component it returned from, typically) are converted once."""
     import pyarrow as pa
 
     data = {cols.ROW_ID: pa.array(row_ids, type=pa.int64())}
+    converted: list[tuple[list[Any], pa.Array]] = []
     for name, values in columns.items():
         if name == cols.ERROR:
             data[name] = pa.array(values, type=pa.string())
         elif name == cols.ATTEMPTS:
             data[name] = pa.array(values, type=pa.int64())
         else:
-            data[name] = cols.to_array(values)
+            data[name] = _converted(values, converted)
     return pa.table(data)
+
+
+def _converted(values: list[Any], converted: list[tuple[list[Any], pa.Array]]) -> pa.Array:
+    """`values` as an Arrow array: the one already made from the very same objects, if any."""
+    for seen, array in converted:
+        if seen is values or (len(seen) == len(values) and all(map(operator.is_, seen, values))):
+            return array
+    array = cols.to_array(values)
+    converted.append((values, array))
+    return array
 
 
 def _payload(batch: RowBatch, columns: dict[str, list[Any]], calls: dict[str, Calls],

@@ -44,8 +44,8 @@ class Tally:
 
     def add_errors(self, row_errors: Iterable[Mapping[str, Any] | None]) -> None:
         """Counts each row's failed metrics (the keys of its `eval_errors`)."""
-        for errors in row_errors:
-            for key in errors or ():
+        for errors in filter(None, row_errors):  # (most rows have none)
+            for key in errors:
                 self.errors[key] = self.errors.get(key, 0) + 1
 
     def to_json(self) -> bytes:
