@@ -274,3 +274,19 @@ def test_metric_arguments_reach_score_by_name_whatever_the_binding_order(tmp_pat
     result = run_local(lambda x: triple(x), tmp_path, [{"x": 2.0, "offset": 0.5}])
     assert result.table.column("triple.Difference").to_pylist() == [4.0]
     assert result.table.column("triple.Weighted").to_pylist() == [6.5]
+
+
+def test_objects_older_than_a_run_are_left_out_of_collections_only_while_it_runs(tmp_path):
+    import gc
+
+    frozen_during_run: list[int] = []
+    run_local(h.identity, tmp_path, [{"x": i} for i in range(20)], name="plain", batch_size=5,
+              progress=lambda _: frozen_during_run.append(gc.get_freeze_count()))
+    assert min(frozen_during_run) > 0 and gc.get_freeze_count() == 0
+
+    gc.freeze()  # the caller's own freeze is theirs: not undone by the run
+    try:
+        run_local(h.identity, tmp_path, [{"x": i} for i in range(20)], name="frozen", batch_size=5)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
