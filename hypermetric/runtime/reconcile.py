@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.arrow_memory import system_pool
+from hypermetric.runtime.arrow_memory import small_pages, system_pool
 from hypermetric.runtime.sink import RESULTS, SPANS_KEY, TALLY_KEY, list_parts
 from hypermetric.runtime.summary import MetricSummary
 from hypermetric.runtime.tally import Tally, tally_table
@@ -141,7 +141,7 @@ def _windows(parts: list[_Part], schema: pa.Schema) -> Iterator[pa.Table]:
 
 def reconcile(output_dir: Path) -> Reconciled:
     """Writes `output_dir/results.parquet` from all parts and returns its path and summary statistics."""
-    with system_pool():
+    with system_pool(), small_pages():
         return _reconcile(output_dir)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -290,3 +291,19 @@ def test_objects_older_than_a_run_are_left_out_of_collections_only_while_it_runs
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are a Linux setting")
+def test_reconciliation_faults_in_ordinary_pages_and_puts_the_setting_back(tmp_path, monkeypatch):
+    from hypermetric.runtime import arrow_memory, reconcile
+
+    def huge_pages_off() -> int | None:
+        return arrow_memory._prctl(arrow_memory._PR_GET_THP_DISABLE)
+
+    seen: list[int | None] = []
+    original = reconcile._reconcile
+    monkeypatch.setattr(reconcile, "_reconcile",
+                        lambda output_dir: (seen.append(huge_pages_off()), original(output_dir))[1])
+    assert huge_pages_off() == 0
+    result = run_local(h.identity, tmp_path, [{"x": i} for i in range(10)])
+    assert seen == [1] and huge_pages_off() == 0 and result.rows == 10
