@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from hypermetric.runtime.arrow_memory import use_small_pages, use_system_pool
+from hypermetric.runtime.arrow_memory import use_system_pool
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
 from hypermetric.runtime.pool import (
     ActorLost,
@@ -70,7 +70,6 @@ class WorkerActor:
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy) -> None:
         use_system_pool()
-        use_small_pages()
         self._fn, self._plan, self._retry = fn, plan, retry
 
     def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
@@ -84,7 +83,6 @@ class EvaluatorActor:
 
     def __init__(self, config: EvaluatorConfig, index: int, generation: int) -> None:
         use_system_pool()
-        use_small_pages()
         self._evaluator = config.make(index, generation)
 
     def ingest(self, payload: BatchPayload) -> list[int]:

@@ -10,15 +10,16 @@ Pages: Arrow's C++ code (Parquet's buffers, decompression) keeps allocating from
 default pool is, and mimalloc asks for transparent huge pages and hands freed memory back to the kernel soon
 after. Each 2 MiB page faulted in is zeroed first: on virtual machines that back guest memory lazily
 (Firecracker, and this project's CI) that costs milliseconds a page, and reconciling 100,000 rows took 0.15 s
-of which 0.1 s was the kernel zeroing pages, against 0.06 s with ordinary pages. So the runtime's processes
-fault in ordinary pages, and the caller's process does while reconciliation runs (Linux's per-process
-PR_SET_THP_DISABLE, put back as it was after; elsewhere nothing changes).
+of which 0.1 s was the kernel zeroing pages, against 0.06 s with ordinary pages. So writing a part and
+reconciling fault in ordinary pages (Linux's per-process PR_SET_THP_DISABLE, put back as it was after: the
+user's own code, wherever it runs, keeps huge pages; elsewhere than Linux nothing changes).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import sys
 from collections.abc import Iterator
 
@@ -47,20 +48,24 @@ def system_pool() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
-def _prctl(option: int, value: int = 0) -> int | None:
-    """`prctl(option, value)` on Linux; None elsewhere or where it fails."""
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        result = ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
         return None
+
+
+def _prctl(option: int, value: int = 0) -> int | None:
+    """`prctl(option, value)` on Linux; None elsewhere or where it fails."""
+    libc = _libc()
+    prctl = getattr(libc, "prctl", None)
+    if prctl is None:
+        return None
+    result = prctl(option, value, 0, 0, 0)
     return None if result < 0 else int(result)
-
-
-def use_small_pages() -> None:
-    """No transparent huge pages for this process from now on (for processes the runtime owns)."""
-    _prctl(_PR_SET_THP_DISABLE, 1)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hypermetric.runtime.arrow_memory import small_pages
 from hypermetric.runtime.dataset import DATASET_ENV, Dataset
 from hypermetric.runtime.decorators import RuntimeOptions
 from hypermetric.runtime.driver import Driver, DriveStats
@@ -115,9 +114,7 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
 
                 workers = workers_that_fit(workers, options.num_cpus)
             pool = _pool(fn, plan, options, workers, evaluators, config)
-            # (Once the pool is made: Ray's modules are loaded by then. Ordinary pages for the parts an
-            # in-process pool writes: see arrow_memory.)
-            with _older_objects_left_alone(), small_pages():
+            with _older_objects_left_alone():  # (once the pool is made: Ray's modules are loaded by then)
                 stats = Driver(pool, itertools.chain([first], batches), workers=workers,
                                evaluators=evaluators or workers, max_in_flight=max_in_flight,
                                crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),

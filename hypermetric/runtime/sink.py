@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.runtime import columns as cols
+from hypermetric.runtime.arrow_memory import small_pages
 from hypermetric.runtime.sharding import RowSet
 from hypermetric.runtime.tally import Tally, tally_table
 
@@ -135,8 +136,9 @@ class PartSink:
             metadata[SPANS_KEY] = json.dumps(self._spans).encode()
         # No dictionaries, statistics only for the row ids reconciliation reads, and LZ4 (faster than Snappy
         # both ways, and as small): the fastest write of a file only the runtime reads.
-        pq.write_table(table.replace_schema_metadata(metadata), temporary, use_dictionary=False,
-                       write_statistics=[cols.ROW_ID], compression="lz4")
+        with small_pages():
+            pq.write_table(table.replace_schema_metadata(metadata), temporary, use_dictionary=False,
+                           write_statistics=[cols.ROW_ID], compression="lz4")
         os.replace(temporary, path)
         committed = self._batch_ids
         self._sequence += 1

@@ -294,16 +294,29 @@ def test_objects_older_than_a_run_are_left_out_of_collections_only_while_it_runs
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are a Linux setting")
-def test_reconciliation_faults_in_ordinary_pages_and_puts_the_setting_back(tmp_path, monkeypatch):
+def test_parts_and_reconciliation_fault_in_ordinary_pages_and_put_the_setting_back(tmp_path, monkeypatch):
+    import pyarrow.parquet
+
     from hypermetric.runtime import arrow_memory, reconcile
 
     def huge_pages_off() -> int | None:
         return arrow_memory._prctl(arrow_memory._PR_GET_THP_DISABLE)
 
-    seen: list[int | None] = []
-    original = reconcile._reconcile
+    seen: dict[str, list[int | None]] = {"part": [], "reconcile": [], "function": []}
+    write_table, reconcile_parts = pyarrow.parquet.write_table, reconcile._reconcile
+    monkeypatch.setattr(pyarrow.parquet, "write_table",
+                        lambda *args, **kwargs: (seen["part"].append(huge_pages_off()),
+                                                 write_table(*args, **kwargs))[1])
     monkeypatch.setattr(reconcile, "_reconcile",
-                        lambda output_dir: (seen.append(huge_pages_off()), original(output_dir))[1])
+                        lambda output_dir: (seen["reconcile"].append(huge_pages_off()),
+                                            reconcile_parts(output_dir))[1])
+
+    def function(x: int) -> int:
+        seen["function"].append(huge_pages_off())
+        return x
+
     assert huge_pages_off() == 0
-    result = run_local(h.identity, tmp_path, [{"x": i} for i in range(10)])
-    assert seen == [1] and huge_pages_off() == 0 and result.rows == 10
+    result = run_local(function, tmp_path, [{"x": i} for i in range(10)], flush_rows=4, batch_size=2)
+    assert result.rows == 10 and huge_pages_off() == 0
+    assert set(seen["part"]) == set(seen["reconcile"]) == {1} and len(seen["part"]) >= 3
+    assert set(seen["function"]) == {0}  # the user's code keeps the process's setting
