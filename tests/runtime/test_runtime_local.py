@@ -280,6 +280,7 @@ def test_metric_arguments_reach_score_by_name_whatever_the_binding_order(tmp_pat
 def test_objects_older_than_a_run_are_left_out_of_collections_only_while_it_runs(tmp_path):
     import gc
 
+    gc.unfreeze()  # (tests before this one may have planned in this process, which freezes the plan)
     frozen_during_run: list[int] = []
     run_local(h.identity, tmp_path, [{"x": i} for i in range(20)], name="plain", batch_size=5,
               progress=lambda _: frozen_during_run.append(gc.get_freeze_count()))
