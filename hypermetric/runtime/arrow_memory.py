@@ -8,9 +8,9 @@ uses it while it runs and then gives the caller back the default it had.
 
 Pages: Arrow's C++ code (Parquet's buffers, decompression) keeps allocating from mimalloc whatever the Python
 default pool is, and mimalloc asks for transparent huge pages and hands freed memory back to the kernel soon
-after. Each 2 MiB page faulted in is zeroed first: on virtual machines that back guest memory lazily
-(Firecracker, and this project's CI) that costs milliseconds a page, and reconciling 100,000 rows took 0.15 s
-of which 0.1 s was the kernel zeroing pages, against 0.06 s with ordinary pages. So writing a part and
+after. Each 2 MiB page faulted in is zeroed first: on virtual machines that back guest memory lazily (such as
+Firecracker, where this was measured) that costs milliseconds a page, and reconciling 100,000 rows took
+0.15 s of which 0.1 s was the kernel zeroing pages, against 0.06 s with ordinary pages. So writing a part and
 reconciling fault in ordinary pages (Linux's per-process PR_SET_THP_DISABLE, put back as it was after: the
 user's own code, wherever it runs, keeps huge pages; elsewhere than Linux nothing changes).
 """
