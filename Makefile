@@ -40,7 +40,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -x -m "not slow and not ray"
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet ruff
+	$(PY) -m pip install --quiet ruff==0.17.6
 	$(VENV)/bin/ruff check hypermetric tests
 
 bench-peers:

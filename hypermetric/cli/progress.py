@@ -19,8 +19,17 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from hypermetric.execution.events import (Event, JobFailed, JobOutput, JobSkipped, JobStarted,
-                                          JobSucceeded, JobWaiting, RunFinished, RunStarted)
+from hypermetric.execution.events import (
+    Event,
+    JobFailed,
+    JobOutput,
+    JobSkipped,
+    JobStarted,
+    JobSucceeded,
+    JobWaiting,
+    RunFinished,
+    RunStarted,
+)
 from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.store.status import JobStatus
 

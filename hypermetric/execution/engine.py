@@ -10,8 +10,18 @@ from dataclasses import dataclass
 
 from hypermetric.errors import UsageError
 from hypermetric.execution.backend import Backend, OutputSink, WaitSink
-from hypermetric.execution.events import (Event, JobFailed, JobOutput, JobQueued, JobSkipped, JobStarted,
-                                          JobSucceeded, JobWaiting, RunFinished, RunStarted)
+from hypermetric.execution.events import (
+    Event,
+    JobFailed,
+    JobOutput,
+    JobQueued,
+    JobSkipped,
+    JobStarted,
+    JobSucceeded,
+    JobWaiting,
+    RunFinished,
+    RunStarted,
+)
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.report import JobResult, RunReport

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from semantics.helpers import error
 
 T = "task t(a=$a) -> out:\n  touch $out\n"

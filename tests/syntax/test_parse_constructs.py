@@ -7,9 +7,27 @@ import textwrap
 import pytest
 
 from hypermetric.syntax import ast, parse_target, parse_text
-from hypermetric.syntax.ast import (AxisIndex, Call, ClassDef, Decorator, DictEntry, DictLit, FuncDef, ImportFile,
-                                    ImportModule, ObjectDef, PackageDef, Param, PlanDef, Ref, Script, StrLit,
-                                    TaskDef, TaskRef, ValDef)
+from hypermetric.syntax.ast import (
+    AxisIndex,
+    Call,
+    ClassDef,
+    Decorator,
+    DictEntry,
+    DictLit,
+    FuncDef,
+    ImportFile,
+    ImportModule,
+    ObjectDef,
+    PackageDef,
+    Param,
+    PlanDef,
+    Ref,
+    Script,
+    StrLit,
+    TaskDef,
+    TaskRef,
+    ValDef,
+)
 
 
 def one(src: str):
