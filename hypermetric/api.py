@@ -18,9 +18,13 @@ def load(path: str, *, includes: Iterable[str] = (), defines: Mapping[str, str] 
          cwd: str | None = None) -> Pipeline:
     """Parse `path` and everything it imports, check it, and return the `Pipeline`.
 
-    `includes` are `-I` directories, `defines` are `-D name=value` overrides (D19), `cwd` is the
-    invocation directory (relative paths, the output root and inline commands use it)."""
+    `includes` are `-I` directories; `defines` are `-D name=value` overrides: each name must be a value the
+    pipeline defines (or a built-in setting such as `local.root`), each value a HyperMake expression such as
+    `{Model: a b}` or `$x` (other text is a plain string); `cwd` is the invocation directory (relative paths,
+    the output root and inline commands use it)."""
     cwd = os.path.abspath(cwd or os.getcwd())
+    if path.lower().endswith((".json", ".yml", ".yaml")):
+        return _load_batch(path, defines, cwd)
     program = Loader(includes=includes, cwd=cwd).load(path)
     pipeline = analyze(program, defines=defines or {}, cwd=cwd)
     check_plans(pipeline)
@@ -37,6 +41,10 @@ def select(pipeline: Pipeline, target_texts: Iterable[str]) -> list[Selection]:
 def plan(pipeline: Pipeline, target_texts: Iterable[str], root_override: str | None = None) -> JobGraph:
     """The job graph of the targets and everything upstream of them. `root_override` (`--root`)
     replaces `local.root`; a relative one is taken from the invocation directory."""
+    if _is_batch(pipeline):
+        from hypermetric.batch.planning import plan_batch
+
+        return plan_batch(pipeline, target_texts, _root(pipeline, root_override))  # type: ignore[arg-type]
     return plan_jobs(pipeline, select(pipeline, target_texts), _root(pipeline, root_override))
 
 
@@ -46,6 +54,8 @@ def plan_with_history(pipeline: Pipeline, target_texts: Iterable[str],
     `invalidate` reaches the recorded jobs downstream of the targets. Only the targets are `targets`."""
     from hypermetric.store.runs import parse_job_id, read_run_records
 
+    if _is_batch(pipeline):  # a batch's jobs depend on nothing: its own jobs are all there is
+        return plan(pipeline, target_texts, root_override)
     root = _root(pipeline, root_override) or pipeline.root
     recorded: list[Selection] = []
     for record in read_run_records(root):
@@ -74,3 +84,20 @@ def _recorded_case(pipeline: Pipeline, name: str, case: Mapping[str, str]) -> Pa
 
 def _root(pipeline: Pipeline, override: str | None) -> str | None:
     return os.path.normpath(os.path.join(pipeline.cwd, override)) if override else None
+
+
+def _load_batch(path: str, defines: Mapping[str, str] | None, cwd: str) -> Pipeline:
+    """A Hyperctl batch file (JSON or YAML) as a pipeline whose one task's cases are the batch's jobs."""
+    from hypermetric import batch
+    from hypermetric.errors import UsageError
+
+    if defines:
+        raise UsageError("-D overrides values of a .hm pipeline; a batch file defines none",
+                         help="edit the batch's params, or generate a new batch with `hypermetric generate`")
+    return batch.load(path, cwd)
+
+
+def _is_batch(pipeline: Pipeline) -> bool:
+    from hypermetric.batch import BatchPipeline
+
+    return isinstance(pipeline, BatchPipeline)

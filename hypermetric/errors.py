@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import errno
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from hypermetric.diagnostic import Diagnostic, Label
 from hypermetric.source import Span
@@ -57,9 +60,8 @@ class UsageError(HmError):
 
 
 class StoreError(HmError):
-    """The output root or a job directory cannot be read or written as required."""
-
-    exit_code = EXIT_JOB_FAILED
+    """The output root or a job directory cannot be read or written as required: an ordinary fault of the
+    environment (read-only or full file system, no permission), so a user error rather than a bug."""
 
 
 class FileSystemError(HmError):
@@ -70,3 +72,66 @@ class FileSystemError(HmError):
 
 class InternalError(Exception):
     """A bug in hypermetric, never a user error."""
+
+
+_ROOT_HINT = "or choose another output root with --root (or `local.root` in the file)"
+_ENVIRONMENT_HINTS = {
+    errno.EROFS: f"the file system is mounted read-only; remount it writable, {_ROOT_HINT}",
+    errno.ENOSPC: f"the file system is full; free some space, {_ROOT_HINT}",
+    errno.EDQUOT: f"your disk quota is used up; free some space, {_ROOT_HINT}",
+    errno.EACCES: f"check the permissions of the directories on that path, {_ROOT_HINT}",
+    errno.EPERM: f"check the permissions and attributes of that path, {_ROOT_HINT}",
+    errno.ENOTDIR: f"every directory on that path must be a directory, not a file; {_ROOT_HINT}",
+    errno.EISDIR: "a directory stands where a file is needed; move it away",
+    errno.ENAMETOOLONG: f"the path is longer than the file system allows; {_ROOT_HINT}",
+    errno.EIO: "the storage reported an input/output error; check the disk or the network mount",
+    errno.EMFILE: "too many files are open in this process; raise the limit (`ulimit -n`) or use fewer -j",
+    errno.ENFILE: "the system has too many open files; close some programs or use fewer -j",
+}
+
+
+def environment_error(exc: OSError) -> StoreError | None:
+    """The user error for an `OSError` that the environment causes (a read-only or full file system, missing
+    permissions, a file where a directory should be), naming the path; None for any other `OSError`, which
+    then remains a bug."""
+    hint = _ENVIRONMENT_HINTS.get(exc.errno) if exc.errno is not None else None
+    if hint is None:
+        return None
+    reason = (exc.strerror or os.strerror(exc.errno)).lower()
+    path = exc.filename
+    if path is None:
+        return StoreError(reason, help=hint)
+    path = os.fsdecode(path)
+    if exc.errno == errno.ENOTDIR:
+        blocker = _first_non_directory(path)
+        if blocker is not None and blocker != path:
+            return StoreError(f"`{blocker}` is not a directory (needed for `{path}`)", help=hint)
+    return StoreError(f"{reason}: `{path}`", help=hint)
+
+
+@contextmanager
+def about_path(path: str) -> Iterator[None]:
+    """Name `path` in any `OSError` raised inside the block that names no file: a failed `write` or `close`
+    (a full disk) only says "no space left", and the user needs to know where."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = path
+        raise
+
+
+def _first_non_directory(path: str) -> str | None:
+    """The first existing ancestor of `path` (itself included) that is not a directory."""
+    current = os.path.abspath(path)
+    chain = []
+    while True:
+        chain.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for candidate in reversed(chain):
+        if os.path.lexists(candidate) and not os.path.isdir(candidate):
+            return candidate
+    return None

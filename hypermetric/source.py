@@ -10,16 +10,29 @@ from pathlib import Path
 
 @dataclass(eq=False)
 class SourceFile:
-    """One `.hm` file (or a command-line string) with its text normalised to LF line endings (D2)."""
+    """One `.hm` file (or a command-line string) with its text normalised to LF line endings,
+    so that CRLF and CR files parse, and report positions, exactly like LF ones."""
 
     path: str
     text: str
     _line_starts: list[int] | None = field(default=None, repr=False)
+    # Where the file stops being UTF-8: (offset in `text`, what is wrong). `text` then shows the bad bytes
+    # as U+FFFD, so that the parser can point at them; it never parses such a file.
+    not_utf8: tuple[int, str] | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, path: str | Path) -> SourceFile:
-        raw = Path(path).read_bytes().decode("utf-8", errors="replace")
-        return cls(str(path), normalize_newlines(raw))
+        """The file as UTF-8 text; a byte-order mark at the start is dropped, like CRLF line ends."""
+        raw = Path(path).read_bytes()
+        if raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        try:
+            return cls(str(path), normalize_newlines(raw.decode("utf-8")))
+        except UnicodeDecodeError as e:
+            text = normalize_newlines(raw.decode("utf-8", errors="replace"))
+            at = len(normalize_newlines(raw[:e.start].decode("utf-8")))
+            bad = raw[e.start:e.end]
+            return cls(str(path), text, not_utf8=(at, f"byte 0x{bad[0]:02X} is not valid UTF-8 ({e.reason})"))
 
     @classmethod
     def from_text(cls, text: str, path: str = "<string>") -> SourceFile:
@@ -61,6 +74,9 @@ class SourceFile:
         except ValueError:
             return self.path
         return self.path if rel.startswith("..") else rel
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def normalize_newlines(text: str) -> str:

@@ -8,7 +8,9 @@ import typer
 
 from hypermetric import __version__
 from hypermetric.cli import options as o
-from hypermetric.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, HmError
+from hypermetric.cli.signals import exit_code as interrupted_exit_code
+from hypermetric.cli.signals import interrupts
+from hypermetric.errors import HmError, environment_error
 
 HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
 
@@ -16,7 +18,7 @@ app = typer.Typer(
     name="hypermetric",
     help="Parameterized pipelines for ML evaluation: HyperMake files, run locally or on Ray.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; targets complete from the .hm file here
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "-H", "--help"]},
@@ -36,9 +38,9 @@ def _root(version: bool = typer.Option(False, "-V", "--version", callback=_versi
 
 
 def _register() -> None:
-    from hypermetric.cli.commands import inspect, maintain, results, run
+    from hypermetric.cli.commands import history, inspect, maintain, report, results, run
 
-    for module in (inspect, run, maintain, results):
+    for module in (inspect, run, maintain, results, history, report):
         module.register(app)
 
 
@@ -56,24 +58,36 @@ def run_cli(args: list[str], debug: bool = False) -> int:
     _register()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="hypermetric", standalone_mode=False)
+        with interrupts():  # SIGTERM and SIGHUP stop the command as Ctrl-C does
+            result = command.main(args=args, prog_name="hypermetric", standalone_mode=False)
         return int(result or 0)
     except HmError as exc:
         return report_error(exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sys.stderr.write("Interrupted.\n")
-        return EXIT_INTERRUPTED
+        return interrupted_exit_code(exc)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # Our own writes (run records, job directories, removals) meet read-only or full file systems; that
+        # is the user's environment, reported like any user error. Any other OSError is still a bug.
+        fault = environment_error(exc)
+        if fault is None:
+            return _internal_error(exc, debug)
+        return report_error(fault)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         code = _framework_exit(exc)
         if code is not None:
             return code
-        if debug:
-            raise
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
-                         "this is a bug in hypermetric; re-run with --debug for the traceback\n")
-        return 70
+        return _internal_error(exc, debug)
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    if debug:
+        raise exc
+    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n"
+                     "this is a bug in hypermetric; re-run with --debug for the traceback\n")
+    return 70
 
 
 def _framework_exit(exc: Exception) -> int | None:
@@ -88,8 +102,9 @@ def _framework_exit(exc: Exception) -> int | None:
         sys.stdout.write(exc.format_message() + "\n")
         return 0
     if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-        exc.show()
-        return EXIT_USER_ERROR
+        from hypermetric.cli.parse_errors import usage_error
+
+        return report_error(usage_error(exc))
     return None
 
 

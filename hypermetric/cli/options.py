@@ -5,25 +5,39 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
+from hypermetric.cli.completion import complete_args
 from hypermetric.errors import UsageError
 
 COMMANDS = ("list", "dry-run", "describe", "get-path", "graph", "run", "invalidate", "remove", "touch",
-            "unlock", "results")
+            "unlock", "results", "runs", "diff", "report")
 
 FileOpt = Annotated[Optional[str], typer.Option("-F", "--file", help="The pipeline file (default: the only *.hm here).")]
-DefineOpt = Annotated[Optional[list[str]], typer.Option("-D", "--define", help="Define or override a value: name=value.")]
+DefineOpt = Annotated[Optional[list[str]], typer.Option(
+    "-D", "--define", help="Override a value the pipeline defines: name=value, the value a HyperMake "
+                           "expression (text, a dict such as {Model: a b}, or a reference such as $x).")]
 IncludeOpt = Annotated[Optional[list[str]], typer.Option("-I", "--include-dir", "--include", help="Add an import search directory.")]
 ShellOpt = Annotated[str, typer.Option("-S", "--shell", help="Shell that runs job scripts.")]
 RootOpt = Annotated[Optional[str], typer.Option("--root", help="Output root (overrides local.root).")]
-ColorOpt = Annotated[str, typer.Option("--color", help="auto, always or never.")]
+ColorOpt = Annotated[Literal["auto", "always", "never"], typer.Option("--color", help="Colour: auto, always or never.")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")]
 YesOpt = Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", hidden=True, help="Show tracebacks of internal errors.")]
-ArgsArg = Annotated[Optional[list[str]], typer.Argument(help="[FILE.hm] TARGET...", show_default=False)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
+IncludeGitOpt = Annotated[Optional[list[str]], typer.Option(
+    "-G", "--include-git", help="Add an import search directory: a directory, or a git repository (cloned "
+                                "once into the user's cache).")]
+# HyperMake accepts its run options after every command, and scripts written for it pass them; where a
+# command has no use for one it is accepted and ignored.
+_IGNORED = "Accepted as HyperMake does; no effect on this command."
+AnyJobsOpt = Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, hidden=True, help=_IGNORED)]
+AnyKeepGoingOpt = Annotated[bool, typer.Option("-k", "--keep-going", hidden=True, help=_IGNORED)]
+AnySilentOpt = Annotated[bool, typer.Option("-s", "--silent", hidden=True, help=_IGNORED)]
+AnyYesOpt = Annotated[bool, typer.Option("-y", "--yes", hidden=True, help=_IGNORED)]
+ArgsArg = Annotated[Optional[list[str]], typer.Argument(help="[FILE.hm] TARGET...", show_default=False,
+                                                        autocompletion=complete_args)]
 
 
 @dataclass(kw_only=True)
@@ -41,11 +55,14 @@ class Common:
     yes: bool = False
 
     def split(self) -> tuple[str, list[str]]:
-        """(pipeline file, targets): the first positional naming a file or ending in `.hm` is the file."""
+        """(pipeline file, targets): the first positional naming a file or ending in `.hm` is the file.
+
+        Words are first joined as HyperMake joins its arguments before parsing them, so an unquoted
+        `t[X: x2]` that the shell split in two is one target again."""
         targets: list[str] = []
         chosen = self.file
-        for arg in self.positional:
-            if chosen is None and (arg.endswith(".hm") or Path(arg).is_file()):
+        for arg in join_target_words(self.positional):
+            if chosen is None and (arg.endswith((".hm", ".json", ".yml", ".yaml")) or Path(arg).is_file()):
                 chosen = arg
             else:
                 targets.append(arg)
@@ -61,8 +78,72 @@ class Common:
         return out
 
 
+def join_target_words(words: list[str]) -> list[str]:
+    """Rejoin with spaces the words of a target split by the shell: a word inside an open `[`, or one that
+    opens an index (`t [A: x]`), belongs to the target before it."""
+    out: list[str] = []
+    depth = 0
+    for word in words:
+        if out and (depth > 0 or word.startswith("[")):
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            out.append(word)
+        depth = out[-1].count("[") - out[-1].count("]")
+    return out
+
+
+def git_include(spec: str) -> str:
+    """The directory `-G SPEC` adds: SPEC itself when it is a directory, else a clone of the git repository
+    SPEC names, made once under the user's cache directory and reused."""
+    if os.path.isdir(spec):
+        return spec
+    import hashlib
+    import subprocess
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    target = os.path.join(cache, "hypermetric", "git", hashlib.sha1(spec.encode()).hexdigest()[:16])
+    if os.path.isdir(os.path.join(target, ".git")):
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        done = subprocess.run(["git", "clone", "--quiet", "--depth", "1", spec, target],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    except OSError as e:
+        raise UsageError(f"cannot clone `{spec}` for -G: {e}", help="install git, or pass a directory") from None
+    if done.returncode != 0:
+        last = next((ln for ln in reversed(done.stderr.splitlines()) if ln.strip()), "")
+        raise UsageError(f"cannot clone `{spec}` for -G: {last.strip() or 'git clone failed'}",
+                         help="-G takes a directory or a git repository URL that `git clone` accepts")
+    return target
+
+
+def _log_loads(write):
+    """Hand each `hypermetric.load` record (which file an import loaded) to `write`; returns the undo."""
+    import logging
+
+    logger = logging.getLogger("hypermetric.load")
+
+    class Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            write(record.getMessage())
+
+    handler, level = Forward(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return undo
+
+
 def find_pipeline_file(chosen: str | None) -> str:
     if chosen is not None:
+        if os.path.isdir(chosen):
+            raise UsageError(f"`{chosen}` is a directory, not a pipeline file",
+                             help="name the .hm file itself, e.g. hypermetric COMMAND DIR/main.hm ...")
+        if os.path.exists(chosen) and not os.path.isfile(chosen):
+            raise UsageError(f"`{chosen}` is not a regular file", help="name the .hm pipeline file")
         if not os.path.isfile(chosen):
             raise UsageError(f"Workflow file {chosen} does not exist.")
         return chosen
@@ -85,8 +166,10 @@ def normalize_argv(argv: list[str]) -> list[str]:
 _COMMON_PARAMS = (
     ("args", ArgsArg, None), ("file", FileOpt, None), ("define", DefineOpt, None), ("include", IncludeOpt, None),
     ("shell", ShellOpt, "bash -e"), ("root", RootOpt, None), ("color", ColorOpt, "auto"),
-    ("verbose", VerboseOpt, False), ("debug", DebugOpt, False),
+    ("verbose", VerboseOpt, False), ("debug", DebugOpt, False), ("include_git", IncludeGitOpt, None),
 )
+_RUN_PARAMS = (("jobs", AnyJobsOpt, None), ("keep_going", AnyKeepGoingOpt, False),
+               ("silent", AnySilentOpt, False), ("yes", AnyYesOpt, False))
 
 
 def command(app: typer.Typer, name: str, help: str, yes: bool = False):
@@ -96,18 +179,17 @@ def command(app: typer.Typer, name: str, help: str, yes: bool = False):
 
     def decorate(fn):
         own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
-        shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-                  for n, a, d in _COMMON_PARAMS]
-        if yes:
-            shared.append(inspect.Parameter("yes", inspect.Parameter.KEYWORD_ONLY, default=False,
-                                            annotation=YesOpt))
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
         own_names = [p.name for p in own]
+        extra = [(n, YesOpt if n == "yes" and yes else a, d) for n, a, d in _RUN_PARAMS if n not in own_names]
+        shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+                  for n, a, d in (*_COMMON_PARAMS, *extra)]
 
         @functools.wraps(fn)
         def wrapper(**kw):
+            includes = list(kw["include"] or []) + [git_include(g) for g in kw["include_git"] or []]
             c = Common(positional=list(kw["args"] or []), file=kw["file"], defines=list(kw["define"] or []),
-                       includes=list(kw["include"] or []), shell=kw["shell"], root=kw["root"],
+                       includes=includes, shell=kw["shell"], root=kw["root"],
                        color=kw["color"], verbose=kw["verbose"], yes=kw.get("yes", False))
             if not c.verbose:
                 return fn(c, **{n: kw[n] for n in own_names})
@@ -115,10 +197,13 @@ def command(app: typer.Typer, name: str, help: str, yes: bool = False):
 
             from hypermetric.store.fscall import log_calls
 
-            undo = log_calls(lambda line: sys.stderr.write(line + "\n"))
+            write = lambda line: sys.stderr.write(line + "\n")  # noqa: E731
+            undo = log_calls(write)
+            undo_load = _log_loads(write)
             try:
                 return fn(c, **{n: kw[n] for n in own_names})
             finally:
+                undo_load()
                 undo()
 
         params = shared + own

@@ -1,28 +1,29 @@
 """The run's progress view: subscribes to execution events and shows them on a `rich` console.
 
-On a terminal it keeps a live panel (jobs done out of total, the running jobs with their elapsed time, the
-failures so far) below the scrolling job output. Elsewhere it writes plain lines (`<label>: RUNNING`,
-`<label>: SUCCESS`, `<label>: FAILED: exit code 3 ≠ 0`) straight to the console's file, with no rich work per
-job. Job output lines are prefixed with `<label>> ` unless silent. At the end, a panel per failed job.
+Status lines read `<label>: QUEUED|RUNNING|WAITING|SUCCESS|SKIPPED|FAILED: <reason>`, and job output lines
+`<label>> <line>` (unless silent). On a terminal a live progress bar (`progress_live`) stays under the
+scrolling lines; elsewhere the lines are written straight to the console's file, with no rich work per job.
+A job's `\r`-ended output (a tqdm bar's updates) only moves its latest line beside it in the live view; off a
+terminal each such update is a line of its own. At the end, a panel per failed job, with shell-quoted paths
+that can be pasted into a shell as they are.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import shlex
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, Group
 from rich.errors import MissingStyle
-from rich.live import Live
 from rich.panel import Panel
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
+from hypermetric.cli.progress_state import RunState
 from hypermetric.execution.events import (
     Event,
     JobFailed,
     JobOutput,
+    JobQueued,
     JobSkipped,
     JobStarted,
     JobSucceeded,
@@ -34,14 +35,14 @@ from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.store.status import JobStatus
 
 _FALLBACK = {"job.ok": "green", "job.failed": "bold red", "job.running": "cyan", "job.skipped": "yellow",
-             "job.waiting": "magenta", "job.pending": "dim", "job.complete": "dim"}
+             "job.waiting": "magenta", "job.pending": "dim", "job.complete": "dim", "job.queued": "dim"}
 _TAIL = 20
 
 
 class Progress:
     """Give it each event (`run_graph(..., on_event=view.handle)`); it renders on `console`.
 
-    Use it as a context manager (or call `close`) so a live panel is stopped even when the run raises.
+    Use it as a context manager (or call `close`) so a live bar is stopped even when the run raises.
     """
 
     def __init__(self, console: Console, *, silent: bool = False, verbose: bool = False,
@@ -50,12 +51,8 @@ class Progress:
         self.silent = silent
         self.verbose = verbose
         self.live_mode = console.is_terminal if live is None else live
-        self._lock = threading.Lock()
-        self._total = 0
-        self._done = 0
-        self._running: dict[str, tuple[str, float]] = {}
-        self._failed: list[tuple[str, str]] = []
-        self._live: Live | None = None
+        self.state = RunState()
+        self._live = None
 
     def handle(self, event: Event) -> None:
         handler = _HANDLERS.get(type(event))
@@ -71,54 +68,67 @@ class Progress:
         self.close()
 
     def close(self) -> None:
-        """Stop the live panel (also done on `RunFinished`)."""
+        """Stop the live bar (also done on `RunFinished`)."""
         if self._live is not None:
             self._live.stop()
             self._live = None
 
     def _started(self, event: RunStarted) -> None:
-        self._total = event.total
-        if self.live_mode and self._live is None:
-            self._live = Live(get_renderable=self._render, console=self.console, refresh_per_second=4,
-                              transient=True, redirect_stdout=False, redirect_stderr=False)
+        with self.state.lock:
+            self.state.total = event.total
+        if self.live_mode and self._live is None and event.total:
+            from hypermetric.cli.progress_live import LiveBar
+
+            self._live = LiveBar(self.console, self.state, self._style("job.running"))
             self._live.start()
 
+    def _queued(self, event: JobQueued) -> None:
+        with self.state.lock:
+            self.state.queue(event.job.id)
+
     def _job_started(self, event: JobStarted) -> None:
-        with self._lock:
-            self._running[event.job.id] = (event.job.label, time.monotonic())
+        with self.state.lock:
+            self.state.start(event.job.id, event.job.label)
         retry = f" (attempt {event.attempt})" if event.attempt > 1 else ""
-        where = f" in {event.job.workdir}" if self.verbose else ""
+        where = f" in {shlex.quote(event.job.workdir)}" if self.verbose else ""
         self._line(event.job.label, f"RUNNING{retry}{where}", "job.running")
 
     def _waiting(self, event: JobWaiting) -> None:
         self._line(event.job.label, f"WAITING: {event.message}", "job.waiting")
 
     def _output(self, event: JobOutput) -> None:
+        transient = event.line.endswith("\r")
+        line = event.line.rstrip("\r")
+        with self.state.lock:
+            self.state.output(event.job.id, line)
         if self.silent:
             return
         if self._live is None:
-            self._write(f"{event.job.label}> {event.line}")
+            self._write(f"{event.job.label}> {line}")
+        elif transient:
+            self._live.refresh()
         else:
-            self._live.console.print(Text(f"{event.job.label}> {event.line}"), soft_wrap=True)
+            self._live.print(Text(f"{event.job.label}> {line}"))
 
     def _succeeded(self, event: JobSucceeded) -> None:
-        self._finish(event.job.id)
+        with self.state.lock:
+            self.state.finish(event.job.id, duration=event.duration)
         self._line(event.job.label, "SUCCESS", "job.ok")
 
     def _job_failed(self, event: JobFailed) -> None:
-        self._finish(event.job.id, counted=not event.will_retry)
-        if not event.will_retry:
-            with self._lock:
-                self._failed.append((event.job.label, event.reason))
+        with self.state.lock:
+            self.state.finish(event.job.id, failed=True, duration=event.duration, counted=not event.will_retry)
         retry = " (will retry)" if event.will_retry else ""
         self._line(event.job.label, f"FAILED: {event.reason}{retry}", "job.failed")
 
     def _skipped(self, event: JobSkipped) -> None:
+        with self.state.lock:
+            planned = event.job.id in self.state.queued or event.job.id in self.state.running
+            self.state.finish(event.job.id)
         if event.reason == "complete":
-            with self._lock:
-                self._running.pop(event.job.id, None)
+            if planned:  # finished meanwhile by another run on the same root
+                self._line(event.job.label, "COMPLETE", "job.complete")
             return
-        self._finish(event.job.id)
         self._line(event.job.label, "SKIPPED", "job.skipped")
 
     def _finished(self, event: RunFinished) -> None:
@@ -128,17 +138,11 @@ class Progress:
             self.console.print(failure_panel(result, self._style("job.failed")))
         self.console.print(Text(summary(report)), highlight=False)
 
-    def _finish(self, job_id: str, counted: bool = True) -> None:
-        with self._lock:
-            self._running.pop(job_id, None)
-            self._done += counted
-
     def _line(self, label: str, status: str, style: str) -> None:
         if self._live is None:
             self._write(f"{label}: {status}")
         else:
-            text = Text.assemble(f"{label}: ", (status, self._style(style)))
-            self._live.console.print(text, soft_wrap=True)
+            self._live.print(Text.assemble(f"{label}: ", (status, self._style(style))))
 
     def _write(self, text: str) -> None:
         file = self.console.file
@@ -151,26 +155,12 @@ class Progress:
         except MissingStyle:
             return Style.parse(_FALLBACK.get(name, ""))
 
-    def _render(self) -> RenderableType:
-        with self._lock:
-            running = sorted(self._running.values(), key=lambda item: item[1])
-            failed = list(self._failed)
-            done, total = self._done, self._total
-        now = time.monotonic()
-        table = Table.grid(padding=(0, 2))
-        for label, since in running[:20]:
-            table.add_row(Text(label, self._style("job.running")), f"{now - since:6.1f} s")
-        if len(running) > 20:
-            table.add_row(Text(f"... and {len(running) - 20} more"), "")
-        parts: list[RenderableType] = [Text(f"{done}/{total} jobs done, {len(running)} running"), table]
-        parts.extend(Text(f"× {label}: {reason}", self._style("job.failed")) for label, reason in failed[-5:])
-        return Group(*parts)
-
 
 def failure_panel(result: JobResult, style: Style | str = "red") -> Panel:
-    """Id, reason, log paths and the last lines of stderr of one failed job."""
+    """Id, reason, log paths (quoted for a shell: a case directory holds `&` and `=`) and the last lines of
+    stderr of one failed job."""
     lines = [Text(f"id:     {result.job_id}"), Text(f"reason: {result.reason or 'failed'}"),
-             Text(f"stdout: {result.stdout_path}"), Text(f"stderr: {result.stderr_path}")]
+             Text(f"stdout: {shlex.quote(result.stdout_path)}"), Text(f"stderr: {shlex.quote(result.stderr_path)}")]
     if result.stderr_tail:
         lines.append(Text(f"last {min(_TAIL, len(result.stderr_tail))} lines of stderr:", style="bold"))
         lines.extend(Text(line) for line in result.stderr_tail[-_TAIL:])
@@ -189,7 +179,7 @@ def summary(report: RunReport) -> str:
 
 
 _HANDLERS = {
-    RunStarted: Progress._started, JobStarted: Progress._job_started,
+    RunStarted: Progress._started, JobQueued: Progress._queued, JobStarted: Progress._job_started,
     JobWaiting: Progress._waiting, JobOutput: Progress._output, JobSucceeded: Progress._succeeded,
     JobFailed: Progress._job_failed, JobSkipped: Progress._skipped,
     RunFinished: Progress._finished,

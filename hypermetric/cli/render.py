@@ -11,7 +11,8 @@ from hypermetric.cli.console import use_color
 from hypermetric.cli.dag import draw
 
 HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
-_ANSI = {"COMPLETE": "32", "SUCCESS": "32", "PENDING": "33", "FAILED": "1;31", "SKIPPED": "35", "RUNNING": "36",
+_ANSI = {"COMPLETE": "32", "OUTDATED": "33", "SUCCESS": "32", "PENDING": "33", "FAILED": "1;31", "SKIPPED": "35",
+         "RUNNING": "36",
          "axis": "1;36", "header": "1"}
 
 
@@ -56,7 +57,8 @@ def list_lines(file: str, pipeline) -> list[tuple[str, str | None]]:
 
 
 def dry_run_lines(graph) -> list[tuple[str, str | None]]:
-    from hypermetric.store.status import JobStatus, job_statuses
+    from hypermetric.store.staleness import Staleness
+    from hypermetric.store.status import JobStatus
 
     order = graph.order()
     lines: list[tuple[str, str | None]] = [
@@ -64,11 +66,12 @@ def dry_run_lines(graph) -> list[tuple[str, str | None]]:
         (f"The following {len(order)} job{'s' if len(order) != 1 else ''} "
          f"{'are' if len(order) != 1 else 'is'} implied in the given target:", None)]
     counts: Counter[str] = Counter()
-    jobs = [graph.jobs[job_id] for job_id in order]
-    for job, status in zip(jobs, job_statuses(jobs)):
+    jobs = graph.jobs
+    for job_id, (status, reason) in Staleness(graph).states().items():
         counts[status.label] += 1
-        lines.append((f"{status.symbol} {job.display_id} {status.label}",
-                      "COMPLETE" if status is JobStatus.COMPLETE else None))
+        why = f" ({reason})" if reason else ""
+        lines.append((f"{status.symbol} {jobs[job_id].display_id} {status.label}{why}",
+                      status.label if status in (JobStatus.COMPLETE, JobStatus.OUTDATED) else None))
     summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
     lines.append((f"{len(order)} job{'s' if len(order) != 1 else ''}: {summary}" if order else "no jobs", None))
     return lines

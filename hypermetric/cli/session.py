@@ -21,7 +21,7 @@ class Session:
         from hypermetric import api
 
         chosen = self.targets if targets is None else targets
-        if required and not chosen:
+        if required and not chosen and not hasattr(self.pipeline, "entries"):  # a batch: all its jobs
             raise UsageError("no target given", help="name a task or plan, e.g. `hypermetric run FILE.hm t`")
         return api.plan(self.pipeline, chosen, root_override=self.common.root)
 

@@ -29,8 +29,10 @@ from hypermetric.execution.scheduler import Scheduler
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.store import mutations
+from hypermetric.store.history import write_run_summary
 from hypermetric.store.runs import write_run_record
-from hypermetric.store.status import JobStatus
+from hypermetric.store.staleness import prepare_run
+from hypermetric.store.status import JobStatus, is_complete
 
 EventSink = Callable[[Event], None]
 _POLL = 1.0
@@ -50,6 +52,7 @@ class RunOptions:
     record: bool = True                       # write the run record under `<root>/.runs`
     lock_interval: float = 5.0                # seconds between "waiting for lock" events
     grace: float = 5.0                        # seconds between SIGTERM and SIGKILL on Ctrl-C
+    ignore_changes: bool = False              # HyperMake's rule for this run: done jobs never count as OUTDATED
 
 
 class _Emitter:
@@ -125,18 +128,20 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     then runs the `stop` job of each service the run had started (§5.8)."""
     options = options or RunOptions()
     emit = _Emitter(on_event)
+    prepared = prepare_run(graph, ignore_changes=options.ignore_changes)  # OUTDATED jobs become not done
     report = RunReport({i: JobResult(i, graph.jobs[i].label, graph.jobs[i].workdir) for i in graph.order()},
                        started=time.time())
-    if options.record and graph.root:
-        report.record = write_run_record(graph.root, graph.order())
     on_output = None if options.silent or on_event is None else _output_sink(emit)
 
     def backend_for_run() -> Backend:
         return make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
 
     backend = backend_for_run()
-    run = _Run(graph, options, backend, emit, report)
+    run = _Run(graph, options, backend, emit, report, prepared.is_done)
     try:
+        # A run with nothing to do writes nothing, so that a finished root can be read-only.
+        if options.record and graph.root and run.scheduler.to_run:
+            report.record = write_run_record(graph.root, graph.order())
         run.execute()
     finally:
         backend.close()
@@ -147,6 +152,9 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
             if job.ephemeral:
                 mutations.remove(job)
     report.finished = time.time()
+    if report.record:
+        write_run_summary(report.record, graph, {i: r.status.label for i, r in report.results.items()},
+                          report.started, report.finished, prepared.signer.known)
     emit(RunFinished(report))
     return report
 
@@ -161,10 +169,10 @@ class _Run:
     """The loop of one run: start what the scheduler allows, settle what the backend reports."""
 
     def __init__(self, graph: JobGraph, options: RunOptions, backend: Backend, emit: _Emitter,
-                 report: RunReport) -> None:
+                 report: RunReport, complete: Callable[[Job], bool] = is_complete) -> None:
         self.graph, self.backend, self.emit, self.report = graph, backend, emit, report
         self.scheduler = Scheduler(graph, slots=options.jobs, keep_going=options.keep_going,
-                                   retries=options.retries, gpus=backend.gpu_count)
+                                   retries=options.retries, gpus=backend.gpu_count, complete=complete)
         self.in_flight: set[str] = set()
 
     def execute(self) -> None:

@@ -42,6 +42,9 @@ class JobWaiting:
 
 @dataclass(frozen=True, slots=True)
 class JobOutput:
+    """One line of a job's output, without its newline; a line that a lone `\r` ended (a progress bar
+    redrawing itself in place) keeps that `\r`, so a viewer can replace the previous one."""
+
     job: Job
     stream: Literal["stdout", "stderr"]
     line: str

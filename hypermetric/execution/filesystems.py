@@ -122,7 +122,8 @@ class Transfers:
 
 
 def link_input(workdir: str, link: InputLink) -> None:
-    """A relative symlink per local file input; a folder of relative symlinks and a manifest per reduction."""
+    """A relative symlink per local file input; per reduction, a folder of relative symlinks and a manifest
+    beside it."""
     path = os.path.join(workdir, link.name)
     if not link.is_reduction:
         if link.target is not None:
@@ -143,7 +144,8 @@ def _symlink(target: str, path: str) -> None:
 
 
 def _write_manifest(folder: str, link: InputLink) -> None:
-    """`.manifest.arrow` through the results module when it is installed; nothing otherwise."""
+    """The folder's manifest (`.<input>.manifest.arrow`, beside the folder, so the folder holds only its
+    entries) through the results module when it is installed; nothing otherwise."""
     try:
         from hypermetric.results.manifest import write_manifest
     except ImportError:

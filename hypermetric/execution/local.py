@@ -2,8 +2,10 @@
 
 Worker threads are created once (up to `jobs`) and reused, so a job costs one process spawn and no thread
 start; the parent environment is read once, when the backend is made. `cancel_all` sends SIGTERM to the
-process group of every running job (and of any that starts while cancelling); `close` then gives the groups
-`grace` seconds to end before SIGKILL. Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
+process group of every running job (and of any that starts while cancelling); `grace` seconds later
+`wait_any` sends SIGKILL to those still there, so a job that ignores SIGTERM cannot hold the run up. Every
+process a job spawns is registered with a `Watchdog`, which stops them if this process dies without
+cleaning up (SIGKILL, a crash). Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
 handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides the count found by `nvidia-smi -L`): a job
 asking for `n >= 1` gets `ceil(n)` devices of its own, the least used first; a fraction shares one device
 with other fractions, packed as Ray packs them (the fullest device it still fits on), so whole devices stay
@@ -26,10 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
+from hypermetric.errors import environment_error
 from hypermetric.execution.backend import OutputSink, WaitSink
-from hypermetric.execution.process import terminate_group
+from hypermetric.execution.process import group_alive, terminate_group
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
+from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
+from hypermetric.store.layout import LOCK
 from hypermetric.store.status import JobStatus
 
 _EPS = 1e-9
@@ -67,6 +72,8 @@ class LocalBackend:
         self._groups: set[int] = set()
         self._cancelling = threading.Event()
         self._cancelled_at = 0.0
+        self._killed = False
+        self._watchdog = Watchdog(grace)
         self._gpus = gpus
         self._load: list[float] | None = None
         self._assigned: dict[str, tuple[list[int], float]] = {}
@@ -82,14 +89,15 @@ class LocalBackend:
             devices = self._assign(job)
             options = replace(options, env=(("CUDA_VISIBLE_DEVICES", ",".join(map(str, devices))),))
         on_wait = partial(self._on_wait, job) if self._on_wait is not None else None
-        hooks = JobHooks(on_spawn=partial(self._spawned, job.id), on_wait=on_wait,
+        guard = Guard(self._watchdog, os.path.join(job.workdir, LOCK))
+        hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,
                          cancelled=self._cancelling.is_set)
-        self._pool.submit(self._work, job, attempt, options, hooks)
+        self._pool.submit(self._work, job, attempt, options, hooks, guard)
         return job.id
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         try:
-            outcomes = [self._done.get(timeout=timeout)]
+            outcomes = [self._done.get(timeout=self._kill_overdue(timeout))]
         except queue.Empty:
             return []
         while True:
@@ -115,32 +123,51 @@ class LocalBackend:
         self._pool.shutdown(wait=True)
         if self._groups:
             self._reap_groups()
+        self._watchdog.close()
 
-    def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks) -> None:
+    def _kill_overdue(self, timeout: float | None) -> float | None:
+        """After a cancel, SIGKILL the groups still running once `grace` has passed; how long the caller may
+        then wait (`timeout`, cut short to the end of the grace)."""
+        if not self._cancelling.is_set() or self._killed:
+            return timeout
+        left = self._cancelled_at + self._grace - time.monotonic()
+        if left > 0:
+            return left if timeout is None else min(timeout, left)
+        with self._mutex:
+            self._killed = True
+            groups = list(self._groups) + [proc.pid for proc in self._procs.values()]
+        for pgid in groups:
+            terminate_group(pgid, signal.SIGKILL)
+        return timeout
+
+    def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks, guard: Guard) -> None:
         try:
             outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
         except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
             now = time.time()
-            reason = f"internal error: {e!r}"
+            fault = environment_error(e) if isinstance(e, OSError) else None
+            reason = fault.diagnostic.message if fault is not None else f"internal error: {e!r}"
             outcome = JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)
         finally:
             with self._mutex:
                 self._procs.pop(job.id, None)
+            guard.release()
         self._done.put(outcome)
 
-    def _spawned(self, job_id: str, proc: subprocess.Popen) -> None:
+    def _spawned(self, job_id: str, guard: Guard, proc: subprocess.Popen) -> None:
+        guard.on_spawn(proc)
         with self._mutex:
             self._procs[job_id] = proc
             cancelling = self._cancelling.is_set()
             if cancelling:
                 self._groups.add(proc.pid)
         if cancelling:
-            terminate_group(proc.pid, signal.SIGTERM)
+            terminate_group(proc.pid, signal.SIGKILL if self._killed else signal.SIGTERM)
 
     def _reap_groups(self) -> None:
         """Give the cancelled process groups `grace` seconds from the cancel to end, then SIGKILL them."""
         deadline = self._cancelled_at + self._grace
-        while time.monotonic() < deadline and any(_group_alive(g) for g in self._groups):
+        while time.monotonic() < deadline and any(group_alive(g) for g in self._groups):
             time.sleep(0.05)
         for pgid in self._groups:
             terminate_group(pgid, signal.SIGKILL)
@@ -182,10 +209,3 @@ def pick_devices(load: list[float], want: float) -> tuple[list[int], float]:
         return [max(fits, key=lambda d: (load[d], -d))], want
     return [min(range(total), key=lambda d: (load[d], d))], want
 
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True

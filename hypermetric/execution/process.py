@@ -3,14 +3,22 @@
 Without an output callback the child writes straight into the two files (no pipe, no extra thread). With one,
 the calling thread multiplexes both pipes with a selector, writes the bytes to the files and hands each
 complete line to the callback.
+
+A job is its script's main process: once that has exited, whatever it left running in its process group is
+killed before the job is judged, so no background process can write to an output after the job is recorded
+(or after a consumer has read it). The group is killed while the main process is still a zombie, so its id
+cannot have been reused. The script inherits the job's open lock file (`keep_fds`): the lock stays held while
+any process of the job lives, so no other run can start the job beside a survivor.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -21,14 +29,20 @@ if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
 _CHUNK = 65536
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+_TICK = 0.05            # how often the pump looks whether the main process has exited
+_DRAIN_IDLE = 0.5       # after the group is killed: stop reading pipes only processes outside it still hold
+INTERRUPT_GRACE = 5.0   # seconds between SIGTERM and SIGKILL when the calling thread is interrupted
+_DEATH_WAIT = 5.0       # at most this long for killed processes to die (one stuck in the kernel may not)
 
 
 def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output: OutputCallback | None,
-               hooks: JobHooks) -> int | None:
+               hooks: JobHooks, keep_fds: tuple[int, ...] = ()) -> int | None:
     """Run `<shell words> script` in the job directory; its exit code, or None if the run was cancelled.
 
-    A process killed by signal N reports 128 + N. If the calling thread is interrupted (KeyboardInterrupt),
-    the child's process group is terminated before the exception goes on.
+    A process killed by signal N reports 128 + N. A cancelled run is None whatever its exit code, so an
+    interrupted job is never recorded. If the calling thread is interrupted (KeyboardInterrupt), the child's
+    process group is stopped before the exception goes on. `keep_fds` stay open in the child.
     """
     cancelled = hooks.cancelled or _never
     workdir = job.workdir
@@ -36,26 +50,79 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
         if cancelled():
             return None
         pipes = (os.pipe(), os.pipe()) if on_output is not None else None
-        proc = _spawn(job, shell, env, out, err, pipes)
+        proc = _spawn(job, shell, env, out, err, pipes, keep_fds)
         if isinstance(proc, int):
             return proc
         if hooks.on_spawn is not None:
             hooks.on_spawn(proc)
         try:
             if pipes is not None:
-                _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output)
-            code = proc.wait()
+                _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
+            code = end_group(proc)
         except BaseException:
-            terminate_group(proc.pid, signal.SIGTERM)
-            proc.wait()
+            stop_group(proc, INTERRUPT_GRACE)
             raise
-    if code != 0 and cancelled():
+    if cancelled():
         return None
     return 128 - code if code < 0 else code
 
 
+def end_group(proc: subprocess.Popen) -> int:
+    """Wait for the main process to exit, SIGKILL what is left of its process group, reap it, and wait
+    until the rest has died too (a SIGKILL takes effect a moment after it is sent); its exit status."""
+    _wait_exited(proc.pid, block=True)
+    terminate_group(proc.pid, signal.SIGKILL)
+    code = proc.wait()
+    deadline = time.monotonic() + _DEATH_WAIT
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return code
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, which have ended, do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # no /proc: every member counts
+        return True
+    return any(_running_member(name, pgid) for name in names if name.isdigit())
+
+
+def _running_member(pid: str, pgid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return False
+    return int(fields[2]) == pgid and fields[0] != b"Z"
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it once the main process has exited or after `grace` seconds."""
+    terminate_group(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while not _wait_exited(proc.pid, block=False) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    terminate_group(proc.pid, signal.SIGKILL)
+    end_group(proc)
+
+
+def _wait_exited(pid: int, *, block: bool) -> bool:
+    """Whether child `pid` has exited, without reaping it (a zombie keeps its process group id taken)."""
+    flags = os.WEXITED | os.WNOWAIT | (0 if block else os.WNOHANG)
+    try:
+        return os.waitid(os.P_PID, pid, flags) is not None
+    except ChildProcessError:  # reaped already
+        return True
+
+
 def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO, err: BinaryIO,
-           pipes: tuple[tuple[int, int], tuple[int, int]] | None) -> subprocess.Popen | int:
+           pipes: tuple[tuple[int, int], tuple[int, int]] | None,
+           keep_fds: tuple[int, ...] = ()) -> subprocess.Popen | int:
     """Start the script in a new session (its own process group); exit code 127 if the shell cannot start.
 
     With `pipes` (two `(read, write)` pairs) the child writes into them; this closes their write ends, and
@@ -64,7 +131,7 @@ def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO,
     stdout, stderr = (pipes[0][1], pipes[1][1]) if pipes is not None else (out, err)
     try:
         return subprocess.Popen([*shell, SCRIPT], cwd=job.workdir, env=env, stdin=subprocess.DEVNULL,
-                                stdout=stdout, stderr=stderr, start_new_session=True)
+                                stdout=stdout, stderr=stderr, start_new_session=True, pass_fds=keep_fds)
     except OSError as e:
         err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
         if pipes is not None:
@@ -90,31 +157,64 @@ def _never() -> bool:
 
 
 def _pump(job: Job, streams: dict[int, tuple[str, BinaryIO]],
-          on_output: Callable[[Job, str, str], None]) -> None:
+          on_output: Callable[[Job, str, str], None], proc: subprocess.Popen) -> None:
     """Copy each pipe to its file until EOF, passing each line (without its newline) to `on_output`.
 
-    `streams` maps a pipe's read end to its stream name and file; the read ends are closed at the end.
+    `streams` maps a pipe's read end to its stream name and file; the read ends are closed at the end. When
+    the main process `proc` exits, the rest of its process group is killed (a background process holding a
+    pipe would otherwise keep this waiting); pipes then still held by processes that left the group are let
+    go once they have been idle for a moment.
     """
     sel = selectors.PollSelector()
     partial = dict.fromkeys(streams, b"")
     for fd in streams:
         sel.register(fd, selectors.EVENT_READ)
+    ended = False
     try:
         while sel.get_map():
-            for key, _ in sel.select():
-                fd = key.fd
-                name, file = streams[fd]
-                data = os.read(fd, _CHUNK)
-                if not data:
-                    sel.unregister(fd)
-                    if partial[fd]:
-                        on_output(job, name, partial[fd].decode("utf-8", errors="replace"))
-                    continue
-                file.write(data)
-                *lines, partial[fd] = (partial[fd] + data).split(b"\n")
-                for line in lines:
-                    on_output(job, name, line.decode("utf-8", errors="replace"))
+            events = sel.select(_DRAIN_IDLE if ended else _TICK)
+            if ended and not events:
+                break
+            for key, _ in events:
+                _read_one(job, key.fd, streams[key.fd], partial, on_output, sel)
+            if not ended and _wait_exited(proc.pid, block=False):
+                ended = True
+                terminate_group(proc.pid, signal.SIGKILL)
+        for fd, rest in partial.items():  # pipes let go of before their EOF
+            if rest:
+                on_output(job, streams[fd][0], rest.decode("utf-8", errors="replace"))
     finally:
         sel.close()
         for fd in streams:
             os.close(fd)
+
+
+def _read_one(job: Job, fd: int, stream: tuple[str, BinaryIO], partial: dict[int, bytes],
+              on_output: Callable[[Job, str, str], None], sel: selectors.BaseSelector) -> None:
+    """Read what pipe `fd` holds into its file and hand its complete lines on; unregister it at EOF."""
+    name, file = stream
+    data = os.read(fd, _CHUNK)
+    if not data:
+        sel.unregister(fd)
+        if partial[fd]:
+            on_output(job, name, partial.pop(fd).decode("utf-8", errors="replace"))
+        return
+    file.write(data)
+    for line in _lines(partial, fd, data):
+        on_output(job, name, line.decode("utf-8", errors="replace"))
+
+
+def _lines(partial: dict[int, bytes], fd: int, data: bytes) -> list[bytes]:
+    """The complete lines of what pipe `fd` has sent so far, without their newline; a line ended by a lone
+    `\r` (a progress bar redrawing itself) keeps its `\r`, so a viewer can show it in place."""
+    text = partial[fd] + data
+    out: list[bytes] = []
+    start = 0
+    for match in _LINE_END.finditer(text):
+        end = match.group()
+        if end == b"\r" and match.end() == len(text):
+            break  # maybe the first half of `\r\n`: decide when more arrives
+        out.append(text[start:match.start()] + (b"\r" if end == b"\r" else b""))
+        start = match.end()
+    partial[fd] = text[start:]
+    return out

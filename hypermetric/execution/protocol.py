@@ -1,10 +1,12 @@
-"""The job protocol (§5.3, D25, D26): one job, start to finish, in whatever process calls it.
+"""The job protocol: one job, start to finish, in whatever process calls it.
 
 check status → create the directory → lock → re-check → empty the directory (except `.lock`) → link inputs →
 write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's `@@runner`)
-→ write `job.json`, then `exitcode` → check outputs (with `exists` on custom file systems) → unlock. Inputs on
-or for custom file systems are transferred by `filesystems.Transfers` (§5.6). `exitcode` is written only after
-the process has ended and never for an interrupted run, so a failed or interrupted job never counts as done.
+→ kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
+`exists` on custom file systems) → unlock. Inputs on or for custom file systems are transferred by
+`filesystems.Transfers`. `exitcode` is written only after the process has ended and never for an interrupted
+run, so a failed or interrupted job never counts as done. The script inherits the open lock file, so the job
+stays locked until its last process has ended, even when the process that ran it dies first.
 Inputs and outputs are plain picklable data, so a remote backend can call `execute_job` on another machine.
 """
 
@@ -103,17 +105,17 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     _make_dir(job.workdir)
     try:
         held = store_lock.acquire(os.path.join(job.workdir, LOCK), on_wait=hooks.on_wait,
-                                  interval=options.lock_interval, cancelled=hooks.cancelled)
+                                  interval=options.lock_interval, cancelled=hooks.cancelled, make_dir=True)
     except store_lock.LockWaitCancelled:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
     try:
-        return _run_locked(job, options, on_output, attempt, hooks)
+        return _run_locked(job, options, on_output, attempt, hooks, held)
     finally:
         store_lock.release(held)
 
 
 def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
-                hooks: JobHooks) -> JobOutcome:
+                hooks: JobHooks, held: store_lock.Held) -> JobOutcome:
     start = time.time()
     if is_complete(job):
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
@@ -128,11 +130,17 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
     if job.runner is not None:
         code = run_with_runner(job, options.shell, env, on_output, hooks)
     else:
-        code = process.run_script(job, options.shell, env, on_output, hooks)
+        # The script inherits the lock: the job stays locked while any of its processes lives.
+        keep = (held.fd,) if held.fd is not None else ()
+        code = process.run_script(job, options.shell, env, on_output, hooks, keep)
     end = time.time()
     if code is None:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
-    _record(job, options, code, attempt, start, end)
+    try:
+        _record(job, options, code, attempt, start, end)
+    except FileNotFoundError:  # something deleted the directory under the running job
+        reason = f"the job directory {job.workdir} was deleted while the job ran"
+        return JobOutcome(job.id, JobStatus.FAILED, attempt, code, reason, (), start, end)
     return _judge(job, code, attempt, start, end)
 
 
@@ -205,6 +213,9 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
     }
     if options.node is not None:
         info["node"] = options.node
+    if job.signature:  # what the outputs were made from, so a later plan can tell whether they are stale;
+        # first, so that planning can read it without parsing the whole file
+        info = {"signature": job.signature, **info, "built_from": job.built_from}
     write_atomic(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
     write_atomic(os.path.join(job.workdir, EXITCODE), str(code).encode())
 

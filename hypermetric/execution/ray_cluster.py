@@ -5,12 +5,17 @@ joins the cluster at `RAY_ADDRESS` (which `--ray-address` sets), shipping the hy
 workers as a runtime environment (`py_modules`), so nothing has to be installed on the nodes beyond Ray; else
 it starts an embedded local Ray (`address="local"`: never a cluster that `ray start` left running). Ray is
 imported by the callers, only when the Ray backend is chosen.
+
+Before joining, the cluster's address gets one plain TCP connection with a timeout: Ray itself retries an
+address nobody answers on for minutes, repeating its own message, while a closed port or an unknown host is
+a mistake the user should hear about at once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from types import ModuleType
 
 from hypermetric.errors import UsageError
@@ -18,6 +23,9 @@ from hypermetric.plan.job import Resources
 
 _EPS = 1e-9
 _QUIET = {"log_to_driver": False, "logging_level": logging.ERROR}
+PROBE_TIMEOUT = 10.0
+_GCS_PORT = 6379       # Ray's default port of the head node's GCS
+_CLIENT_PORT = 10001   # Ray Client's default port (`ray://` addresses)
 
 
 def package_runtime_env() -> dict[str, object]:
@@ -32,6 +40,8 @@ def connect(ray: ModuleType) -> tuple[str, bool]:
     if ray.is_initialized():
         return ray.get_runtime_context().gcs_address, False
     address = os.environ.get("RAY_ADDRESS", "").strip()
+    if address:
+        check_reachable(address)
     try:
         if address:
             ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
@@ -42,6 +52,39 @@ def connect(ray: ModuleType) -> tuple[str, bool]:
         raise UsageError(f"cannot start or join {where}: {e}",
                          help="check --ray-address / RAY_ADDRESS, or use --backend local") from None
     return ray.get_runtime_context().gcs_address, True
+
+
+def endpoint(address: str) -> tuple[str, int] | None:
+    """The host and port that `address` (`HOST[:PORT]`, `[IPv6]:PORT`, `ray://HOST[:PORT]`) names; None for
+    the addresses Ray resolves itself (`auto`, `local`)."""
+    if address in ("auto", "local"):
+        return None
+    port = _GCS_PORT
+    if "://" in address:
+        scheme, _, address = address.partition("://")
+        port = _CLIENT_PORT if scheme == "ray" else port
+    address = address.split("/", 1)[0]
+    host, sep, tail = address.rpartition(":")
+    if not sep or not tail.isdigit() or (host.count(":") and not host.startswith("[")):
+        host, tail = address, ""   # no port (or a bare IPv6 address)
+    if tail:
+        port = int(tail)
+    return host.strip("[]"), port
+
+
+def check_reachable(address: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """A `UsageError` naming `address` unless a TCP connection to it succeeds within `timeout` seconds."""
+    target = endpoint(address)
+    if target is None:
+        return
+    try:
+        socket.create_connection(target, timeout=timeout).close()
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise UsageError(f"cannot reach the Ray cluster at {address} ({why})",
+                         help="check that the cluster is running (`ray status` on its head node) and that "
+                              "--ray-address / RAY_ADDRESS names its head as HOST:PORT; or run with "
+                              "--backend local") from None
 
 
 def task_options(res: Resources) -> dict[str, object]:

@@ -2,12 +2,11 @@
 
 The job's script runs in its own process group (the protocol's `start_new_session`), so it would outlive a
 Ray worker that is killed (`ray.cancel(force=True)` on Ctrl-C, a crash, the OOM killer) and race the retried
-attempt. Each worker process therefore keeps one small watchdog process, started with the first job: the
-worker tells it, through a pipe, the process group of every job it spawns and of every job that ends. When
-the worker dies the pipe closes, and the watchdog sends SIGTERM to the groups still registered, SIGKILL after
-`grace` seconds, and then removes their `.lock` files unless someone holds them again. The job's lock is a
-kernel lock, so the dead worker holds it no longer: a retried attempt (Ray retries tasks whose worker or node
-died) takes it, empties the directory and runs the job again.
+attempt. Each worker process therefore keeps one `Watchdog` (see `watchdog`), started with the first job,
+which stops the groups of the worker's jobs when the worker dies and then removes their `.lock` files. Until
+then the job's processes hold its lock (they inherit the lock file), so a retried attempt (Ray retries tasks
+whose worker or node died) waits for them to end, then takes the lock, empties the directory and runs the job
+again.
 
 Jobs see the worker's environment (with Ray's `CUDA_VISIBLE_DEVICES` for the task's GPUs), `RAY_ADDRESS` (the
 cluster's address, from the driver) and `HYPERMETRIC_PYTHON` (this worker's Python, unless it is set).
@@ -22,105 +21,14 @@ import pickle
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
+from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
 from hypermetric.store.status import JobStatus
-
-WATCHDOG = r"""
-import fcntl, os, signal, sys, time
-grace, groups = float(sys.argv[1]), {}
-for line in sys.stdin.buffer:
-    op, _, rest = line.rstrip(b"\n").partition(b" ")
-    pgid, _, lock = rest.partition(b" ")
-    if op == b"+":
-        groups[int(pgid)] = lock
-    else:
-        groups.pop(int(pgid), None)
-locks = list(groups.values())
-def signal_all(sig):
-    alive = {}
-    for pgid, lock in groups.items():
-        try:
-            os.killpg(pgid, sig)
-            alive[pgid] = lock
-        except OSError:
-            pass
-    return alive
-groups = signal_all(signal.SIGTERM)
-deadline = time.monotonic() + grace
-while groups and time.monotonic() < deadline:
-    time.sleep(0.05)
-    groups = signal_all(0)
-signal_all(signal.SIGKILL)
-for path in locks:
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        continue
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(fd).st_ino == os.stat(path).st_ino:
-            os.unlink(path)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-"""
-
-
-class Watchdog:
-    """A process that kills the registered process groups when this process dies (module docstring).
-
-    It is started through a shell that exits at once, so it is no child of this worker: Ray kills the
-    children of a worker that dies (bash, not the job's other processes), and the watchdog must outlive it.
-    """
-
-    def __init__(self, grace: float) -> None:
-        self._grace = grace
-        self._lock = threading.Lock()
-        self._pipe: int | None = None
-
-    def guard(self, pgid: int, lock: str) -> None:
-        """Kill group `pgid`, then remove the unheld lock file `lock`, if this process dies first."""
-        self._send(f"+ {pgid} {lock}\n".encode())
-
-    def release(self, pgid: int) -> None:
-        self._send(f"- {pgid}\n".encode())
-
-    def _send(self, data: bytes) -> None:
-        with self._lock:
-            for _ in range(2):  # a watchdog that died is replaced once; without one the job runs unguarded
-                try:
-                    if self._pipe is None:
-                        self._pipe = self._spawn()
-                    os.write(self._pipe, data)
-                    return
-                except OSError:
-                    if self._pipe is not None:
-                        os.close(self._pipe)
-                    self._pipe = None
-
-    def _spawn(self) -> int:
-        """Start the watchdog; the write end of its input pipe."""
-        read, write = os.pipe()
-        try:
-            shell = subprocess.Popen(["/bin/sh", "-c", 'exec 3<&0; "$0" -I -S -c "$1" "$2" <&3 3<&- &',
-                                      sys.executable, WATCHDOG, str(self._grace)], stdin=read,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        except OSError:
-            os.close(write)
-            raise
-        finally:
-            os.close(read)
-        shell.wait()
-        return write
-
 
 KILL_SETTLE = 2.0
 _watchdog: Watchdog | None = None
@@ -146,17 +54,16 @@ def worker_setup(grace: float) -> Watchdog:
     return _watchdog
 
 
-class _Attempt:
-    """The hooks of one job in this worker: guard its process group; outlive no dying worker."""
+class _Attempt(Guard):
+    """The hooks of one job in this worker: guard its process groups; outlive no dying worker."""
 
-    def __init__(self, job: Job, guard: Watchdog) -> None:
-        self._lock = os.path.join(job.workdir, LOCK)
-        self._guard = guard
+    def __init__(self, job: Job, watchdog: Watchdog) -> None:
+        super().__init__(watchdog, os.path.join(job.workdir, LOCK))
         self.procs: list[subprocess.Popen] = []
 
     def on_spawn(self, proc: object) -> None:
         self.procs.append(proc)  # type: ignore[arg-type]
-        self._guard.guard(proc.pid, self._lock)  # type: ignore[attr-defined]
+        super().on_spawn(proc)
 
     def cancelled(self) -> bool:
         """Never asks to give up, but waits `KILL_SETTLE` seconds after a script killed by SIGKILL.
@@ -168,10 +75,6 @@ class _Attempt:
         if self.procs and self.procs[-1].returncode == -signal.SIGKILL:
             time.sleep(KILL_SETTLE)
         return False
-
-    def release(self) -> None:
-        for proc in self.procs:
-            self._guard.release(proc.pid)
 
 
 def run_on_worker(job: Job, options: JobOptions, attempt: int, grace: float = 5.0) -> JobOutcome:

@@ -1,10 +1,12 @@
-"""Running a job through its `@@runner` (D33, §5.10): submit, poll until it reports an exit status, or cancel.
+"""Running a job through its `@@runner`: submit, poll until it reports an exit status, or cancel.
 
-`submit(script_file, wd)` starts `<wd>/script` in the job directory and prints a handle (its last non-empty
-line); `poll(handle)` prints nothing while the job runs and its exit status once it has ended;
-`cancel(handle)` (or `kill`) stops it. Each function runs like a file-system operation, with the job's whole environment
-underneath, so the runner can hand it to the job. The runner leaves `stdout` and `stderr` in the job
-directory; while polling, their new complete lines go to the output callback.
+`submit(script_file)` (HyperMake's form) or `submit(script_file, wd)` starts `<wd>/script` and may print
+a job id (its last non-empty line; none is an empty id); `poll(job_id)` prints nothing while the job runs
+and its exit status once it has ended; `cancel(job_id)` (or `kill`) stops it. Every function runs in the job's
+directory, so the relative `stdout`, `stderr`, `exitcode` or `pid` files of HyperMake's runner examples land
+there; each runs like a file-system operation, with the job's whole environment underneath, so the runner
+can hand it to the job. The runner leaves `stdout` and `stderr` in the job directory; while polling, their
+new complete lines go to the output callback. A runner function that cannot even be started fails the job.
 """
 
 from __future__ import annotations
@@ -35,13 +37,25 @@ def run_with_runner(job: Job, shell: Sequence[str], env: dict[str, str], on_outp
         open(os.path.join(job.workdir, name), "wb").close()
     if cancelled():
         return None
-    call = _Caller(runner, shell, env)
-    submitted = call("submit", os.path.join(job.workdir, SCRIPT), job.workdir)
+    call = _Caller(runner, shell, env, job.workdir)
+    try:
+        return _submit_and_wait(job, call, cancelled, on_output)
+    except FileSystemError as e:
+        _note(job, str(e))
+        return 1
+
+
+def _submit_and_wait(job: Job, call: _Caller, cancelled: Callable[[], bool],
+                     on_output: OutputCallback | None) -> int | None:
+    runner = call.runner
+    submit = call.function("submit")
+    assert submit is not None  # checked when the pipeline was loaded
+    args = (os.path.join(job.workdir, SCRIPT), job.workdir)[:_required(submit)]
+    submitted = call("submit", *args)
+    if submitted.code != 0:
+        _note(job, failure_message(runner.name, "submit", args, submitted))
+        return submitted.code
     handle = next((line.strip() for line in reversed(submitted.stdout.splitlines()) if line.strip()), "")
-    if submitted.code != 0 or not handle:
-        reason = failure_message(runner.name, "submit", (SCRIPT, job.workdir), submitted)
-        _note(job, reason if submitted.code != 0 else f"{runner.name}.submit printed no handle")
-        return submitted.code or 1
     tail = _Tail(job, on_output)
     try:
         return _wait(call, handle, runner.refresh_interval, cancelled, tail)
@@ -50,6 +64,12 @@ def run_with_runner(job: Job, shell: Sequence[str], env: dict[str, str], on_outp
         raise
     finally:
         tail.flush()
+
+
+def _required(func: ShellFunction) -> int:
+    """How many arguments `func` takes: its parameters without a default."""
+    defaults = dict(func.defaults)
+    return sum(1 for p in func.params if p not in defaults)
 
 
 def _wait(call: _Caller, handle: str, interval: float, cancelled: Callable[[], bool],
@@ -76,17 +96,17 @@ def _wait(call: _Caller, handle: str, interval: float, cancelled: Callable[[], b
 
 
 class _Caller:
-    """Calls the runner's functions with the job's environment."""
+    """Calls the runner's functions in the job's directory, with the job's environment."""
 
-    def __init__(self, runner: RunnerSpec, shell: Sequence[str], env: dict[str, str]) -> None:
-        self.runner, self.shell, self.env = runner, tuple(shell), env
+    def __init__(self, runner: RunnerSpec, shell: Sequence[str], env: dict[str, str], workdir: str) -> None:
+        self.runner, self.shell, self.env, self.workdir = runner, tuple(shell), env, workdir
 
     def __call__(self, op: str, *args: str) -> CallResult:
         func = self.function(op)
         if func is None:
             raise FileSystemError(f"runner `{self.runner.name}` has no function `{op}`")
         return call_function(self.runner.name, func, args, variables=self.runner.variables,
-                             cwd=self.runner.cwd, shell=self.shell, env=self.env)
+                             cwd=self.workdir, shell=self.shell, env=self.env)
 
     def function(self, op: str) -> ShellFunction | None:
         return self.runner.function(op)

@@ -13,7 +13,8 @@ class InputLink:
 
     A single file (`target` set, `entries` empty) becomes a relative symlink `name -> target`.
     A reduction (`is_reduction`) becomes a directory `name/` with one relative symlink per entry,
-    `name/<entry> -> target`, plus the hidden manifest `.manifest.arrow` mapping entries to cases.
+    `name/<entry> -> target`, and nothing else (scripts list it, as in HyperMake); the manifest that maps
+    entries to cases is the hidden file `.<name>.manifest.arrow` beside the folder.
     A value on another file system than the one the task expects it on (`source_fs` ≠ `fs`) is transferred
     instead (§5.6); on the same custom file system it is linked there with that file system's `link`.
     """
@@ -74,8 +75,8 @@ class FileSystemSpec:
 
 @dataclass(frozen=True, slots=True)
 class RunnerSpec:
-    """A `@@runner` (D33, §5.10): its `submit`/`poll`/`cancel` functions, the object's variables, the poll
-    interval in seconds and the cwd of `poll` and `cancel` (the invocation directory)."""
+    """A `@@runner`: its `submit`/`poll`/`cancel` functions, the object's variables, the poll interval in
+    seconds and the invocation directory (the functions themselves run in the job's directory)."""
 
     name: str
     functions: tuple[ShellFunction, ...] = ()
@@ -136,6 +137,8 @@ class Job:
     output_fs: tuple[tuple[str, str], ...] = ()  # output name -> file system, for outputs not on `local`
     file_systems: tuple[FileSystemSpec, ...] = ()  # every custom file system its inputs and outputs use
     after: tuple[str, ...] = ()                  # deps that need only finish, not succeed (a service's users)
+    signature: str = ""                          # set before a run: recorded in `job.json` when it succeeds
+    built_from: dict | None = None               # the signature's components (plan/signature.py), recorded too
 
     def file_system(self, name: str) -> FileSystemSpec:
         """The spec of the custom file system `name` (KeyError if the job does not use it)."""

@@ -21,7 +21,9 @@ class ObjectSpecs:
         self._input_path = input_path
         self._output_path = output_path
         self._file_systems: dict[str, FileSystemSpec] = {}
-        self._runners: dict[int, RunnerSpec] = {}
+        # By `id()`, since a runner holds dicts and cannot be hashed; each entry keeps its runner alive, so
+        # the id cannot be reused by another runner while the cache exists.
+        self._runners: dict[int, tuple[Runner, RunnerSpec]] = {}
 
     def file_system(self, name: str) -> FileSystemSpec:
         """The spec of custom file system `name` (its calls run in the invocation dir, upload/download in the
@@ -41,11 +43,12 @@ class ObjectSpecs:
         """The spec of a task's `@@runner`, or None."""
         if runner is None:
             return None
-        spec = self._runners.get(id(runner))
-        if spec is None:
-            spec = self._runners[id(runner)] = RunnerSpec(
-                runner.name, self.functions(runner.functions, runner.defaults),
-                runner.values + runner.variables, runner.refresh_interval, self.pipeline.cwd)
+        found = self._runners.get(id(runner))
+        if found is not None:
+            return found[1]
+        spec = RunnerSpec(runner.name, self.functions(runner.functions, runner.defaults),
+                          runner.values + runner.variables, runner.refresh_interval, self.pipeline.cwd)
+        self._runners[id(runner)] = (runner, spec)
         return spec
 
     def functions(self, functions: Functions, defaults: Defaults) -> tuple[ShellFunction, ...]:

@@ -92,7 +92,7 @@ class _Clauses(dict):
         return text
 
     def string(self, pairs: Pairs) -> str:
-        """The case string of canonical pairs (§4.2)."""
+        """The case string of canonical pairs."""
         return "&".join([self[p] for p in pairs])
 
 
@@ -131,8 +131,8 @@ class Planner:
         self.fs_roots = {**pipeline.fs_roots, "local": self.root}
         self.max_length = pipeline.max_file_name_length
         self.defaults = pipeline.defaults
-        self._plans: dict[int, _TaskPlan] = {}
-        self._refs: dict[tuple[int, Pairs], _Ref] = {}
+        self._plans: dict[Task, _TaskPlan] = {}  # by the task itself: an id could be reused
+        self._refs: dict[tuple[Task, Pairs], _Ref] = {}
         self._pending: list[_Ref] = []
         self._stops: dict[str, set[str]] = {}
         self._objects = ObjectSpecs(pipeline, self.root, self._input_path, self._output_path)
@@ -140,12 +140,12 @@ class Planner:
         self.jobs: dict[str, Job] = {}
 
     def ref(self, task: Task, pairs: Pairs) -> _Ref:
-        key = (id(task), pairs)
+        key = (task, pairs)
         found = self._refs.get(key)
         if found is None:
-            plan = self._plans.get(id(task))
+            plan = self._plans.get(task)
             if plan is None:
-                plan = self._plans[id(task)] = _TaskPlan(task, self.fs_roots)
+                plan = self._plans[task] = _TaskPlan(task, self.fs_roots)
             found = self._refs[key] = _Ref(plan, pairs, self.root, self.max_length, self._clauses)
             self._pending.append(found)
         return found
@@ -217,7 +217,7 @@ class Planner:
     def _realise(self, name: str, value: Value, ref: _Ref, deps: set[str], links: dict[str, InputLink],
                  link: bool, fs: str = LOCAL) -> str:
         """The variable's text; records dependencies and the inputs to prepare in the job directory on `fs`,
-        where the task expects the value (§5.4: the original's path when it lives there, else the copy's)."""
+        where the task expects the value (the original's path when it lives there, else the copy's)."""
         if isinstance(value, Pure):
             return value.text
         if isinstance(value, TaskOutput):
@@ -256,7 +256,7 @@ class Planner:
 
     def _reduction(self, name: str, value: Multiple, ref: _Ref, deps: set[str],
                    links: dict[str, InputLink], fs: str = LOCAL) -> str:
-        """A folder with one entry per reduced case, named by its case string over the reduced axes (D34)."""
+        """A folder with one entry per reduced case, named by its case string over the reduced axes."""
         entries = []
         order = sorted(range(len(value.axes)), key=value.axes.__getitem__)
         defaults = [self.defaults[value.axes[i]] for i in order]
@@ -283,7 +283,7 @@ class Planner:
         self._stops.setdefault(self.ref(scope.get(TASK, "stop"), ()).id, set()).add(ref.id)
 
     def _attach_stops(self) -> None:
-        """A service's `stop` job runs after every job that uses the service (§5.1)."""
+        """A service's `stop` job runs after every job that uses the service."""
         while self._pending:
             ref = self._pending.pop()
             self.jobs[ref.id] = self._build(ref)
@@ -309,12 +309,12 @@ class Planner:
 
     def _peek(self, task: Task, pairs: Pairs) -> _Ref:
         """The ref of a job, without planning it (for a function default naming a task output)."""
-        found = self._refs.get((id(task), pairs))
+        found = self._refs.get((task, pairs))
         if found is not None:
             return found
-        plan = self._plans.get(id(task))
+        plan = self._plans.get(task)
         if plan is None:
-            plan = self._plans[id(task)] = _TaskPlan(task, self.fs_roots)
+            plan = self._plans[task] = _TaskPlan(task, self.fs_roots)
         return _Ref(plan, pairs, self.root, self.max_length, self._clauses)
 
     def _output_path(self, value: TaskOutput) -> str:

@@ -64,12 +64,16 @@ def column_array(values: list[Any]) -> pa.Array:
 def _string_array(values: list[Any]) -> pa.Array:
     import pyarrow as pa
 
-    return pa.array([v if v is None or type(v) is str else _to_text(v) for v in values], pa.string())
+    return pa.array([v if v is None or type(v) is str else to_text(v) for v in values], pa.string())
 
 
-def _to_text(value: Any) -> str:
+def to_text(value: Any) -> str:
+    """A cell's value as text: lists and objects as JSON, booleans as `true`/`false`, others with `str`."""
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str, ensure_ascii=False)
+        try:
+            return json.dumps(value, default=str, ensure_ascii=False)
+        except RecursionError:  # nested past what the encoder can walk: say so rather than fail the table
+            return "<nested too deeply to show>"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

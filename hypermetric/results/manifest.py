@@ -1,6 +1,8 @@
-"""The hidden manifest of a reduction folder: which case each entry stands for, and what it points to.
+"""The manifest of a reduction folder: which case each entry stands for, and what it points to.
 
-`.manifest.arrow` is an Arrow IPC file with one string column per reduced axis, then `entry` (the entry's
+A reduction folder `d` holds exactly one entry per case, as in HyperMake, so that scripts which list it
+(`ls`, `os.listdir`, `find`) see nothing else; its manifest lives beside it as the hidden file
+`.d.manifest.arrow` (in the job directory, for an input named `d`). The manifest is an Arrow IPC file with one string column per reduced axis, then `entry` (the entry's
 name) and `path` (the absolute path the entry points to). Columns are read by position, so an axis may be
 named `entry` or `path`; the axis names are also kept in the schema metadata. Without a manifest,
 `read_entries` falls back to parsing entry names (`A=x&B=y`, `default`); axes at their default key are then
@@ -21,21 +23,27 @@ from hypermetric.results.readers import MissingResultError, ResultReadError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-MANIFEST_NAME = ".manifest.arrow"
+MANIFEST_SUFFIX = ".manifest.arrow"
 _AXES_KEY = b"hypermetric.axes"
 
 Entry = tuple[str, dict[str, str], str]
 
 
+def manifest_path(folder: str | os.PathLike[str]) -> Path:
+    """Where the manifest of reduction folder `folder` lives: `.<name>.manifest.arrow` beside it."""
+    path = Path(os.path.abspath(folder))
+    return path.with_name(f".{path.name}{MANIFEST_SUFFIX}")
+
+
 def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axes: Sequence[str]) -> Path:
-    """Write `folder/.manifest.arrow` for `entries` of `(entry name, case, target path)`, atomically.
+    """Write the manifest of reduction folder `folder` (beside it) for `entries` of `(entry name, case, target path)`, atomically.
 
     A relative target path is taken relative to `folder` (where a relative symlink points from).
     """
     import pyarrow as pa
     from pyarrow import ipc
 
-    target = Path(folder) / MANIFEST_NAME
+    target = manifest_path(folder)
     columns = [pa.array([case.get(axis) for _, case, _ in entries], pa.string()) for axis in axes]
     columns.append(pa.array([name for name, _, _ in entries], pa.string()))
     paths = [os.path.abspath(os.path.join(folder, path)) for _, _, path in entries]
@@ -43,7 +51,7 @@ def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axe
     fields = [pa.field(name, pa.string()) for name in [*axes, "entry", "path"]]
     schema = pa.schema(fields, metadata={_AXES_KEY: json.dumps(list(axes)).encode()})
     table = pa.Table.from_arrays(columns, schema=schema)
-    tmp = target.with_name(f"{MANIFEST_NAME}.tmp-{os.getpid()}")
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
         with ipc.new_file(str(tmp), schema) as writer:
             writer.write_table(table)
@@ -59,7 +67,7 @@ def read_manifest(folder: str | os.PathLike[str]) -> pa.Table:
     import pyarrow as pa
     from pyarrow import ipc
 
-    path = Path(folder) / MANIFEST_NAME
+    path = manifest_path(folder)
     if not path.is_file():
         raise MissingResultError(path)
     try:

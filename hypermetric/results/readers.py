@@ -1,25 +1,30 @@
-"""One output file to records: JSON, JSON lines, CSV/TSV, Parquet/Arrow, or `name [id] value` text lines.
+"""One output file to records or, when it is large, to an Arrow table.
 
-The format comes from the file's suffix and, for any other suffix, from its content. Text cells that look like
-numbers become `int` or `float` (`nan`/`inf` included); JSON keeps its own types. Nested JSON objects are
-flattened with `.` (`{"a": {"b": 1}}` gives `a.b`). In `name id value` text (trec_eval's output), the
-lines whose id is `all` form one record; with `per_query=True` every other id gets its own record with an
-`id` field, followed by the `all` record (`id` = `all`). A file with per-query lines only gives the
-per-query records even without `per_query`, since there is no summary to return.
+The format comes from the file's suffix and, for any other suffix, from its content: JSON, JSON lines,
+CSV/TSV with a header and `name [id] value` text lines are parsed in Python (see `textformats`); Parquet and
+Arrow files, and CSV/TSV files of `LARGE_TEXT_BYTES` or more, are read by pyarrow's own readers, which take a
+fraction of the memory Python objects would (see `tablereaders`).
+
+An output is written by a job, so it may be anything: reading is bounded. Only regular files are read (a FIFO
+would block forever, a link to `/dev/zero` would never end), text parsed in Python is refused past
+`MAX_TEXT_BYTES`, and text holding NUL bytes is binary, not results. Each of these is a `ResultReadError`
+with a reason, which `results` shows as an `unreadable` row.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
-import re
-from typing import Any
+import stat
+from typing import TYPE_CHECKING, Any
 
-from hypermetric.errors import StoreError
+from hypermetric.results.failures import MissingResultError, ResultReadError
+from hypermetric.results.textformats import Record, flatten, parse_scalar, parse_text
 
-Record = dict[str, Any]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["FORMATS", "MissingResultError", "Record", "ResultReadError", "detect_format", "flatten",
+           "parse_scalar", "parse_text", "read_job_meta", "read_output", "read_records"]
 
 _SUFFIXES = {
     ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
@@ -27,60 +32,11 @@ _SUFFIXES = {
     ".arrows": "arrow",
 }
 FORMATS = frozenset(_SUFFIXES.values()) | {"text"}
-_INT = re.compile(r"[+-]?[0-9]+\Z")
-_SPECIAL_FLOATS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf",
-                             "infinity", "+infinity", "-infinity"})
-
-
-class ResultReadError(StoreError):
-    """An output file that cannot be read as results."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = os.fspath(path)
-        self.reason = reason
-        super().__init__(f"cannot read results from `{self.path}`: {reason}")
-
-
-class MissingResultError(ResultReadError):
-    """The output file does not exist."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(path, "no such file")
-
-
-def parse_scalar(text: str) -> Any:
-    """`int` or `float` when `text` spells a number (`nan`, `inf` too), `None` when blank, else `text`."""
-    s = text.strip()
-    if not s:
-        return None
-    if _INT.match(s):
-        return int(s)
-    if (s[0] in "0123456789+-." and "_" not in s) or s.lower() in _SPECIAL_FLOATS:
-        try:
-            return float(s)
-        except ValueError:
-            pass
-    return text
-
-
-def flatten(obj: dict[str, Any]) -> Record:
-    """`obj` with nested objects spliced in under dotted keys; `obj` itself when nothing is nested."""
-    for value in obj.values():
-        if type(value) is dict:
-            break
-    else:
-        return obj
-    out: Record = {}
-    _flatten_into(out, obj, "")
-    return out
-
-
-def _flatten_into(out: Record, obj: dict[str, Any], prefix: str) -> None:
-    for key, value in obj.items():
-        if type(value) is dict:
-            _flatten_into(out, value, f"{prefix}{key}.")
-        else:
-            out[f"{prefix}{key}"] = value
+MAX_TEXT_BYTES = 128 * 2**20  # Python objects take ten times the text's size, or more
+LARGE_TEXT_BYTES = 8 * 2**20  # CSV/TSV from this size on goes to pyarrow's reader
+MAX_TABLE_BYTES = 8 * 2**30
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def detect_format(path: str | os.PathLike[str]) -> str | None:
@@ -91,47 +47,102 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
 def read_records(path: str | os.PathLike[str], *, per_query: bool = False,
                  format: str | None = None) -> list[Record]:
     """The records in the output file at `path` (see the module docstring for the formats)."""
+    out = read_output(path, per_query=per_query, format=format)
+    return out if isinstance(out, list) else [flatten(record) for record in out.to_pylist()]
+
+
+def read_output(path: str | os.PathLike[str], *, per_query: bool = False,
+                format: str | None = None) -> list[Record] | pa.Table:
+    """The records of the output file at `path`, or a `pyarrow.Table` of them where the file is large (a
+    big CSV/TSV, or a Parquet/Arrow file of many rows)."""
     p = os.fspath(path)
     fmt = format or detect_format(p)
     if fmt is not None and fmt not in FORMATS:
         raise ResultReadError(p, f"unknown format `{fmt}`")
+    size = _regular_file_size(p)
     if fmt in ("parquet", "arrow"):
-        return _table_records(p, fmt)
-    data = _read_bytes(p)
+        return _table(p, fmt, size)
     if fmt is None:
-        fmt = _sniff_binary(data)
+        fmt = _sniff_binary(_read_bytes(p, 8))
         if fmt is not None:
-            return _table_records(p, fmt)
+            return _table(p, fmt, size)
+    if fmt in ("csv", "tsv") and size >= LARGE_TEXT_BYTES:
+        return _table(p, fmt, size)
+    if size > MAX_TEXT_BYTES:
+        raise ResultReadError(p, f"{_mib(size)} is over the {_mib(MAX_TEXT_BYTES)} limit for "
+                                 f"{fmt or 'text'} outputs; write large results as CSV or Parquet")
+    data = _read_bytes(p, MAX_TEXT_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ResultReadError(p, f"not UTF-8 text (byte {e.start})") from None
+        raise ResultReadError(p, f"not UTF-8 text (byte {e.start}): binary content, not results") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise ResultReadError(p, f"binary content (a NUL character at {nul}), not text results")
     return parse_text(text, fmt, path=p, per_query=per_query)
 
 
-def parse_text(text: str, fmt: str | None, *, path: str = "<text>", per_query: bool = False) -> list[Record]:
-    """Records from the text of an output file in format `fmt` (`None`: tell from the content)."""
-    if fmt == "json":
-        return _json_records(_load_json(text, path), path)
-    if fmt == "jsonl":
-        return _jsonl_records(text, path)
-    if fmt in ("csv", "tsv"):
-        return _csv_records(text, "\t" if fmt == "tsv" else _sniff_delimiter(text), path)
-    if fmt == "text":
-        return _text_records(text, path, per_query)
-    return _sniffed_records(text, path, per_query)
+def read_job_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The object in a small JSON file such as a job's `job.json`; `{}` when it is missing, not a regular
+    file, over 1 MiB, or not a JSON object (a job's script runs in that directory and could put anything
+    there)."""
+    import json
 
-
-def _read_bytes(path: str) -> bytes:
+    p = os.fspath(path)
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        if _regular_file_size(p) > 2**20:
+            return {}
+        value = json.loads(_read_bytes(p, 2**20))
+    except (ResultReadError, ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _regular_file_size(path: str) -> int:
+    """The size of the regular file at `path` (links followed); anything else is refused before it is
+    opened, since opening a FIFO blocks and reading a device may never end."""
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
         raise MissingResultError(path) from None
-    except IsADirectoryError:
-        raise ResultReadError(path, "a directory, not a file") from None
     except OSError as e:
         raise ResultReadError(path, e.strerror or str(e)) from None
+    _require_regular(path, st.st_mode)
+    return st.st_size
+
+
+def _require_regular(path: str, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise ResultReadError(path, f"{kind}, not a regular file" if kind != "a directory"
+                          else "a directory, not a file")
+
+
+def _read_bytes(path: str, limit: int) -> bytes:
+    """At most `limit` bytes of `path`. Opened without blocking, and checked again once open, so that a file
+    swapped for a FIFO after the first check cannot hang the read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise MissingResultError(path) from None
+    except OSError as e:
+        raise ResultReadError(path, e.strerror or str(e)) from None
+    try:
+        _require_regular(path, os.fstat(fd).st_mode)
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 2**24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise ResultReadError(path, e.strerror or str(e)) from None
+    finally:
+        os.close(fd)
 
 
 def _sniff_binary(data: bytes) -> str | None:
@@ -142,141 +153,22 @@ def _sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def _sniffed_records(text: str, path: str, per_query: bool) -> list[Record]:
-    stripped = text.lstrip()
-    if not stripped:
-        return []
-    if stripped[0] in "{[":
-        try:
-            return _json_records(json.loads(stripped), path)
-        except json.JSONDecodeError:
-            return _jsonl_records(text, path)
-    first = stripped.split("\n", 1)[0]
-    if "," in first:
-        return _csv_records(text, _sniff_delimiter(text), path)
-    if "\t" in first and _looks_like_tsv(stripped):
-        return _csv_records(text, "\t", path)
-    return _text_records(text, path, per_query)
+def _table(path: str, fmt: str, size: int) -> list[Record] | Any:
+    from hypermetric.results import tablereaders
+
+    if size > MAX_TABLE_BYTES:
+        raise ResultReadError(path, f"{_mib(size)} is over the {_mib(MAX_TABLE_BYTES)} limit for outputs")
+    if fmt in ("csv", "tsv"):
+        head = _read_bytes(path, 2**16).decode("utf-8", "replace")
+        return tablereaders.read_csv_table(path, "\t" if fmt == "tsv" else _delimiter(head))
+    return tablereaders.read_table_file(path, fmt)
 
 
-def _looks_like_tsv(text: str) -> bool:
-    """A tab-separated header (no numbers, no `all` id column) over rows with the same number of fields."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    header = [c.strip() for c in lines[0].split("\t")]
-    if len(lines) < 2 or (len(header) == 3 and header[1] == "all"):
-        return False
-    if any(isinstance(parse_scalar(c), (int, float)) for c in header):
-        return False
-    return all(line.count("\t") == len(header) - 1 for line in lines[1:])
+def _delimiter(head: str) -> str:
+    from hypermetric.results.textformats import sniff_delimiter
+
+    return sniff_delimiter(head.rsplit("\n", 1)[0])
 
 
-def _sniff_delimiter(text: str) -> str:
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",\t;|").delimiter
-    except csv.Error:
-        return ","
-
-
-def _load_json(text: str, path: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ResultReadError(path, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-
-
-def _json_records(value: Any, path: str) -> list[Record]:
-    if type(value) is dict:
-        return [flatten(value)]
-    if isinstance(value, list):
-        if not all(type(item) is dict for item in value):
-            raise ResultReadError(path, "a JSON array whose items are not all objects")
-        return [flatten(item) for item in value]
-    return [{"value": value}]
-
-
-def _jsonl_records(text: str, path: str) -> list[Record]:
-    records: list[Record] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ResultReadError(path, f"invalid JSON on line {lineno}: {e.msg}") from None
-        records.extend(_json_records(value, path))
-    return records
-
-
-def _csv_records(text: str, delimiter: str, path: str) -> list[Record]:
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
-    if not rows:
-        return []
-    header = [name.strip() or f"column{i + 1}" for i, name in enumerate(rows[0])]
-    width = len(header)
-    records: list[Record] = []
-    for lineno, row in enumerate(rows[1:], 2):
-        if len(row) > width:
-            raise ResultReadError(path, f"row {lineno} has {len(row)} fields but the header has {width}")
-        record = dict(zip(header, map(parse_scalar, row), strict=False))
-        for name in header[len(row):]:
-            record[name] = None
-        records.append(record)
-    return records
-
-
-def _text_records(text: str, path: str, per_query: bool) -> list[Record]:
-    summary: Record = {}
-    per_id: dict[str, Record] = {}
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for lineno, line in enumerate(lines, 1):
-        fields = [f.strip() for f in line.split("\t")] if "\t" in line else line.split()
-        if len(fields) == 2:
-            summary[fields[0]] = parse_scalar(fields[1])
-        elif len(fields) == 3 and fields[1] == "all":
-            summary[fields[0]] = parse_scalar(fields[2])
-        elif len(fields) == 3:
-            per_id.setdefault(fields[1], {"id": fields[1]})[fields[0]] = parse_scalar(fields[2])
-        elif len(fields) == 1 and len(lines) == 1:
-            return [{"value": parse_scalar(fields[0])}]
-        else:
-            raise ResultReadError(path, f"line {lineno}: expected `name value` or `name id value`, "
-                                        f"found {len(fields)} fields")
-    if not per_id:
-        return [summary] if summary else []
-    if per_query or not summary:
-        return [*per_id.values(), *([{"id": "all", **summary}] if summary else [])]
-    return [summary]
-
-
-def _table_records(path: str, fmt: str) -> list[Record]:
-    import pyarrow as pa
-
-    if not os.path.exists(path):
-        raise MissingResultError(path)
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-        else:
-            table = _read_ipc(path)
-    except (OSError, pa.ArrowException) as e:
-        raise ResultReadError(path, f"not a readable {fmt} file: {e}") from None
-    return [flatten(record) for record in table.to_pylist()]
-
-
-def _read_ipc(path: str) -> Any:
-    import pyarrow as pa
-    from pyarrow import ipc
-
-    with pa.memory_map(path) as source:
-        try:
-            return ipc.open_file(source).read_all()
-        except pa.ArrowInvalid:
-            source.seek(0)
-            try:
-                return ipc.open_stream(source).read_all()
-            except pa.ArrowInvalid:
-                from pyarrow import feather
-
-                return feather.read_table(path)
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB" if size >= 2**20 else f"{size:,} bytes"

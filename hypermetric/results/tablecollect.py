@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.errors import HmError
-from hypermetric.results.collect import CaseResult, collect_rows
+from hypermetric.results.collect import CaseResult
 from hypermetric.results.manifest import read_entries
 
 if TYPE_CHECKING:
@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 def collect_folder(inputs: str | os.PathLike[str], *, per_query: bool = False) -> pa.Table:
     """One table over every entry of the reduction folder `inputs`: axis columns, `status`, then values."""
-    from hypermetric.results.arrow import rows_to_table
+    from hypermetric.results.assemble import collect_table
 
     axes, entries = read_entries(inputs)
     cases = [CaseResult(case=_in_axis_order(case, axes), path=path) for _, case, path in entries]
-    return rows_to_table(collect_rows(cases, per_query=per_query), axes)
+    return collect_table(cases, axes, per_query=per_query)
 
 
 def collect_to_parquet(inputs: str | os.PathLike[str], output: str | os.PathLike[str], *,
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0, 1 when the folder cannot be read, 2 on usage)."""
+    """Command-line entry point; returns the exit status (0, or 2 when the folder cannot be read or on usage)."""
     args = _parser().parse_args(argv)
     try:
         collect_to_parquet(args.inputs, args.output, per_query=args.per_query)

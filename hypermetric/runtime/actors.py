@@ -23,6 +23,7 @@ from typing import Any
 
 from hypermetric.runtime.arrow_memory import use_system_pool
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
+from hypermetric.runtime.notices import FailureNotices
 from hypermetric.runtime.pool import (
     ActorLost,
     BatchStatus,
@@ -68,13 +69,14 @@ class WorkerActor:
     """A worker: runs batches one at a time with the function, plan and retry policy it was made with (read
     from the object store once, however many batches it runs)."""
 
-    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy) -> None:
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy,
+                 notices: FailureNotices | None = None) -> None:
         use_system_pool()
-        self._fn, self._plan, self._retry = fn, plan, retry
+        self._fn, self._plan, self._retry, self._notices = fn, plan, retry, notices
 
     def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:
         """The batch's status (small, for the driver) and its payload (for an evaluator)."""
-        payload = run_batch(self._fn, self._plan, self._retry, batch)
+        payload = run_batch(self._fn, self._plan, self._retry, batch, self._notices)
         return status_of(payload), payload
 
 
@@ -96,13 +98,13 @@ class ScoringWorkerActor(WorkerActor, EvaluatorActor):
     """A worker holding an evaluator (`evaluators=0`): scores the batches it runs in its own process, so that
     nothing is sent anywhere; it also takes batches another worker could not run (their failed rows)."""
 
-    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, config: EvaluatorConfig,
-                 index: int, generation: int) -> None:
-        WorkerActor.__init__(self, fn, plan, retry)
+    def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy,
+                 notices: FailureNotices | None, config: EvaluatorConfig, index: int, generation: int) -> None:
+        WorkerActor.__init__(self, fn, plan, retry, notices)
         EvaluatorActor.__init__(self, config, index, generation)
 
     def run(self, batch: RowBatch) -> BatchStatus:  # type: ignore[override]
-        return run_and_score(self._fn, self._plan, self._retry, batch, self._evaluator)
+        return run_and_score(self._fn, self._plan, self._retry, batch, self._evaluator, self._notices)
 
 
 @functools.cache
@@ -118,15 +120,16 @@ class RayPool:
     that score their own batches (`ScoringWorkerActor`), which are then the evaluators too."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, workers: int, evaluators: int,
-                 config: EvaluatorConfig, num_cpus: float | None) -> None:
+                 config: EvaluatorConfig, num_cpus: float | None, notices: FailureNotices | None = None) -> None:
         import ray
 
         ensure_ray()
         worker_class, scoring_class, evaluator_class = _remote()
         self._config = config
         self.scores_in_workers = evaluators == 0
-        # The function, plan and policy go to the object store once; every worker reads them from there.
-        self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry))
+        # The function, plan and policy go to the object store once; every worker reads them from there (and
+        # keeps its own copy of the notices, so that each reports an exception type once).
+        self._arguments = (ray.put(fn), ray.put(plan), ray.put(retry), notices)
         self._worker_class = scoring_class if self.scores_in_workers else worker_class
         if num_cpus is not None:
             self._worker_class = self._worker_class.options(num_cpus=num_cpus)

@@ -63,6 +63,11 @@ class BatchCapture:
         return {name for specs in self.specs.values() for _, spec in specs for name in spec.field_names()}
 
 
+# What a row's call, or a metric, may raise and still fail only that row: `sys.exit()` in user code ends the
+# row, not the run (in-process it would end the caller's program, on Ray the worker process).
+ROW_ERRORS: tuple[type[BaseException], ...] = (Exception, SystemExit)
+
+
 def describe_error(error: BaseException) -> str:
     """`Type: message`, the form errors take in result tables."""
     message = str(error)

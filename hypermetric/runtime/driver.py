@@ -3,77 +3,24 @@ and keeps every batch until a part holding it is on disk, so that a lost worker 
 
 A batch goes: read → running (on a worker) → ingesting (sent to an evaluator) → buffered (acknowledged, in
 the evaluator's memory) → committed (in a Parquet part). Rows count as in flight while running or ingesting;
-buffered rows are bounded by the evaluators' flush thresholds. When a worker dies its batches run again; when
-an evaluator dies, a fresh one receives every batch the dead one had not committed.
+buffered rows are bounded by the evaluators' flush thresholds. When a worker dies its batches run again (the
+one it was running in two halves, so that a row that kills workers ends up failing alone); when an evaluator
+dies, a fresh one receives every batch the dead one had not committed.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from hypermetric.runtime.drive_state import BatchState, Counters, DriveStats, Progress, Wait
 from hypermetric.runtime.execute import CallPlan, failed_payload
 from hypermetric.runtime.pool import ActorLost, PayloadLost, Pool
-from hypermetric.runtime.sharding import RowBatch
+from hypermetric.runtime.sharding import RowBatch, split_batch
 
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A snapshot of a run, given to the `progress` callback after every event."""
-
-    read_rows: int
-    in_flight_rows: int
-    acknowledged_rows: int
-    committed_rows: int
-    failed_rows: int
-    elapsed_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class DriveStats:
-    """What the driver saw: rows read and committed, the in-flight peak, and the actors it had to replace."""
-
-    read_rows: int
-    committed_rows: int
-    failed_rows: int
-    peak_in_flight_rows: int
-    lost_workers: int
-    lost_evaluators: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Wait:
-    """What a pending handle stands for: a batch run, an ingest or a close, on which actor generation."""
-
-    kind: str
-    batch_id: int
-    actor: int
-    generation: int
-
-
-@dataclass(slots=True)
-class _Batch:
-    batch: RowBatch
-    evaluator: int = -1
-    payload: Any = None
-    crashes: int = 0
-    failed: int = 0
-    in_flight: bool = True
-
-
-@dataclass(slots=True)
-class _Counters:
-    read: int = 0
-    in_flight: int = 0
-    peak: int = 0
-    acknowledged: int = 0
-    committed: int = 0
-    failed: int = 0
-    lost_workers: int = 0
-    lost_evaluators: int = 0
-    started: float = field(default_factory=time.monotonic)
+__all__ = ["BATCHES_PER_WORKER", "DriveStats", "Driver", "Progress"]
 
 
 BATCHES_PER_WORKER = 2  # a worker has its next batch queued while it runs one
@@ -90,13 +37,14 @@ class Driver:
         self._next: RowBatch | None = None
         self._exhausted = False
         self._closing = False
-        self._batches: dict[int, _Batch] = {}
-        self._waiting: dict[Any, _Wait] = {}
+        self._batches: dict[int, BatchState] = {}
+        self._waiting: dict[Any, Wait] = {}
         self._worker_load = [0] * workers
         self._worker_generation = [0] * workers
         self._evaluator_load = [0] * evaluators
         self._evaluator_generation = [0] * evaluators
-        self._count = _Counters()
+        self._count = Counters()
+        self._split_ids = itertools.count(-1, -1)  # the source numbers its batches from 0 up
 
     def run(self) -> DriveStats:
         """Drives the run to its end; stopping the pool is the caller's part."""
@@ -128,7 +76,7 @@ class Driver:
             if self._count.in_flight and (self._count.in_flight + len(self._next) > self._max_in_flight
                                           or min(self._worker_load) >= BATCHES_PER_WORKER):
                 return
-            state = _Batch(self._next)
+            state = BatchState(self._next)
             self._batches[self._next.batch_id] = state
             self._next = None
             self._add_in_flight(len(state.batch))
@@ -138,25 +86,25 @@ class Driver:
         self._count.in_flight += rows
         self._count.peak = max(self._count.peak, self._count.in_flight)
 
-    def _start(self, state: _Batch) -> None:
+    def _start(self, state: BatchState) -> None:
         worker = min(range(len(self._worker_load)), key=self._worker_load.__getitem__)
         self._worker_load[worker] += 1
         state.evaluator = -1  # at no evaluator until it is scored
         status, state.payload = self._pool.run(worker, state.batch)
-        self._waiting[status] = _Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
+        self._waiting[status] = Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
 
-    def _send(self, state: _Batch) -> None:
+    def _send(self, state: BatchState) -> None:
         evaluator = min(range(len(self._evaluator_load)), key=self._evaluator_load.__getitem__)
         self._send_to(state, evaluator)
 
-    def _send_to(self, state: _Batch, evaluator: int) -> None:
+    def _send_to(self, state: BatchState, evaluator: int) -> None:
         state.evaluator = evaluator
         self._evaluator_load[evaluator] += 1
         handle = self._pool.ingest(evaluator, state.payload)
         generation = self._evaluator_generation[evaluator]
-        self._waiting[handle] = _Wait("ingest", state.batch.batch_id, evaluator, generation)
+        self._waiting[handle] = Wait("ingest", state.batch.batch_id, evaluator, generation)
 
-    def _handle(self, handle: Any, wait: _Wait) -> None:
+    def _handle(self, handle: Any, wait: Wait) -> None:
         if wait.kind == "run":
             self._on_run(handle, self._batches[wait.batch_id], wait)
         elif wait.kind == "ingest":
@@ -164,7 +112,7 @@ class Driver:
         else:
             self._on_close(handle, wait)
 
-    def _on_run(self, handle: Any, state: _Batch, wait: _Wait) -> None:
+    def _on_run(self, handle: Any, state: BatchState, wait: Wait) -> None:
         self._worker_load[wait.actor] -= 1
         try:
             _, _, failed, committed = self._pool.result(handle)
@@ -173,6 +121,9 @@ class Driver:
             # (failing with it) are innocent and simply run again.
             running = wait.generation == self._worker_generation[wait.actor]
             self._worker_lost(wait.actor, wait.generation)
+            if running and len(state.batch) > 1:
+                self._split(state)
+                return
             if not running or not self._crashed(state, f"WorkerDied: {error}"):
                 self._start(state)
                 return
@@ -195,7 +146,20 @@ class Driver:
         if self._closing:  # a batch run again after the worker was closed: flush it too
             self._close(wait.actor)
 
-    def _crashed(self, state: _Batch, error: str) -> bool:
+    def _split(self, state: BatchState) -> None:
+        """A worker died running this batch: its rows run again in two halves, and so on, until the row that
+        kills workers runs alone; only that row then fails, and the rest of its batch is recorded."""
+        del self._batches[state.batch.batch_id]
+        self._count.failed -= state.failed
+        if not state.in_flight:
+            self._count.acknowledged -= len(state.batch)
+            self._add_in_flight(len(state.batch))
+        for half in split_batch(state.batch, next(self._split_ids), next(self._split_ids)):
+            child = BatchState(half)
+            self._batches[half.batch_id] = child
+            self._start(child)
+
+    def _crashed(self, state: BatchState, error: str) -> bool:
         """Counts a crash against a batch; past the limit its rows become failures with `error`."""
         state.crashes += 1
         if state.crashes < self._crash_limit:
@@ -205,7 +169,7 @@ class Driver:
         state.failed = len(state.batch)
         return True
 
-    def _on_ingest(self, handle: Any, wait: _Wait) -> None:
+    def _on_ingest(self, handle: Any, wait: Wait) -> None:
         current = wait.generation == self._evaluator_generation[wait.actor]
         if current:
             self._evaluator_load[wait.actor] -= 1
@@ -225,14 +189,14 @@ class Driver:
             self._acknowledge(state)
         self._commit(committed)
 
-    def _acknowledge(self, state: _Batch) -> None:
+    def _acknowledge(self, state: BatchState) -> None:
         """The batch is buffered by an evaluator: no longer in flight."""
         if state.in_flight:
             state.in_flight = False
             self._count.in_flight -= len(state.batch)
             self._count.acknowledged += len(state.batch)
 
-    def _on_close(self, handle: Any, wait: _Wait) -> None:
+    def _on_close(self, handle: Any, wait: Wait) -> None:
         try:
             self._commit(self._pool.result(handle))
         except ActorLost:
@@ -254,7 +218,7 @@ class Driver:
 
     def _close(self, evaluator: int) -> None:
         handle = self._pool.close(evaluator)
-        self._waiting[handle] = _Wait("close", -1, evaluator, self._evaluator_generation[evaluator])
+        self._waiting[handle] = Wait("close", -1, evaluator, self._evaluator_generation[evaluator])
 
     def _worker_lost(self, worker: int, generation: int) -> None:
         if generation != self._worker_generation[worker]:
@@ -299,7 +263,7 @@ class Driver:
         if self._closing:
             self._close(evaluator)
 
-    def _is_running(self, state: _Batch) -> bool:
+    def _is_running(self, state: BatchState) -> bool:
         return any(w.kind == "run" and w.batch_id == state.batch.batch_id for w in self._waiting.values())
 
     def _report(self) -> None:

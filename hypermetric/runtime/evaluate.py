@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.context import describe_error
+from hypermetric.runtime.context import ROW_ERRORS, describe_error
 from hypermetric.runtime.metric import Calls, Metric, MetricSpec, normalize_score
 from hypermetric.runtime.sink import PartSink
 from hypermetric.runtime.tally import Tally
@@ -84,7 +84,7 @@ class Evaluator:
             try:
                 spec.metric.setup()
                 self._metrics[column] = spec.metric
-            except Exception as error:
+            except ROW_ERRORS as error:
                 self._metrics[column] = f"setup failed: {describe_error(error)}"
         return self._metrics[column]
 
@@ -121,11 +121,11 @@ def _arguments(spec: MetricSpec, calls: Calls, fields: dict[str, list[Any]], col
     the calls whose arguments cannot be read (None for those)."""
     try:
         argument_columns = spec.argument_columns(calls, fields)
-    except Exception:
+    except ROW_ERRORS:
         for call, row in enumerate(calls.rows):
             try:
                 yield spec.arguments_of(calls, call, fields)
-            except Exception as error:
+            except ROW_ERRORS as error:
                 scores.fail(column, row, describe_error(error))
                 yield None
         return
@@ -144,7 +144,7 @@ def _score_all(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str,
             continue
         try:
             value: Any = normalize_score(score(*args) if positional else score(**dict(zip(keys, args))))
-        except Exception as error:
+        except ROW_ERRORS as error:
             scores.fail(column, row, describe_error(error))
             continue
         if isinstance(value, dict):
@@ -169,7 +169,7 @@ def _score_fast(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str
                 [score() for _ in rows]
         else:
             values = [score(**dict(zip(keys, args))) for args in zip(*argument_columns)]
-    except Exception:  # the call-by-call path records which calls failed, and why
+    except ROW_ERRORS:  # the call-by-call path records which calls failed, and why
         return False
     types = set(map(type, values))
     if not types <= _NUMBERS:

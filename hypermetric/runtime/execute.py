@@ -11,13 +11,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime import columns as cols
-from hypermetric.runtime.context import BatchCapture, MetricColumns, capturing, describe_error, select_fields
+from hypermetric.runtime.context import (
+    ROW_ERRORS,
+    BatchCapture,
+    MetricColumns,
+    capturing,
+    describe_error,
+    select_fields,
+)
 from hypermetric.runtime.dataset import FieldRef
 from hypermetric.runtime.metric import Calls
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from hypermetric.runtime.notices import FailureNotices
     from hypermetric.runtime.sharding import RowBatch
 
 
@@ -156,8 +164,10 @@ def _payload(batch: RowBatch, columns: dict[str, list[Any]], calls: dict[str, Ca
     return BatchPayload(batch.batch_id, failed, _results_table(batch.row_ids, columns), calls, specs, fields)
 
 
-def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch) -> BatchPayload:
-    """Runs `fn` on every row of `batch`; a row's exception is recorded in its `error`, never raised.
+def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch,
+              notices: FailureNotices | None = None) -> BatchPayload:
+    """Runs `fn` on every row of `batch`; a row's exception (`sys.exit()` included) is recorded in its
+    `error`, never raised, and `notices` hears of its first attempt's failure.
 
     A row whose call failed keeps nothing its components recorded: metrics come from successful calls only.
     """
@@ -170,8 +180,10 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
             capture.index = index
             try:
                 outputs[index] = fn(*args, **kwargs)
-            except Exception as error:
+            except ROW_ERRORS as error:
                 capture.discard(index)
+                if notices is not None:
+                    notices.failed(batch.row_ids[index], error, retry)
                 outcome = _retry(fn, args, kwargs, capture, retry, error)
                 outputs[index], errors[index], attempts[index] = outcome
     columns = _result_columns(batch, plan, outputs, errors, attempts, capture.last_outputs(rows))
@@ -180,7 +192,7 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
 
 
 def _retry(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], capture: BatchCapture,
-           retry: RetryPolicy, error: Exception) -> tuple[Any, str | None, int]:
+           retry: RetryPolicy, error: BaseException) -> tuple[Any, str | None, int]:
     """Calls again after a failure while the policy allows: (output, error, attempts)."""
     attempts = 1
     while isinstance(error, retry.retry_on) and attempts <= retry.max_retries:
@@ -189,7 +201,7 @@ def _retry(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
         attempts += 1
         try:
             return fn(*args, **kwargs), None, attempts
-        except Exception as again:
+        except ROW_ERRORS as again:
             capture.discard(capture.index)
             error = again
     return None, describe_error(error), attempts

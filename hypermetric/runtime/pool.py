@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from hypermetric.runtime.evaluate import Evaluator
 from hypermetric.runtime.execute import BatchPayload, CallPlan, RetryPolicy, run_batch
+from hypermetric.runtime.notices import FailureNotices
 from hypermetric.runtime.sharding import RowBatch
 from hypermetric.runtime.sink import PartSink, committed_batches
 
@@ -89,9 +90,9 @@ def status_of(payload: BatchPayload, committed: list[int] | None = None) -> Batc
 
 
 def run_and_score(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch,
-                  evaluator: Evaluator) -> BatchStatus:
+                  evaluator: Evaluator, notices: FailureNotices | None = None) -> BatchStatus:
     """Runs a batch and scores it with the worker's own evaluator (`scores_in_workers`)."""
-    payload = run_batch(fn, plan, retry, batch)
+    payload = run_batch(fn, plan, retry, batch, notices)
     return status_of(payload, evaluator.ingest(payload))
 
 
@@ -105,16 +106,19 @@ class LocalPool:
     `scores_in_workers`, worker i scores its batches with evaluator i, as a Ray pool's workers would."""
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, evaluators: int,
-                 config: EvaluatorConfig, scores_in_workers: bool = False) -> None:
+                 config: EvaluatorConfig, scores_in_workers: bool = False,
+                 notices: FailureNotices | None = None) -> None:
         self._fn, self._plan, self._retry, self._config = fn, plan, retry, config
+        self._notices = notices
         self._evaluators = [config.make(index, 0) for index in range(evaluators)]
         self.scores_in_workers = scores_in_workers
 
     def run(self, worker: int, batch: RowBatch) -> tuple[_Done, _Done | None]:
         if self.scores_in_workers:
-            status = run_and_score(self._fn, self._plan, self._retry, batch, self._evaluators[worker])
+            status = run_and_score(self._fn, self._plan, self._retry, batch, self._evaluators[worker],
+                                   self._notices)
             return _Done(status), None
-        payload = run_batch(self._fn, self._plan, self._retry, batch)
+        payload = run_batch(self._fn, self._plan, self._retry, batch, self._notices)
         return _Done(status_of(payload)), _Done(payload)
 
     def ingest(self, evaluator: int, payload: Any) -> _Done:

@@ -16,11 +16,12 @@ from hypermetric.runtime.dataset import DATASET_ENV, Dataset
 from hypermetric.runtime.decorators import RuntimeOptions
 from hypermetric.runtime.driver import Driver, DriveStats
 from hypermetric.runtime.execute import CallPlan, RetryPolicy
+from hypermetric.runtime.notices import FailureNotices
 from hypermetric.runtime.pool import EvaluatorConfig, LocalPool, Pool
 from hypermetric.runtime.reconcile import reconcile
 from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
 from hypermetric.runtime.sink import completed_rows, next_run
-from hypermetric.runtime.summary import RunResult, print_summary
+from hypermetric.runtime.summary import RunResult, failure_counts, print_summary
 
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 WORKERS_PER_EVALUATOR = 4
@@ -59,11 +60,13 @@ def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, worke
           config: EvaluatorConfig) -> Pool:
     """The pool; `evaluators=0` makes workers score their own batches (one evaluator in each)."""
     retry = RetryPolicy(options.max_retries, float(options.delay_seconds), options.retry_on())
+    notices = FailureNotices(enabled=not options.quiet)
     if not options.parallel:
-        return LocalPool(fn, plan, retry, evaluators or workers, config, scores_in_workers=not evaluators)
+        return LocalPool(fn, plan, retry, evaluators or workers, config, scores_in_workers=not evaluators,
+                         notices=notices)
     from hypermetric.runtime.actors import RayPool
 
-    return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus)
+    return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus, notices)
 
 
 @contextlib.contextmanager
@@ -127,6 +130,7 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
             pool.shutdown()
     result = RunResult(final.path, output_dir, final.rows, stats.read_rows, len(done), final.failed,
                        {metric.name: metric for metric in final.metrics}, time.monotonic() - started,
-                       stats.peak_in_flight_rows, stats.lost_workers, stats.lost_evaluators)
+                       stats.peak_in_flight_rows, stats.lost_workers, stats.lost_evaluators,
+                       failure_counts(final.path) if final.failed else {})
     print_summary(result, quiet=options.quiet)
     return result

@@ -55,6 +55,16 @@ class RowSet:
         return self._count
 
 
+def split_batch(batch: RowBatch, first_id: int, second_id: int) -> tuple[RowBatch, RowBatch]:
+    """`batch` cut into two halves (of a batch of two rows or more), numbered `first_id` and `second_id`."""
+    middle = len(batch) // 2
+    halves = [(first_id, slice(0, middle)), (second_id, slice(middle, len(batch)))]
+    first, second = (RowBatch(batch_id, batch.row_ids[part],
+                              {name: values[part] for name, values in batch.columns.items()})
+                     for batch_id, part in halves)
+    return first, second
+
+
 def auto_batch_size(dataset_size: int | None, workers: int) -> int:
     """Enough batches to keep every worker busy, but no batch larger than MAX_AUTO_BATCH rows."""
     if dataset_size is None:

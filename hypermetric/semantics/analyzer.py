@@ -10,6 +10,7 @@ from hypermetric.model.case import MAX_FILE_NAME_LENGTH
 from hypermetric.semantics.axes import collect_axes
 from hypermetric.semantics.cycles import Guard
 from hypermetric.semantics.declare import Declarer
+from hypermetric.semantics.defines import parse_defines
 from hypermetric.semantics.entities import Task
 from hypermetric.semantics.filesystems import collect_file_systems, setting
 from hypermetric.semantics.inline import InlineCommands
@@ -25,11 +26,14 @@ DEFAULT_ROOT = "out"
 
 def analyze(program: LoadedProgram, *, defines: Mapping[str, str] | None = None,
             cwd: str | None = None) -> Pipeline:
-    """Check a loaded program. `defines` (`-D path=text`, D19) replace file definitions of those values."""
+    """Check a loaded program. `defines` (`-D path=value`) replace the definitions of those values, each
+    value a HyperMake expression (see `semantics.defines`); a path the pipeline does not define is an
+    error."""
     cwd = os.path.abspath(cwd or os.getcwd())
     inline = InlineCommands(cwd)
-    registry = collect_axes(program, inline)
-    declarer = Declarer(program, defines or {})
+    overrides = parse_defines(defines or {})
+    registry = collect_axes(program, inline, (d.expr for d in overrides.values()))
+    declarer = Declarer(program, overrides)
     root = declarer.declare_program()
     guard = Guard()
     resolver = Resolver(registry, inline, guard)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import AxisError
@@ -20,8 +20,29 @@ class AxisRegistry:
         self._axes: dict[str, Axis] = {}
         self._spans: dict[str, Span | None] = {}
         self.defaults: dict[str, str] = {}
+        self._overridden: set[str] = set()  # axes a `-D` override declares
+        self._unplaced: set[str] = set()    # ... that the file has not mentioned yet
+
+    def pin(self, name: str, keys: tuple[str, ...], span: Span | None) -> Axis:
+        """Declare an axis from a `-D` override, before the file: its keys win over those of the file's
+        dicts on that axis, which need only hold an entry for each key (checked when they are resolved)."""
+        axis = self._declare(name, keys, span)
+        self._overridden.add(name)
+        self._unplaced.add(name)
+        return axis
+
+    def overridden(self, name: str) -> bool:
+        return name in self._overridden
 
     def declare(self, name: str, keys: tuple[str, ...], span: Span | None) -> Axis:
+        if name not in self._overridden:
+            return self._declare(name, keys, span)
+        if name in self._unplaced:  # listed where the file first mentions it, as if declared there
+            self._unplaced.discard(name)
+            self._axes[name] = self._axes.pop(name)
+        return self._axes[name]
+
+    def _declare(self, name: str, keys: tuple[str, ...], span: Span | None) -> Axis:
         axis = Axis(name, keys)
         first = self._axes.get(name)
         if first is None:
@@ -54,15 +75,28 @@ class AxisRegistry:
 
 
 def dict_keys(lit: ast.DictLit, inline: InlineCommands) -> tuple[str, ...]:
-    """The keys of a dict literal in written order, without duplicates (first position kept)."""
+    """The keys of a dict literal in written order; a key written twice is an error (which of its values
+    would the case take?)."""
     if lit.command is not None:
         return inline.keys(lit)
-    return tuple(dict.fromkeys(entry.key for entry in lit.entries))
+    first: dict[str, ast.DictEntry] = {}
+    for entry in lit.entries:
+        seen = first.setdefault(entry.key, entry)
+        if seen is not entry:
+            labels = [Label(seen.span, "first listed here")] if seen.span is not None else []
+            raise AxisError(f"key `{entry.key}` is listed twice on axis `{lit.axis}`", entry.span,
+                            labels=labels, help="list each key of an axis once")
+    return tuple(first)
 
 
-def collect_axes(program: LoadedProgram, inline: InlineCommands) -> AxisRegistry:
-    """Declare the axes of every loaded file: the main file in order, each import expanded in place."""
+def collect_axes(program: LoadedProgram, inline: InlineCommands,
+                 overrides: Iterable[ast.Expr] = ()) -> AxisRegistry:
+    """Declare the axes of every loaded file: the main file in order, each import expanded in place; the
+    dicts of `-D` override expressions first, so that their keys win."""
     registry = AxisRegistry()
+    for expr in overrides:
+        for lit in _dicts_in_expr(expr):
+            registry.pin(lit.axis, dict_keys(lit, inline), lit.span)
     seen: set[str] = set()
 
     def visit_file(path: str) -> None:

@@ -1,4 +1,4 @@
-"""Reference-cycle detection: a stack of definitions being resolved, reported as `a -> b -> a` (D18)."""
+"""Reference-cycle detection: a stack of definitions being resolved, reported as `a -> b -> a`."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""The declaration pass: statements into scopes, imports into objects (D15), class instances (D16)."""
+"""The declaration pass: statements into scopes, imports into objects (a module's tasks are
+named under it), class instances (each instance names its own members)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from hypermetric.errors import ResolutionError
+from hypermetric.semantics.defines import SETTINGS, Define
 from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, Task, ValueDef
 from hypermetric.semantics.loader import LoadedProgram
 from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, PLAN, TASK, VALUE, Scope
@@ -14,26 +16,48 @@ from hypermetric.syntax import ast
 
 
 class Declarer:
-    """Builds the scope tree. Definitions are only recorded here; references are resolved later (D18),
+    """Builds the scope tree. Definitions are only recorded here; references are resolved later,
     so any order of definitions works. `object o = c(…)` is instantiated once every class is known."""
 
-    def __init__(self, program: LoadedProgram, defines: Mapping[str, str]) -> None:
+    def __init__(self, program: LoadedProgram, defines: Mapping[str, Define] | None = None) -> None:
         self.program = program
         self.root = Scope("", None)
-        self.defines = dict(defines)
-        self._imported: set[tuple[int, str]] = set()
+        self.defines = dict(defines or {})
+        self._overridden: set[str] = set()  # the paths of `-D` overrides that replaced a definition
+        self._imported: set[tuple[Scope, str]] = set()  # (scope, file): the set keeps each scope alive
         self._deferred: list[tuple[ast.ObjectDef, Scope]] = []
 
     def declare_program(self) -> Scope:
-        for path, text in self.defines.items():
-            *prefix, last = path.split(".")
-            holder = self._holder(self.root, prefix)
-            holder.define(VALUE, last, ValueDef(path, ast.StrLit(text), self.root), None)
         self.declare_file(self.program.main, self.root)
         while self._deferred:
             stmt, scope = self._deferred.pop(0)
             self._instantiate_object(stmt, scope)
+        self._declare_settings()
         return self.root
+
+    def _value(self, path: str, expr: ast.Expr, scope: Scope, span: Span | None) -> ValueDef:
+        """The definition of value `path`, or the `-D` override that replaces it (resolved in the same
+        scope, so its references mean what they would mean in the file)."""
+        define = self.defines.get(path)
+        if define is None:
+            return ValueDef(path, expr, scope, span)
+        self._overridden.add(path)
+        return ValueDef(path, define.expr, scope, define.span)
+
+    def _declare_settings(self) -> None:
+        """Overrides of built-in settings the file leaves out; any other override must name a value the
+        pipeline defines."""
+        for path, define in self.defines.items():
+            if path in self._overridden:
+                continue
+            if path not in SETTINGS:
+                candidates = set(self.root.names(VALUE, depth=8)) | SETTINGS
+                raise ResolutionError(f"`-D` names no value `{path}`", define.name_span,
+                                      help=help_did_you_mean(path, candidates)
+                                      or "-D overrides a value the pipeline defines")
+            *prefix, last = path.split(".")
+            holder = self._holder(self.root, prefix)
+            holder.define(VALUE, last, ValueDef(path, define.expr, self.root, define.span), None)
 
     def declare_file(self, path: str, scope: Scope) -> None:
         for stmt in self.program.modules[path].statements:
@@ -46,9 +70,8 @@ class Declarer:
         if isinstance(stmt, ast.ValDef):
             *prefix, last = stmt.path.split(".")
             holder = self._holder(scope, prefix)
-            if holder.qualify(last) not in self.defines:
-                value = ValueDef(holder.qualify(last), stmt.value, scope, stmt.span)
-                holder.define(VALUE, last, value, stmt.span)
+            value = self._value(holder.qualify(last), stmt.value, scope, stmt.span)
+            holder.define(VALUE, last, value, stmt.span)
         elif isinstance(stmt, ast.FuncDef):
             scope.define(FUNCTION, stmt.name, FunctionDecl(scope.qualify(stmt.name), stmt, scope, stmt.span),
                          stmt.span)
@@ -86,17 +109,17 @@ class Declarer:
         else:
             holder, name = scope, None
         if name is None:
-            key = (id(scope), target_file)
+            key = (scope, target_file)
             if key not in self._imported:
                 self._imported.add(key)
                 self.declare_file(target_file, scope)
             return
         existing = holder.get(OBJECT, name)
-        if existing is not None and (id(existing), target_file) in self._imported:
+        if existing is not None and (existing, target_file) in self._imported:
             return
         module = holder.child(name, stmt.span, explicit=True)
         module.parent = self.root
-        self._imported.add((id(module), target_file))
+        self._imported.add((module, target_file))
         self.declare_file(target_file, module)
 
     def _instantiate_object(self, stmt: ast.ObjectDef, scope: Scope) -> None:
@@ -122,10 +145,11 @@ class Declarer:
         args = check_args(call, node.params, f"class `{cls.name}`")
         for param in node.params:
             arg = args.get(param.name)
+            qualified = instance.qualify(param.name)
             if arg is not None:
-                value = ValueDef(instance.qualify(param.name), arg.value, arg_scope, arg.span)  # type: ignore[arg-type]
+                value = self._value(qualified, arg.value, arg_scope, arg.span)  # type: ignore[arg-type]
             else:
-                value = ValueDef(instance.qualify(param.name), param.value, instance, param.span)  # type: ignore[arg-type]
+                value = self._value(qualified, param.value, instance, param.span)  # type: ignore[arg-type]
             instance.define(VALUE, param.name, value, param.span)
         instance.params = tuple(p.name for p in node.params)
         if isinstance(node.body, ast.Call):
@@ -142,7 +166,7 @@ class Declarer:
 def check_args(call: ast.Call, params: tuple[ast.Param, ...], what: str,
                provided: frozenset[str] = frozenset()) -> dict[str, ast.Param]:
     """The call's arguments by name: each must be a parameter, given once, with a value; and every
-    parameter without a default (a bare name, D6) must be given (or be one of the `provided` names)."""
+    parameter without a default (a bare name) must be given (or be one of the `provided` names)."""
     names = [p.name for p in params]
     args: dict[str, ast.Param] = {}
     for arg in call.args:

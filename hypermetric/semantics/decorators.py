@@ -1,4 +1,4 @@
-"""Decorators (§3.11): `@o` or `@c(args)` must provide `def run(inner)` with exactly one parameter."""
+"""Decorators: `@o` or `@c(args)` must provide `def run(inner)` with exactly one parameter."""
 
 from __future__ import annotations
 

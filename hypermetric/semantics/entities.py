@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from hypermetric.semantics.nodes import Node
     from hypermetric.source import Span
 
-# Binding kinds, from the lowest precedence to the highest (D7).
+# Binding kinds, from the lowest precedence to the highest: a later kind overrides an earlier one of the
+# same name.
 DEFAULT, CLASS_PARAM, ARG = "default", "class", "arg"
 INPUT, OUTPUT, DECORATOR = "input", "output", "decorator"
 

@@ -1,12 +1,13 @@
-"""File-system and runner objects (§3.12, §5.9, §5.10): roots, settings, shell functions, arguments."""
+"""File-system and runner objects: roots, settings, shell functions, arguments."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
-from hypermetric.semantics.entities import Task, ValueDef
+from hypermetric.semantics.entities import FunctionDecl, Task, ValueDef
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
 from hypermetric.semantics.nodes import Const, walk
 from hypermetric.semantics.resolver import Resolver
@@ -27,7 +28,7 @@ class FileSystem:
     object has ephemeral `start`/`stop` tasks. `defaults` are the functions' parameter defaults at the default
     case (`sock=$start.sock` is a task output); `values` the object's other plain values (`root`, settings),
     which the scripts see below the class arguments; `copies` the root-level `copy_from_<G>_to_<name>`
-    functions by source file system `G` (§5.6)."""
+    functions by source file system `G`."""
 
     name: str
     root: str
@@ -113,7 +114,7 @@ def plain_values(scope: Scope, resolver: Resolver) -> tuple[tuple[str, str], ...
 
 @dataclass(frozen=True, slots=True)
 class Runner:
-    """A resolved `@@runner(args)` (D33, §5.10): the object's functions (`submit`, `poll`, `cancel`), its
+    """A resolved `@@runner(args)`: the object's functions (`submit`, `poll`, `cancel`), its
     class arguments and plain values, its functions' defaults, and `refresh_interval` (seconds between
     polls)."""
 
@@ -125,14 +126,22 @@ class Runner:
     refresh_interval: float = 5.0
 
 
+_RUNNER_HELP = ("a runner defines `submit(script_file)`, `poll(job_id)` and `cancel(job_id)`; `submit` may "
+                "take the job directory as a second parameter: `submit(script_file, wd)`")
+# How many parameters without a default each runner function may have (it is called with that many).
+_RUNNER_ARITY = {"submit": (1, 2), "poll": (1, 1), "cancel": (1, 1), "kill": (1, 1)}
+
+
 def runner_object(resolver: Resolver, scope: Scope, name: str, span: Span | None) -> Runner:
     """The runner that object (or class instance) `scope` implements; it needs `submit` and `poll`."""
     functions, defaults = object_functions(scope, resolver)
     for required in ("submit", "poll"):
         if required not in functions:
-            raise ResolutionError(f"runner `{name}` has no function `{required}`", span,
-                                  help="a runner defines `submit(script_file, wd)`, `poll(handle)` and "
-                                       "`cancel(handle)`")
+            raise ResolutionError(f"runner `{name}` has no function `{required}`", span, help=_RUNNER_HELP)
+    for op, (low, high) in _RUNNER_ARITY.items():
+        decl = scope.get(FUNCTION, op)
+        if decl is not None:
+            _check_arity(decl, f"{name}.{op}", low, high, span)
     variables = tuple((p, setting(scope, resolver, p, "")) for p in scope.params)
     text = dict(variables).get("refresh_interval") or setting(scope, resolver, "refresh_interval", "5")
     try:
@@ -141,3 +150,15 @@ def runner_object(resolver: Resolver, scope: Scope, name: str, span: Span | None
         raise ResolutionError(f"`refresh_interval` of runner `{name}` must be a number of seconds, not "
                               f"`{text}`", span) from None
     return Runner(name, functions, variables, defaults, plain_values(scope, resolver), max(interval, 0.01))
+
+
+def _check_arity(decl: FunctionDecl, what: str, low: int, high: int, use: Span | None) -> None:
+    """A runner function is called with `low`..`high` arguments: its parameters without a default must
+    number that many."""
+    count = sum(1 for p in decl.node.params if p.value is None)
+    if low <= count <= high:
+        return
+    wanted = str(low) if low == high else f"{low} or {high}"
+    labels = [Label(use, "used as a runner here")] if use is not None else []
+    raise ResolutionError(f"runner function `{what}` must take {wanted} parameter{'s' if high > 1 else ''}, "
+                          f"not {count}", decl.span or use, labels=labels, help=_RUNNER_HELP)

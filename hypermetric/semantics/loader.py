@@ -1,7 +1,8 @@
-"""Import resolution: finds imported files along the search path (D36), parses each once, rejects cycles."""
+"""Import resolution: finds imported files along the search path, parses each once, rejects cycles."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from hypermetric.syntax import ast
 
 Parse = Callable[[SourceFile], ast.Module]
 ImportStmt = ast.ImportFile | ast.ImportModule
+LOG = logging.getLogger("hypermetric.load")
 
 
 @dataclass
@@ -36,8 +38,11 @@ def _default_parse(source: SourceFile) -> ast.Module:
 
 
 class Loader:
-    """Search order for an import (D36): the importing file's directory, the current directory, `-I`
-    directories, `$HYPERMETRIC_PATH`, `$HYPERMAKE_PATH`, then the bundled library; absolute paths as is."""
+    """Search order for an import, HyperMake's: the current directory, `-I`/`-G` directories,
+    `$HYPERMETRIC_PATH`, `$HYPERMAKE_PATH`, the bundled library; then, as a last resort, the importing
+    file's own directory (HyperMake never looks there, so a pipeline that runs under HyperMake finds the
+    same files here; one run from elsewhere still finds the modules beside it). Absolute paths as is.
+    Each file loaded is logged to the `hypermetric.load` logger, which `-v` prints."""
 
     def __init__(self, *, includes: Iterable[str] = (), cwd: str | None = None,
                  env: Mapping[str, str] | None = None, parse: Parse | None = None) -> None:
@@ -69,6 +74,7 @@ class Loader:
                 continue
             target = self.locate(stmt, path)
             program.imports[(path, stmt)] = target
+            LOG.info("%s: %s loaded from %s", _where(path, stmt), _what(stmt), target)
             chain[-1] = (path, stmt)
             on_chain = [p for p, _ in chain]
             if target in on_chain:
@@ -78,14 +84,13 @@ class Loader:
         chain.pop()
 
     def search_path(self, importer: str) -> list[str]:
-        return [os.path.dirname(importer), self.cwd, *self.dirs]
+        return [self.cwd, *self.dirs, os.path.dirname(importer)]
 
     def locate(self, stmt: ImportStmt, importer: str) -> str:
         """The absolute, normalised path an import statement names (first hit on the search path)."""
-        if isinstance(stmt, ast.ImportModule):
-            relative, what = os.path.join(*stmt.module.split(".")) + ".hm", f"module `{stmt.module}`"
-        else:
-            relative, what = stmt.path, f"file `{stmt.path}`"
+        what = _what(stmt)
+        relative = (os.path.join(*stmt.module.split(".")) + ".hm" if isinstance(stmt, ast.ImportModule)
+                    else stmt.path)
         if os.path.isabs(relative):
             if os.path.isfile(relative):
                 return os.path.normpath(relative)
@@ -98,6 +103,15 @@ class Loader:
             searched.append(directory)
         raise ResolutionError(f"cannot find {what}", stmt.span,
                               notes=[f"looked for `{relative}` in " + ", ".join(dict.fromkeys(searched))])
+
+
+def _what(stmt: ImportStmt) -> str:
+    return f"module `{stmt.module}`" if isinstance(stmt, ast.ImportModule) else f"file `{stmt.path}`"
+
+
+def _where(path: str, stmt: ImportStmt) -> str:
+    """`main.hm:3:1`: where the import is written (the importing file alone when the span is unknown)."""
+    return stmt.span.location() if stmt.span is not None else path
 
 
 def _import_cycle(chain: list[tuple[str, ImportStmt | None]], target: str) -> CycleError:

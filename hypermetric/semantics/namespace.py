@@ -14,7 +14,7 @@ KINDS = (VALUE, TASK, FUNCTION, CLASS, OBJECT, PLAN)
 
 
 class Scope:
-    """A namespace. `parent` is the lexical parent (where unresolved names are looked up next, D14);
+    """A namespace. `parent` is the lexical parent (where unresolved names are looked up next);
     `path` is the dotted name under which its tasks are named (`o.t`). Values, tasks, functions,
     classes, objects and plans live in separate tables, so a value and a task may share a name."""
 

@@ -53,7 +53,7 @@ class Branch:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Output:
-    """`$t[A: k, B: *].o`: a task output, selected axes fixed and reduced axes gathered (D10-D12)."""
+    """`$t[A: k, B: *].o`: a task output, selected axes fixed and reduced axes gathered."""
 
     task: Task
     output: str

@@ -80,5 +80,5 @@ class Pipeline:
         return self.tasks[name].upstream
 
     def axes_in_order(self) -> list[tuple[str, tuple[str, ...]]]:
-        """(axis, keys) in order of first declaration, keys in declared order (default first, D24)."""
+        """(axis, keys) in order of first declaration, keys in declared order (default first)."""
         return [(a.name, a.keys) for a in self.axes]

@@ -1,4 +1,4 @@
-"""Name resolution: expressions to lazy tensors, references looked up in §3.4 order with D14 scoping."""
+"""Name resolution: expressions to lazy tensors, references looked up from the innermost scope outwards."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypermetric.suggest import help_did_you_mean, join_names
 from hypermetric.syntax import ast
 
 if TYPE_CHECKING:
+    from hypermetric.model.axis import Axis
     from hypermetric.semantics.tasks import TaskResolver
     from hypermetric.source import Span
 
@@ -26,21 +27,23 @@ Locals = Mapping[str, Node]
 class Resolver:
     """Turns expressions into nodes. `$p` is, first match wins: a local (call arguments only), a value at
     `p`, output `last` of task `p[:-1]`, the package `p`, the service object `p` — tried in the current
-    scope, then each enclosing one (D14). Values are resolved once; cycles are errors (D18)."""
+    scope, then each enclosing one. Values are resolved once; cycles are errors."""
 
     def __init__(self, axes: AxisRegistry, inline: InlineCommands, guard: Guard) -> None:
         self.axes = axes
         self.inline = inline
         self.guard = guard
         self.tasks: TaskResolver  # set by the analyzer (mutually recursive)
-        self._values: dict[int, Node] = {}
+        # Keyed by the definition itself, which the cache keeps alive: an `id()` key would be reused once a
+        # short-lived definition (a decorator's arguments) is freed, and hand its value to another task.
+        self._values: dict[ValueDef, Node] = {}
 
     def value(self, vdef: ValueDef, via: Span | None = None) -> Node:
-        node = self._values.get(id(vdef))
+        node = self._values.get(vdef)
         if node is None:
-            with self.guard.visit(("value", id(vdef)), vdef.name, via):
+            with self.guard.visit(("value", vdef), vdef.name, via):
                 node = self.expr(vdef.expr, vdef.scope)
-            self._values[id(vdef)] = node
+            self._values[vdef] = node
         return node
 
     def expr(self, expr: ast.Expr, scope: Scope, locals: Locals | None = None) -> Node:
@@ -54,7 +57,7 @@ class Resolver:
         return self.ref(expr, scope, locals)
 
     def check_fs(self, fs: str, scope: Scope, span: Span | None) -> None:
-        """`@fs` names `local` or an object (a file system, §3.12)."""
+        """`@fs` names `local` or an object (a file system)."""
         if fs != LOCAL and scope.find(OBJECT, fs) is None:
             raise ResolutionError(f"undefined file system `{fs}`", span,
                                   help=help_did_you_mean(fs, scope.visible(OBJECT) | {LOCAL}))
@@ -69,6 +72,11 @@ class Resolver:
             value = entry.value
             branches[entry.key] = (Const(Pure(entry.key), entry.span) if value is None
                                    else self.expr(value, scope, locals))
+        missing = [key for key in axis.keys if key not in branches]
+        if missing:  # only where a `-D` override gave the axis keys that the file's dicts lack
+            raise AxisError(f"this dict on axis `{axis.name}` has no key `{missing[0]}`", lit.span,
+                            help=f"`-D` gives axis `{axis.name}` the keys {axis.render()}: give this dict "
+                                 f"those keys too, or leave `{missing[0]}` out of the override")
         return Branch(axis.name, axis.default, branches, lit.span)
 
     def ref(self, ref: ast.Ref, scope: Scope, locals: Locals | None = None) -> Node:
@@ -144,7 +152,7 @@ class Resolver:
 
     def output(self, task: Task, output: str, indices: tuple[ast.AxisIndex, ...], span: Span | None,
                service: str | None = None) -> Output:
-        """A reference to a task output, with indices checked against the task's axes (D10, D11, D13)."""
+        """A reference to a task output, with indices checked against the task's axes."""
         resolved = self.tasks.resolve(task, span)
         fixed: dict[str, str] = {}
         reduced: list[tuple[str, tuple[str, ...]]] = []
@@ -154,22 +162,32 @@ class Resolver:
                 raise AxisError(f"undefined axis `{index.axis}`", index.span,
                                 help=help_did_you_mean(index.axis, self.axes.names()))
             if index.axis not in resolved.axes:
-                raise AxisError(f"task `{task.name}` does not vary over axis `{index.axis}`", index.span,
-                                help=_axes_help(task.name, resolved.axes))
+                _check_keys(axis, index)
+                if index.keys is not None and len(index.keys) == 1:
+                    raise AxisError(f"task `{task.name}` does not vary over axis `{index.axis}`", index.span,
+                                    help=_axes_help(task.name, resolved.axes))
+                # HyperMake gives a folder with the one `default` entry when the producer does not vary
+                # over a reduced axis, so pipelines that reduce uniformly over several tasks keep working.
+                reduced.append((axis.name, (axis.default,)))
+                continue
             if index.axis in fixed or any(a == index.axis for a, _ in reduced):
                 raise AxisError(f"axis `{index.axis}` is indexed more than once", index.span)
             if index.keys is None:
                 reduced.append((axis.name, axis.keys))
                 continue
-            for key in index.keys:
-                if key not in axis:
-                    raise AxisError(f"axis `{axis.name}` has no key `{key}`", index.span,
-                                    help=help_did_you_mean(key, axis.keys))
+            _check_keys(axis, index)
             if len(index.keys) == 1:
                 fixed[axis.name] = index.keys[0]
             else:
                 reduced.append((axis.name, axis.ordered(index.keys)))
         return Output(task, output, resolved.axes, resolved.defaults, fixed, tuple(reduced), service, span)
+
+
+def _check_keys(axis: Axis, index: ast.AxisIndex) -> None:
+    for key in index.keys or ():
+        if key not in axis:
+            raise AxisError(f"axis `{axis.name}` has no key `{key}`", index.span,
+                            help=help_did_you_mean(key, axis.keys))
 
 
 def _axes_help(name: str, axes: tuple[str, ...]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
@@ -25,6 +24,7 @@ from hypermetric.semantics.entities import (
 )
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
 from hypermetric.semantics.nodes import Const, Node, first_impure, outputs
+from hypermetric.semantics.outputs import check_output_files, is_reserved
 from hypermetric.semantics.values import LOCAL, Pure
 from hypermetric.suggest import help_did_you_mean
 from hypermetric.syntax import ast
@@ -35,50 +35,43 @@ if TYPE_CHECKING:
     from hypermetric.semantics.resolver import Resolver
     from hypermetric.source import Span
 
-RESERVED = frozenset({"script", "args", "stdout", "stderr", "exitcode", "job.json"})
-_SCRIPT_N = re.compile(r"script\.\d+")
-
-
-def is_reserved(name: str) -> bool:
-    """Names of the files hypermetric keeps in a job directory (D44)."""
-    return name in RESERVED or _SCRIPT_N.fullmatch(name) is not None
-
-
 class TaskResolver:
-    """Resolves each task once (cycles through task references are errors, D18)."""
+    """Resolves each task once (cycles through task references are errors)."""
 
     def __init__(self, resolver: Resolver, declarer: Declarer, axes: AxisRegistry, guard: Guard) -> None:
         self.resolver = resolver
         self.declarer = declarer
         self.axes = axes
         self.guard = guard
-        self._outputs: dict[int, tuple[str, ...]] = {}
+        self._outputs: dict[Task, tuple[str, ...]] = {}  # by the task itself (an id could be reused)
 
     def resolve(self, task: Task, via: Span | None = None) -> ResolvedTask:
         if task.resolved is None:
-            with self.guard.visit(("task", id(task)), task.name, via):
+            with self.guard.visit(("task", task), task.name, via):
                 task.resolved = self._resolve(task)
         return task.resolved
 
     def output_names(self, task: Task) -> tuple[str, ...]:
-        """Output names, known without resolving anything (a package `= f(…)` takes `f`'s output)."""
-        names = self._outputs.get(id(task))
+        """Output names, known without resolving anything (a package `= f(…)`, or a task `= f(…)` without
+        `->`, takes `f`'s outputs)."""
+        names = self._outputs.get(task)
         if names is None:
             node = task.node
-            if isinstance(node, ast.TaskDef):
+            call = isinstance(node.body, ast.Call)
+            if isinstance(node, ast.TaskDef) and (node.outputs is not None or not call):
                 names = tuple(p.name for p in node.outputs or ())
-            elif node.output is not None:
+            elif isinstance(node, ast.PackageDef) and node.output is not None:
                 names = (node.output.name,)
             elif isinstance(node.body, ast.Call):
                 found = task.scope.find(FUNCTION, node.body.func)
                 names = tuple(p.name for p in found[0].node.outputs or ()) if found else ()
             else:
                 names = ()
-            self._outputs[id(task)] = names
+            self._outputs[task] = names
         return names
 
     def service_start(self, obj: Scope) -> Task | None:
-        """The `start` task of a service object (ephemeral `start` and `stop`, §5.8), if `obj` is one."""
+        """The `start` task of a service object (ephemeral `start` and `stop`), if `obj` is one."""
         start, stop = obj.get(TASK, "start"), obj.get(TASK, "stop")
         if start is None or stop is None or not (start.ephemeral and stop.ephemeral):
             return None
@@ -96,6 +89,8 @@ class TaskResolver:
         if isinstance(node.body, ast.Call):
             func = self._function(node.body, scope)
             script = func.node.script.text
+            if isinstance(node, ast.TaskDef) and node.outputs is None:  # no `->`: the function's outputs
+                outs = self._outputs_of(func.node.outputs or (), func.scope)
             locals_ = {b.name: b.node for b in inputs + outs}
             defaults, args = self._call(node.body, func, scope, locals_, frozenset(locals_))
             defaults = self._class_params(func.scope) + defaults  # a member function of an instance
@@ -124,7 +119,9 @@ class TaskResolver:
             winners.pop(b.name, None)
             winners[b.name] = b
         used = list(winners.values()) + [v for d in decorators for v in d.variables]
-        axes = sorted(set().union(*(b.node.shape for b in used)))
+        # As in HyperMake, an axis that occurs only in an output's file name does not make the task vary:
+        # the name takes that axis's default key.
+        axes = sorted(set().union(*(b.node.shape for b in used if b.kind != OUTPUT)))
         refs = [o for b in used for o in outputs(b.node)]
         if task.is_package:
             for ref in refs:
@@ -185,9 +182,7 @@ class TaskResolver:
             if bad is not None:
                 raise ResolutionError(f"output `{p.name}` must be a file name", bad.span or p.span,
                                       help="an output names a file relative to the job directory")
-            if isinstance(node, Const) and isinstance(node.value, Pure) and is_reserved(node.value.text):
-                raise ResolutionError(f"`{node.value.text}` is reserved for the job directory and cannot be "
-                                      f"an output file", node.span or p.span)
+            check_output_files(p.name, node, p.span)
             if p.fs is not None:
                 self.resolver.check_fs(p.fs, scope, p.span)
             out.append(Binding(p.name, node, OUTPUT, p.fs or LOCAL, p.span))
@@ -219,7 +214,7 @@ class TaskResolver:
         return defaults, given
 
     def _class_params(self, scope: Scope) -> list[Binding]:
-        """Parameters of the enclosing class instances, nearest first winning (§3.9)."""
+        """Parameters of the enclosing class instances, nearest first winning."""
         out: dict[str, Binding] = {}
         for current in scope.chain():
             for name in current.params:

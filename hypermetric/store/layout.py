@@ -1,4 +1,4 @@
-"""Names of the files in a job directory (§4.4) and the path helpers built on them."""
+"""Names of the files in a job directory and the path helpers built on them."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ MANIFEST = ".manifest.arrow"
 RUNS = ".runs"
 RUN_JOBS = "jobs"
 
-# D44: names an input or output may not take, because the job protocol writes them itself.
+# Names an input or output may not take, because the job protocol writes them itself.
 # `job.json` and `.lock` are hypermetric's additions; `script.N` is matched by `is_reserved`.
 RESERVED_NAMES: frozenset[str] = frozenset({SCRIPT, ARGS, STDOUT, STDERR, EXITCODE, JOB_JSON, LOCK})
 _WRAPPED = re.compile(r"script\.[0-9]+\Z")
 
 
 def is_reserved(name: str) -> bool:
-    """True for the names the job protocol owns: `script`, `script.N`, `args`, `stdout`, ... (D44)."""
+    """True for the names the job protocol owns: `script`, `script.N`, `args`, `stdout`, ..."""
     return name in RESERVED_NAMES or _WRAPPED.match(name) is not None
 
 
@@ -48,7 +48,7 @@ def output_path(job: Job, relative: str) -> str:
 
 
 def runs_dir(root: str) -> str:
-    """`<root>/.runs`, where the run records live (§6.4)."""
+    """`<root>/.runs`, where the run records live."""
     return os.path.join(root, RUNS)
 
 

@@ -1,11 +1,12 @@
-"""Per-job locks on `<workdir>/.lock` (D25): a kernel lock, so a holder that dies never blocks.
+"""Per-job locks on `<workdir>/.lock`: a kernel lock, so a holder that dies never blocks.
 
 On POSIX the lock is `flock(2)` on `.lock`, taken directly: it is the lock `filelock.FileLock` takes on the
 same file (so the two interoperate), without the library's per-acquire bookkeeping, which costs about as much
 CPU as the rest of a no-op job's protocol. Elsewhere `filelock.FileLock` is used. The holder writes
 `pid@host` into the file so a waiting process can say whom it waits for, and unlinks the file before letting
-go, so a finished job directory holds no `.lock` (§4.4); a waiter that wins the lock on an inode unlinked
-meanwhile lets go and tries again on the fresh file.
+go, so a finished job directory holds no `.lock`; a waiter that wins the lock on an inode unlinked meanwhile
+lets go and tries again on the fresh file. The kernel lock belongs to the open file, not to the process: a
+job's script inherits it, so a job whose runner was killed stays locked until its own processes have ended.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from hypermetric.errors import StoreError
+from hypermetric.errors import StoreError, about_path
 from hypermetric.store.layout import LOCK
 
 try:
@@ -73,21 +74,33 @@ def try_acquire(path: str) -> Held | None:
     if not _still_linked(fd, path):
         os.close(fd)
         return None
-    _write_holder(fd)
+    try:
+        with about_path(path):
+            _write_holder(fd)
+    except OSError:
+        release(Held(path, fd))  # a full disk: let go of the lock rather than leak it
+        raise
     return Held(path, fd)
 
 
 def acquire(path: str, *, on_wait: WaitCallback | None = None, interval: float = 5.0,
-            cancelled: Callable[[], bool] | None = None) -> Held:
+            cancelled: Callable[[], bool] | None = None, make_dir: bool = False) -> Held:
     """Take the lock file at `path`, waiting as long as it takes.
 
     While waiting, `on_wait(message)` is called at once and then every `interval` seconds; when `cancelled()`
-    turns true the wait ends with `LockWaitCancelled`.
+    turns true the wait ends with `LockWaitCancelled`. When the lock's directory is missing (or was removed
+    by the holder the wait was for), `make_dir` creates it again; else `FileNotFoundError` is raised.
     """
     started = time.monotonic()
     next_message = started
     while True:
-        held = try_acquire(path)
+        try:
+            held = try_acquire(path)
+        except FileNotFoundError:
+            if not make_dir:
+                raise
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            continue
         if held is not None:
             return held
         if cancelled is not None and cancelled():
@@ -138,9 +151,19 @@ def is_locked(job: Job) -> bool:
 
 
 def unlock(job: Job) -> bool:
-    """Remove a leftover lock file of `job` (for file systems without kernel locks); True if there was one."""
+    """Remove a leftover lock file of `job` (for file systems without kernel locks); True if there was one.
+
+    A lock some process holds is refused (`StoreError`): removing its file would let another run start the
+    job beside the one still running.
+    """
+    path = lock_path(job)
+    if not os.path.lexists(path):  # nothing to do, so nothing to write: the root may be read-only
+        return False
+    if is_locked(job):
+        raise StoreError(f"{job.label} is running: its lock {path} is held by {holder(path)}",
+                         help="wait for it to end, or stop that process first")
     try:
-        os.unlink(lock_path(job))
+        os.unlink(path)
     except FileNotFoundError:
         return False
     return True

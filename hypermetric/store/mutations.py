@@ -1,20 +1,25 @@
-"""The store's maintenance operations (§6.2): `remove`, `touch`, `invalidate`, `unlock`, and atomic writes.
+"""The store's maintenance operations: `remove`, `touch`, `invalidate`, `unlock`, and atomic writes.
 
 A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step
 that takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and
-renamed over its target. On a custom file system (§5.9), `remove` deletes the job's path there and `touch`
-creates the outputs with its `touch`; `invalidate` only touches `exitcode`, which is always local.
+renamed over its target. On a custom file system, `remove` deletes the job's path there and `touch` creates
+the outputs with its `touch`; `invalidate` only touches `exitcode`, which is always local.
+
+`remove`, `touch` and `invalidate` first wait for the job's lock: a running job's directory is never deleted
+under it, and a job still running cannot write `exitcode` after it was invalidated.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from hypermetric.errors import about_path
 from hypermetric.store import fscall, lock
-from hypermetric.store.layout import EXITCODE, hidden_sibling
+from hypermetric.store.layout import EXITCODE, LOCK, hidden_sibling
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
@@ -25,16 +30,22 @@ unlock = lock.unlock
 def write_atomic(path: str, data: bytes) -> None:
     """Write `data` to `path` through a temporary sibling and a rename, so readers see all or nothing."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        os.write(fd, data)
-    finally:
+    with about_path(path):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            os.write(fd, data)
+        except OSError:
+            os.close(fd)
+            os.unlink(tmp)  # a full disk: leave no temporary file behind
+            raise
         os.close(fd)
-    os.replace(tmp, path)
+        os.replace(tmp, path)
 
 
 def remove_tree(path: str) -> bool:
     """Delete the directory `path` by renaming it to a hidden sibling first; True if it existed."""
+    if not os.path.lexists(path):  # nothing to do, so nothing to write: the root may be read-only
+        return False
     doomed = hidden_sibling(path, "removing")
     try:
         os.rename(path, doomed)
@@ -47,19 +58,40 @@ def remove_tree(path: str) -> bool:
     return True
 
 
-def remove(job: Job) -> bool:
+@contextmanager
+def _locked_dir(job: Job, on_wait: lock.WaitCallback | None) -> Iterator[bool]:
+    """Hold the job's lock, if its directory exists, for the block; yields whether it does."""
+    if not os.path.isdir(job.workdir):
+        yield False
+        return
+    try:
+        held = lock.acquire(os.path.join(job.workdir, LOCK), on_wait=on_wait)
+    except (FileNotFoundError, NotADirectoryError):  # removed meanwhile
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release(held)
+
+
+def remove(job: Job, *, on_wait: lock.WaitCallback | None = None) -> bool:
     """Delete the job directory (outputs, logs, `exitcode`), then the job's path on every custom file system
-    its outputs (or its inputs' copies) live on; True if there was a local directory."""
-    found = remove_tree(job.workdir)
+    its outputs (or its inputs' copies) live on; True if there was a local directory.
+
+    A running job is waited for (`on_wait` hears about the wait); the directory goes while its lock is held.
+    """
+    with _locked_dir(job, on_wait):
+        found = remove_tree(job.workdir)
     for spec in fscall.job_file_systems(job):
         fscall.fs_call(spec, "remove", job.relpath)
     return found
 
 
-def touch(job: Job) -> None:
+def touch(job: Job, *, on_wait: lock.WaitCallback | None = None) -> None:
     """Mark `job` as done without running it: create its directory and outputs, then write `exitcode` 0."""
     os.makedirs(job.workdir, exist_ok=True)
-    with lock.job_lock(job):
+    with lock.job_lock(job, on_wait=on_wait):
         for name, rel in job.outputs:
             fs = job.output_file_system(name)
             if fs != "local":
@@ -81,16 +113,22 @@ def _touch_on(job: Job, fs: str, rel: str) -> None:
     fscall.fs_call(spec, "touch", path)
 
 
-def invalidate(jobs: Iterable[Job]) -> list[str]:
+def invalidate(jobs: Iterable[Job], *, on_wait: lock.WaitCallback | None = None) -> list[str]:
     """Delete `exitcode` of each job (outputs are kept); the ids of the jobs that had one.
 
+    A running job has no `exitcode` yet, so a job without one is waited for (`on_wait` hears about the wait)
+    before it is looked at again: it must not become done after it was invalidated.
     The caller chooses the jobs, dependents included (`JobGraph.downstream`, run records).
     """
     done: list[str] = []
     for job in jobs:
-        try:
-            os.unlink(os.path.join(job.workdir, EXITCODE))
-        except FileNotFoundError:
-            continue
+        path = os.path.join(job.workdir, EXITCODE)
+        if not os.path.lexists(path) and not lock.is_locked(job):
+            continue  # not done and not running: write nothing, the root may be read-only
+        with _locked_dir(job, on_wait):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
         done.append(job.id)
     return done

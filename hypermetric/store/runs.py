@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterable
 
 from hypermetric import percent
+from hypermetric.errors import about_path
 from hypermetric.store.layout import RUN_JOBS, runs_dir
 
 _RUN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})(?:_(\d+))?\Z")
@@ -30,8 +32,12 @@ def write_run_record(root: str, job_ids: Iterable[str], *, now: float | None = N
         except FileExistsError:
             n += 1
     path = os.path.join(folder, RUN_JOBS)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(job_ids))
+    try:
+        with about_path(path), open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(job_ids))
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)  # no half-written record (a full disk) is left behind
+        raise
     return path
 
 
@@ -73,3 +79,17 @@ def parse_job_id(job_id: str) -> tuple[str, dict[str, str]]:
             raise ValueError(f"not a job id: {job_id!r}")
         case[axis] = percent.decode(key)
     return path.replace("/", "."), case
+
+
+def run_names(root: str) -> list[str]:
+    """The names of the run folders under `<root>/.runs`, oldest first."""
+    try:
+        names = os.listdir(runs_dir(root))
+    except OSError:
+        return []
+    keyed = []
+    for name in names:
+        match = _RUN_NAME.match(name)
+        if match:
+            keyed.append(((match.group(1), int(match.group(2) or 1)), name))
+    return [name for _, name in sorted(keyed)]

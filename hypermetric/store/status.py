@@ -23,7 +23,8 @@ CheckErrors = (FileSystemError, OSError)
 
 
 class JobStatus(Enum):
-    """The status vocabulary of §5.7 (plus D22's SKIPPED), each with its symbol and a style name."""
+    """The status vocabulary (with SKIPPED for jobs after a failed upstream, and OUTDATED for finished jobs whose
+    signature or inputs changed, see store/staleness.py), each with its symbol and a style name."""
 
     PENDING = ("PENDING", "•", "job.pending")
     WAITING = ("WAITING", ">", "job.waiting")
@@ -32,6 +33,7 @@ class JobStatus(Enum):
     SUCCESS = ("SUCCESS", "•", "job.ok")
     FAILED = ("FAILED", "×", "job.failed")
     SKIPPED = ("SKIPPED", "-", "job.skipped")
+    OUTDATED = ("OUTDATED", "~", "job.outdated")   # finished, but made from something that has changed
 
     def __init__(self, label: str, symbol: str, style: str) -> None:
         self.label = label
@@ -78,8 +80,11 @@ def _output_exists(job: Job, name: str, rel: str) -> bool:
 
 def is_complete(job: Job) -> bool:
     """Complete ⇔ `exitcode` reads 0 and every output exists (§5.3 step 1); a failing check: not complete."""
-    if read_exitcode(job.workdir) != 0:
-        return False
+    return read_exitcode(job.workdir) == 0 and _outputs_present(job)
+
+
+def _outputs_present(job: Job) -> bool:
+    """Every output exists; a failing check on a custom file system: not present."""
     if job.output_fs:
         try:
             return not missing_outputs(job)
@@ -98,7 +103,7 @@ def job_status(job: Job) -> JobStatus:
     code = read_exitcode(job.workdir)
     if code is None:
         return JobStatus.PENDING
-    if code == 0 and is_complete(job):
+    if code == 0 and _outputs_present(job):
         return JobStatus.COMPLETE
     return JobStatus.FAILED
 

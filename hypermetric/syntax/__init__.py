@@ -21,6 +21,14 @@ def parse_text(text: str, path: str = "<string>") -> ast.Module:
     return parse(SourceFile.from_text(text, path))
 
 
+def check_text(source: SourceFile) -> None:
+    """Raise a located `ParseError` if `source` holds text no script could receive (bytes that are not
+    UTF-8, NUL, lone surrogates); `parse` does this first, and text taken as it is must do it too."""
+    from hypermetric.syntax.lexer import check_characters
+
+    check_characters(source)
+
+
 def parse_target(text: str, path: str = "<target>") -> ast.TaskRef:
     """Parse a target such as `evaluate[Dataset: *, Model: bm25]`."""
     return _parse(SourceFile.from_text(text, path), "target")
@@ -56,4 +64,4 @@ def print_module(module: ast.Module) -> str:
     return _print(module)
 
 
-__all__ = ["ast", "parse", "parse_text", "parse_target", "print_module", "ParseError"]
+__all__ = ["ast", "check_text", "parse", "parse_text", "parse_target", "print_module", "ParseError"]

@@ -73,10 +73,6 @@ def _help(kind: str, expected: set[str], tok, source: SourceFile) -> str | None:
         return "add `:` at the end of the header, then the indented script"
     if kind in ("_COLON", "SCRIPT", "_EQ") and "NAME_FS" in expected and _after_arrow(source, tok.start_pos):
         return "`->` must be followed by outputs: `-> out` or `-> (a, b=\"file\")`"
-    if kind == "$END" and "_RSQB" in expected:
-        return "a `[` was never closed"
-    if kind == "$END" and "_RBRACE" in expected:
-        return "a `{` was never closed"
     if kind in _VALUE_START and _NAMED_OUTPUT.search(source.text, 0, tok.start_pos or 0):
         return "write named outputs in parentheses: `-> (out=\"file.txt\")`"
     if kind in _KEYWORDS and "_EQ" in expected:

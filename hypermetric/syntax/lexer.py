@@ -7,11 +7,14 @@ an apostrophe in `don't` would end the parse. So this lexer scans with the termi
 * a `:` that ends its line (only spaces or a comment may follow) outside brackets opens a block. After a
   `task`/`package`/`def` header it is a script block: the following lines indented deeper than the
   enclosing block are captured, dedented by the first line's indentation, as ONE `SCRIPT` token (blank
-  lines inside are kept, D1; trailing ones dropped). After `object`/`class` it is a member block:
-  `MEMBERS`, the member statements, and `_DEDENT` when a line (not a comment-only line, D3b) is indented
-  less than the block;
+  lines inside are kept, as the script may need them; trailing ones dropped). After `object`/`class` it is a
+  member block: `MEMBERS`, the member statements, and `_DEDENT` when a line is indented less than the block
+  (a comment-only line never ends a block, wherever it starts);
+* a bracket left open when the file ends, or when a statement keyword starts a line, is reported at the
+  bracket, which is where the mistake is;
+* NUL, lone surrogates and bytes that are not UTF-8 are rejected before any token, at their place;
 * words are classified as keyword, `NAME`, `DOTTED` or `UNQUOTED`;
-* tabs are whitespace between tokens but an error in an indentation prefix (D3).
+* tabs are whitespace between tokens but an error in an indentation prefix (their width is ambiguous).
 Newlines are ordinary whitespace otherwise.
 """
 
@@ -23,12 +26,14 @@ from collections.abc import Iterator
 from lark import Token
 from lark.lexer import Lexer
 
+from hypermetric.diagnostic import Label
 from hypermetric.errors import ParseError
 from hypermetric.source import SourceFile, Span
 
 KEYWORDS = frozenset({"import", "as", "def", "task", "ephemeral", "plan", "package", "class", "object"})
 SCRIPT_HEADERS = frozenset({"TASK", "PACKAGE", "DEF"})
 MEMBER_HEADERS = frozenset({"CLASS", "OBJECT"})
+STATEMENT_KEYWORDS = frozenset({"IMPORT", "DEF", "TASK", "EPHEMERAL", "PLAN", "PACKAGE", "CLASS", "OBJECT"})
 
 # Terminals matched as they are, in priority order (Python alternation takes the first that matches).
 _ORDERED = ("QSTRING_FS", "QSTRING", "REF", "DOLLAR", "INDEX_OUTPUT", "CMD", "_ARROW", "_ATAT", "NAME_FS")
@@ -39,6 +44,27 @@ _WS = re.compile(r"(?:[ \t\f]+|\\\n|#[^\n]*)+")
 _IDENT = re.compile(r"[^\W\d]\w*")
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)+")
 _BLOCK_END = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|$)")
+_UNUSABLE = re.compile("[\0\ud800-\udfff]")
+
+
+def check_characters(source: SourceFile) -> None:
+    """Reject text no script could receive: bytes that are not UTF-8, NUL (it ends a C string, so the
+    environment variable or file holding the value would be cut short) and lone surrogates (from
+    command-line arguments that were not UTF-8)."""
+    if source.not_utf8 is not None:
+        at, what = source.not_utf8
+        raise ParseError(f"the file is not UTF-8 text: {what}", Span(source, at, at + 1),
+                         help="save the file as UTF-8 (a byte-order mark at the start is allowed)")
+    bad = _UNUSABLE.search(source.text)
+    if bad is None:
+        return
+    span = Span(source, bad.start(), bad.end())
+    if bad.group() == "\0":
+        raise ParseError("a NUL character (U+0000) cannot appear in a pipeline", span,
+                         help="scripts and values reach the shell as C strings, which end at a NUL: "
+                              "remove it")
+    raise ParseError(f"U+{ord(bad.group()):04X} is not a character (text that is not UTF-8?)", span,
+                     help="command-line arguments and files must be UTF-8 text")
 
 
 def _compile(patterns: dict[str, str]) -> re.Pattern[str]:
@@ -59,14 +85,14 @@ class HmLexer(Lexer):
 
 
 class _Scan:
-    """The state of one scan: position, bracket depth, member-block indentation stack."""
+    """The state of one scan: position, open brackets, member-block indentation stack."""
 
     def __init__(self, master: re.Pattern[str], source: SourceFile) -> None:
         self.master = master
         self.source = source
         self.text = source.text
         self.pos = 0
-        self.depth = 0
+        self.opened: list[int] = []         # offsets of the brackets still open
         self.blocks: list[int] = []         # indentation of each open member block
         self.header: str | None = None      # the last block-introducing keyword seen at depth 0
 
@@ -78,6 +104,7 @@ class _Scan:
         return Token(kind, value, start, 1, start + 1, 1, end + 1, end)
 
     def tokens(self) -> Iterator[Token]:
+        check_characters(self.source)
         text, n = self.text, len(self.text)
         yield from self.line_start()
         ws = _WS.match
@@ -90,17 +117,19 @@ class _Scan:
             c = text[self.pos]
             if c == "\n":
                 self.pos += 1
-                if self.depth == 0:
+                if not self.opened:
                     yield from self.line_start()
                 continue
             yield from self.next_token(c)
+        if self.opened:
+            raise self.unclosed()
         for _ in self.blocks:
             yield self.token("_DEDENT", "", n, n)
         self.blocks.clear()
 
     def next_token(self, c: str) -> Iterator[Token]:
         start = self.pos
-        if c == ":" and self.depth == 0:
+        if c == ":" and not self.opened:
             end = _BLOCK_END.match(self.text, start + 1)
             if end is not None:
                 yield from self.block(start, end.end())
@@ -111,18 +140,21 @@ class _Scan:
             if kind is None:
                 raise self.unexpected_char(start)
             self.pos = start + 1
-            self.track_depth(c)
+            self.track_brackets(c, start)
             yield self.token(kind, c, start, start + 1)
             return
         kind, value = m.lastgroup, m.group()
         self.pos = m.end()
         if kind == "WORD":
             kind = self.classify(value)
+        if self.opened and kind in STATEMENT_KEYWORDS and (start == 0 or self.text[start - 1] == "\n"):
+            # A statement at the start of a line inside brackets: a bracket above was left open.
+            raise self.unclosed(Label(Span(self.source, start, self.pos), "the next statement starts here"))
         if kind in SCRIPT_HEADERS or kind in MEMBER_HEADERS:
-            if self.depth == 0:
+            if not self.opened:
                 self.header = kind
-        elif kind == "INDEX_OUTPUT":
-            self.depth -= 1
+        elif kind == "INDEX_OUTPUT" and self.opened:
+            self.opened.pop()
         yield self.token(kind, value, start, self.pos)
 
     def classify(self, word: str) -> str:
@@ -134,11 +166,21 @@ class _Scan:
             return "DOTTED"
         return "UNQUOTED"
 
-    def track_depth(self, c: str) -> None:
+    def track_brackets(self, c: str, at: int) -> None:
         if c in _OPEN:
-            self.depth += 1
-        elif c in _CLOSE and self.depth > 0:
-            self.depth -= 1
+            self.opened.append(at)
+        elif c in _CLOSE and self.opened:
+            self.opened.pop()
+
+    def unclosed(self, next_statement: Label | None = None) -> ParseError:
+        """The end of the text, or the next statement, came with a bracket still open: point at it."""
+        at = self.opened[-1]
+        bracket = self.text[at]
+        closing = _CLOSE[_OPEN.index(bracket)]
+        where = "the end of the file" if next_statement is None else "the next statement"
+        return ParseError(f"this `{bracket}` was never closed before {where}", Span(self.source, at, at + 1),
+                          labels=() if next_statement is None else (next_statement,),
+                          help=f"close it with `{closing}`")
 
     def unexpected_char(self, pos: int) -> ParseError:
         c = self.text[pos]

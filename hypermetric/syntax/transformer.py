@@ -168,7 +168,7 @@ class ToAst:
 
     # --------------------------------------------------------------------------------------- helpers
     def string_value(self, token: Token) -> str:
-        """Decode a quoted string's C escapes (D4); any other escape is an error."""
+        """Decode a quoted string's C escapes, the fixed set HyperMake takes; any other escape is an error."""
         body = str(token)[1:-1]
         if "\\" not in body:
             return body
@@ -185,13 +185,33 @@ class ToAst:
                 out.append(_ESCAPES[nxt])
                 i += 2
             elif nxt == "u" and _is_hex4(body[i + 2:i + 6]):
-                out.append(chr(int(body[i + 2:i + 6], 16)))
-                i += 6
+                char, width = self.unicode_escape(body, i, token.start_pos + 1)
+                out.append(char)
+                i += width
             else:
                 at = token.start_pos + 1 + i
                 raise ParseError(f"invalid escape `\\{nxt}` in a quoted string", Span(self.source, at, at + 2),
                                  help="valid escapes: \\b \\t \\n \\f \\r \\\" \\' \\\\ \\uHHHH (4 hex digits)")
         return "".join(out)
+
+    def unicode_escape(self, body: str, i: int, offset: int) -> tuple[str, int]:
+        """The character of the `\\uHHHH` at `body[i]` and how many characters of `body` it used. As in
+        Java, a character beyond U+FFFF is written as its UTF-16 surrogate pair, `\\ud83d\\ude00`."""
+        code, written = int(body[i + 2:i + 6], 16), body[i:i + 6]
+        at = offset + i
+        if code == 0:
+            raise ParseError(f"`{written}` (NUL) cannot appear in a value", Span(self.source, at, at + 6),
+                             help="scripts receive values as C strings, which end at a NUL")
+        if 0xDC00 <= code <= 0xDFFF:
+            raise ParseError(f"`{written}` is the second half of a surrogate pair, without the first",
+                             Span(self.source, at, at + 6), help=_PAIR_HELP)
+        if code < 0xD800 or code > 0xDBFF:
+            return chr(code), 6
+        low = body[i + 6:i + 12]
+        if not (low.startswith("\\u") and _is_hex4(low[2:]) and 0xDC00 <= int(low[2:], 16) <= 0xDFFF):
+            raise ParseError(f"`{written}` is the first half of a surrogate pair, without the second",
+                             Span(self.source, at, at + 6), help=_PAIR_HELP)
+        return chr(0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)), 12
 
 
 def _edge_token(node, end: int) -> Token | None:
@@ -205,6 +225,10 @@ def _edge_token(node, end: int) -> Token | None:
             if found is not None:
                 return found
     return None
+
+
+_PAIR_HELP = ("write the character itself, or both halves of its UTF-16 surrogate pair "
+              "(`\\ud83d\\ude00` for U+1F600)")
 
 
 def _is_hex4(text: str) -> bool:

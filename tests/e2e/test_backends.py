@@ -8,9 +8,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
+from support.waiting import BOUND, alive, rendezvous, wait_until, waits_for_child
 
 SWEEP = """
 a = {A: x y z}
@@ -29,22 +29,6 @@ def run(project, backend: str, *args: str):
 
 def job_json(project, path: str) -> dict:
     return json.loads(project.read(path, "job.json"))
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 # The same pipelines on both backends.
@@ -185,12 +169,7 @@ def test_output_lines_reach_the_progress_view(project, backend):
 
 def gpu_pipeline(project, gpus: str) -> None:
     """Two jobs asking for `gpus` each, that wait for each other (so they hold their GPUs at once)."""
-    project.write("both.sh", f"""
-    touch {project.root}/started.$1
-    for i in $(seq 200); do
-      [ -e {project.root}/started.1 ] && [ -e {project.root}/started.2 ] && break; sleep 0.05
-    done
-    """)
+    project.write("both.sh", rendezvous(project.path("started"), "$1", 2))
     project.write("main.hm", f"""
     import resources
     n = {{N: 1 2}}
@@ -278,21 +257,59 @@ def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_clus
     """)
     lock = project.path("out/t/default/.lock")
     killed: list[int] = []
+    failed: list[BaseException] = []
 
     def kill_the_worker() -> None:
-        wait_for(lambda: project.path("first").exists() and lock.exists() and "@" in lock.read_text(),
-                 what="the first attempt")
-        killed.append(int(lock.read_text().split("@")[0]))
-        os.kill(killed[0], signal.SIGKILL)
+        # The worker registers the script with its watchdog between spawning it and waiting for it: killed
+        # in between, it would leave the script unguarded. So the kill waits until the worker waits.
+        try:
+            wait_until(lambda: script_pid(project) and holder_pid(lock), what="the first attempt")
+            worker, script = holder_pid(lock), script_pid(project)
+            wait_until(lambda: waits_for_child(worker, script), what="the worker to wait for its script")
+            killed.append(worker)
+            os.kill(worker, signal.SIGKILL)
+        except BaseException as e:  # the run goes on without the kill; the test then fails with this
+            failed.append(e)
 
     killer = threading.Thread(target=kill_the_worker, daemon=True)
     killer.start()
-    run(project, "ray", "t").ok()
-    killer.join(5)
-    assert killed and killed[0] != os.getpid()
-    assert log.read_text().split() == ["start", "start", "done"]
-    assert not alive(int(project.read("first")))               # the watchdog ended the orphaned script
-    assert job_json(project, "out/t/default")["attempt"] == 1   # Ray's retry, not a --retries attempt
+    try:
+        run(project, "ray", "t").ok()
+        killer.join(BOUND)
+        assert not failed, failed
+        assert killed and killed[0] != os.getpid()
+        # the watchdog ended the orphaned script (it would otherwise sleep on and write `done`)
+        wait_until(lambda: not alive(script_pid(project)), what="the orphaned script to end")
+        assert log.read_text().split() == ["start", "start", "done"]
+        assert job_json(project, "out/t/default")["attempt"] == 1   # Ray's retry, not a --retries attempt
+    finally:
+        stop_group(script_pid(project))
+
+
+def script_pid(project) -> int:
+    """The pid the first attempt's script wrote to `first` (the leader of its process group), or 0."""
+    try:
+        return int(project.read("first").strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def holder_pid(lock) -> int:
+    """The pid in a held lock file (`pid@host`), or 0."""
+    try:
+        text = lock.read_text()
+    except OSError:
+        return 0
+    return int(text.split("@")[0]) if "@" in text else 0
+
+
+def stop_group(pgid: int) -> None:
+    """Kill what a failed test left running in process group `pgid`."""
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _cli(project, address: str, *args: str) -> subprocess.Popen:
@@ -311,36 +328,45 @@ def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_clust
       touch $o
     """)
     proc = _cli(project, ray_cluster.address, "run", "t[N: *]", "-j2")
+    cases = ("default", "N=2")
+    locks = [project.path(f"out/t/{case}/.lock") for case in cases]
+    pids: list[int] = []
     try:
-        wait_for(lambda: all(project.path(f"pid.{n}").exists() for n in (1, 2)), what="both jobs")
-        time.sleep(0.2)
+        wait_until(lambda: all(project.path(f"pid.{n}").exists() for n in (1, 2)), what="both jobs")
         pids = [int(project.read(f"pid.{n}")) for n in (1, 2)]
+        # each worker waits for its script once the script is registered with the worker's watchdog
+        for n, lock in zip((1, 2), locks):
+            wait_until(lambda: holder_pid(lock) and waits_for_child(holder_pid(lock), pids[n - 1]),
+                       what=f"job {n}'s worker to wait for its script")
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(60) == 130, proc.stderr.read()
+        assert proc.wait(BOUND) == 130, proc.stderr.read()
+        wait_until(lambda: not any(alive(pid) for pid in pids), what="the scripts to end")
+        for case in cases:
+            assert not project.path(f"out/t/{case}/exitcode").exists()
+        wait_until(lambda: not any(lock.exists() for lock in locks), what="the locks to go")
     finally:
         proc.kill()
-    wait_for(lambda: not any(alive(pid) for pid in pids), timeout=10, what="the scripts to end")
-    for case in ("default", "N=2"):
-        assert not project.path(f"out/t/{case}/exitcode").exists()
-    locks = [project.path(f"out/t/{case}/.lock") for case in ("default", "N=2")]
-    wait_for(lambda: not any(lock.exists() for lock in locks), timeout=10, what="the locks to go")
+        for pid in pids:
+            stop_group(pid)
 
 
 @pytest.mark.ray
 def test_jobs_land_on_both_nodes_of_a_two_node_cluster(project, ray_cluster, two_nodes):
-    project.write("main.hm", """
+    # Three `t` jobs must run at once before any may end, and the head node holds two: one runs on the other.
+    together = rendezvous(project.path("started"), "$n", 3).replace("\n", "\n      ")
+    project.write("main.hm", f"""
     import resources
-    n = {N: 1 2 3 4}
+    n = {{N: 1 2 3 4}}
     task t(n=$) -> o:
-      sleep 1.5; echo "$PYTHONPATH" > $o
+      {together}echo "$PYTHONPATH" > $o
     @resources.resources(custom="side=1")
     task pinned -> o:
       touch $o
-    plan all = { t[N: *] pinned }
+    plan all = {{ t[N: *] pinned }}
     """)
     proc = _cli(project, ray_cluster.address, "run", "all", "-j5")
     try:
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=2 * BOUND)
     finally:
         proc.kill()
     assert proc.returncode == 0, out + err

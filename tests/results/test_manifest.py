@@ -1,4 +1,4 @@
-"""The `.manifest.arrow` of reduction folders, and entry names as a fallback."""
+"""The manifest beside each reduction folder (`.<name>.manifest.arrow`), and entry names as a fallback."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from hypermetric.results.manifest import (
-    MANIFEST_NAME,
     case_from_entry_name,
     manifest_axes,
+    manifest_path,
     read_entries,
     read_manifest,
     write_manifest,
@@ -20,13 +20,15 @@ from hypermetric.results.readers import MissingResultError, ResultReadError
 
 
 def test_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
     entries = [
         ("default", {"Lr": "0.1", "Opt": "sgd"}, "/out/train/default/log"),
         ("Lr=0.01", {"Lr": "0.01", "Opt": "sgd"}, "/out/train/Lr=0.01/log"),
     ]
-    path = write_manifest(tmp_path, entries, ["Lr", "Opt"])
-    assert path == tmp_path / MANIFEST_NAME
-    table = read_manifest(tmp_path)
+    path = write_manifest(folder, entries, ["Lr", "Opt"])
+    assert path == manifest_path(folder) == tmp_path / ".d.manifest.arrow"
+    table = read_manifest(folder)
     assert table.column_names == ["Lr", "Opt", "entry", "path"]
     assert table.schema.types == [pa.string()] * 4
     assert table.to_pylist() == [
@@ -34,38 +36,46 @@ def test_round_trip(tmp_path: Path) -> None:
         {"Lr": "0.01", "Opt": "sgd", "entry": "Lr=0.01", "path": "/out/train/Lr=0.01/log"},
     ]
     assert manifest_axes(table) == ["Lr", "Opt"]
-    assert read_entries(tmp_path) == (["Lr", "Opt"], entries)
-    assert os.listdir(tmp_path) == [MANIFEST_NAME]
+    assert read_entries(folder) == (["Lr", "Opt"], entries)
+    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == [".d.manifest.arrow", "d"]
 
 
 def test_relative_paths_are_made_absolute_from_the_folder(tmp_path: Path) -> None:
-    write_manifest(tmp_path, [("default", {}, "../t/default/out")], [])
-    assert read_manifest(tmp_path).column("path").to_pylist() == [
-        str(tmp_path.parent / "t" / "default" / "out")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    write_manifest(folder, [("default", {}, "../t/default/out")], [])
+    assert read_manifest(folder).column("path").to_pylist() == [
+        str(folder.parent / "t" / "default" / "out")
     ]
 
 
 def test_axes_may_be_called_entry_or_path(tmp_path: Path) -> None:
-    write_manifest(tmp_path, [("path=p&entry=e", {"path": "p", "entry": "e"}, "/x")], ["path", "entry"])
-    assert read_entries(tmp_path) == (
+    folder = tmp_path / "d"
+    folder.mkdir()
+    write_manifest(folder, [("path=p&entry=e", {"path": "p", "entry": "e"}, "/x")], ["path", "entry"])
+    assert read_entries(folder) == (
         ["path", "entry"],
         [("path=p&entry=e", {"path": "p", "entry": "e"}, "/x")],
     )
 
 
 def test_rewrite_replaces_the_manifest(tmp_path: Path) -> None:
-    write_manifest(tmp_path, [("A=1", {"A": "1"}, "/a")], ["A"])
-    write_manifest(tmp_path, [("A=2", {"A": "2"}, "/b"), ("A=3", {"A": "3"}, "/c")], ["A"])
-    assert read_manifest(tmp_path).column("A").to_pylist() == ["2", "3"]
-    assert os.listdir(tmp_path) == [MANIFEST_NAME]
+    folder = tmp_path / "d"
+    folder.mkdir()
+    write_manifest(folder, [("A=1", {"A": "1"}, "/a")], ["A"])
+    write_manifest(folder, [("A=2", {"A": "2"}, "/b"), ("A=3", {"A": "3"}, "/c")], ["A"])
+    assert read_manifest(folder).column("A").to_pylist() == ["2", "3"]
+    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == [".d.manifest.arrow", "d"]
 
 
 def test_missing_and_corrupt_manifests(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
     with pytest.raises(MissingResultError):
-        read_manifest(tmp_path)
-    (tmp_path / MANIFEST_NAME).write_text("junk")
+        read_manifest(folder)
+    manifest_path(folder).write_text("junk")
     with pytest.raises(ResultReadError, match="not a readable manifest"):
-        read_manifest(tmp_path)
+        read_manifest(folder)
 
 
 @pytest.mark.parametrize(

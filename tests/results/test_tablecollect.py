@@ -83,7 +83,7 @@ def test_per_query_flag(tmp_path: Path) -> None:
 
 
 def test_main_reports_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--inputs", str(tmp_path / "nope"), "--output", str(tmp_path / "t.parquet")]) == 1
+    assert main(["--inputs", str(tmp_path / "nope"), "--output", str(tmp_path / "t.parquet")]) == 2
     assert "error: cannot read results from" in capsys.readouterr().err
     assert not (tmp_path / "t.parquet").exists()
 

@@ -159,3 +159,14 @@ def rendezvous(x: int, directory: str, parties: int) -> int:
             raise TimeoutError(f"only {len(os.listdir(directory))} of {parties} workers ever ran at once")
         time.sleep(0.01)
     return x
+
+
+def exits_or_crashes(x: int, exit_at: int, crash_at: int) -> int:
+    """Row `exit_at` calls `sys.exit(3)`; row `crash_at` kills its worker process, every time it runs."""
+    import sys
+
+    if x == exit_at:
+        sys.exit(3)
+    if x == crash_at:
+        os._exit(1)
+    return x + 100

@@ -271,15 +271,20 @@ class _FaultyPool(_LossyPool):
     """A LocalPool whose workers die on chosen batches and whose evaluator dies (losing its buffer) once."""
 
     def __init__(self, *args, crash: dict[int, int], lose_evaluator_at: int, lose_payload: set[int],
-                 poison: int = -1, **kwargs):
+                 poison: int = -1, crash_rows: dict[int, int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.crash, self.lose_evaluator_at, self.lose_payload = crash, lose_evaluator_at, lose_payload
+        self.crash_rows = crash_rows or {}  # a row that kills the worker running it, that many times
         self.poison = poison  # a batch whose metrics kill every evaluator that scores them
         self.ingests = 0
 
     def run(self, worker, batch):
         if self.crash.get(batch.batch_id, 0) > 0:
             self.crash[batch.batch_id] -= 1
+            return _Lost(ActorLost("worker died")), None
+        killer = next((row for row in batch.row_ids if self.crash_rows.get(row, 0) > 0), None)
+        if killer is not None:
+            self.crash_rows[killer] -= 1
             return _Lost(ActorLost("worker died")), None
         return super().run(worker, batch)
 
@@ -304,10 +309,11 @@ def test_driver_recovers_from_lost_workers_evaluators_and_payloads(tmp_path):
     plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": -1})
     config = EvaluatorConfig(tmp_path, 1, flush_rows=9, flush_bytes=10**9)
     pool = _FaultyPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 1, config,
-                       crash={1: 1, 4: 5}, lose_evaluator_at=5, lose_payload={6})
+                       crash={1: 1}, crash_rows={13: 5}, lose_evaluator_at=5, lose_payload={6})
     batches = iter_batches(Dataset.from_records([{"x": i} for i in range(30)]), 3, RowSet(), math.inf)
     stats = Driver(pool, batches, workers=2, evaluators=1, max_in_flight=9, crash_limit=3, plan=plan).run()
-    assert (stats.committed_rows, stats.lost_workers, stats.lost_evaluators) == (30, 1 + 3, 1)
+    # batch 1 crashes once; row 13 kills its batch (rows 12-14), then the half [13, 14], then itself 3 times
+    assert (stats.committed_rows, stats.lost_workers, stats.lost_evaluators) == (30, 1 + 1 + 1 + 3, 1)
     parts = list_parts(tmp_path)
     assert {p.name.split("-")[2] for p in parts} == {"e000g000", "e000g001"}
     recorded = [i for p in parts for i in pq.read_table(p).column("row_id").to_pylist()]
@@ -315,10 +321,11 @@ def test_driver_recovers_from_lost_workers_evaluators_and_payloads(tmp_path):
     table = pq.read_table(reconcile.reconcile(tmp_path).path)
     assert table.column("row_id").to_pylist() == list(range(30))
     errors = table.column("error").to_pylist()
-    assert errors[12:15] == ["WorkerDied: worker died"] * 3  # batch 4 crashed past the limit
-    assert table.column("attempts").to_pylist()[12:15] == [3] * 3
-    assert [v for i, v in enumerate(table.column("output").to_pylist()) if not 12 <= i < 15] == [
-        i * i for i in range(30) if not 12 <= i < 15]
+    assert errors[13] == "WorkerDied: worker died"  # the row crashed past the limit, alone
+    assert [i for i, e in enumerate(errors) if e is not None] == [13]  # its batch's other rows are recorded
+    assert table.column("attempts").to_pylist()[13] == 3
+    assert [v for i, v in enumerate(table.column("output").to_pylist()) if i != 13] == [
+        i * i for i in range(30) if i != 13]
     assert stats.peak_in_flight_rows <= 9 + 9  # re-sent batches may briefly add to the bound
 
 
@@ -356,7 +363,8 @@ def test_a_batch_that_keeps_killing_evaluators_fails_its_rows_after_the_crash_li
 
 class _DyingScorersPool(_LossyPool):
     """Workers that score their own batches (`evaluators=0`); a worker that dies loses the rows it buffered.
-    Worker `dies` dies on its runs numbered in `at`; batches in `crash` kill whichever worker runs them."""
+    Worker `dies` dies on its runs numbered in `at`; rows in `crash` kill whichever worker runs them (as many
+    times as their count says)."""
 
     def __init__(self, *args, dies: int, at: set[int], crash: dict[int, int], **kwargs):
         super().__init__(*args, scores_in_workers=True, **kwargs)
@@ -368,8 +376,9 @@ class _DyingScorersPool(_LossyPool):
         return _Lost(ActorLost("worker died")), None
 
     def run(self, worker, batch):
-        if self.crash.get(batch.batch_id, 0) > 0:
-            self.crash[batch.batch_id] -= 1
+        killer = next((row for row in batch.row_ids if self.crash.get(row, 0) > 0), None)
+        if killer is not None:
+            self.crash[killer] -= 1
             return self._die(worker)
         if worker == self.dies:
             self.runs += 1
@@ -382,12 +391,13 @@ def test_workers_that_score_their_own_batches_lose_nothing_when_they_die(tmp_pat
     plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": -1})
     config = EvaluatorConfig(tmp_path, 1, flush_rows=6, flush_bytes=10**9)
     pool = _DyingScorersPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), 2, config,
-                             dies=1, at={2, 4}, crash={8: 3})
+                             dies=1, at={2, 4}, crash={25: 5})
     batches = iter_batches(Dataset.from_records([{"x": i} for i in range(36)]), 3, RowSet(), math.inf)
     seen = []
     stats = Driver(pool, batches, workers=2, evaluators=2, max_in_flight=9, crash_limit=3, plan=plan,
                    progress=seen.append).run()
-    assert pool.deaths == 2 + 3 and stats.committed_rows == 36
+    # row 25 kills its batch (rows 24-26), then the half [25, 26], then itself 3 times
+    assert pool.deaths == 2 + 5 and stats.committed_rows == 36
     # A death seen after its worker was already replaced is not counted twice; each worker held an evaluator.
     assert 2 <= stats.lost_workers <= pool.deaths and stats.lost_evaluators == stats.lost_workers
     assert (seen[-1].in_flight_rows, seen[-1].acknowledged_rows, seen[-1].committed_rows) == (0, 36, 36)
@@ -395,9 +405,10 @@ def test_workers_that_score_their_own_batches_lose_nothing_when_they_die(tmp_pat
     assert sorted(recorded) == list(range(36))  # rows buffered by a dead worker were run again, once
     table = pq.read_table(reconcile.reconcile(tmp_path).path)
     assert table.column("row_id").to_pylist() == list(range(36))
-    assert table.column("error").to_pylist()[24:27] == ["WorkerDied: worker died"] * 3  # batch 8
-    assert [v for i, v in enumerate(table.column("output").to_pylist()) if not 24 <= i < 27] == [
-        i * i for i in range(36) if not 24 <= i < 27]
+    errors = table.column("error").to_pylist()
+    assert [(i, e) for i, e in enumerate(errors) if e is not None] == [(25, "WorkerDied: worker died")]
+    assert [v for i, v in enumerate(table.column("output").to_pylist()) if i != 25] == [
+        i * i for i in range(36) if i != 25]
 
 
 class _ReplyLostPool(_LossyPool):

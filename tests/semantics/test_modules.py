@@ -160,8 +160,8 @@ def test_output_root(tmp_path):  # 42, §4.1
     assert load(tmp_path, 'local.root = "runs"\n', defines={"local.root": "/tmp/o"}).root == "/tmp/o"
 
 
-def test_define_overrides_and_adds_values(tmp_path):  # D19
-    src = "lr = 0.1\ntask t(lr=$, extra=$opt) -> o:\n  touch $o\n"
+def test_define_overrides_values(tmp_path):  # D19
+    src = "lr = 0.1\nopt = x\ntask t(lr=$, extra=$opt) -> o:\n  touch $o\n"
     job = targets(api.plan(load(tmp_path, src, defines={"lr": "0.5", "opt": "a=b"}), ["t"]))[0]
     assert (var(job, "lr"), var(job, "extra")) == ("0.5", "a=b")
 

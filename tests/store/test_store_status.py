@@ -17,7 +17,7 @@ def _write(path, text: str) -> None:
 
 
 def test_symbols_and_styles() -> None:
-    assert [s.symbol for s in JobStatus] == ["•", ">", ">", "•", "•", "×", "-"]
+    assert [s.symbol for s in JobStatus] == ["•", ">", ">", "•", "•", "×", "-", "~"]
     assert JobStatus.FAILED.label == "FAILED" and str(JobStatus.SUCCESS) == "SUCCESS"
     assert JobStatus.SUCCESS.style == "job.ok"
 

@@ -14,7 +14,9 @@ ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True).filter(lamb
 path = st.lists(ident, min_size=1, max_size=3).map(".".join)
 unquoted = st.from_regex(r"[A-Za-z0-9_.~][A-Za-z0-9_.~\-]{0,6}", fullmatch=True).filter(
     lambda s: s not in KEYWORDS and "->" not in s)
-any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+# No NUL: no value can hold one (a script receives values as C strings), so the parser rejects it.
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                   max_size=12)
 fs = st.one_of(st.none(), path)
 
 strings = st.one_of(
@@ -40,7 +42,7 @@ params = st.one_of(
     st.builds(lambda n: ast.Param(n, None, ast.Ref(n), True), ident),
 )
 bare = st.builds(lambda n, f: ast.Param(n, f), ident, fs)
-script_line = st.from_regex(r"[^\s\x00-\x1f\x7f\x85\u2028\u2029][^\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]{0,10}",
+script_line = st.from_regex(r"[^\s\x00-\x1f\x7f\x85\u2028\u2029][^\x00\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]{0,10}",
                             fullmatch=True)
 scripts = st.builds(lambda first, rest: ast.Script("\n".join([first, *rest]).rstrip("\n")),
                     script_line, st.lists(st.one_of(st.just(""), script_line), max_size=3)).filter(

@@ -24,7 +24,7 @@ ERRORS = [
     ("class c:\n  x = 1\n", 1, 8, "unexpected member block", None),
     ("v = $v[A: x]\n", 1, 12, "unexpected `]`", None),
     ("task t -> out\n  echo\n", 2, 3, "unexpected `echo`", "add `:`"),
-    ("x = {A: a b\n", 1, 11, "unexpected end of file", "never closed"),
+    ("x = {A: a b\n", 1, 5, "this `{` was never closed before the end of the file", "close it with `}`"),
     ("task t ->:\n  echo\n", 1, 10, "unexpected script block", "`->` must be followed by outputs"),
     ("task t:\n", 1, 7, "expected an indented script block", None),
     ("object o:\nx = 1\n", 1, 9, "expected an indented block of members", None),

@@ -34,7 +34,8 @@ def cmd_invalidate(c: Common) -> int:
     jobs = downstream_jobs(s)
     if not confirm(c, "invalidate", jobs):
         return 0
-    invalidate(jobs)
+    for job in jobs:
+        invalidate([job], on_wait=waiting_for(job))
     return 0
 
 
@@ -43,7 +44,8 @@ def cmd_remove(c: Common) -> int:
 
     def act(job) -> None:
         sys.stdout.write(f"Removing job at {job.workdir}\n")
-        remove(job)
+        sys.stdout.flush()
+        remove(job, on_wait=waiting_for(job))
 
     return _each_target(c, "remove", act)
 
@@ -51,7 +53,16 @@ def cmd_remove(c: Common) -> int:
 def cmd_touch(c: Common) -> int:
     from hypermetric.store.mutations import touch
 
-    return _each_target(c, "touch", touch)
+    return _each_target(c, "touch", lambda job: touch(job, on_wait=waiting_for(job)))
+
+
+def waiting_for(job):
+    """A lock-wait callback that tells the user a running job is being waited for."""
+    def say(message: str) -> None:
+        sys.stderr.write(f"waiting for the running job {job.label} to finish ({message}); Ctrl-C to give up\n")
+        sys.stderr.flush()
+
+    return say
 
 
 def cmd_unlock(c: Common) -> int:

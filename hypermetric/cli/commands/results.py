@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -14,9 +13,10 @@ from hypermetric.cli.session import open_session
 from hypermetric.errors import UsageError
 
 OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Which output of the task to read.")]
-PivotOpt = Annotated[Optional[str], typer.Option("--pivot", help="Spread this axis into columns.")]
+PivotOpt = Annotated[Optional[list[str]], typer.Option("--pivot", help="Spread this axis into columns.")]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Write the table to FILE (.parquet, .csv, .json).")]
-FormatOpt = Annotated[str, typer.Option("--format", help="table, csv, json or parquet (with --to).")]
+FormatOpt = Annotated[Optional[Literal["table", "csv", "json", "parquet"]], typer.Option(
+    "--format", help="table, csv, json or parquet (with --to); default: a table on a terminal, csv elsewhere.")]
 MetaOpt = Annotated[bool, typer.Option("--meta", help="Add status, duration, attempt and host of each job.")]
 PerQueryOpt = Annotated[bool, typer.Option("--per-query", help="Keep per-query lines of trec_eval output.")]
 ColumnsOpt = Annotated[Optional[str], typer.Option("--columns", "-c",
@@ -29,11 +29,13 @@ def register(app: typer.Typer) -> None:
     command(app, "results", "Read one output of every case of a task tensor into one table.")(cmd_results)
 
 
-def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to: ToOpt = None,
-                format: FormatOpt = "table", meta: MetaOpt = False, per_query: PerQueryOpt = False,
+def cmd_results(c: Common, output: OutputOpt = None, pivots: PivotOpt = None, to: ToOpt = None,
+                format: FormatOpt = None, meta: MetaOpt = False, per_query: PerQueryOpt = False,
                 columns: ColumnsOpt = None) -> int:
-    from hypermetric.results.arrow import rows_to_table
-    from hypermetric.results.collect import collect_rows
+    from hypermetric.cli.parse_errors import single_value
+    from hypermetric.results.assemble import collect_table
+
+    pivot = single_value("--pivot", pivots)
 
     s = open_session(c)
     graph = s.plan()
@@ -45,14 +47,13 @@ def cmd_results(c: Common, output: OutputOpt = None, pivot: PivotOpt = None, to:
     output_file = _choose_output(jobs[0], output)
     axes = [axis for axis, _ in jobs[0].full_case]
     cases = [_case_result(job, output_file) for job in jobs]
-    rows = collect_rows(cases, per_query=per_query, with_meta=meta)
-    table = rows_to_table(rows, axes)
+    table = collect_table(cases, axes, per_query=per_query, with_meta=meta)
     if columns:
         table = select_columns(table, axes, columns)
     if to:
         from hypermetric.results.arrow import write_table
 
-        path = write_table(table, to, None if format == "table" else format)
+        path = write_table(table, to, None if format in (None, "table") else format)
         sys.stderr.write(f"wrote {table.num_rows} rows to {path}\n")
         return 0
     _print(table, axes, pivot, format, c.color)
@@ -95,21 +96,24 @@ def _case_result(job, relative: str):
     from hypermetric.store.status import job_status
 
     status = _JOB_STATUS.get(job_status(job).label, "pending")
-    meta = {}
-    try:
-        with open(os.path.join(job.workdir, "job.json"), encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except (OSError, ValueError):
-        pass
+    from hypermetric.results.readers import read_job_meta
+
+    meta = read_job_meta(os.path.join(job.workdir, "job.json"))
     return CaseResult(case=dict(job.full_case), status=status, path=os.path.join(job.workdir, relative), meta=meta)
 
 
-def _print(table, axes: list[str], pivot: str | None, format: str, color: str) -> None:
+def _print(table, axes: list[str], pivot: str | None, format: str | None, color: str) -> None:
     from hypermetric.results.arrow import pivot as pivot_table
     from hypermetric.results.arrow import table_to_text_rows
 
+    if format is None:  # a pipe or a file is read by programs: CSV, not a box table cut to 80 columns
+        format = "table" if sys.stdout.isatty() else "csv"
+
     if format in ("csv", "json"):
         import tempfile
+
+        if pivot:
+            table = _stacked(pivot_table(table, pivot, axes))
 
         from hypermetric.results.arrow import write_table
 
@@ -152,3 +156,12 @@ def _long_form(header: list[str], rows: list[list[str]], keys: list[str]):
     fields = [h for h in header if h not in keys]
     out = [[*(row[index[k]] for k in keys), name, row[index[name]]] for row in rows for name in fields]
     return [*keys, "field", "value"], out, [*keys, "field"]
+
+
+def _stacked(parts):
+    """Pivoted tables, one per metric, as one table for a program: a leading `metric` column says which."""
+    import pyarrow as pa
+
+    tables = [part.add_column(0, "metric", pa.array([title] * part.num_rows, pa.string()))
+              for title, part in parts]
+    return pa.concat_tables(tables, promote_options="permissive")

@@ -10,6 +10,7 @@ import typer
 
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
+from hypermetric.cli.signals import exit_code as interrupted_exit_code
 from hypermetric.errors import UsageError
 
 JobsOpt = Annotated[Optional[int], typer.Option("-j", "--jobs", min=1,
@@ -21,6 +22,11 @@ SilentOpt = Annotated[bool, typer.Option("-s", "--silent", help="Job output only
 BackendOpt = Annotated[str, typer.Option("--backend", help="auto, local or ray.")]
 RayAddressOpt = Annotated[Optional[str], typer.Option("--ray-address", help="Join this Ray cluster.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", help="Re-run a failed job up to N more times.", min=0)]
+IgnoreChangesOpt = Annotated[bool, typer.Option("--ignore-changes",
+                                                help="Treat finished jobs as done even when what they were made "
+                                                     "from has changed (HyperMake's rule), for this run.")]
+GraceOpt = Annotated[float, typer.Option("--grace", min=0.0, hidden=True,
+                                         help="Seconds between SIGTERM and SIGKILL when jobs are stopped.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +34,8 @@ def register(app: typer.Typer) -> None:
 
 
 def cmd_run(c: Common, jobs: JobsOpt = None, keep_going: KeepGoingOpt = False, silent: SilentOpt = False,
-            backend: BackendOpt = "auto", ray_address: RayAddressOpt = None, retries: RetriesOpt = 0) -> int:
+            backend: BackendOpt = "auto", ray_address: RayAddressOpt = None, retries: RetriesOpt = 0,
+            grace: GraceOpt = 5.0, ignore_changes: IgnoreChangesOpt = False) -> int:
     from hypermetric.execution.engine import RunOptions, run_graph
 
     if backend not in ("auto", "local", "ray"):
@@ -43,10 +50,11 @@ def cmd_run(c: Common, jobs: JobsOpt = None, keep_going: KeepGoingOpt = False, s
     s = open_session(c)
     graph = s.plan()
     options = RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),
-                         silent=silent, verbose=c.verbose, backend=backend)
+                         silent=silent, verbose=c.verbose, backend=backend, grace=grace,
+                         ignore_changes=ignore_changes)
     from hypermetric.cli.console import make_console
     from hypermetric.cli.progress import Progress
 
     with Progress(make_console(c.color), silent=silent, verbose=c.verbose) as view:
         report = run_graph(graph, options, view.handle)
-    return report.exit_code
+    return interrupted_exit_code() if report.interrupted else report.exit_code

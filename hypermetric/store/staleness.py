@@ -1,0 +1,247 @@
+"""Staleness: which finished jobs are OUTDATED, and why; getting a graph ready to run with signatures.
+
+A finished job (HyperMake's rule: `exitcode` 0 and every output present) is OUTDATED when the signature
+recorded in its `job.json` differs from the one planned now (plan/signature.py), or when an upstream job it
+reads from is not finished or is itself OUTDATED: its outputs were made from something that is no longer
+there. A finished job without a recorded signature (made by HyperMake, by `touch`, or by an older version)
+is judged by its upstream jobs only, as HyperMake would judge it; its signature is recorded when it next runs.
+Only finished jobs have their `job.json` read, so planning a fresh tensor costs nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import Job
+from hypermetric.plan.signature import MISSING, Signer
+from hypermetric.store.layout import JOB_JSON
+from hypermetric.store.mutations import invalidate
+from hypermetric.store.status import JobStatus, job_statuses
+
+State = tuple[JobStatus, "str | None"]
+_MAX_REASONS = 3
+_MAX_VALUE = 40
+
+
+_HEAD = b'{"signature": "'  # the job protocol writes the signature first, so it is read without parsing
+
+
+def _read_bytes(workdir: str) -> bytes | None:
+    try:
+        fd = os.open(os.path.join(workdir, JOB_JSON), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _parse(data: bytes | None) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def read_record(workdir: str) -> dict[str, Any] | None:
+    """The job's `job.json` as a dict, or None when it is absent or unreadable."""
+    return _parse(_read_bytes(workdir))
+
+
+def _signature_of(data: bytes | None) -> str | None:
+    """The recorded signature at the head of `job.json`, if there is one."""
+    if not data or not data.startswith(_HEAD):
+        return None
+    end = data.find(b'"', len(_HEAD))
+    return data[len(_HEAD):end].decode("ascii", "replace") if end > 0 else None
+
+
+class Staleness:
+    """The status of each job of a graph, with OUTDATED and its reason (see the module docstring)."""
+
+    def __init__(self, graph: JobGraph) -> None:
+        self.graph = graph
+        self._raw: dict[str, bytes | None] = {}
+        self.signer = Signer(graph, self._hint)
+
+    def _hint(self, job: Job) -> Mapping[str, Any] | None:
+        record = _parse(self._raw.get(job.id))
+        return record.get("built_from") if record else None
+
+    def states(self) -> dict[str, State]:
+        """Job id -> (status, reason), in the graph's order; the reason is set for OUTDATED jobs."""
+        order = self.graph.order()
+        jobs = self.graph.jobs
+        out: dict[str, State] = {}
+        for job_id, status in zip(order, job_statuses([jobs[i] for i in order])):
+            if status is JobStatus.COMPLETE:
+                reason = self._reason(jobs[job_id], out)
+                if reason is not None:
+                    status = JobStatus.OUTDATED
+                out[job_id] = (status, reason)
+            else:
+                out[job_id] = (status, None)
+        return out
+
+    def _reason(self, job: Job, states: Mapping[str, State]) -> str | None:
+        data = self._raw[job.id] = _read_bytes(job.workdir)
+        recorded = _signature_of(data)
+        if recorded:
+            planned = self.signer.signature(job.id)
+            if planned.digest != recorded:
+                record = _parse(data) or {}
+                return explain(record.get("built_from"), planned.built_from) or "signature changed"
+        for dep in job.deps:
+            upstream = self.graph.jobs.get(dep)
+            if upstream is None or upstream.ephemeral or dep in job.after:
+                continue
+            status = states[dep][0]
+            if status is not JobStatus.COMPLETE:
+                word = "outdated" if status is JobStatus.OUTDATED else "missing"
+                return f"input {input_label(job, upstream)} {word}"
+        return None
+
+
+@dataclass
+class Prepared:
+    """What `prepare_run` found: the jobs done (not to run), and the signer, which knows the signature of
+    every job whose status needed one."""
+
+    done: set[str]
+    signer: Signer
+
+    def is_done(self, job: Job) -> bool:
+        return job.id in self.done
+
+
+def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
+    """Give every job of `graph` that may run its planned signature (recorded when it succeeds) and, unless
+    `ignore_changes`, mark the OUTDATED ones as not done (their `exitcode` goes; outputs stay until they
+    re-run), so the run re-runs them and, through them, everything downstream."""
+    staleness = Staleness(graph)
+    jobs = graph.jobs
+    done = set()
+    for job_id, (status, _) in staleness.states().items():
+        if status is JobStatus.COMPLETE or (status is JobStatus.OUTDATED and ignore_changes):
+            done.add(job_id)
+            continue
+        if status is JobStatus.OUTDATED:
+            invalidate([jobs[job_id]])
+        signature = staleness.signer.signature(job_id)
+        jobs[job_id] = replace(jobs[job_id], signature=signature.digest, built_from=signature.built_from)
+    return Prepared(done, staleness.signer)
+
+
+def input_label(job: Job, upstream: Job) -> str:
+    """How `job` names what it reads from `upstream`: `task.output`, or the upstream job's display id."""
+    prefix = upstream.workdir + "/"
+    for link in job.inputs:
+        targets = [e.target for e in link.entries] if link.is_reduction else [link.target or ""]
+        for target in targets:
+            if target.startswith(prefix):
+                rel = target[len(prefix):]
+                name = next((n for n, r in upstream.outputs if r == rel), rel)
+                return f"{upstream.name}.{name}" if not link.is_reduction else f"{upstream.display_id}.{name}"
+    return upstream.display_id
+
+
+def explain(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str | None:
+    """The reasons two `built_from` records differ, joined by `; ` (the first few); None when `old` is
+    unusable or nothing differs."""
+    reasons = differences(old, new)
+    if reasons is None or not reasons:
+        return None
+    shown = reasons[:_MAX_REASONS]
+    more = len(reasons) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
+
+
+def differences(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str] | None:
+    """Every reason `old` and `new` differ, or None when `old` is not a `built_from` record."""
+    if not isinstance(old, Mapping) or "script" not in old:
+        return None
+    reasons = ["script changed"] if old.get("script") != new.get("script") else []
+    reasons += _values(old.get("values") or {}, new.get("values") or {})
+    reasons += _inputs(old.get("inputs") or {}, new.get("inputs") or {})
+    reasons += _entries(old.get("entries") or {}, new.get("entries") or {})
+    reasons += _files(old.get("files") or {}, new.get("files") or {})
+    return reasons
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE - 1] + "…"
+
+
+def _values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            out.append(f"value {name} added: {_short(new[name])}")
+        elif name not in new:
+            out.append(f"value {name} removed")
+        elif old[name] != new[name]:
+            out.append(f"value of {name} changed: {_short(old[name])} → {_short(new[name])}")
+    return out
+
+
+def _inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before is None:
+            out.append(f"input {after[0]} added")
+        elif after is None:
+            out.append(f"input {before[0]} removed")
+        elif before[1] != after[1]:
+            out.append(f"input {after[0]} changed")
+    return out
+
+
+def _entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name) or {}, new.get(name) or {}
+        added = sorted(set(after) - set(before))
+        removed = sorted(set(before) - set(after))
+        if added or removed:
+            items = [f"+{e}" for e in added] + [f"-{e}" for e in removed]
+            shown = " ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+            out.append(f"reduction entries changed: {shown}")
+        changed = sorted(e for e in set(before) & set(after) if before[e] != after[e])
+        if changed:
+            what = f"entry {changed[0]}" if len(changed) == 1 else f"{len(changed)} entries"
+            out.append(f"reduction {name}: {what} changed")
+    return out
+
+
+def _files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before is None or after is None or before[3] != after[3]:
+            path = display_path((after or before)[0])
+            word = "missing" if after is not None and after[3] == MISSING else "changed"
+            out.append(f"input file {path} {word}")
+    return out
+
+
+def display_path(path: str) -> str:
+    """A path relative to the current directory when it lies below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

@@ -1,0 +1,68 @@
+"""Waiting in tests on what happened, never on how long it took.
+
+A loaded machine is slow, never wrong: a test waits for a file, a process state or an event, and its bound
+only ends a test that is failing anyway, so it is generous.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+BOUND = 120.0  # seconds; reached only by a test that fails
+
+
+def wait_until(predicate: Callable[[], object], what: str = "the condition", timeout: float = BOUND) -> None:
+    """Poll `predicate` until it is true; fail saying `what` was awaited if `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists and has not ended (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def waits_for_child(pid: int, child: int) -> bool:
+    """Whether a thread of process `pid` is blocked in a wait for its child `child` (Linux `/proc`).
+
+    A runner registers a job's process with whatever must stop it (its watchdog) between spawning it and
+    waiting for it; once it waits, that is done, so a test may kill the runner without racing it.
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                if f.read().strip() != "do_wait":
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                args = f.read().split()[1:4]
+        except OSError:
+            continue
+        if hex(child) in args:  # wait4(pid, ...) or waitid(P_PID, pid, ...)
+            return True
+    return False
+
+
+def rendezvous(directory: object, me: object, parties: int, timeout: float = BOUND) -> str:
+    """Shell lines that mark `me` as started in `directory`, then wait until `parties` have started.
+
+    A job that gets past them ran at the same time as the others: the proof of parallelism that a timing
+    cannot give. The job fails (exit 1) if the others never come.
+    """
+    polls = int(timeout / 0.05)
+    return (f'mkdir -p {directory}; touch {directory}/{me}; i=0\n'
+            f'until [ "$(ls {directory} | wc -l)" -ge {parties} ]; do\n'
+            f'  i=$((i + 1)); [ $i -le {polls} ] || exit 1; sleep 0.05\n'
+            f'done\n')
