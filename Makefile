@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 PEERS  ?= /tmp/benchpeers
 
-.PHONY: install demo test test-fast lint bench bench-peers bench-quick bench-parse clean
+.PHONY: install demo docs-check test test-fast lint bench bench-peers bench-quick bench-parse clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ install: $(STAMP)
 
 HM := $(abspath $(VENV))/bin/hypermetric
 
+# From the repository root, as the README's tutorial: the outputs land in out/beir (the file's local.root).
 demo: $(STAMP)
-	cd examples/beir && $(HM) run beir.hm RunBEIR -j2
-	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --pivot K1 --columns ndcg_cut_10,recall_100
-	cd examples/beir && $(HM) results beir.hm "evaluate[Dataset: *, K1: *]" --columns ndcg_cut_10,map,recip_rank --to out/scores.csv
+	$(HM) run examples/beir/beir.hm RunBEIR -j2
+	$(HM) results examples/beir/beir.hm "evaluate[Dataset: *, K1: *]" --pivot K1 --columns ndcg_cut_10,recall_100 \
+		--format table
+	$(HM) results examples/beir/beir.hm "evaluate[Dataset: *, K1: *]" --columns ndcg_cut_10,map,recip_rank \
+		--to out/beir/scores.csv
+
+# Every command of README.md and examples/*/README.md, as written, from a fresh `make demo`.
+docs-check: $(STAMP)
+	rm -rf out evals
+	$(MAKE) demo
+	$(PY) tests/readme_commands.py
 
 SERVERS := $(VENV)/.servers
 
@@ -57,4 +66,4 @@ bench-parse: $(STAMP)
 	$(PY) bench/parse_bench.py
 
 clean:
-	rm -rf $(VENV) out examples/*/out
+	rm -rf $(VENV) out evals examples/*/out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_RUNTIME_NAMES = {"runtime", "component", "Dataset", "Metric", "job_params"}
+_RUNTIME_NAMES = {"runtime", "component", "Dataset", "Metric", "job_params", "get_job_params"}
 
 
 def __getattr__(name: str):

@@ -24,6 +24,10 @@ LAYERS = {
     "results": {"results", "store", "model"},
     "execution": {"execution", "store", "plan", "model", "results"},
     "runtime": {"runtime"},
+    "metrics": {"metrics", "runtime"},
+    "flow": {"flow", "runtime"},
+    "batch": {"batch", "execution", "plan", "semantics", "syntax", "store", "model"},
+    "report": {"report", "results", "store", "plan", "model"},
 }
 
 

@@ -38,9 +38,9 @@ def _root(version: bool = typer.Option(False, "-V", "--version", callback=_versi
 
 
 def _register() -> None:
-    from hypermetric.cli.commands import history, inspect, maintain, report, results, run
+    from hypermetric.cli.commands import generate, history, inspect, maintain, report, results, run
 
-    for module in (inspect, run, maintain, results, history, report):
+    for module in (inspect, run, maintain, results, history, report, generate):
         module.register(app)
 
 

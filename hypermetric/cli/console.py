@@ -1,4 +1,4 @@
-"""The one rich `Console` per invocation, with semantic styles, honouring `--color` and `NO_COLOR` (D39)."""
+"""The one rich `Console` per invocation, with semantic styles, honouring `--color` and `NO_COLOR`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 THEME = {
     "axis": "bold cyan", "key": "green", "task": "bold", "path": "dim",
     "job.ok": "green", "job.complete": "dim green", "job.failed": "bold red", "job.pending": "yellow",
-    "job.skipped": "magenta", "job.running": "cyan", "header": "bold",
+    "job.skipped": "magenta", "job.running": "cyan", "job.queued": "dim", "job.waiting": "magenta",
+    "job.outdated": "yellow", "header": "bold",
 }
 
 

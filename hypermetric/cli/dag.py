@@ -1,4 +1,4 @@
-"""Draws a DAG with box characters, row by row, exactly as HyperMake's `list` does (LANGUAGE.md §6.3)."""
+"""Draws a DAG with box characters, row by row, exactly as HyperMake's `list` does, so drawings match."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 
 def layout(nodes: Sequence[str], edges: Mapping[str, Sequence[str]], key=None) -> list[tuple[str, int]]:
-    """Rows as (node, indent): sources of each weakly connected component first, recursively (D24 order)."""
+    """Rows as (node, indent): sources of each weakly connected component first, recursively (components ordered by their smallest key, so the drawing is stable)."""
     sort_key = key or (lambda n: n)
     preds: dict[str, set[str]] = {n: set() for n in nodes}
     succs: dict[str, set[str]] = {n: set() for n in nodes}

@@ -1,4 +1,4 @@
-"""`describe`: one JSON object per target job, fields in HyperMake's order (LANGUAGE.md §6.2)."""
+"""`describe`: one JSON object per target job, fields in HyperMake's order and with its values."""
 
 from __future__ import annotations
 

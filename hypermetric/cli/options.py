@@ -1,4 +1,5 @@
-"""Options shared by every command, argv normalisation (D20) and the choice of the pipeline file (D21)."""
+"""Options shared by every command, argv normalisation (options anywhere, HyperMake's order too) and the
+choice of the pipeline file."""
 
 from __future__ import annotations
 

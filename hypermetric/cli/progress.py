@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.errors import MissingStyle
 from rich.panel import Panel
 from rich.style import Style
@@ -156,15 +156,17 @@ class Progress:
             return Style.parse(_FALLBACK.get(name, ""))
 
 
-def failure_panel(result: JobResult, style: Style | str = "red") -> Panel:
-    """Id, reason, log paths (quoted for a shell: a case directory holds `&` and `=`) and the last lines of
-    stderr of one failed job."""
-    lines = [Text(f"id:     {result.job_id}"), Text(f"reason: {result.reason or 'failed'}"),
-             Text(f"stdout: {shlex.quote(result.stdout_path)}"), Text(f"stderr: {shlex.quote(result.stderr_path)}")]
+def failure_panel(result: JobResult, style: Style | str = "red") -> RenderableType:
+    """Id, reason and the last lines of stderr of one failed job in a panel, then its log paths under it,
+    outside the box and quoted for a shell (a case directory may hold `&`, a root spaces), so that they can
+    be pasted whole at any terminal width."""
+    lines = [Text(f"id:     {result.job_id}"), Text(f"reason: {result.reason or 'failed'}")]
     if result.stderr_tail:
         lines.append(Text(f"last {min(_TAIL, len(result.stderr_tail))} lines of stderr:", style="bold"))
         lines.extend(Text(line) for line in result.stderr_tail[-_TAIL:])
-    return Panel(Group(*lines), title=Text(f"{result.label} FAILED"), border_style=style, expand=False)
+    panel = Panel(Group(*lines), title=Text(f"{result.label} FAILED"), border_style=style, expand=False)
+    return Group(panel, Text(f"  stdout: {shlex.quote(result.stdout_path)}", no_wrap=True, overflow="ignore"),
+                 Text(f"  stderr: {shlex.quote(result.stderr_path)}", no_wrap=True, overflow="ignore"))
 
 
 def summary(report: RunReport) -> str:

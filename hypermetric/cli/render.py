@@ -70,7 +70,7 @@ def dry_run_lines(graph) -> list[tuple[str, str | None]]:
     for job_id, (status, reason) in Staleness(graph).states().items():
         counts[status.label] += 1
         why = f" ({reason})" if reason else ""
-        lines.append((f"{status.symbol} {jobs[job_id].display_id} {status.label}{why}",
+        lines.append((f"{status.symbol} {jobs[job_id].label} {status.label}{why}",
                       status.label if status in (JobStatus.COMPLETE, JobStatus.OUTDATED) else None))
     summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
     lines.append((f"{len(order)} job{'s' if len(order) != 1 else ''}: {summary}" if order else "no jobs", None))

@@ -53,6 +53,7 @@ class RunOptions:
     lock_interval: float = 5.0                # seconds between "waiting for lock" events
     grace: float = 5.0                        # seconds between SIGTERM and SIGKILL on Ctrl-C
     ignore_changes: bool = False              # HyperMake's rule for this run: done jobs never count as OUTDATED
+    machines: tuple = ()                      # the `remote` backend's machines (execution/remote_config.py)
 
 
 class _Emitter:
@@ -78,6 +79,11 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
     if choice == "local":
         return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
                             lock_interval=options.lock_interval, grace=options.grace)
+    if choice == "remote":
+        from hypermetric.execution.remote import RemoteBackend
+
+        return RemoteBackend(options.machines, shell=options.shell, on_output=on_output, on_wait=on_wait,
+                             lock_interval=options.lock_interval, grace=options.grace)
     if choice == "ray":
         def make_ray() -> Backend:
             try:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 _CHUNK = 65536
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+_CR = b"\r"                # the leftover of a pipe whose last line ended with a lone `\r`
 _TICK = 0.05            # how often the pump looks whether the main process has exited
 _DRAIN_IDLE = 0.5       # after the group is killed: stop reading pipes only processes outside it still hold
 INTERRUPT_GRACE = 5.0   # seconds between SIGTERM and SIGKILL when the calling thread is interrupted
@@ -181,7 +182,7 @@ def _pump(job: Job, streams: dict[int, tuple[str, BinaryIO]],
                 ended = True
                 terminate_group(proc.pid, signal.SIGKILL)
         for fd, rest in partial.items():  # pipes let go of before their EOF
-            if rest:
+            if rest not in (b"", _CR):
                 on_output(job, streams[fd][0], rest.decode("utf-8", errors="replace"))
     finally:
         sel.close()
@@ -196,7 +197,7 @@ def _read_one(job: Job, fd: int, stream: tuple[str, BinaryIO], partial: dict[int
     data = os.read(fd, _CHUNK)
     if not data:
         sel.unregister(fd)
-        if partial[fd]:
+        if partial[fd] not in (b"", _CR):
             on_output(job, name, partial.pop(fd).decode("utf-8", errors="replace"))
         return
     file.write(data)
@@ -206,15 +207,20 @@ def _read_one(job: Job, fd: int, stream: tuple[str, BinaryIO], partial: dict[int
 
 def _lines(partial: dict[int, bytes], fd: int, data: bytes) -> list[bytes]:
     """The complete lines of what pipe `fd` has sent so far, without their newline; a line ended by a lone
-    `\r` (a progress bar redrawing itself) keeps its `\r`, so a viewer can show it in place."""
-    text = partial[fd] + data
+    `\r` (a progress bar redrawing itself) keeps its `\r`, so a viewer can show it in place at once.
+
+    After such a line the pipe's leftover is `_CR`, so that a `\n` arriving next (the second half of a
+    `\r\n`) ends nothing more."""
+    text = partial[fd]
+    if text == _CR:
+        text = b""
+        data = data[1:] if data.startswith(b"\n") else data
+    text += data
     out: list[bytes] = []
     start = 0
     for match in _LINE_END.finditer(text):
-        end = match.group()
-        if end == b"\r" and match.end() == len(text):
-            break  # maybe the first half of `\r\n`: decide when more arrives
-        out.append(text[start:match.start()] + (b"\r" if end == b"\r" else b""))
+        cr = match.group() == b"\r"
+        out.append(text[start:match.start()] + (b"\r" if cr else b""))
         start = match.end()
-    partial[fd] = text[start:]
+    partial[fd] = _CR if out and start == len(text) and out[-1].endswith(b"\r") else text[start:]
     return out

@@ -1,8 +1,8 @@
 """The job protocol: one job, start to finish, in whatever process calls it.
 
 check status → create the directory → lock → re-check → empty the directory (except `.lock`) → link inputs →
-write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's `@@runner`)
-→ kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
+write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's `@@runner`,
+or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
 `exists` on custom file systems) → unlock. Inputs on or for custom file systems are transferred by
 `filesystems.Transfers`. `exitcode` is written only after the process has ended and never for an interrupted
 run, so a failed or interrupted job never counts as done. The script inherits the open lock file, so the job
@@ -25,6 +25,7 @@ from datetime import datetime
 from hypermetric.errors import FileSystemError
 from hypermetric.execution import process
 from hypermetric.execution.filesystems import Transfers, link_input, needs_transfer
+from hypermetric.execution.fs_execute import run_on_file_system
 from hypermetric.execution.runners import run_with_runner
 from hypermetric.execution.script import args_text, run_variables, wrap
 from hypermetric.plan.job import LOCAL, Job
@@ -129,6 +130,8 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
                           time.time())
     if job.runner is not None:
         code = run_with_runner(job, options.shell, env, on_output, hooks)
+    elif job.exec_fs != LOCAL:
+        code = run_on_file_system(job, options.shell, on_output, hooks)
     else:
         # The script inherits the lock: the job stays locked while any of its processes lives.
         keep = (held.fd,) if held.fd is not None else ()

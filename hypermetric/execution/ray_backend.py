@@ -50,7 +50,7 @@ class RayBackend:
         import ray
 
         self._ray: ModuleType = ray
-        self.address, self._owned = connect(ray)
+        self.address, self._owned = connect(ray, jobs)
         self._task = ray.remote(max_retries=max_retries, retry_exceptions=False)(run_task)
         options = JobOptions(shell=tuple(shell), env=(("RAY_ADDRESS", self.address),),
                              lock_interval=lock_interval)

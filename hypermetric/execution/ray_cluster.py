@@ -35,8 +35,11 @@ def package_runtime_env() -> dict[str, object]:
             "excludes": ["__pycache__", "*.pyc"]}
 
 
-def connect(ray: ModuleType) -> tuple[str, bool]:
-    """The cluster's GCS address, and whether this call initialised Ray (so `close` must shut it down)."""
+def connect(ray: ModuleType, jobs: int = 1) -> tuple[str, bool]:
+    """The cluster's GCS address, and whether this call initialised Ray (so `close` must shut it down).
+
+    An embedded Ray gets at least `jobs` CPU slots, so that `-j N` jobs of one CPU each run at once even on a
+    machine with fewer cores (Ray would otherwise queue all but as many jobs as it counts cores)."""
     if ray.is_initialized():
         return ray.get_runtime_context().gcs_address, False
     address = os.environ.get("RAY_ADDRESS", "").strip()
@@ -46,7 +49,7 @@ def connect(ray: ModuleType) -> tuple[str, bool]:
         if address:
             ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
         else:
-            ray.init(address="local", include_dashboard=False, **_QUIET)
+            ray.init(address="local", include_dashboard=False, num_cpus=max(jobs, os.cpu_count() or 1), **_QUIET)
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UsageError(f"cannot start or join {where}: {e}",

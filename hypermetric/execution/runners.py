@@ -74,14 +74,20 @@ def _required(func: ShellFunction) -> int:
 
 def _wait(call: _Caller, handle: str, interval: float, cancelled: Callable[[], bool],
           tail: _Tail) -> int | None:
-    """Poll every `interval` seconds until the runner reports an exit status; None once cancelled."""
+    """Poll at once, then every `interval` seconds, until the runner reports an exit status; None once
+    cancelled. (A `submit` may return only when the job has ended, as HyperMake's `popen` example does.)"""
+    first = True
     while True:
-        deadline = time.monotonic() + interval
+        deadline = time.monotonic() + (0.0 if first else interval)
+        first = False
         while time.monotonic() < deadline:
             if cancelled():
                 call.cancel(handle)
                 return None
             time.sleep(min(_TICK, max(0.0, deadline - time.monotonic())))
+        if cancelled():
+            call.cancel(handle)
+            return None
         polled = call("poll", handle)
         tail.read()
         if polled.code != 0:

@@ -134,6 +134,7 @@ class Job:
     is_package: bool = False
     resources: Resources = field(default_factory=Resources)
     runner: RunnerSpec | None = None             # `@@runner(...)`: replaces running the script here
+    exec_fs: str = LOCAL                         # `task t@fs`: the script runs through that fs's `execute`
     output_fs: tuple[tuple[str, str], ...] = ()  # output name -> file system, for outputs not on `local`
     file_systems: tuple[FileSystemSpec, ...] = ()  # every custom file system its inputs and outputs use
     after: tuple[str, ...] = ()                  # deps that need only finish, not succeed (a service's users)

@@ -8,118 +8,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from hypermetric.errors import CycleError
-from hypermetric.model.case import Pairs, task_path
-from hypermetric.percent import encode, shorten
+from hypermetric.model.case import Pairs
+from hypermetric.percent import shorten
 from hypermetric.plan.graph import JobGraph
-from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry, Resources
+from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry
 from hypermetric.plan.objects import ObjectSpecs
-from hypermetric.plan.resources import is_resources_decorator, parse_resources
+from hypermetric.plan.resources import parse_resources
 from hypermetric.plan.targets import Selection
-from hypermetric.semantics.entities import INPUT, OUTPUT, Task
+from hypermetric.plan.task_plan import NO_RESOURCES, CaseClauses, JobRef, TaskPlan
+from hypermetric.semantics.entities import INPUT, Task
 from hypermetric.semantics.namespace import TASK
-from hypermetric.semantics.nodes import Branch, Const, Node
 from hypermetric.semantics.pipeline import Pipeline
 from hypermetric.semantics.values import LOCAL, InputFile, Multiple, Pure, TaskOutput, Value
-
-
-class _TaskPlan:
-    """Per-task data computed once: path, defaults, bindings split by kind, output file systems."""
-
-    __slots__ = (
-        "axes",
-        "decorators",
-        "defaults",
-        "ephemeral",
-        "files",
-        "inputs",
-        "is_package",
-        "output_fs",
-        "output_fs_items",
-        "output_vars",
-        "outputs",
-        "path",
-        "resources",
-        "runner",
-        "script",
-        "services",
-        "task",
-    )
-
-    def __init__(self, task: Task, fs_roots: dict[str, str]) -> None:
-        resolved = task.resolved
-        assert resolved is not None
-        self.task = task
-        self.path = task_path(task.name)
-        self.axes, self.script, self.runner = resolved.axes, resolved.script, resolved.runner
-        self.defaults = dict(zip(resolved.axes, resolved.defaults))
-        self.inputs = [(b.name, b.node, b.kind, _texts(b.node), b.fs)
-                       for b in resolved.bindings if b.kind != OUTPUT]
-        self.outputs = [(b.name, b.node, fs_roots[b.fs]) for b in resolved.outputs]
-        self.output_fs = {b.name: b.fs for b in resolved.outputs if b.fs != LOCAL}
-        self.output_fs_items = tuple(self.output_fs.items())
-        self.ephemeral, self.is_package = task.ephemeral, task.is_package
-        self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
-        self.files = ({name: node.value.text for name, node, _ in self.outputs}  # type: ignore[union-attr]
-                      if all(_is_text(node) for _, node, _ in self.outputs) else None)
-        self.decorators = resolved.decorators
-        self.resources = next((d for d in resolved.decorators
-                               if is_resources_decorator(d.cls, {v.name for v in d.variables})), None)
-        self.services = resolved.services
-
-
-def _is_text(node: object) -> bool:
-    return isinstance(node, Const) and isinstance(node.value, Pure)
-
-
-def _texts(node: Node) -> str | tuple[str, str, dict[str, str]] | None:
-    """A fast form of the common plain-string tensors: a constant's text, or (axis, default, key -> text)
-    for a dict of plain strings on one axis; None for anything else."""
-    if _is_text(node):
-        return node.value.text  # type: ignore[union-attr]
-    if isinstance(node, Branch) and all(_is_text(b) for b in node.branches.values()):
-        return node.axis, node.default, {k: b.value.text for k, b in node.branches.items()}  # type: ignore[union-attr]
-    return None
-
-
-_NO_RESOURCES = Resources()
-
-
-class _Clauses(dict):
-    """`(axis, key)` -> `axis=enc(key)`, computed once per pair (keys repeat across many cases)."""
-
-    def __missing__(self, pair: tuple[str, str]) -> str:
-        text = self[pair] = f"{pair[0]}={encode(pair[1])}"
-        return text
-
-    def string(self, pairs: Pairs) -> str:
-        """The case string of canonical pairs."""
-        return "&".join([self[p] for p in pairs])
-
-
-class _Ref:
-    """A job known by (task, case) before it is built: id, directory and absolute output paths."""
-
-    __slots__ = ("abs", "case", "files", "id", "pairs", "plan", "relpath", "workdir")
-
-    def __init__(self, plan: _TaskPlan, pairs: Pairs, root: str, max_length: int, clauses: _Clauses) -> None:
-        self.plan, self.pairs = plan, pairs
-        case = dict(plan.defaults)
-        case.update(pairs)
-        self.case = case
-        if pairs:
-            text = clauses.string(pairs)
-            self.id = f"{plan.path}?{text}"
-            self.relpath = f"{plan.path}/{shorten(text, max_length)}"
-        else:
-            self.id = plan.path
-            self.relpath = f"{plan.path}/default"
-        self.workdir = f"{root}/{self.relpath}"
-        files = plan.files if plan.files is not None else {
-            name: node.at(case).text for name, node, _ in plan.outputs}  # type: ignore[union-attr]
-        self.files = files
-        rel = self.relpath
-        self.abs = {name: f"{fs_root}/{rel}/{files[name]}" if fs_root else f"{rel}/{files[name]}"
-                    for name, _, fs_root in plan.outputs}
 
 
 class Planner:
@@ -131,22 +31,22 @@ class Planner:
         self.fs_roots = {**pipeline.fs_roots, "local": self.root}
         self.max_length = pipeline.max_file_name_length
         self.defaults = pipeline.defaults
-        self._plans: dict[Task, _TaskPlan] = {}  # by the task itself: an id could be reused
-        self._refs: dict[tuple[Task, Pairs], _Ref] = {}
-        self._pending: list[_Ref] = []
+        self._plans: dict[Task, TaskPlan] = {}  # by the task itself: an id could be reused
+        self._refs: dict[tuple[Task, Pairs], JobRef] = {}
+        self._pending: list[JobRef] = []
         self._stops: dict[str, set[str]] = {}
         self._objects = ObjectSpecs(pipeline, self.root, self._input_path, self._output_path)
-        self._clauses = _Clauses()
+        self._clauses = CaseClauses()
         self.jobs: dict[str, Job] = {}
 
-    def ref(self, task: Task, pairs: Pairs) -> _Ref:
+    def ref(self, task: Task, pairs: Pairs) -> JobRef:
         key = (task, pairs)
         found = self._refs.get(key)
         if found is None:
             plan = self._plans.get(task)
             if plan is None:
-                plan = self._plans[task] = _TaskPlan(task, self.fs_roots)
-            found = self._refs[key] = _Ref(plan, pairs, self.root, self.max_length, self._clauses)
+                plan = self._plans[task] = TaskPlan(task, self.fs_roots)
+            found = self._refs[key] = JobRef(plan, pairs, self.root, self.max_length, self._clauses)
             self._pending.append(found)
         return found
 
@@ -174,7 +74,7 @@ class Planner:
                 gc.enable()
         return JobGraph(self.jobs, list(targets), self.root)
 
-    def _build(self, ref: _Ref) -> Job:
+    def _build(self, ref: JobRef) -> Job:
         plan, case = ref.plan, ref.case
         variables: dict[str, str] = {}
         links: dict[str, InputLink] = {}
@@ -194,7 +94,7 @@ class Planner:
             values = tuple((v.name, self._realise(v.name, v.node.at(case), ref, deps, links, True))
                            for v in deco.variables)
             layers.append(DecoratorLayer(deco.name, deco.script, deco.param, values))
-        resources = _NO_RESOURCES
+        resources = NO_RESOURCES
         if plan.resources is not None:
             resources = parse_resources(dict(layers[plan.decorators.index(plan.resources)].variables),
                                         plan.resources.span)
@@ -211,10 +111,10 @@ class Planner:
             decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
             ephemeral=plan.ephemeral, is_package=plan.is_package, resources=resources,
             runner=self._objects.runner(plan.runner),
-            output_fs=plan.output_fs_items, file_systems=file_systems,
+            output_fs=plan.output_fs_items, file_systems=file_systems, exec_fs=plan.exec_fs,
         )
 
-    def _realise(self, name: str, value: Value, ref: _Ref, deps: set[str], links: dict[str, InputLink],
+    def _realise(self, name: str, value: Value, ref: JobRef, deps: set[str], links: dict[str, InputLink],
                  link: bool, fs: str = LOCAL) -> str:
         """The variable's text; records dependencies and the inputs to prepare in the job directory on `fs`,
         where the task expects the value (the original's path when it lives there, else the copy's)."""
@@ -247,14 +147,14 @@ class Planner:
             return os.path.normpath(os.path.join(root, value.path))
         return f"{root.rstrip('/')}/{value.path}" if root else value.path
 
-    def _copy_path(self, name: str, fs: str, ref: _Ref) -> str:
+    def _copy_path(self, name: str, fs: str, ref: JobRef) -> str:
         """Where input `name` lands in the job's directory on `fs`: `<fs root>/<job path>/<name>`."""
         if fs == LOCAL:
             return f"{ref.workdir}/{name}"
         root = self.fs_roots[fs].rstrip("/")
         return f"{root}/{ref.relpath}/{name}" if root else f"{ref.relpath}/{name}"
 
-    def _reduction(self, name: str, value: Multiple, ref: _Ref, deps: set[str],
+    def _reduction(self, name: str, value: Multiple, ref: JobRef, deps: set[str],
                    links: dict[str, InputLink], fs: str = LOCAL) -> str:
         """A folder with one entry per reduced case, named by its case string over the reduced axes."""
         entries = []
@@ -275,7 +175,7 @@ class Planner:
             links[name] = InputLink(name, is_reduction=True, entries=tuple(entries), fs=fs)
         return self._copy_path(name, fs, ref)
 
-    def _use_service(self, path: str, ref: _Ref, deps: set[str]) -> None:
+    def _use_service(self, path: str, ref: JobRef, deps: set[str]) -> None:
         scope = self.pipeline.scope.descend(path.split(".")) if self.pipeline.scope is not None else None
         if scope is None or ref.plan.task in (scope.get(TASK, "start"), scope.get(TASK, "stop")):
             return
@@ -297,25 +197,26 @@ class Planner:
         if len(graph.order()) != len(self.jobs):
             raise CycleError("the job graph has a cycle through a service's `stop` task")
 
-    def _file_systems(self, plan: _TaskPlan, links: Iterable[InputLink]) -> tuple[FileSystemSpec, ...]:
+    def _file_systems(self, plan: TaskPlan, links: Iterable[InputLink]) -> tuple[FileSystemSpec, ...]:
         """The specs of every custom file system the job's inputs and outputs touch."""
         if not self.pipeline.file_systems:
             return ()
         names = set(plan.output_fs.values())
+        names.add(plan.exec_fs)
         for link in links:
             names.update((link.fs, link.source_fs), (e.fs for e in link.entries))
         names.discard(LOCAL)
         return tuple(self._objects.file_system(n) for n in sorted(names)) if names else ()
 
-    def _peek(self, task: Task, pairs: Pairs) -> _Ref:
+    def _peek(self, task: Task, pairs: Pairs) -> JobRef:
         """The ref of a job, without planning it (for a function default naming a task output)."""
         found = self._refs.get((task, pairs))
         if found is not None:
             return found
         plan = self._plans.get(task)
         if plan is None:
-            plan = self._plans[task] = _TaskPlan(task, self.fs_roots)
-        return _Ref(plan, pairs, self.root, self.max_length, self._clauses)
+            plan = self._plans[task] = TaskPlan(task, self.fs_roots)
+        return JobRef(plan, pairs, self.root, self.max_length, self._clauses)
 
     def _output_path(self, value: TaskOutput) -> str:
         return self._peek(value.task, value.pairs).abs[value.output]

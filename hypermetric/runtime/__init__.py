@@ -15,7 +15,7 @@ from typing import Any
 from hypermetric.runtime.dataset import Dataset, FieldRef
 from hypermetric.runtime.decorators import Component, Runtime, RuntimeOptions, component, runtime
 from hypermetric.runtime.driver import Progress
-from hypermetric.runtime.job_params import JobParams, NotInJobError, job_params
+from hypermetric.runtime.job_params import JobParams, NotInJobError, get_job_params, job_params
 from hypermetric.runtime.metric import Metric, MetricSpec
 from hypermetric.runtime.summary import MetricSummary, RunResult, format_summary
 
@@ -34,6 +34,7 @@ __all__ = [
     "RuntimeOptions",
     "component",
     "format_summary",
+    "get_job_params",
     "job_params",
     "runtime",
 ]

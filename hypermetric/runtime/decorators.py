@@ -15,6 +15,7 @@ from typing import Any
 from hypermetric.runtime.context import CURRENT_BATCH, current_batch
 from hypermetric.runtime.dataset import Dataset, FieldRef
 from hypermetric.runtime.metric import InputRef, MetricSpec, OutputRef
+from hypermetric.runtime.reductions import Reductions
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class RuntimeOptions:
     quiet: bool = False
     progress: Callable[[Any], None] | None = None
     num_cpus: float | None = None
+    reductions: Any = None
 
     def __post_init__(self) -> None:
         for name in ("workers", "flush_rows", "flush_bytes"):
@@ -56,6 +58,8 @@ class RuntimeOptions:
         if not isinstance(self.delay_seconds, (int, float)) or self.delay_seconds < 0:
             raise ValueError(f"delay_seconds must be a number >= 0, not {self.delay_seconds!r}")
         self.retry_on()
+        if self.reductions is not None:
+            Reductions.parse(self.reductions)
         if self.dataset is not None and not isinstance(self.dataset, Dataset):
             raise TypeError(f"dataset must be a hypermetric Dataset, not {type(self.dataset).__name__}")
 
@@ -112,7 +116,9 @@ def runtime(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     worker score its own batches in its own process, fastest for cheap metrics), `max_in_flight` (rows in
     flight at most), `flush_rows` and `flush_bytes` (part thresholds), `quiet` (no summary), `progress` (a
     callback taking a `Progress`) and `num_cpus` (CPUs each Ray worker holds; by default none, so `workers`
-    workers run whatever the number of cores, which suits functions that wait on I/O).
+    workers run whatever the number of cores, which suits functions that wait on I/O), and `reductions`
+    (what the summary gives per metric besides the mean: `["median", "p90", "ci"]` for every metric, or a dict
+    by metric, see `hypermetric.runtime.reductions`).
     """
     settings = RuntimeOptions(**options)
     if fn is not None:

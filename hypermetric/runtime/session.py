@@ -21,7 +21,7 @@ from hypermetric.runtime.pool import EvaluatorConfig, LocalPool, Pool
 from hypermetric.runtime.reconcile import reconcile
 from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
 from hypermetric.runtime.sink import completed_rows, next_run
-from hypermetric.runtime.summary import RunResult, failure_counts, print_summary
+from hypermetric.runtime.summary import RunResult, failure_counts, print_summary, summarize_metrics
 
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 WORKERS_PER_EVALUATOR = 4
@@ -128,9 +128,10 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
     finally:
         if pool is not None:
             pool.shutdown()
+    metrics, notes = summarize_metrics(final.path, final.metrics, options.reductions)
     result = RunResult(final.path, output_dir, final.rows, stats.read_rows, len(done), final.failed,
-                       {metric.name: metric for metric in final.metrics}, time.monotonic() - started,
+                       metrics, time.monotonic() - started,
                        stats.peak_in_flight_rows, stats.lost_workers, stats.lost_evaluators,
-                       failure_counts(final.path) if final.failed else {})
+                       failure_counts(final.path) if final.failed else {}, notes)
     print_summary(result, quiet=options.quiet)
     return result

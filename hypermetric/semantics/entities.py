@@ -95,6 +95,7 @@ class ResolvedTask:
     upstream: tuple[str, ...]            # names of the tasks and packages this one depends on, sorted
     services: tuple[str, ...] = ()       # paths of the service objects its jobs use
     runner: Runner | None = None         # the `@@runner(...)`, resolved
+    fs: str = "local"                    # `task t@fs`: the file system whose `execute` runs its jobs
 
 
 @dataclass(eq=False)

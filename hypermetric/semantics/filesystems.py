@@ -58,6 +58,8 @@ def collect_file_systems(root: Scope, resolver: Resolver, tasks: Iterable[Task])
     for task in tasks:
         resolved = task.resolved
         assert resolved is not None
+        if resolved.fs not in found and resolved.fs != LOCAL:
+            found[resolved.fs] = _file_system(root, resolver, resolved.fs, task.node.span)
         for binding in resolved.bindings + resolved.outputs:
             names = {binding.fs} | {n.value.fs for n in walk(binding.node)
                                     if isinstance(n, Const) and isinstance(n.value, InputFile)}

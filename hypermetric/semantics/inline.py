@@ -7,7 +7,6 @@ import subprocess
 from hypermetric.errors import AxisError
 from hypermetric.syntax import ast
 
-
 _KEYS_HELP = "the command must print the keys as UTF-8 text, separated by white space"
 
 

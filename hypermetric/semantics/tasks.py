@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
@@ -79,18 +80,16 @@ class TaskResolver:
 
     def _resolve(self, task: Task) -> ResolvedTask:
         node, scope = task.node, task.scope
-        if isinstance(node, ast.TaskDef) and node.fs not in (None, LOCAL):
-            raise ResolutionError(f"task `{task.name}` cannot run on `{node.fs}`: only `@local` is supported",
-                                  node.span)
-        inputs = self._inputs(node.params, scope)
-        outs = self._task_outputs(task)
+        task_fs = self._exec_fs(task)
+        inputs = self._inputs(node.params, scope, task_fs)
+        outs = self._task_outputs(task, task_fs)
         low: list[Binding] = self._class_params(scope)
         script = ""
         if isinstance(node.body, ast.Call):
             func = self._function(node.body, scope)
             script = func.node.script.text
             if isinstance(node, ast.TaskDef) and node.outputs is None:  # no `->`: the function's outputs
-                outs = self._outputs_of(func.node.outputs or (), func.scope)
+                outs = self._outputs_of(func.node.outputs or (), func.scope, task_fs)
             locals_ = {b.name: b.node for b in inputs + outs}
             defaults, args = self._call(node.body, func, scope, locals_, frozenset(locals_))
             defaults = self._class_params(func.scope) + defaults  # a member function of an instance
@@ -110,7 +109,31 @@ class TaskResolver:
             if b.name in names:
                 raise ResolutionError(f"`{b.name}` is both an input and an output of `{task.name}`", b.span)
         decorators, runner = resolve_decorators(self, task)
-        return self._finish(task, script, low + inputs + outs, outs, decorators, runner)
+        if runner is not None and task_fs != LOCAL:
+            raise ResolutionError(f"task `{task.name}` has both a runner and `@{task_fs}`", node.span,
+                                  help="a job runs either through its runner or through the file system's "
+                                       "`execute`: drop one of them")
+        resolved = self._finish(task, script, low + inputs + outs, outs, decorators, runner)
+        if task_fs == LOCAL:
+            return resolved
+        where = Binding(task.name, Const(Pure("")), INPUT, task_fs, node.span)  # the job itself uses the fs
+        services = set(resolved.services) | self._fs_services(scope, [where])
+        return dataclasses.replace(resolved, fs=task_fs, services=tuple(sorted(services)))
+
+    def _exec_fs(self, task: Task) -> str:
+        """`task t@fs`: the file system whose `execute` function runs the task's jobs (`local` if none)."""
+        node = task.node
+        fs = node.fs if isinstance(node, ast.TaskDef) else None
+        if fs is None or fs == LOCAL:
+            return LOCAL
+        self.resolver.check_fs(fs, task.scope, node.span)
+        obj = task.scope.find(OBJECT, fs)
+        if obj is not None and obj[0].get(FUNCTION, "execute") is None:
+            raise ResolutionError(f"file system `{fs}` cannot run task `{task.name}`: it has no function "
+                                  "`execute`", node.span,
+                                  help=f"define `def execute(command):` in `{fs}` (run the shell command "
+                                       "`$command` there), or run the task locally")
+        return fs
 
     def _finish(self, task: Task, script: str, ordered: list[Binding], outs: list[Binding],
                 decorators: tuple[DecoratorSpec, ...], runner: Runner | None) -> ResolvedTask:
@@ -145,7 +168,8 @@ class TaskResolver:
                     found.add(obj[0].path)
         return found
 
-    def _inputs(self, params: tuple[ast.Param, ...], scope: Scope) -> list[Binding]:
+    def _inputs(self, params: tuple[ast.Param, ...], scope: Scope, task_fs: str = LOCAL) -> list[Binding]:
+        """The task's inputs; one without `@fs` is expected where the task runs."""
         out: list[Binding] = []
         for p in params:
             self._check_name(p, out, "input")
@@ -154,7 +178,7 @@ class TaskResolver:
                                       help=f"write `{p.name}=$` to pass the value `{p.name}`")
             if p.fs is not None:
                 self.resolver.check_fs(p.fs, scope, p.span)
-            out.append(Binding(p.name, self.resolver.expr(p.value, scope), INPUT, p.fs or LOCAL, p.span))
+            out.append(Binding(p.name, self.resolver.expr(p.value, scope), INPUT, p.fs or task_fs, p.span))
         return out
 
     def _check_name(self, p: ast.Param, seen: list[Binding], what: str) -> None:
@@ -164,15 +188,16 @@ class TaskResolver:
         if any(b.name == p.name for b in seen):
             raise ResolutionError(f"{what} `{p.name}` is declared more than once", p.span)
 
-    def _task_outputs(self, task: Task) -> list[Binding]:
+    def _task_outputs(self, task: Task, task_fs: str = LOCAL) -> list[Binding]:
         node = task.node
         if isinstance(node, ast.TaskDef):
             params = node.outputs or ()
         else:
             params = (node.output,) if node.output else ()
-        return self._outputs_of(params, task.scope)
+        return self._outputs_of(params, task.scope, task_fs)
 
-    def _outputs_of(self, params: tuple[ast.Param, ...], scope: Scope) -> list[Binding]:
+    def _outputs_of(self, params: tuple[ast.Param, ...], scope: Scope, task_fs: str = LOCAL) -> list[Binding]:
+        """Output bindings; one without `@fs` is written where the task runs."""
         out: list[Binding] = []
         for p in params:
             self._check_name(p, out, "output")
@@ -185,7 +210,7 @@ class TaskResolver:
             check_output_files(p.name, node, p.span)
             if p.fs is not None:
                 self.resolver.check_fs(p.fs, scope, p.span)
-            out.append(Binding(p.name, node, OUTPUT, p.fs or LOCAL, p.span))
+            out.append(Binding(p.name, node, OUTPUT, p.fs or task_fs, p.span))
         return out
 
     def _function(self, call: ast.Call, scope: Scope) -> FunctionDecl:

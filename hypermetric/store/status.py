@@ -23,10 +23,13 @@ CheckErrors = (FileSystemError, OSError)
 
 
 class JobStatus(Enum):
-    """The status vocabulary (with SKIPPED for jobs after a failed upstream, and OUTDATED for finished jobs whose
-    signature or inputs changed, see store/staleness.py), each with its symbol and a style name."""
+    """The one status vocabulary of every command (HyperMake's words, with QUEUED for jobs waiting for a slot,
+    SKIPPED for jobs after a failed upstream, and OUTDATED for finished jobs whose signature or inputs changed,
+    see store/staleness.py), each with its symbol and a style name. SUCCESS is a job finished in this run,
+    COMPLETE one found done."""
 
     PENDING = ("PENDING", "•", "job.pending")
+    QUEUED = ("QUEUED", "•", "job.queued")       # `run` starts it when a slot (or a Ray worker) frees up
     WAITING = ("WAITING", ">", "job.waiting")
     RUNNING = ("RUNNING", ">", "job.running")
     COMPLETE = ("COMPLETE", "•", "job.complete")

@@ -46,9 +46,9 @@ def test_dry_run_lists_jobs_in_order_with_status(project):
     project.run("run", "t").ok()
     out = project.run("dry-run", "P").ok().out.splitlines()
     assert out[1] == "The following 12 jobs are implied in the given target:"
-    assert "• t COMPLETE" in out
+    assert "• t[default] COMPLETE" in out
     assert "• u[A: y, B: 2] PENDING" in out
-    assert out.index("• t[A: y] PENDING") < out.index("• u[A: y] PENDING") < out.index("• r PENDING")
+    assert out.index("• t[A: y] PENDING") < out.index("• u[A: y] PENDING") < out.index("• r[default] PENDING")
     assert out[-1] == "12 jobs: 1 COMPLETE, 11 PENDING"
     assert not project.path("out/r").exists()
 

@@ -251,7 +251,7 @@ def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_clus
     project.write("main.hm", f"""
     task t -> o:
       echo start >> {log}
-      if [ ! -e {project.root}/first ]; then echo $$ > {project.root}/first; sleep 60; fi
+      if [ ! -e {project.root}/first ]; then echo $$ > {project.root}/first; sleep 600; fi
       echo done >> {log}
       touch $o
     """)
@@ -324,7 +324,7 @@ def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_clust
     n = {{N: 1 2}}
     task t(n=$) -> o:
       echo $$ > {project.root}/pid.$n
-      sleep 60
+      sleep 600
       touch $o
     """)
     proc = _cli(project, ray_cluster.address, "run", "t[N: *]", "-j2")

@@ -6,9 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from support.waiting import BOUND, rendezvous, wait_until
 
 
 def _spawn(project, *args: str) -> subprocess.Popen:
@@ -16,12 +16,8 @@ def _spawn(project, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def _wait_for(path, timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while not path.exists():
-        if time.time() > deadline:
-            raise AssertionError(f"{path} never appeared")
-        time.sleep(0.05)
+def _wait_for(path) -> None:
+    wait_until(path.exists, what=f"{path} to appear")
 
 
 def _alive(pid: int) -> bool:
@@ -46,13 +42,13 @@ def test_two_concurrent_runs_execute_every_job_once(project):
     """)
     first = _spawn(project, "run", "t[N: *]", "-j2")
     second = _spawn(project, "run", "t[N: *]", "-j2")
-    assert first.wait(60) == 0, first.stderr.read()
-    assert second.wait(60) == 0, second.stderr.read()
+    assert first.wait(BOUND) == 0, first.stderr.read()
+    assert second.wait(BOUND) == 0, second.stderr.read()
     runs = sorted(project.read("executions.log").split())
     assert runs == ["1", "2", "3", "4"]
 
 
-def test_sigint_still_stops_the_services_the_run_started(project):  # §5.8
+def test_sigint_still_stops_the_services_the_run_started(project):
     project.write("main.hm", f"""
     object svc:
       ephemeral task start -> sock:
@@ -62,15 +58,14 @@ def test_sigint_still_stops_the_services_the_run_started(project):  # §5.8
         echo down > {project.root}/service.state
     task use(s=$svc) -> o:
       echo $$ > {project.root}/pid
-      sleep 60
+      sleep 600
       touch $o
     """)
     proc = _spawn(project, "run", "use")
     _wait_for(project.path("pid"))
-    time.sleep(0.2)
     assert project.read("service.state").strip() == "up"
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(30) == 130, proc.stderr.read()
+    proc.send_signal(signal.SIGINT)  # a job spawned while the run is being cancelled is stopped too
+    assert proc.wait(BOUND) == 130, proc.stderr.read()
     out = proc.stdout.read()
     assert project.read("service.state").strip() == "down", out  # `stop` ran after the interrupt
     assert "stopping the services" in out
@@ -83,18 +78,16 @@ def test_sigint_stops_every_job_and_exits_130(project):
     n = {{N: 1 2}}
     task t(n=$) -> o:
       echo $$ > {project.root}/pid.$n
-      sleep 60
+      sleep 600
       touch $o
     """)
     proc = _spawn(project, "run", "t[N: *]", "-j2")
     for n in (1, 2):
         _wait_for(project.path(f"pid.{n}"))
-    time.sleep(0.2)
     pids = [int(project.read(f"pid.{n}")) for n in (1, 2)]
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(30) == 130
-    time.sleep(0.2)
-    assert not any(_alive(pid) for pid in pids)
+    assert proc.wait(BOUND) == 130
+    wait_until(lambda: not any(_alive(pid) for pid in pids), what="the jobs' scripts to end")
     for case in ("default", "N=2"):
         assert not project.path(f"out/t/{case}/exitcode").exists()
         assert not project.path(f"out/t/{case}/.lock").exists()
@@ -123,15 +116,16 @@ def test_kill_9_of_the_runner_then_rerun_succeeds(project):
 
 @pytest.mark.parametrize("flag,overlap", [("-j1", False), ("-j2", True)])
 def test_parallelism(project, flag, overlap):
-    """With -j2 two independent 1-second jobs run at the same time; with -j1 one after the other."""
+    """With -j2 two independent jobs run at the same time (each waits until the other has started); with -j1
+    one after the other."""
     import json
     from datetime import datetime
 
-    project.write("main.hm", """
-    n = {N: 1 2}
+    together = rendezvous(project.path("started"), "$n", 2).replace("\n", "\n      ") if overlap else ""
+    project.write("main.hm", f"""
+    n = {{N: 1 2}}
     task t(n=$) -> o:
-      sleep 1
-      touch $o
+      {together}touch $o
     """)
     project.sh("run", "t[N: *]", flag).ok()
     spans = []

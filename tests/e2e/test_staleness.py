@@ -51,13 +51,13 @@ def ran(project) -> list[str]:
 
 
 def dry_run(project, *args: str) -> dict[str, str]:
-    """`dry-run` as {display id: 'STATUS (reason)'}."""
+    """`dry-run` as {display id: 'STATUS (reason)'} (the default case's label `t[default]` read as `t`)."""
     out = project.sh("dry-run", "p.hm", *TARGETS, *args).ok().out
     lines = {}
     for line in out.splitlines()[2:-1]:
         match = re.match(r"\S (.+?) ((?:COMPLETE|OUTDATED|PENDING|FAILED).*)\Z", line)
         assert match, line
-        lines[match.group(1)] = match.group(2)
+        lines[match.group(1).removesuffix("[default]")] = match.group(2)
     return lines
 
 
@@ -116,7 +116,7 @@ def test_decorator_argument_change(project):
     assert ran(project) == ["t"]
     edit(project, 'tag="one"', 'tag="two"')
     out = project.sh("dry-run", "p.hm", "t").ok().out
-    assert "t OUTDATED (value of tagged.tag changed: one → two)" in out
+    assert "t[default] OUTDATED (value of tagged.tag changed: one → two)" in out
     project.sh("run", "p.hm", "t", "-y").ok()
     assert ran(project) == ["t"]
     assert project.read("out/t/default/stdout").startswith("[two]")
@@ -149,11 +149,11 @@ def test_changed_input_file_and_touched_input_file(project):
     project.sh("run", "p.hm", "c", "-y").ok()
     assert ran(project) == ["c"]
     os.utime(data, (1_000_000_500, 1_000_000_500))  # touched: same content, nothing to re-run
-    assert "c COMPLETE" in project.sh("dry-run", "p.hm", "c").ok().out
+    assert "c[default] COMPLETE" in project.sh("dry-run", "p.hm", "c").ok().out
     data.write_text("two\n")
     os.utime(data, (1_000_001_000, 1_000_001_000))
     out = project.sh("dry-run", "p.hm", "c").ok().out
-    assert "c OUTDATED (input file data.txt changed)" in out
+    assert "c[default] OUTDATED (input file data.txt changed)" in out
     project.sh("run", "p.hm", "c", "-y").ok()
     assert ran(project) == ["c"]
     assert project.read("out/c/default/o") == "two\n"

@@ -8,7 +8,6 @@ Where mounting is impossible (no root, no CAP_SYS_ADMIN) those tests are skipped
 from __future__ import annotations
 
 import errno
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path

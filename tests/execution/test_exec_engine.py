@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from jobs import consume, make_graph, make_job, read
+from support.waiting import rendezvous
 
 from hypermetric.errors import UsageError
 from hypermetric.execution import events as ev
@@ -28,14 +28,26 @@ def _names(seen, kind) -> list[str]:
     return [e.job.id for e in seen if isinstance(e, kind)]
 
 
-@pytest.mark.parametrize("jobs, low, high", [(2, 0.9, 1.9), (1, 2.0, 3.5)])
-def test_parallel_slots(tmp_path, jobs: int, low: float, high: float) -> None:
-    graph = make_graph(tmp_path, make_job(tmp_path, "a", 'sleep 1; touch "$o"'),
-                       make_job(tmp_path, "b", 'sleep 1; touch "$o"'))
-    start = time.monotonic()
-    report, _ = _run(graph, jobs=jobs, silent=True)
-    assert low <= time.monotonic() - start <= high
+def test_two_slots_run_two_jobs_at_once(tmp_path) -> None:
+    """Each job waits until the other has started: they can only succeed by running at the same time."""
+    together = rendezvous(tmp_path / "started", "$JOB", 2)
+    graph = make_graph(tmp_path, make_job(tmp_path, "a", together + 'touch "$o"', variables={"JOB": "a"}),
+                       make_job(tmp_path, "b", together + 'touch "$o"', variables={"JOB": "b"}))
+    report, _ = _run(graph, jobs=2, silent=True)
     assert report.exit_code == 0 and report.count(JobStatus.SUCCESS) == 2
+
+
+def test_one_slot_runs_one_job_at_a_time(tmp_path) -> None:
+    """With one slot the second job starts only after the first has ended (events), and no job ever finds
+    the other inside (a directory only one can create)."""
+    alone = f'mkdir {tmp_path}/inside; touch "$o"; rmdir {tmp_path}/inside'
+    graph = make_graph(tmp_path, make_job(tmp_path, "a", alone), make_job(tmp_path, "b", alone))
+    report, seen = _run(graph, jobs=1, silent=True)
+    assert report.exit_code == 0 and report.count(JobStatus.SUCCESS) == 2
+    steps = [(type(e).__name__, e.job.id) for e in seen if isinstance(e, (ev.JobStarted, ev.JobSucceeded))]
+    first, second = steps[0][1], steps[2][1]
+    assert steps == [("JobStarted", first), ("JobSucceeded", first), ("JobStarted", second),
+                     ("JobSucceeded", second)]
 
 
 def _failing_graph(tmp_path):

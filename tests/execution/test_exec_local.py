@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
 
 from jobs import make_graph, make_job, read
+from support.waiting import BOUND, rendezvous, wait_until
 
 from hypermetric.execution.engine import RunOptions, run_graph
 from hypermetric.execution.local import LocalBackend, detect_gpus
@@ -22,8 +22,10 @@ def test_gpu_count_override(monkeypatch) -> None:
 
 def test_gpu_jobs_get_distinct_devices(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HYPERMETRIC_GPUS", "2")
-    script = 'echo "${CUDA_VISIBLE_DEVICES-unset}" > "$o"; sleep 0.3'
-    gpu = [make_job(tmp_path, n, script, resources=Resources(gpus=1)) for n in "ab"]
+    script = 'echo "${CUDA_VISIBLE_DEVICES-unset}" > "$o"'
+    together = rendezvous(tmp_path / "started", "$JOB", 2)  # the GPU jobs hold their devices at once
+    gpu = [make_job(tmp_path, n, together + script, resources=Resources(gpus=1), variables={"JOB": n})
+           for n in "ab"]
     cpu = make_job(tmp_path, "c", script)
     report = run_graph(make_graph(tmp_path, *gpu, cpu), RunOptions(jobs=3, silent=True))
     assert report.exit_code == 0
@@ -37,11 +39,9 @@ def test_cancel_all_interrupts_running_jobs(tmp_path) -> None:
     backend = LocalBackend(1, grace=1)
     backend.start(job, 1)
     flag = os.path.join(tmp_path, "t", "flag")
-    deadline = time.monotonic() + 10
-    while not os.path.exists(flag) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: os.path.exists(flag), what="the job to start")
     backend.cancel_all()
-    (outcome,) = backend.wait_any(10)
+    (outcome,) = backend.wait_any(BOUND)
     backend.close()
     assert outcome.interrupted and outcome.status is JobStatus.PENDING
     assert not os.path.exists(os.path.join(job.workdir, "exitcode"))

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from jobs import make_job, read
+from support.waiting import BOUND, wait_until
 
 from hypermetric.errors import UsageError
 from hypermetric.execution import ray_task
@@ -74,30 +75,36 @@ def test_connect_reuses_joins_with_the_package_or_starts_a_local_ray(monkeypatch
 
 
 def test_output_tail_reads_new_lines_and_skips_an_earlier_runs_file(tmp_path) -> None:
-    job = make_job(tmp_path, "t")
-    os.makedirs(job.workdir)
+    job, probe = make_job(tmp_path, "t"), make_job(tmp_path, "probe")
+    for j in (job, probe):
+        os.makedirs(j.workdir)
     stdout = os.path.join(job.workdir, "stdout")
     with open(stdout, "w") as f:
         f.write("old\n")
-    seen: list[tuple[str, str]] = []
-    tail = OutputTail(lambda j, stream, line: seen.append((stream, line)), interval=0.02)
+    seen: list[tuple[str, str, str]] = []
+    tail = OutputTail(lambda j, stream, line: seen.append((j.id, stream, line)), interval=0.02)
     tail.watch(job)
-    time.sleep(0.1)
-    assert seen == []
+    tail.watch(probe)
+    with open(os.path.join(probe.workdir, "stdout"), "w") as f:
+        f.write("probe\n")
+    # a sweep reads the jobs in the order they were watched: once the probe's line is in, `t`'s earlier
+    # file has been looked at too
+    wait_until(lambda: ("probe", "stdout", "probe") in seen, what="a sweep of the watched jobs")
+    tail.finish(probe.id)
+    assert seen == [("probe", "stdout", "probe")]
+    del seen[:]
     os.unlink(stdout)
     with open(stdout, "w") as f, open(os.path.join(job.workdir, "stderr"), "w") as e:
         f.write("one\ntw")
         f.flush()
         e.write("err\n")
         e.flush()
-        deadline = time.monotonic() + 5
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert sorted(seen) == [("stderr", "err"), ("stdout", "one")]
+        wait_until(lambda: len(seen) >= 2, what="the new lines")
+        assert sorted(seen) == [("t", "stderr", "err"), ("t", "stdout", "one")]
         f.write("o\nthree")
     tail.finish(job.id)
     tail.close()
-    assert [line for stream, line in seen if stream == "stdout"] == ["one", "two", "three"]
+    assert [line for _, stream, line in seen if stream == "stdout"] == ["one", "two", "three"]
 
 
 def test_run_on_worker_records_the_node_and_environment(tmp_path, monkeypatch) -> None:
@@ -129,7 +136,7 @@ import os, subprocess, sys, time
 from hypermetric.execution.ray_task import Watchdog
 lock = sys.argv[1]
 open(lock, "w").close()
-script = subprocess.Popen(["bash", "-c", "trap '' TERM; sleep 60 & echo $! > " + sys.argv[2] + "; wait"],
+script = subprocess.Popen(["bash", "-c", "trap '' TERM; sleep 600 & echo $! > " + sys.argv[2] + "; wait"],
                           start_new_session=True)
 guard = Watchdog(grace=0.5)
 guard.guard(script.pid, lock)
@@ -144,17 +151,12 @@ def test_the_watchdog_ends_the_jobs_of_a_killed_worker_and_removes_their_lock(tm
                               stdout=subprocess.PIPE, text=True)
     pgid = 0
     try:
-        pgid = int(worker.stdout.readline())
-        deadline = time.monotonic() + 10
-        while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        pgid = int(worker.stdout.readline())  # printed once the script's group is registered
+        wait_until(lambda: child.exists() and child.read_text().strip(), what="the script's child")
         os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(10)
-        deadline = time.monotonic() + 10
-        while (_group_alive(pgid) or lock.exists()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _group_alive(pgid), "the script's process group survived its worker"
-        assert not lock.exists()
+        worker.wait(BOUND)
+        wait_until(lambda: not _group_alive(pgid), what="the watchdog to end the script's process group")
+        wait_until(lambda: not lock.exists(), what="the watchdog to remove the lock")
     finally:
         worker.kill()
         if pgid and _group_alive(pgid):
@@ -176,3 +178,13 @@ def _group_alive(pgid: int) -> bool:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 return True
     return False
+
+
+def test_an_embedded_ray_has_a_cpu_slot_for_each_of_j_jobs(monkeypatch) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    ray = _fake_ray()
+    connect(ray, 64)
+    assert ray.calls[0]["num_cpus"] == max(64, os.cpu_count() or 1)
+    ray = _fake_ray()
+    connect(ray)
+    assert ray.calls[0]["num_cpus"] == (os.cpu_count() or 1)

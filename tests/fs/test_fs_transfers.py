@@ -33,7 +33,7 @@ task report(n=$count.n) -> r:
     project.run("remove", "count", "-y").ok()
     assert not project.path("out/count/default").exists()
     assert not project.path("b/count/default").exists() and "remove count/default" in calls(project.root, "b")
-    assert "• count PENDING" in project.run("dry-run", "count").out
+    assert "• count[default] PENDING" in project.run("dry-run", "count").out
 
 
 def test_variables_hold_the_original_or_the_copy(project):  # §5.4
@@ -114,7 +114,7 @@ task t -> o@a:
     assert result.code == 1 and 'FAILED: output {o = "o"@a} missing' in result.out
     project.run("touch", "t", "-y").ok()
     assert project.path("a/t/default/o").is_file() and "touch t/default/o" in calls(project.root, "a")
-    assert "• t COMPLETE" in project.run("dry-run", "t").out
+    assert "• t[default] COMPLETE" in project.run("dry-run", "t").out
 
 
 def test_an_output_check_that_cannot_run_is_a_check_error(project):  # §5.3 step 8

@@ -91,9 +91,9 @@ def test_tensor_with_reducers(tmp_path):
 @pytest.mark.slow
 def test_planning_100000_cases_within_budget(tmp_path):
     pipeline = api.load(_tensor(tmp_path, 5, 10), cwd=str(tmp_path))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time, not wall time, so that a busy machine does not fail the test
     graph = api.plan(pipeline, ["r[A: *]"])
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(graph) == 100_010
     assert var(graph.jobs["t?A=3&B=1&C=4&D=1&E=5"], "c") == "4"
-    assert elapsed < 20, f"planning 100,010 jobs took {elapsed:.1f} s"
+    assert elapsed < 20, f"planning 100,010 jobs took {elapsed:.1f} s of CPU"

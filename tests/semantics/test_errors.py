@@ -29,7 +29,7 @@ CASES = [
     ("task t(x=1, x=2) -> o:\n  true\n", (1, 13, "input `x` is declared more than once")),
     ("task t(stderr=1) -> o:\n  true\n", (1, 8, "`stderr` is reserved for the job directory and cannot name an input")),
     ("task u -> o:\n  true\npackage p(x=$u.o) -> out:\n  true\n", (3, 13, "package `p` depends on task `u`")),
-    ("object s:\n  root = r\ntask t@s -> o:\n  true\n", (3, 1, "task `t` cannot run on `s`: only `@local` is supported")),
+    ("object s:\n  root = r\ntask t@s -> o:\n  true\n", (3, 1, "file system `s` cannot run task `t`: it has no function `execute`")),
     ('task t(x="f"@nowhere) -> o:\n  true\n', (1, 10, "undefined file system `nowhere`")),
 ]
 

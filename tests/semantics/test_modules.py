@@ -117,7 +117,7 @@ def test_missing_module_is_an_error(tmp_path):
     assert exc.diagnostic.notes and "nothing/here.hm" in exc.diagnostic.notes[0]
 
 
-def test_search_order(tmp_path, monkeypatch):  # D36, D41
+def test_search_order(tmp_path, monkeypatch):
     for where in ("sub", "cwd", "inc", "hmp", "hkp"):
         write(tmp_path / where, {"mod.hm": f"origin = {where}\n"})
     write(tmp_path / "cwd" / "sub", {"main.hm": "import mod\n"})
@@ -137,6 +137,8 @@ def test_search_order(tmp_path, monkeypatch):  # D36, D41
     os.remove(tmp_path / "hmp" / "mod.hm")
     assert origin(str(tmp_path / "cwd")) == "hkp"
     write(tmp_path / "cwd" / "sub", {"mod.hm": "origin = here\n"})
+    assert origin(str(tmp_path / "cwd")) == "hkp"  # HyperMake's order: the file's own folder comes last
+    os.remove(tmp_path / "hkp" / "mod.hm")
     assert origin(str(tmp_path / "cwd")) == "here"
 
 

@@ -93,9 +93,9 @@ def test_precedence_task_input_beats_call_argument(tmp_path):  # D7
     assert var(targets(plan(tmp_path, src, "t"))[0], "x") == "mine"
 
 
-def test_remote_task_is_an_error(tmp_path):  # 43, D32
+def test_a_task_on_a_file_system_without_execute_is_an_error(tmp_path):
     src = 'object srv:\n  root = "/r"\ntask t@srv -> o:\n  touch $o\n'
-    assert error(tmp_path, src)[2] == "task `t` cannot run on `srv`: only `@local` is supported"
+    assert error(tmp_path, src)[2] == "file system `srv` cannot run task `t`: it has no function `execute`"
     load(tmp_path, "task t@local -> o:\n  touch $o\n")
 
 

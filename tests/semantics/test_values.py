@@ -170,9 +170,16 @@ def test_reduction_ignores_the_consumers_own_key(tmp_path):  # 30, D12
         assert [e.name for e in link(job, "d").entries] == ["default", "A=y", "A=z"]
 
 
-def test_parameterized_output_names_add_axes(tmp_path):  # 31, D8
+def test_an_axis_only_in_an_output_name_does_not_make_the_task_vary(tmp_path):
     src = A3 + "task t -> (o={A: x=a.txt y=b.txt z=c.txt}):\n  touch $o\n"
-    assert load(tmp_path, src).tasks["t"].axes == ("A",)
+    assert load(tmp_path, src).tasks["t"].axes == ()
+    jobs = targets(plan(tmp_path, src, "t[A: *]"))
+    assert [j.outputs for j in jobs] == [(("o", "a.txt"),)]
+    assert var(jobs[0], "o") == f"{tmp_path}/out/t/default/a.txt"
+
+
+def test_parameterized_output_names_follow_the_inputs_axes(tmp_path):
+    src = A3 + "task t(a=$a) -> (o={A: x=a.txt y=b.txt z=c.txt}):\n  touch $o\n"
     jobs = targets(plan(tmp_path, src, "t[A: *]"))
     assert [j.outputs for j in jobs] == [(("o", "a.txt"),), (("o", "b.txt"),), (("o", "c.txt"),)]
     assert var(jobs[1], "o") == f"{tmp_path}/out/t/A=y/b.txt"

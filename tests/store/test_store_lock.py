@@ -11,6 +11,7 @@ import time
 
 import pytest
 from jobs import make_job
+from support.waiting import BOUND, wait_until
 
 from hypermetric.store import lock
 
@@ -41,22 +42,21 @@ def test_second_holder_waits_with_messages(tmp_path) -> None:
     with lock.job_lock(job):
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(0.35)
+        wait_until(lambda: len(messages) >= 2, what="two wait messages")  # at once, then after `interval`
         order.append("first done")
-    thread.join(5)
+    thread.join(BOUND)
     assert order == ["first done", "second"]
-    assert len(messages) >= 2
     assert messages[0].startswith(f"lock {lock.lock_path(job)} is held by process {os.getpid()}@")
 
 
 def test_cancelled_wait_raises(tmp_path) -> None:
     job = _job(tmp_path)
-    flag = threading.Event()
+    flag, waiting = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
     def waiter() -> None:
         try:
-            with lock.job_lock(job, cancelled=flag.is_set):
+            with lock.job_lock(job, cancelled=flag.is_set, on_wait=lambda message: waiting.set()):
                 pass
         except lock.LockWaitCancelled as e:
             errors.append(e)
@@ -64,9 +64,9 @@ def test_cancelled_wait_raises(tmp_path) -> None:
     with lock.job_lock(job):
         thread = threading.Thread(target=waiter)
         thread.start()
-        time.sleep(0.1)
+        assert waiting.wait(BOUND)  # the waiter found the lock held and waits
         flag.set()
-        thread.join(5)
+        thread.join(BOUND)
     assert errors and not thread.is_alive()
 
 
@@ -92,10 +92,10 @@ def test_killed_holder_does_not_block(tmp_path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert os.path.exists(lock.lock_path(job))
-    start = time.monotonic()
-    with lock.job_lock(job):
+    waits: list[str] = []
+    with lock.job_lock(job, on_wait=waits.append):  # a wait would be reported at once
         pass
-    assert time.monotonic() - start < 1
+    assert waits == []
 
 
 @pytest.mark.parametrize("n", [4])
@@ -117,5 +117,5 @@ def test_threads_exclude_each_other(tmp_path, n: int) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(BOUND)
     assert not overlaps

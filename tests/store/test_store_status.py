@@ -74,6 +74,6 @@ def test_thousand_cached_jobs_check_fast(tmp_path) -> None:
     for i in range(50):
         _write(os.path.join(template.workdir, f"o{i}"), "")
     jobs = [make_job(tmp_path, "t", outputs=[f"o{i % 50}"]) for i in range(1000)]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time, not wall time, so that a busy machine does not fail the test
     assert all(is_complete(job) for job in jobs)
-    assert time.perf_counter() - start < 0.1
+    assert time.process_time() - start < 0.1

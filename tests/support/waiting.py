@@ -31,6 +31,20 @@ def alive(pid: int) -> bool:
         return False
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a process of process group `pgid` has not ended (zombies have, and hold no files)."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
 def waits_for_child(pid: int, child: int) -> bool:
     """Whether a thread of process `pid` is blocked in a wait for its child `child` (Linux `/proc`).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -12,11 +13,18 @@ from hypermetric.cli.session import Session, open_session
 from hypermetric.errors import UsageError
 
 _TITLES = {
-    "invalidate": "The following {n} jobs will be invalidated:",
-    "remove": "The output of the following {n} jobs will be removed:",
-    "touch": "The following {n} jobs will be marked as done:",
-    "unlock": "The following {n} jobs will be unlocked:",
+    "invalidate": "The following {jobs} will be invalidated:",
+    "remove": "The output of the following {jobs} will be removed:",
+    "touch": "The following {jobs} will be marked as done:",
+    "unlock": "The following {jobs} will be unlocked:",
 }
+# `touch` keeps HyperMake's rule that a job is done when its outputs exist, so it must make them; say so.
+_NOTES = {"touch": "Outputs that do not exist are created empty (`results` shows such a case as `empty`)."}
+
+
+def jobs_phrase(n: int) -> str:
+    """`1 job`, `3 jobs`."""
+    return f"{n} job" if n == 1 else f"{n} jobs"
 
 
 def register(app: typer.Typer) -> None:
@@ -66,9 +74,18 @@ def waiting_for(job):
 
 
 def cmd_unlock(c: Common) -> int:
-    from hypermetric.store.lock import unlock
+    from hypermetric.store.lock import lock_path, unlock
 
-    return _each_target(c, "unlock", unlock)
+    jobs = target_jobs(open_session(c))
+    locked = [job for job in jobs if os.path.lexists(lock_path(job))]
+    if not locked:
+        sys.stdout.write(f"None of the {jobs_phrase(len(jobs))} has a lock file: nothing to unlock.\n"
+                         if len(jobs) != 1 else "The job has no lock file: nothing to unlock.\n")
+        return 0
+    if confirm(c, "unlock", locked):
+        for job in locked:
+            unlock(job)
+    return 0
 
 
 def _each_target(c: Common, action: str, act) -> int:
@@ -86,7 +103,8 @@ def target_jobs(s: Session) -> list:
 
 
 def downstream_jobs(s: Session) -> list:
-    """The target jobs and every recorded job (`<root>/.runs`) that depends on them, dependents first (D28)."""
+    """The target jobs and every recorded job (`<root>/.runs`) that depends on them, dependents first (so
+    a dependent is never left done after what it was made from is not)."""
     from hypermetric import api
 
     graph = api.plan_with_history(s.pipeline, s.targets, root_override=s.common.root)
@@ -99,9 +117,11 @@ def confirm(c: Common, action: str, jobs: list) -> bool:
     from hypermetric.store.status import job_statuses
 
     lines: list[tuple[str, str | None]] = [(render.HEADER, "header"),
-                                           (_TITLES[action].format(n=len(jobs)), None)]
+                                           (_TITLES[action].format(jobs=jobs_phrase(len(jobs))), None)]
     for job, status in zip(jobs, job_statuses(jobs)):
         lines.append((f"{status.symbol} {job.label}: {status.label}", None))
+    if action in _NOTES and jobs:
+        lines.append((_NOTES[action], None))
     render.write_lines(lines, c.color)
     if c.yes or not jobs:
         return bool(jobs)

@@ -1,4 +1,4 @@
-"""`results`: one Arrow table across the cases of a task tensor (DESIGN.md §6)."""
+"""`results`: one Arrow table across the cases of a task tensor; a box table on a terminal, CSV to a pipe."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ import typer
 
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
+from hypermetric.cli.statsview import (
+    AggOpt,
+    AlphaOpt,
+    BaselineOpt,
+    ChartOpt,
+    CiLevelOpt,
+    CiOpt,
+    CompareOpt,
+    IdOpt,
+    ResamplesOpt,
+    SeedOpt,
+    SignificanceOpt,
+    StatsOpt,
+    TestOpt,
+)
 from hypermetric.errors import UsageError
 
 OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Which output of the task to read.")]
@@ -31,11 +46,19 @@ def register(app: typer.Typer) -> None:
 
 def cmd_results(c: Common, output: OutputOpt = None, pivots: PivotOpt = None, to: ToOpt = None,
                 format: FormatOpt = None, meta: MetaOpt = False, per_query: PerQueryOpt = False,
-                columns: ColumnsOpt = None) -> int:
+                columns: ColumnsOpt = None, agg: AggOpt = None, stats: StatsOpt = None, ci: CiOpt = False,
+                ci_level: CiLevelOpt = 0.95, resamples: ResamplesOpt = 1000, seed: SeedOpt = 0,
+                significance: SignificanceOpt = None, baseline: BaselineOpt = None, test: TestOpt = "permutation",
+                alpha: AlphaOpt = 0.05, compare: CompareOpt = None, chart: ChartOpt = None,
+                id_col: IdOpt = None) -> int:
     from hypermetric.cli.parse_errors import single_value
+    from hypermetric.cli.statsview import make_request
     from hypermetric.results.assemble import collect_table
 
     pivot = single_value("--pivot", pivots)
+    request = make_request(agg=agg, stats=stats, ci=ci, ci_level=ci_level, resamples=resamples, seed=seed,
+                           significance=significance, baseline=baseline, test=test, alpha=alpha,
+                           compare=compare, metrics=None, id_col=id_col)
 
     s = open_session(c)
     graph = s.plan()
@@ -50,14 +73,42 @@ def cmd_results(c: Common, output: OutputOpt = None, pivots: PivotOpt = None, to
     table = collect_table(cases, axes, per_query=per_query, with_meta=meta)
     if columns:
         table = select_columns(table, axes, columns)
+    keys = axes
+    if request.active or chart:
+        table, keys = _statistics(s, table, axes, request, chart, c.color)
+        if table is None:
+            return 0
     if to:
         from hypermetric.results.arrow import write_table
 
         path = write_table(table, to, None if format in (None, "table") else format)
         sys.stderr.write(f"wrote {table.num_rows} rows to {path}\n")
         return 0
-    _print(table, axes, pivot, format, c.color)
+    if keys is not axes and (format or ("table" if sys.stdout.isatty() else "csv")) == "table":
+        from hypermetric.cli.statsview import for_display
+
+        table = for_display(table)
+    _print(table, keys, pivot, format, c.color)
     return 0
+
+
+def _statistics(s, table, axes: list[str], request, chart: str | None, color: str):
+    """The statistics asked of `table` and their key columns; (None, []) once a chart is drawn."""
+    from hypermetric.cli.statsview import as_long_table, print_charts, print_notes
+    from hypermetric.results.stats.request import compute
+
+    keys = axes
+    if request.active:
+        defaults = {axis: s.pipeline.axis(axis).default for axis in axes}
+        result = compute(table, axes, request, default_keys=defaults)
+        print_notes(result.title, result.notes, result.extra)
+        table, keys = result.table, result.keys
+    if chart is None:
+        return table, keys
+    if not request.active:
+        table, keys = as_long_table(table, axes, request.id_col)
+    print_charts(table, keys, chart, color)
+    return None, []
 
 
 def select_columns(table, axes: list[str], patterns: str):
@@ -65,14 +116,14 @@ def select_columns(table, axes: list[str], patterns: str):
     from fnmatch import fnmatchcase
 
     wanted = [p.strip() for p in patterns.split(",") if p.strip()]
-    fields = [c for c in table.column_names if c not in axes and c not in ("status", "error")]
+    fields = [c for c in table.column_names if c not in axes and c not in ("status", "error", "id")]
     keep = [c for c in fields if any(fnmatchcase(c, p) for p in wanted)]
     unmatched = [p for p in wanted if not any(fnmatchcase(c, p) for c in fields)]
     if unmatched:
         from hypermetric.suggest import help_did_you_mean
 
         raise UsageError(f"no field matches `{unmatched[0]}`", help=help_did_you_mean(unmatched[0], fields))
-    base = [c for c in table.column_names if c in axes or c in ("status", "error")]
+    base = [c for c in table.column_names if c in axes or c in ("status", "error", "id")]
     return table.select(base + keep)
 
 

@@ -44,17 +44,23 @@ def cmd_run(c: Common, jobs: JobsOpt = None, keep_going: KeepGoingOpt = False, s
         os.environ["RAY_ADDRESS"] = ray_address
     # Jobs that call back into hypermetric (the stdlib `table` module) use the Python it runs in.
     os.environ.setdefault("HYPERMETRIC_PYTHON", sys.executable)
+    asked_jobs = jobs
     if jobs is None:
         on_ray = backend == "ray" or (backend == "auto" and bool(os.environ.get("RAY_ADDRESS")))
         jobs = RAY_UNBOUNDED if on_ray else 1
     s = open_session(c)
     graph = s.plan()
+    machines = getattr(getattr(s.pipeline, "config", None), "machines", ())
+    if machines and backend == "auto":  # a batch file's `backend: {type: remote, machines: [...]}`
+        from hypermetric.execution.remote import total_slots
+
+        backend, jobs = "remote", min(asked_jobs or total_slots(machines), total_slots(machines))
     options = RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),
                          silent=silent, verbose=c.verbose, backend=backend, grace=grace,
-                         ignore_changes=ignore_changes)
+                         ignore_changes=ignore_changes, machines=machines)
     from hypermetric.cli.console import make_console
     from hypermetric.cli.progress import Progress
 
-    with Progress(make_console(c.color), silent=silent, verbose=c.verbose) as view:
+    with Progress(make_console(c.color), silent=silent, verbose=c.verbose, live=sys.stdout.isatty()) as view:
         report = run_graph(graph, options, view.handle)
     return interrupted_exit_code() if report.interrupted else report.exit_code

@@ -1,0 +1,88 @@
+"""What a run has done so far, as the progress view counts it: one place, so the bar and the lines agree.
+
+Every count the live bar shows (done out of total, running, queued, failed, the estimate of the time left)
+is read from this state, and every status line is printed after the state has changed, under the same lock,
+so the bar never lags behind the lines printed above it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Running:
+    label: str
+    since: float
+    latest: str = ""          # the job's latest output line (a `\r` progress line replaces the one before)
+
+
+@dataclass
+class RunState:
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+    queued: set[str] = field(default_factory=set)
+    running: dict[str, Running] = field(default_factory=dict)
+    durations: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def queue(self, job_id: str) -> None:
+        self.queued.add(job_id)
+
+    def start(self, job_id: str, label: str) -> None:
+        self.queued.discard(job_id)
+        self.running[job_id] = Running(label, time.monotonic())
+
+    def output(self, job_id: str, line: str) -> None:
+        job = self.running.get(job_id)
+        if job is not None and line.strip():
+            job.latest = line.strip()
+
+    def finish(self, job_id: str, *, failed: bool = False, duration: float | None = None,
+               counted: bool = True) -> None:
+        """A job left the run (`counted`) or will be tried again (not counted: it goes back to the queue)."""
+        was_planned = job_id in self.running or job_id in self.queued
+        self.running.pop(job_id, None)
+        if not counted:
+            self.queued.add(job_id)
+            return
+        self.queued.discard(job_id)
+        if was_planned:
+            self.done += 1
+            self.failed += failed
+        if duration:
+            self.durations.append(duration)
+
+    def eta(self) -> float | None:
+        """Seconds left: the mean duration of the finished jobs times the jobs left, over the jobs that run at
+        once (at least one); None before any job has finished."""
+        if not self.durations:
+            return None
+        left = max(0, self.total - self.done)
+        mean = sum(self.durations) / len(self.durations)
+        running = self.running.values()
+        elapsed_now = sum(min(mean, time.monotonic() - job.since) for job in running)
+        return max(0.0, (mean * left - elapsed_now) / max(1, len(self.running)))
+
+    def counts(self) -> str:
+        """`2 running, 5 queued, 1 failed` (the parts that are not zero; `running` always)."""
+        parts = [f"{len(self.running)} running"]
+        if self.queued:
+            parts.append(f"{len(self.queued)} queued")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        return ", ".join(parts)
+
+
+def clock(seconds: float | None) -> str:
+    """`0:42`, `1:02:03`, or `-:--` when unknown."""
+    if seconds is None:
+        return "-:--"
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

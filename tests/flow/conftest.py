@@ -1,0 +1,38 @@
+"""Fixtures for the flow tests: a local Ray per test module, and task modules Ray can ship to its workers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _ship_by_value(ray: Any) -> None:
+    """Ray workers cannot import modules from this folder, so Ray pickles them by value instead."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().parent == HERE:
+            ray.cloudpickle.register_pickle_by_value(module)
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[Any]:
+    """A local Ray with two CPUs for one test module (an already running one, e.g. the runtime tests', is
+    reused and left running)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        os.environ.pop("RAY_ADDRESS", None)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    _ship_by_value(ray)
+    yield ray
+    if started:
+        ray.shutdown()
