@@ -8,12 +8,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from hypermetric.diagnostic import Diagnostic, Label
+from hypermetric.exitcode import ExitCode
 from hypermetric.source import Span
 
-EXIT_OK = 0
-EXIT_JOB_FAILED = 1
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+EXIT_OK = ExitCode.OK
+EXIT_JOB_FAILED = ExitCode.JOB_FAILED
+EXIT_USER_ERROR = ExitCode.USER_ERROR
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 class HmError(Exception):
@@ -94,10 +95,11 @@ def environment_error(exc: OSError) -> StoreError | None:
     """The user error for an `OSError` that the environment causes (a read-only or full file system, missing
     permissions, a file where a directory should be), naming the path; None for any other `OSError`, which
     then remains a bug."""
-    hint = _ENVIRONMENT_HINTS.get(exc.errno) if exc.errno is not None else None
-    if hint is None:
+    code = exc.errno
+    hint = _ENVIRONMENT_HINTS.get(code) if code is not None else None
+    if hint is None or code is None:
         return None
-    reason = (exc.strerror or os.strerror(exc.errno)).lower()
+    reason = (exc.strerror or os.strerror(code)).lower()
     path = exc.filename
     if path is None:
         return StoreError(reason, help=hint)

@@ -21,7 +21,7 @@ from hypermetric.batch.config import BatchConfig, BatchJob
 from hypermetric.errors import UsageError
 from hypermetric.model.axis import Axis
 from hypermetric.model.case import Pairs, canonical, dirname
-from hypermetric.semantics.pipeline import Pipeline, TaskInfo
+from hypermetric.semantics.model import Pipeline, TaskInfo
 
 MISSING = "null"
 JOB_AXIS = "job"
@@ -38,7 +38,7 @@ class Entry:
     full: Pairs
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class BatchPipeline(Pipeline):
     """A `Pipeline` made from a batch file; `entries` are its jobs in the file's order."""
 
@@ -71,7 +71,7 @@ def batch_pipeline(config: BatchConfig, cwd: str) -> BatchPipeline:
         if None in names:
             raise UsageError("two jobs have the same params; name every job to tell them apart",
                              help='add "name" to each job, or make their params differ')
-        axes[JOB_AXIS] = _unique(names)  # type: ignore[arg-type]
+        axes[JOB_AXIS] = _unique(names)  # type: ignore[arg-type]  # no None left: checked just above
     axis_objects = tuple(Axis(name, keys) for name, keys in axes.items())
     defaults = {a.name: a.default for a in axis_objects}
     order = tuple(sorted(axes))

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypermetric.batch.config import read_data
 from hypermetric.errors import UsageError
-from hypermetric.percent import encode
+from hypermetric.model.case import DEFAULT_DIRNAME, case_string
 from hypermetric.suggest import help_did_you_mean
 
 _FIELDS = ("name", "params", "command", "working_dir", "outputs", "backend", "batches_data_dir", "server",
@@ -58,7 +58,7 @@ def job_name(params: Mapping[str, Any]) -> str:
     """`learning_rate=0.1&max_depth=3`: every param, sorted by name, values encoded as in case directories."""
     from hypermetric.batch.frontend import key_text
 
-    return "&".join(f"{n}={encode(key_text(v))}" for n, v in sorted(params.items())) or "default"
+    return case_string(sorted((n, key_text(v)) for n, v in params.items())) or DEFAULT_DIRNAME
 
 
 def _job(params: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from hypermetric.cli import options as o
 from hypermetric.cli.signals import exit_code as interrupted_exit_code
 from hypermetric.cli.signals import interrupts
 from hypermetric.errors import HmError, environment_error
+from hypermetric.process_wide import command_scope
 
 HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
 
@@ -38,9 +39,18 @@ def _root(version: bool = typer.Option(False, "-V", "--version", callback=_versi
 
 
 def _register() -> None:
-    from hypermetric.cli.commands import generate, history, inspect, maintain, report, results, run
+    from hypermetric.cli.commands import (
+        generate,
+        history,
+        inspect,
+        maintain,
+        report,
+        results,
+        run,
+        tablecollect,
+    )
 
-    for module in (inspect, run, maintain, results, history, report, generate):
+    for module in (inspect, run, maintain, results, history, report, generate, tablecollect):
         module.register(app)
 
 
@@ -48,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the process exit code."""
     args = o.normalize_argv(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
-    code = run_cli(args, debug)
+    # The command owns the process while it runs; the console script's process then exits, and thawing what
+    # the command froze would only make the interpreter's last collection walk all of it (see process_wide).
+    with command_scope(thaw=argv is not None):
+        code = run_cli(args, debug)
     if argv is None:
         sys.exit(code)
     return code
@@ -99,7 +112,8 @@ def _framework_exit(exc: Exception) -> int | None:
         sys.stderr.write("Aborted.\n")
         return 1
     if kind == "NoArgsIsHelpError":
-        sys.stdout.write(exc.format_message() + "\n")
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        sys.stdout.write(message + "\n")
         return 0
     if hasattr(exc, "show") and hasattr(exc, "exit_code"):
         from hypermetric.cli.parse_errors import usage_error

@@ -28,8 +28,8 @@ def usage_error(exc: Exception) -> UsageError:
     if kind == "MissingParameter":
         return UsageError(f"{_param_name(exc)} is missing", help=helpline)
     if kind == "BadOptionUsage" or kind == "BadArgumentUsage":
-        return UsageError(_sentence(exc.format_message()), help=helpline)
-    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        return UsageError(_sentence(_message(exc)), help=helpline)
+    message = _message(exc)
     if message.startswith("No such command"):
         return _no_such_command(exc)
     return UsageError(_sentence(message), help=helpline)
@@ -43,7 +43,7 @@ def _bad_value(exc: Exception, helpline: str) -> UsageError:
         value = _given_value(exc)
         return UsageError(f"invalid value `{value}` for {name}",
                           help=f"accepted values: {', '.join(choices)}")
-    return UsageError(f"invalid value for {name}: {_sentence(exc.message)}", help=helpline)
+    return UsageError(f"invalid value for {name}: {_sentence(str(getattr(exc, 'message', exc)))}", help=helpline)
 
 
 def _given_value(exc: Exception) -> str:
@@ -58,7 +58,7 @@ def _no_such_command(exc: Exception) -> UsageError:
     ctx = getattr(exc, "ctx", None)
     group = getattr(ctx, "command", None)
     names = sorted(getattr(group, "commands", {}) or {})
-    text = exc.format_message()
+    text = _message(exc)
     given = text.split("'")[1] if text.count("'") >= 2 else text
     guess = did_you_mean(given, names)
     help = f"did you mean `{guess}`?" if guess else f"the commands are {join_names(names, 'and')}"
@@ -96,3 +96,9 @@ def single_value(option: str, values: list[str] | None) -> str | None:
         raise UsageError(f"`{option}` is given {len(values)} times ({', '.join(values)})",
                          help=f"give `{option}` once")
     return values[0]
+
+
+def _message(exc: Exception) -> str:
+    """Click's own wording of its error (`format_message`), or the exception's text."""
+    format_message = getattr(exc, "format_message", None)
+    return format_message() if callable(format_message) else str(exc)

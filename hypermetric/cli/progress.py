@@ -1,7 +1,9 @@
 """The run's progress view: subscribes to execution events and shows them on a `rich` console.
 
-Status lines read `<label>: QUEUED|RUNNING|WAITING|SUCCESS|SKIPPED|FAILED: <reason>`, and job output lines
-`<label>> <line>` (unless silent). On a terminal a live progress bar (`progress_live`) stays under the
+Status lines read `<label>: RUNNING|WAITING|SUCCESS|COMPLETE|SKIPPED|FAILED: <reason>`, and job output lines
+`<label>> <line>` (unless silent). A job is QUEUED from the start of the run until its `JobStarted`, which
+the engine sends when the backend starts it (on Ray: when its script starts, not when Ray is handed the
+task); queued jobs are counted on the bar, not printed one per line. On a terminal a live progress bar (`progress_live`) stays under the
 scrolling lines; elsewhere the lines are written straight to the console's file, with no rich work per job.
 A job's `\r`-ended output (a tqdm bar's updates) only moves its latest line beside it in the live view; off a
 terminal each such update is a line of its own. At the end, a panel per failed job, with shell-quoted paths
@@ -11,6 +13,8 @@ that can be pasted into a shell as they are.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.errors import MissingStyle
@@ -34,6 +38,9 @@ from hypermetric.execution.events import (
 from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.store.status import JobStatus
 
+if TYPE_CHECKING:
+    from hypermetric.cli.progress_live import LiveBar
+
 _FALLBACK = {"job.ok": "green", "job.failed": "bold red", "job.running": "cyan", "job.skipped": "yellow",
              "job.waiting": "magenta", "job.pending": "dim", "job.complete": "dim", "job.queued": "dim"}
 _TAIL = 20
@@ -52,7 +59,7 @@ class Progress:
         self.verbose = verbose
         self.live_mode = console.is_terminal if live is None else live
         self.state = RunState()
-        self._live = None
+        self._live: LiveBar | None = None
 
     def handle(self, event: Event) -> None:
         handler = _HANDLERS.get(type(event))
@@ -180,7 +187,7 @@ def summary(report: RunReport) -> str:
     return f"{text} in {report.duration:.1f} s{suffix}"
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[Progress, Any], None]] = {
     RunStarted: Progress._started, JobQueued: Progress._queued, JobStarted: Progress._job_started,
     JobWaiting: Progress._waiting, JobOutput: Progress._output, JobSucceeded: Progress._succeeded,
     JobFailed: Progress._job_failed, JobSkipped: Progress._skipped,

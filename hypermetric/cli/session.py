@@ -6,6 +6,7 @@ import os
 import shlex
 from dataclasses import dataclass
 
+from hypermetric import api
 from hypermetric.cli.options import Common
 from hypermetric.errors import UsageError
 
@@ -15,15 +16,18 @@ class Session:
     common: Common
     file: str
     targets: list[str]
-    pipeline: object
+    pipeline: api.Pipeline
 
-    def plan(self, targets: list[str] | None = None, *, required: bool = True):
-        from hypermetric import api
-
+    def plan(self, targets: list[str] | None = None, *, required: bool = True) -> api.JobGraph:
         chosen = self.targets if targets is None else targets
-        if required and not chosen and not hasattr(self.pipeline, "entries"):  # a batch: all its jobs
+        if required:
+            self.require_targets(chosen)
+        return api.plan(self.pipeline, chosen)
+
+    def require_targets(self, targets: list[str] | None = None) -> None:
+        """A user error when no target is given (a batch needs none: its targets are all its jobs)."""
+        if not (self.targets if targets is None else targets) and not api.is_batch(self.pipeline):
             raise UsageError("no target given", help="name a task or plan, e.g. `hypermetric run FILE.hm t`")
-        return api.plan(self.pipeline, chosen, root_override=self.common.root)
 
     def shell_words(self) -> tuple[str, ...]:
         words = tuple(shlex.split(self.common.shell))
@@ -33,8 +37,8 @@ class Session:
 
 
 def open_session(common: Common) -> Session:
-    from hypermetric import api
-
+    """The pipeline the options name, loaded with their `-I`, `-D` and `--root`, and the targets."""
     file, targets = common.split()
-    pipeline = api.load(file, includes=common.includes, defines=common.define_map(), cwd=os.getcwd())
+    pipeline = api.load(file, includes=common.includes, defines=common.define_map(), cwd=os.getcwd(),
+                        root=common.root)
     return Session(common, file, targets, pipeline)

@@ -5,6 +5,7 @@ declarations, the request they make, and how the answer is shown. The computing 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 import typer
@@ -84,7 +85,7 @@ def for_display(table: Any) -> Any:
     return table.drop(dropped)
 
 
-def print_notes(title: str, notes: list[str], extra: list[tuple[str, Any]] = ()) -> None:
+def print_notes(title: str, notes: list[str], extra: Sequence[tuple[str, Any]] = ()) -> None:
     """The statistic's title, what it left out, and the cases found on one side of a comparison, on stderr
     so that piped output stays one clean table."""
     for line in ([title] if title else []) + notes:

@@ -10,6 +10,7 @@ from hypermetric.plan.job import Job
 
 OutputSink = Callable[[Job, str, str], None]
 WaitSink = Callable[[Job, str], None]
+StartSink = Callable[[Job, int], None]
 
 
 @runtime_checkable
@@ -17,7 +18,9 @@ class Backend(Protocol):
     """Runs jobs. `start` must not block for the job's duration; `wait_any` returns finished attempts.
 
     Output lines and lock-wait messages go to callbacks given to the backend when it is made; they may be
-    called from any thread (the engine serialises them).
+    called from any thread (the engine serialises them). A backend that queues jobs it was handed (Ray) may
+    also take a start callback and set `reports_start`; the engine then shows a job as running only when
+    that callback says its script has started, instead of when it is handed over.
     """
 
     def gpu_count(self) -> int:

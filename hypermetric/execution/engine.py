@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypermetric.errors import UsageError
-from hypermetric.execution.backend import Backend, OutputSink, WaitSink
+from hypermetric.execution.backend import Backend, OutputSink, StartSink, WaitSink
+from hypermetric.execution.choice import choose_backend
 from hypermetric.execution.events import (
     Event,
     JobFailed,
@@ -22,6 +22,7 @@ from hypermetric.execution.events import (
     RunFinished,
     RunStarted,
 )
+from hypermetric.execution.interrupts import signal_of
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.report import JobResult, RunReport
@@ -40,7 +41,7 @@ _POLL = 1.0
 
 @dataclass(kw_only=True)
 class RunOptions:
-    """How to run a graph. `backend`: `local`, `ray`, `auto` (ray if `RAY_ADDRESS` is set) or a `Backend`."""
+    """How to run a graph. `backend`: `local`, `ray`, `remote`, `auto` (`execution.choice`) or a `Backend`."""
 
     jobs: int = 1
     keep_going: bool = False
@@ -54,6 +55,7 @@ class RunOptions:
     grace: float = 5.0                        # seconds between SIGTERM and SIGKILL on Ctrl-C
     ignore_changes: bool = False              # HyperMake's rule for this run: done jobs never count as OUTDATED
     machines: tuple = ()                      # the `remote` backend's machines (execution/remote_config.py)
+    ray_address: str | None = None            # the Ray cluster to join (None: `RAY_ADDRESS`, else embedded)
 
 
 class _Emitter:
@@ -69,19 +71,23 @@ class _Emitter:
                 self._sink(event)
 
 
-def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: WaitSink | None) -> Backend:
-    """The backend `options.backend` names (a given `Backend` instance is used as it is)."""
+def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: WaitSink | None,
+                 on_start: StartSink | None = None) -> Backend:
+    """The backend `options.backend` names (a given `Backend` instance is used as it is); `on_start` goes to
+    a backend that queues the jobs it is handed (Ray), to say when each one really starts."""
     choice = options.backend
     if not isinstance(choice, str):
         return choice
-    if choice == "auto":
-        choice = "ray" if os.environ.get("RAY_ADDRESS", "").strip() else "local"
+    choice = choose_backend(choice, ray_address=options.ray_address, machines=options.machines)
     if choice == "local":
         return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
                             lock_interval=options.lock_interval, grace=options.grace)
     if choice == "remote":
         from hypermetric.execution.remote import RemoteBackend
 
+        if not options.machines:
+            raise UsageError("the remote backend needs machines to run the jobs on",
+                             help="pass RunOptions(machines=...) (`run --machines FILE` on the command line)")
         return RemoteBackend(options.machines, shell=options.shell, on_output=on_output, on_wait=on_wait,
                              lock_interval=options.lock_interval, grace=options.grace)
     if choice == "ray":
@@ -91,19 +97,21 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
             except ImportError as e:
                 raise UsageError(f"the ray backend is not available: {e}") from None
             return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                              lock_interval=options.lock_interval, grace=options.grace)
+                              lock_interval=options.lock_interval, grace=options.grace, on_start=on_start,
+                              address=options.ray_address)
 
-        return OnFirstUse(make_ray)
-    raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray")
+        return OnFirstUse(make_ray, reports_start=on_start is not None)
+    raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray, remote")
 
 
 class OnFirstUse:
     """A backend made when it is first needed: a run whose jobs are all done never connects to (or starts)
     a Ray cluster, which takes seconds."""
 
-    def __init__(self, make: Callable[[], Backend]) -> None:
+    def __init__(self, make: Callable[[], Backend], reports_start: bool = False) -> None:
         self._make = make
         self._backend: Backend | None = None
+        self.reports_start = reports_start
 
     def _get(self) -> Backend:
         if self._backend is None:
@@ -130,17 +138,19 @@ class OnFirstUse:
 
 def run_graph(graph: JobGraph, options: RunOptions | None = None,
               on_event: EventSink | None = None) -> RunReport:
-    """Run every job of `graph` that is not complete; Ctrl-C cancels the running jobs (exit code 130) and
-    then runs the `stop` job of each service the run had started (§5.8)."""
+    """Run every job of `graph` that is not complete; Ctrl-C (or SIGTERM/SIGHUP inside
+    `interrupts.interrupts()`) cancels the running jobs (exit code 130, 143, 129) and then runs the `stop`
+    job of each service the run had started, so no service outlives the run."""
     options = options or RunOptions()
     emit = _Emitter(on_event)
     prepared = prepare_run(graph, ignore_changes=options.ignore_changes)  # OUTDATED jobs become not done
     report = RunReport({i: JobResult(i, graph.jobs[i].label, graph.jobs[i].workdir) for i in graph.order()},
                        started=time.time())
     on_output = None if options.silent or on_event is None else _output_sink(emit)
+    on_start = None if on_event is None else lambda job, attempt: emit(JobStarted(job, attempt))
 
     def backend_for_run() -> Backend:
-        return make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)))
+        return make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)), on_start)
 
     backend = backend_for_run()
     run = _Run(graph, options, backend, emit, report, prepared.is_done)
@@ -186,8 +196,9 @@ class _Run:
         try:
             self.start()
             self.drive()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             self.report.interrupted = True
+            self.report.signum = signal_of(exc)  # SIGTERM and SIGHUP arrive as `Terminated`
             self.cancel()
 
     def start(self) -> None:
@@ -206,7 +217,8 @@ class _Run:
                 self.backend.start(job, attempt)
                 self.in_flight.add(job.id)
                 self.report.results[job.id].attempts = attempt
-                self.emit(JobStarted(job, attempt))
+                if not getattr(self.backend, "reports_start", False):  # else it says when the job starts
+                    self.emit(JobStarted(job, attempt))
             if not sched.running:
                 break
             for outcome in self.backend.wait_any(_POLL):

@@ -71,7 +71,8 @@ class JobFailed:
 
 @dataclass(frozen=True, slots=True)
 class JobSkipped:
-    """Not run: already `complete`, or an `upstream failed` (with keep-going, D22)."""
+    """Not run: already `complete`, or an `upstream failed` (with keep-going, where HyperMake would
+    run it on missing inputs)."""
 
     job: Job
     reason: Literal["complete", "upstream failed"]

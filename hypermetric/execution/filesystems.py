@@ -1,9 +1,10 @@
-"""Input preparation across file systems (§5.6): link, upload, download or copy inputs into the job's path.
+"""Input preparation across file systems: link, upload, download or copy inputs into the job's path.
 
 Input `x` expected on `F`, job path `W`: a value already on `F` is linked there (`F.link`; local: a relative
-symlink; no `link`: a text file holding the source path, written on `F`, D35); from local to `F`: `F.upload`;
+symlink; no `link`: a text file holding the source path, written on `F`, where HyperMake wrongly writes it on
+local); from local to `F`: `F.upload`;
 from `G` to local: `G.download`; from `G` to `F`: `copy_from_<G>_to_<F>` if the pipeline defines it, else a
-download into a temporary directory and an upload (D46). A reduction becomes `F.mkdir(W/x)` and each entry
+download into a temporary directory and an upload (HyperMake fails without the copy function). A reduction becomes `F.mkdir(W/x)` and each entry
 prepared the same way into `W/x/<entry>`. Before any input, the job's path is created on each custom file
 system that holds its outputs or inputs. Every failing call raises `FileSystemError`.
 """
@@ -82,7 +83,7 @@ class Transfers:
             self._copy(source_fs, src, fs, dst)
 
     def _link(self, fs: str, src: str, dst: str) -> None:
-        """`fs.link`, or D35: a text file holding `src`, uploaded to `dst` on `fs`."""
+        """`fs.link`, or without one a text file holding `src`, uploaded to `dst` on `fs` (not on local)."""
         if self.job.file_system(fs).function("link") is not None:
             self._call(fs, "link", src, dst)
             return
@@ -93,7 +94,7 @@ class Transfers:
             self._call(fs, "upload", path, dst)
 
     def _copy(self, source_fs: str, src: str, fs: str, dst: str) -> None:
-        """`copy_from_<G>_to_<F>(src, dst)` if defined, else download to a temporary dir and upload (D46)."""
+        """`copy_from_<G>_to_<F>(src, dst)` if defined, else download to a temporary dir and upload."""
         spec = self.job.file_system(fs)
         func = spec.copy_from(source_fs)
         if func is not None:

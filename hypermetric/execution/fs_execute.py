@@ -23,7 +23,7 @@ from hypermetric.store.fscall import CallResult, fs_call
 from hypermetric.store.layout import ARGS, SCRIPT, STDERR, STDOUT, wrapped_script
 
 if TYPE_CHECKING:
-    from hypermetric.execution.protocol import JobHooks, OutputCallback
+    from hypermetric.execution.hooks import JobHooks, OutputCallback
 
 _REMOTE_EXITCODE = ".exitcode.remote"  # downloaded under another name: `exitcode` is the commit point
 

@@ -28,14 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
-from hypermetric.errors import environment_error
 from hypermetric.execution.backend import OutputSink, WaitSink
 from hypermetric.execution.process import group_alive, terminate_group
-from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
+from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
-from hypermetric.store.status import JobStatus
 
 _EPS = 1e-9
 
@@ -144,10 +142,7 @@ class LocalBackend:
         try:
             outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
         except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
-            now = time.time()
-            fault = environment_error(e) if isinstance(e, OSError) else None
-            reason = fault.diagnostic.message if fault is not None else f"internal error: {e!r}"
-            outcome = JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)
+            outcome = crash_outcome(job, attempt, e)
         finally:
             with self._mutex:
                 self._procs.pop(job.id, None)

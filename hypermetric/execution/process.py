@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
+from hypermetric.store.gate import Gate
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
 
 if TYPE_CHECKING:
-    from hypermetric.execution.protocol import JobHooks, OutputCallback
+    from hypermetric.execution.hooks import JobHooks, OutputCallback
     from hypermetric.plan.job import Job
 
 _CHUNK = 65536
@@ -51,12 +52,13 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
         if cancelled():
             return None
         pipes = (os.pipe(), os.pipe()) if on_output is not None else None
-        proc = _spawn(job, shell, env, out, err, pipes, keep_fds)
+        gate = Gate() if hooks.on_spawn is not None else None
+        proc = _spawn(job, shell, env, out, err, pipes, keep_fds, gate)
         if isinstance(proc, int):
             return proc
-        if hooks.on_spawn is not None:
-            hooks.on_spawn(proc)
         try:
+            if hooks.on_spawn is not None and gate is not None:
+                _register(proc, hooks.on_spawn, gate)
             if pipes is not None:
                 _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
             code = end_group(proc)
@@ -66,6 +68,17 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     if cancelled():
         return None
     return 128 - code if code < 0 else code
+
+
+def _register(proc: subprocess.Popen, on_spawn: Callable[[object], None], gate: Gate) -> None:
+    """Hand the new process to `on_spawn` (which registers its group with the watchdog), then let it run its
+    command; if `on_spawn` fails the gate is closed, so the command never runs unguarded."""
+    try:
+        on_spawn(proc)
+    except BaseException:
+        gate.close()
+        raise
+    gate.open()
 
 
 def end_group(proc: subprocess.Popen) -> int:
@@ -123,17 +136,23 @@ def _wait_exited(pid: int, *, block: bool) -> bool:
 
 def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO, err: BinaryIO,
            pipes: tuple[tuple[int, int], tuple[int, int]] | None,
-           keep_fds: tuple[int, ...] = ()) -> subprocess.Popen | int:
+           keep_fds: tuple[int, ...] = (), gate: Gate | None = None) -> subprocess.Popen | int:
     """Start the script in a new session (its own process group); exit code 127 if the shell cannot start.
 
     With `pipes` (two `(read, write)` pairs) the child writes into them; this closes their write ends, and
-    their read ends too when the start fails.
+    their read ends too when the start fails. With a `gate` the script waits behind it (see `store.gate`).
     """
     stdout, stderr = (pipes[0][1], pipes[1][1]) if pipes is not None else (out, err)
+    argv, stdin = [*shell, SCRIPT], subprocess.DEVNULL
+    if gate is not None:
+        argv, env = gate.command(argv, env)
+        stdin = gate.stdin
     try:
-        return subprocess.Popen([*shell, SCRIPT], cwd=job.workdir, env=env, stdin=subprocess.DEVNULL,
-                                stdout=stdout, stderr=stderr, start_new_session=True, pass_fds=keep_fds)
+        return subprocess.Popen(argv, cwd=job.workdir, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
+                                start_new_session=True, pass_fds=keep_fds)
     except OSError as e:
+        if gate is not None:
+            gate.close()
         err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
         if pipes is not None:
             os.close(pipes[0][0])

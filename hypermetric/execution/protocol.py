@@ -18,14 +18,14 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from hypermetric.errors import FileSystemError
+from hypermetric.errors import FileSystemError, environment_error
 from hypermetric.execution import process
 from hypermetric.execution.filesystems import Transfers, link_input, needs_transfer
 from hypermetric.execution.fs_execute import run_on_file_system
+from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
 from hypermetric.execution.runners import run_with_runner
 from hypermetric.execution.script import args_text, run_variables, wrap
 from hypermetric.plan.job import LOCAL, Job
@@ -42,20 +42,8 @@ from hypermetric.store.status import (
     outputs_reason,
 )
 
-OutputCallback = Callable[[Job, str, str], None]
 STDERR_TAIL_LINES = 20
 _HOST = socket.gethostname()
-
-
-@dataclass(frozen=True, slots=True)
-class JobOptions:
-    """How to run a job: shell words, extra environment (below the job's variables), node, lock polling."""
-
-    shell: tuple[str, ...] = ("bash", "-e")
-    env: tuple[tuple[str, str], ...] = ()
-    node: str | None = None
-    lock_interval: float = 5.0
-    base_env: Mapping[str, str] | None = None  # the parent environment; None: this process's, read per job
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +72,16 @@ class JobOutcome:
         return max(0.0, self.end - self.start)
 
 
-@dataclass(frozen=True, slots=True)
-class JobHooks:
-    """Callbacks a backend passes in: the spawned process, lock-wait messages, and whether to give up."""
-
-    on_spawn: Callable[[object], None] | None = None
-    on_wait: Callable[[str], None] | None = None
-    cancelled: Callable[[], bool] | None = None
-
-
 _NO_HOOKS = JobHooks()
+
+
+def crash_outcome(job: Job, attempt: int, exc: Exception) -> JobOutcome:
+    """The failed outcome of an attempt that raised `exc` instead of ending: the environment's fault (a
+    read-only or full disk, a missing permission) says so and names the path; anything else is a bug."""
+    fault = environment_error(exc) if isinstance(exc, OSError) else None
+    reason = fault.diagnostic.message if fault is not None else f"internal error: {exc!r}"
+    now = time.time()
+    return JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)
 
 
 def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputCallback | None = None,

@@ -1,4 +1,4 @@
-"""`RayBackend`: each job is a Ray task that runs the job protocol on whichever node Ray picks (§5).
+"""`RayBackend`: each job is a Ray task that runs the job protocol on whichever node Ray picks.
 
 The engine and the scheduler are the local backend's: `-j N` caps the jobs submitted at once (Ray queues them
 by their resources), `--retries` re-runs failed jobs. A job's `Resources` become the task's `num_cpus`,
@@ -11,7 +11,10 @@ the `JobOptions`, pickled once, followed by the pickled job (`ray_task.payload`)
 through a completion callback (`ObjectRef.future()`) in a queue, so `wait_any` costs the same whether 10 or
 10,000 jobs are in flight (`ray.wait` over every pending reference costs O(jobs) per call).
 Output lines are tailed from the jobs' files on the shared output root (`ray_output`), only when someone
-listens; lock-wait messages stay on the workers. `cancel_all` force-cancels every task: Ray kills the
+listens; lock-wait messages stay on the workers. Ray queues a task until a worker with its resources is free,
+so a job handed to Ray has not started yet: given `on_start`, the backend reports each job when its script
+really starts (seen from the same files) and says so with `reports_start`, so that the engine shows it
+queued until then instead of running. `cancel_all` force-cancels every task: Ray kills the
 workers and their watchdogs stop the jobs' process groups. `close` shuts Ray down only if this backend
 started or joined it.
 """
@@ -28,7 +31,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from hypermetric.execution.backend import OutputSink, WaitSink
+from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
 from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
 from hypermetric.execution.ray_cluster import alive_nodes, connect, task_options, unplaceable
 from hypermetric.execution.ray_output import OutputTail
@@ -46,11 +49,12 @@ class RayBackend:
 
     def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"),
                  on_output: OutputSink | None = None, on_wait: WaitSink | None = None,
-                 lock_interval: float = 5.0, grace: float = 5.0, max_retries: int = 3) -> None:
+                 lock_interval: float = 5.0, grace: float = 5.0, max_retries: int = 3,
+                 on_start: StartSink | None = None, address: str | None = None) -> None:
         import ray
 
         self._ray: ModuleType = ray
-        self.address, self._owned = connect(ray, jobs)
+        self.address, self._owned = connect(ray, jobs, address)
         self._task = ray.remote(max_retries=max_retries, retry_exceptions=False)(run_task)
         options = JobOptions(shell=tuple(shell), env=(("RAY_ADDRESS", self.address),),
                              lock_interval=lock_interval)
@@ -62,7 +66,9 @@ class RayBackend:
         self._finished: queue.SimpleQueue[tuple[Any, Future]] = queue.SimpleQueue()
         self._refused: list[JobOutcome] = []
         self._cancelling = False
-        self._tail = OutputTail(on_output) if on_output is not None else None
+        self.reports_start = on_start is not None
+        listens = on_output is not None or on_start is not None
+        self._tail = OutputTail(on_output, on_start=on_start) if listens else None
 
     def gpu_count(self) -> int:
         return int(self._ray.cluster_resources().get("GPU", 0))
@@ -74,7 +80,7 @@ class RayBackend:
             self._refused.append(JobOutcome(job.id, JobStatus.FAILED, attempt, None, variant, (), now, now))
             return None
         if self._tail is not None:
-            self._tail.watch(job)
+            self._tail.watch(job, attempt)
         ref = variant.remote(payload(self._options, job, attempt, self._grace))
         self._running[ref] = (job, attempt)
         ref.future().add_done_callback(partial(self._finish, ref))

@@ -1,14 +1,15 @@
 """Joining Ray for the Ray backend, and turning a job's `Resources` into Ray task options.
 
 `connect` reuses a Ray this process has already initialised (a library caller's, or a test session's); else it
-joins the cluster at `RAY_ADDRESS` (which `--ray-address` sets), shipping the hypermetric package to the
+joins the cluster the caller names (`--ray-address`, else `RAY_ADDRESS`), shipping the hypermetric package to the
 workers as a runtime environment (`py_modules`), so nothing has to be installed on the nodes beyond Ray; else
 it starts an embedded local Ray (`address="local"`: never a cluster that `ray start` left running). Ray is
 imported by the callers, only when the Ray backend is chosen.
 
-Before joining, the cluster's address gets one plain TCP connection with a timeout: Ray itself retries an
-address nobody answers on for minutes, repeating its own message, while a closed port or an unknown host is
-a mistake the user should hear about at once.
+Before joining, the cluster's address gets one plain TCP connection with a timeout, and what answers must
+speak gRPC: Ray itself retries an address nobody answers on for minutes, and one where something else
+listens for ever, repeating its own message, while a closed port, an unknown host or the wrong port is a
+mistake the user should hear about at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import socket
 from types import ModuleType
 
 from hypermetric.errors import UsageError
+from hypermetric.execution.choice import cluster_address
 from hypermetric.plan.job import Resources
 
 _EPS = 1e-9
@@ -35,14 +37,15 @@ def package_runtime_env() -> dict[str, object]:
             "excludes": ["__pycache__", "*.pyc"]}
 
 
-def connect(ray: ModuleType, jobs: int = 1) -> tuple[str, bool]:
+def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple[str, bool]:
     """The cluster's GCS address, and whether this call initialised Ray (so `close` must shut it down).
+    `address` names the cluster to join; without it, `RAY_ADDRESS` does (`choice.cluster_address`).
 
     An embedded Ray gets at least `jobs` CPU slots, so that `-j N` jobs of one CPU each run at once even on a
     machine with fewer cores (Ray would otherwise queue all but as many jobs as it counts cores)."""
     if ray.is_initialized():
         return ray.get_runtime_context().gcs_address, False
-    address = os.environ.get("RAY_ADDRESS", "").strip()
+    address = cluster_address(address) or ""
     if address:
         check_reachable(address)
     try:
@@ -76,18 +79,57 @@ def endpoint(address: str) -> tuple[str, int] | None:
 
 
 def check_reachable(address: str, timeout: float = PROBE_TIMEOUT) -> None:
-    """A `UsageError` naming `address` unless a TCP connection to it succeeds within `timeout` seconds."""
+    """A `UsageError` naming `address` unless a TCP connection to it succeeds within `timeout` seconds and
+    what answers there speaks gRPC (as a Ray head's GCS and its client server do), which it must show within
+    another `timeout` seconds."""
     target = endpoint(address)
     if target is None:
         return
     try:
-        socket.create_connection(target, timeout=timeout).close()
+        conn = socket.create_connection(target, timeout=timeout)
     except OSError as e:
         why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
         raise UsageError(f"cannot reach the Ray cluster at {address} ({why})",
                          help="check that the cluster is running (`ray status` on its head node) and that "
                               "--ray-address / RAY_ADDRESS names its head as HOST:PORT; or run with "
                               "--backend local") from None
+    with conn:
+        if _tls() or _speaks_grpc(conn, timeout):
+            return
+    raise UsageError(f"cannot join the Ray cluster at {address}: something listens there, but it is not a Ray "
+                     f"head (no gRPC answer within {timeout:g} s)",
+                     help=f"--ray-address / RAY_ADDRESS must name the head node's GCS port ({_GCS_PORT} unless "
+                          f"`ray start --port` chose another) or its client server as ray://HOST:{_CLIENT_PORT}; "
+                          "or run with --backend local")
+
+
+# The HTTP/2 client preface and an empty SETTINGS frame. Every HTTP/2 server (gRPC is one) answers with a
+# SETTINGS frame of its own; anything else (an HTTP/1 server, a database, a listener that never replies) does
+# not, and Ray would retry it for ever instead of failing.
+_H2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_FRAME_HEADER = 9
+_SETTINGS = 4
+
+
+def _speaks_grpc(conn: socket.socket, timeout: float) -> bool:
+    """Whether the server at the other end of `conn` answers the HTTP/2 preface with a SETTINGS frame."""
+    conn.settimeout(timeout)
+    header = b""
+    try:
+        conn.sendall(_H2_HELLO)
+        while len(header) < _FRAME_HEADER:
+            data = conn.recv(_FRAME_HEADER - len(header))
+            if not data:
+                return False
+            header += data
+    except OSError:
+        return False
+    return header[3] == _SETTINGS
+
+
+def _tls() -> bool:
+    """Whether Ray is set to speak TLS, which the preface above, sent in the clear, cannot get through."""
+    return os.environ.get("RAY_USE_TLS", "").strip().lower() in ("1", "true", "yes")
 
 
 def task_options(res: Resources) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""`OutputTail`: job output lines under Ray, read back from the jobs' `stdout`/`stderr` files.
+"""`OutputTail`: when Ray jobs really start, and their output lines, read back from their `stdout`/`stderr`.
 
 A Ray job writes its output into its directory, which is on storage the driver sees too (the output root must
 be shared), so the driver tails the two files instead of shipping lines through Ray: one thread polls the
@@ -7,6 +7,12 @@ sweeping a thousand queued jobs stays cheap), and `finish` reads what is left (t
 its newline) before the engine hears that the job ended. A file that already existed when the job
 was submitted, unchanged since (same inode and modification time), is an earlier run's and is not read; a
 file that is replaced (a retried attempt) is read again from its start.
+
+The same files say when a job starts: Ray queues a task until a worker with its resources is free, and the
+job protocol creates a fresh `stdout` just before it spawns the script, so a fresh `stdout` is the moment
+the job goes from queued to running (`on_start`). A job that ends without one (refused, found complete, or
+failed before its script ran) never started; one that starts and ends between two sweeps is reported as
+started by `finish`, before its output and its end.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from hypermetric.plan.job import Job
 from hypermetric.store.layout import STDERR, STDOUT
 
 OutputSink = Callable[[Job, str, str], None]
+StartSink = Callable[[Job, int], None]
 _PER_JOB = 0.001   # seconds added to the polling interval per watched job: many jobs, fewer sweeps
 _SLOWEST = 2.0
 
@@ -34,6 +41,11 @@ class _Stream:
     ino: int | None = None
     offset: int = 0
     partial: bytes = b""
+
+    def fresh(self) -> bool:
+        """Whether the file exists and is not the earlier run's: this attempt has created it."""
+        identity = _identity(self.path)
+        return identity is not None and identity != self.stale
 
     def read(self, final: bool) -> list[str]:
         """The complete lines written since the last read (and the unfinished one when `final`)."""
@@ -70,24 +82,37 @@ def _identity(path: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-class OutputTail:
-    """Passes the output lines of watched jobs to `sink(job, stream, line)`; see the module docstring."""
+@dataclass
+class _Watched:
+    """One attempt of one job in flight: its two streams, and whether its start has been reported."""
 
-    def __init__(self, sink: OutputSink, interval: float = 0.25) -> None:
+    job: Job
+    attempt: int
+    streams: tuple[_Stream, _Stream]
+    started: bool = False
+
+
+class OutputTail:
+    """Passes the start of each watched job to `on_start(job, attempt)` and its output lines to
+    `sink(job, stream, line)` (either may be None); see the module docstring."""
+
+    def __init__(self, sink: OutputSink | None, interval: float = 0.25, *,
+                 on_start: StartSink | None = None) -> None:
         self._sink = sink
+        self._on_start = on_start
         self._interval = interval
-        self._jobs: dict[str, tuple[Job, tuple[_Stream, _Stream]]] = {}
+        self._jobs: dict[str, _Watched] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def watch(self, job: Job) -> None:
+    def watch(self, job: Job, attempt: int = 1) -> None:
         """Start tailing `job` (call before the job can start writing)."""
-        streams = tuple(_Stream(name, path, _identity(path))
-                        for name, path in ((STDOUT, os.path.join(job.workdir, STDOUT)),
-                                           (STDERR, os.path.join(job.workdir, STDERR))))
+        out, err = (_Stream(name, path, _identity(path))
+                    for name, path in ((STDOUT, os.path.join(job.workdir, STDOUT)),
+                                       (STDERR, os.path.join(job.workdir, STDERR))))
         with self._lock:
-            self._jobs[job.id] = (job, streams)
+            self._jobs[job.id] = _Watched(job, attempt, (out, err))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._poll, name="hm-ray-output", daemon=True)
                 self._thread.start()
@@ -97,7 +122,7 @@ class OutputTail:
         with self._lock:
             entry = self._jobs.pop(job_id, None)
             if entry is not None:
-                self._read(*entry, final=True)
+                self._read(entry, final=True)
 
     def close(self) -> None:
         self._stop.set()
@@ -108,11 +133,20 @@ class OutputTail:
         pause = self._interval
         while not self._stop.wait(pause):
             with self._lock:
-                for job, streams in list(self._jobs.values()):
-                    self._read(job, streams, final=False)
+                for entry in list(self._jobs.values()):
+                    self._read(entry, final=False)
                 pause = min(self._interval + _PER_JOB * len(self._jobs), _SLOWEST)
 
-    def _read(self, job: Job, streams: tuple[_Stream, ...], final: bool) -> None:
-        for stream in streams:
+    def _read(self, entry: _Watched, final: bool) -> None:
+        if not entry.started:
+            # `stdout` is created first (before `stderr`, and before the script is spawned)
+            if not entry.streams[0].fresh():
+                return
+            entry.started = True
+            if self._on_start is not None:
+                self._on_start(entry.job, entry.attempt)
+        if self._sink is None:
+            return
+        for stream in entry.streams:
             for line in stream.read(final):
-                self._sink(job, stream.name, line)
+                self._sink(entry.job, stream.name, line)

@@ -24,11 +24,10 @@ import sys
 import time
 from dataclasses import replace
 
-from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, execute_job
+from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
-from hypermetric.store.status import JobStatus
 
 KILL_SETTLE = 2.0
 _watchdog: Watchdog | None = None
@@ -85,8 +84,7 @@ def run_on_worker(job: Job, options: JobOptions, attempt: int, grace: float = 5.
         return execute_job(job, options, None, attempt,
                            hooks=JobHooks(on_spawn=hooks.on_spawn, cancelled=hooks.cancelled))
     except Exception as e:  # a bug or an unexpected OS error ends the job, not the task (no Ray retry)
-        now = time.time()
-        return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"internal error: {e!r}", (), now, now)
+        return crash_outcome(job, attempt, e)
     finally:
         hooks.release()
 

@@ -17,7 +17,7 @@ from functools import partial
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobHooks, JobOutcome
 from hypermetric.execution.remote_config import Machine, check_login
-from hypermetric.execution.remote_run import machine_json
+from hypermetric.execution.remote_run import STOP_WAIT, machine_json
 from hypermetric.execution.watchdog import Guard
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
@@ -33,6 +33,9 @@ class RemoteBackend(LocalBackend):
     def __init__(self, machines: tuple[Machine, ...], **kw) -> None:
         for machine in machines:
             check_login(machine)
+        # A stopped job's remote processes get `STOP_WAIT` seconds before SIGKILL, plus an SSH round trip;
+        # the local process that runs the stop must not be killed before it is done.
+        kw["grace"] = max(kw.get("grace", 5.0), STOP_WAIT + 7.0)
         super().__init__(total_slots(machines), gpus=0, **kw)
         self._machines = machines
         self._busy = [0] * len(machines)

@@ -1,11 +1,14 @@
-"""`RunReport`: what a run did to each job, how long it took, what failed, and the exit code (§6.5)."""
+"""`RunReport`: what a run did to each job, how long it took, what failed, and the exit code (0 all
+done, 1 a job failed, 130/143/129 interrupted)."""
 
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, field
 
-from hypermetric.errors import EXIT_INTERRUPTED, EXIT_JOB_FAILED, EXIT_OK
+from hypermetric.errors import EXIT_JOB_FAILED, EXIT_OK
+from hypermetric.exitcode import ExitCode
 from hypermetric.store.layout import STDERR, STDOUT
 from hypermetric.store.status import JobStatus
 
@@ -43,6 +46,7 @@ class RunReport:
 
     results: dict[str, JobResult] = field(default_factory=dict)
     interrupted: bool = False
+    signum: int | None = None                   # the signal that interrupted the run (None: SIGINT)
     started: float = 0.0
     finished: float = 0.0
     record: str | None = None                   # path of the run record's `jobs` file
@@ -72,7 +76,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """130 when interrupted, 1 when any job failed, else 0."""
+        """128 + the interrupting signal's number when interrupted (130, 143, 129), 1 when any job failed,
+        else 0."""
         if self.interrupted:
-            return EXIT_INTERRUPTED
+            return ExitCode.for_signal(self.signum or signal.SIGINT)
         return EXIT_JOB_FAILED if self.failures else EXIT_OK

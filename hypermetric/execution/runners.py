@@ -22,7 +22,7 @@ from hypermetric.store.fscall import CallResult, call_function, failure_message
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
 
 if TYPE_CHECKING:
-    from hypermetric.execution.protocol import JobHooks, OutputCallback
+    from hypermetric.execution.hooks import JobHooks, OutputCallback
 
 _TICK = 0.05
 

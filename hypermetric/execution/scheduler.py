@@ -1,17 +1,19 @@
-"""A backend-agnostic ready queue over a `JobGraph` (§5.2): deterministic order, slots, resources, failures.
+"""A backend-agnostic ready queue over a `JobGraph`: deterministic order, slots, resources, failures.
 
 * Jobs already complete when the run starts are skipped without a slot. Everything else in the graph runs,
-  except ephemeral jobs (D27), which run only when needed: when an incomplete job needs them (directly or
+  except ephemeral jobs, which run only when needed: when an incomplete job needs them (directly or
   through other ephemeral jobs), when they are targets themselves, or, for an ephemeral job nothing depends on
   (a service's `stop`), when one of its dependencies runs.
-* Ready jobs start in ascending id order (D24).
+* Ready jobs start in ascending id order, so that two runs of the same graph go the same way (HyperMake's
+  order depends on hashing).
 * Capacity: at most `slots` jobs at once, and `slots` CPU units shared by the jobs' `resources.cpus`
   (1 by default, so `-j N` means N ordinary jobs); GPUs are counted against the backend's GPU count. A job
   asking for more than the whole capacity runs alone: when it is the next candidate nothing else starts until
   the running jobs have finished. Smaller jobs may start ahead of a larger one that does not fit yet.
-* Fail-stop (D23): after a failure nothing new starts; running jobs finish. Keep-going (D22): the jobs
-  downstream of a failure are SKIPPED and independent ones go on. A failed job is retried `retries` times.
-* Finalizers (§5.8): a job with `after` deps (a service's `stop`) waits until those have finished, whatever
+* Fail-stop: after a failure nothing new starts; running jobs finish (HyperMake interrupts them). Keep-going
+  (`-k`): the jobs downstream of a failure are SKIPPED (HyperMake runs them on missing inputs) and
+  independent ones go on. A failed job is retried `retries` times.
+* Finalizers: a job with `after` deps (a service's `stop`) waits until those have finished, whatever
   their outcome, and its other deps have succeeded; then it starts even after a failure (fail-stop or
   keep-going), before anything else. It is skipped only when one of its other deps fails.
 """

@@ -1,4 +1,5 @@
-"""The files and environment of one job run: decorator wrapping (§5.5), `args` (§4.4), variables (§5.4)."""
+"""The files and environment of one job run: decorator wrapping (`script`, `script.N`), the `args` file, and
+the job's variables."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ class PreparedScript:
     """The script files to write, in order (`script.0` ... then `script`), and the script variables.
 
     `variables` are the job's variables with each decorator layer's own variables and its `run` parameter
-    (`script.k`) merged on top, inner layer first, so an outer layer wins a name clash (D7, as HM).
+    (`script.k`) merged on top, inner layer first, so an outer layer wins a name clash, as in HyperMake.
     """
 
     files: tuple[tuple[str, str], ...]
@@ -24,7 +25,7 @@ class PreparedScript:
 
 
 def wrap(job: Job) -> PreparedScript:
-    """Apply the decorator layers (innermost first): `script.k` holds the text layer k wraps (§5.5).
+    """Apply the decorator layers (innermost first): `script.k` holds the text layer k wraps, as in HyperMake.
 
     All variables reach the whole process tree, so two layers binding one name (two decorators whose `run`
     parameter is `inner`, or one class used twice with different arguments) would see the outer layer's value.
@@ -70,7 +71,8 @@ def args_text(variables: Mapping[str, str]) -> str:
 
 
 def case_json(job: Job) -> str:
-    """`HYPERMAKE_JOB_CASE_JSON`: compact JSON of the non-default pairs, keys sorted (D30)."""
+    """`HYPERMAKE_JOB_CASE_JSON`: compact JSON of the non-default pairs, keys sorted so that
+    the text is the same on every run."""
     return json.dumps(dict(job.case), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
@@ -90,7 +92,8 @@ def job_variables(job: Job, script_variables: Mapping[str, str], uuid: str) -> d
 
 
 def run_variables(job: Job, prepared: PreparedScript, uuid: str) -> dict[str, str]:
-    """Every variable the script sees on top of the parent environment, in D7's precedence order.
+    """Every variable the script sees on top of the parent environment; a later source wins:
+    function and class defaults, call and class arguments, task inputs and outputs, decorator arguments.
 
     Script variables < prepared input paths (a reduction's variable is its folder in the job directory)
     < `HYPERMAKE_JOB_*`. This is also what `args` lists.

@@ -10,7 +10,7 @@ have the same length: a shorter one would silently pair items that do not belong
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 Batch = tuple[int, tuple[Any, ...]]
@@ -39,8 +39,9 @@ def _cutter(stream: Iterable[Any], size: int) -> Callable[[], Any]:
     """A function returning the stream's next batch on each call, or `_END` when there is none."""
     if hasattr(stream, "slice") and hasattr(stream, "num_rows"):  # an Arrow table or record batch
         return _slicer(stream.num_rows, lambda start: stream.slice(start, size), size)
-    if hasattr(stream, "__len__") and hasattr(stream, "__getitem__") and not isinstance(stream, (dict, str, range)):
-        return _slicer(len(stream), lambda start: stream[start:start + size], size)
+    if isinstance(stream, Sized) and hasattr(stream, "__getitem__") and not isinstance(stream, (dict, str, range)):
+        sliceable: Any = stream
+        return _slicer(len(stream), lambda start: sliceable[start:start + size], size)
     items = iter(stream)
 
     def next_list() -> Any:

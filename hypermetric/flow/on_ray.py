@@ -48,7 +48,7 @@ class RayExecutor:
     def __init__(self, graph: Graph) -> None:
         import ray
 
-        from hypermetric.runtime.actors import ensure_ray
+        from hypermetric.runtime.drive.actors import ensure_ray
 
         ensure_ray()
         cpus = int(ray.cluster_resources().get("CPU", 1))

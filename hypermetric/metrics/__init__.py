@@ -6,7 +6,7 @@ Generated text: `EditSimilarity` (rapidfuzz), `BLEU` and `ChrF` (sacrebleu), `Ro
 Rankings: `NDCG(k)`, `Recall(k)`, `Precision(k)`, `MRR`, `MAP` (trec_eval, through pytrec-eval-terrier), over
 a ranked list of document ids and a relevance dict.
 
-`Reduction`, `percentile` and `bootstrap_ci` (from `hypermetric.runtime.reductions`) are here too, for
+`Reduction`, `percentile` and `bootstrap_ci` (from `hypermetric.runtime.result.reductions`) are here too, for
 `@runtime(reductions=...)`: what the run's summary gives per metric besides its mean.
 
 The libraries are the optional extra `hypermetric[metrics]`. Importing this package loads none of them: each
@@ -19,7 +19,7 @@ from hypermetric.metrics.overlap import BLEU, ChrF, EditSimilarity, RougeL
 from hypermetric.metrics.references import normalize_answer
 from hypermetric.metrics.retrieval import MAP, MRR, NDCG, Precision, Recall
 from hypermetric.metrics.text import Contains, ExactMatch, NormalizedExactMatch, TokenF1, token_f1
-from hypermetric.runtime.reductions import Reduction, bootstrap_ci, percentile
+from hypermetric.runtime.result.reductions import Reduction, bootstrap_ci, percentile
 
 __all__ = [
     "BLEU",

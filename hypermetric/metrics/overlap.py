@@ -17,7 +17,7 @@ from typing import Any
 
 from hypermetric.metrics._libraries import library
 from hypermetric.metrics.references import as_text, normalize_answer, references
-from hypermetric.runtime.metric import Metric
+from hypermetric.runtime.scoring.metric import Metric
 
 
 def _levenshtein() -> Any:

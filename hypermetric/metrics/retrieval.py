@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypermetric.metrics._libraries import library
-from hypermetric.runtime.metric import Metric
+from hypermetric.runtime.scoring.metric import Metric
 
 
 def _run(ranking: Any, depth: int | None) -> dict[str, float]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypermetric.metrics.references import as_text, normalize_answer, references
-from hypermetric.runtime.metric import Metric
+from hypermetric.runtime.scoring.metric import Metric
 
 _COLLECTIONS = (list, tuple, set, frozenset)
 

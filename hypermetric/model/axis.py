@@ -42,7 +42,10 @@ class Axis:
         return tuple(sorted(set(keys), key=self._positions.__getitem__))
 
     def aligned_with(self, other: Axis) -> bool:
-        """Whether two occurrences of an axis agree: same name, same keys in the same order (D17)."""
+        """Whether two occurrences of an axis agree: same name, same keys in the same order.
+
+        HyperMake silently intersects the key lists of an axis declared differently in two files, which drops
+        cases without a word; here any difference is an error."""
         return self.name == other.name and self.keys == other.keys
 
     def render(self) -> str:

@@ -38,7 +38,8 @@ class JobGraph:
         return self._dependents
 
     def order(self) -> list[str]:
-        """Topological order; among ready jobs the smallest id first (D24). Assumes no cycle (planner checks)."""
+        """Topological order; among ready jobs the smallest id first, so that every run of the same graph goes in
+        the same order (HyperMake's order depends on hashing). Assumes no cycle (the planner checks)."""
         if self._order is None:
             indegree = {i: len(j.deps) for i, j in self.jobs.items()}
             ready = [i for i, d in indegree.items() if d == 0]

@@ -16,14 +16,14 @@ class InputLink:
     `name/<entry> -> target`, and nothing else (scripts list it, as in HyperMake); the manifest that maps
     entries to cases is the hidden file `.<name>.manifest.arrow` beside the folder.
     A value on another file system than the one the task expects it on (`source_fs` ≠ `fs`) is transferred
-    instead (§5.6); on the same custom file system it is linked there with that file system's `link`.
+    instead (uploaded, downloaded or copied between file systems); on the same custom file system it is linked there with that file system's `link`.
     """
 
     name: str
     target: str | None = None                    # absolute path (single input)
     is_reduction: bool = False
     entries: tuple[ReductionEntry, ...] = ()
-    link: bool = True                            # False for call arguments (D9): env only, no symlink
+    link: bool = True                            # False for call arguments: in the environment only, no symlink
     fs: str = LOCAL                              # where the task expects the input (`name@fs`)
     source_fs: str = LOCAL                       # where the value lives (single input)
     source: str | None = None                    # its path relative to `source_fs`'s root (custom fs)
@@ -51,7 +51,8 @@ class ShellFunction:
 
 @dataclass(frozen=True, slots=True)
 class FileSystemSpec:
-    """What any process needs to call a custom file system's operations (§5.9): its root, its functions,
+    """What any process needs to call a custom file system's operations (`exists`, `link`, `upload`, ...):
+    its root, its functions,
     the object's variables (class arguments and plain values), the invocation directory (the cwd of its
     calls) and the local output root (the cwd of upload and download). `copies` are the root-level
     functions `copy_from_<G>_to_<name>`, by the source file system's name."""
@@ -113,7 +114,7 @@ class Job:
     """A node of the job graph. Never changed once planned (`dataclasses.replace` makes a changed copy); not
     frozen only because a frozen dataclass's constructor costs four times as much, and plans build 100,000s.
 
-    `variables` are the script's variables in precedence order already applied (D7): function/class
+    `variables` are the script's variables with this precedence already applied (later wins): function/class
     defaults < call/class args < task inputs/outputs < decorator args, with inputs holding absolute paths
     and outputs absolute paths (`<root>/<relpath>/<file>`). Execution adds `HYPERMAKE_JOB_*`.
     """

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hypermetric.plan.job import FileSystemSpec, RunnerSpec, ShellFunction
-from hypermetric.semantics.filesystems import Defaults, Functions, Runner
-from hypermetric.semantics.pipeline import Pipeline
-from hypermetric.semantics.values import InputFile, Pure, TaskOutput, Value
+from hypermetric.semantics.model import (
+    Defaults,
+    Functions,
+    InputFile,
+    Pipeline,
+    Pure,
+    Runner,
+    TaskOutput,
+    Value,
+)
 
 
 class ObjectSpecs:
@@ -21,9 +28,7 @@ class ObjectSpecs:
         self._input_path = input_path
         self._output_path = output_path
         self._file_systems: dict[str, FileSystemSpec] = {}
-        # By `id()`, since a runner holds dicts and cannot be hashed; each entry keeps its runner alive, so
-        # the id cannot be reused by another runner while the cache exists.
-        self._runners: dict[int, tuple[Runner, RunnerSpec]] = {}
+        self._runners: dict[Runner, RunnerSpec] = {}  # by the runner itself, hashed by identity
 
     def file_system(self, name: str) -> FileSystemSpec:
         """The spec of custom file system `name` (its calls run in the invocation dir, upload/download in the
@@ -43,12 +48,11 @@ class ObjectSpecs:
         """The spec of a task's `@@runner`, or None."""
         if runner is None:
             return None
-        found = self._runners.get(id(runner))
-        if found is not None:
-            return found[1]
-        spec = RunnerSpec(runner.name, self.functions(runner.functions, runner.defaults),
-                          runner.values + runner.variables, runner.refresh_interval, self.pipeline.cwd)
-        self._runners[id(runner)] = (runner, spec)
+        spec = self._runners.get(runner)
+        if spec is None:
+            spec = self._runners[runner] = RunnerSpec(
+                runner.name, self.functions(runner.functions, runner.defaults), runner.values + runner.variables,
+                runner.refresh_interval, self.pipeline.cwd)
         return spec
 
     def functions(self, functions: Functions, defaults: Defaults) -> tuple[ShellFunction, ...]:

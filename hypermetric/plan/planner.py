@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterable
 from dataclasses import replace
 
 from hypermetric.errors import CycleError
-from hypermetric.model.case import Pairs
-from hypermetric.percent import shorten
+from hypermetric.model.case import CaseNames, Pairs
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry
 from hypermetric.plan.objects import ObjectSpecs
 from hypermetric.plan.resources import parse_resources
 from hypermetric.plan.targets import Selection
-from hypermetric.plan.task_plan import NO_RESOURCES, CaseClauses, JobRef, TaskPlan
-from hypermetric.semantics.entities import INPUT, Task
-from hypermetric.semantics.namespace import TASK
-from hypermetric.semantics.pipeline import Pipeline
-from hypermetric.semantics.values import LOCAL, InputFile, Multiple, Pure, TaskOutput, Value
+from hypermetric.plan.task_plan import NO_RESOURCES, JobRef, TaskPlan
+from hypermetric.process_wide import collector_paused, freeze_built
+from hypermetric.semantics.model import INPUT, LOCAL, InputFile, Multiple, Pipeline, Pure, TaskOutput, Value
 
 
 class Planner:
@@ -31,47 +27,46 @@ class Planner:
         self.fs_roots = {**pipeline.fs_roots, "local": self.root}
         self.max_length = pipeline.max_file_name_length
         self.defaults = pipeline.defaults
-        self._plans: dict[Task, TaskPlan] = {}  # by the task itself: an id could be reused
-        self._refs: dict[tuple[Task, Pairs], JobRef] = {}
+        self._plans: dict[str, TaskPlan] = {}  # by task name
+        self._refs: dict[tuple[str, Pairs], JobRef] = {}
         self._pending: list[JobRef] = []
         self._stops: dict[str, set[str]] = {}
         self._objects = ObjectSpecs(pipeline, self.root, self._input_path, self._output_path)
-        self._clauses = CaseClauses()
+        self._clauses = CaseNames()
         self.jobs: dict[str, Job] = {}
 
-    def ref(self, task: Task, pairs: Pairs) -> JobRef:
+    def ref(self, task: str, pairs: Pairs) -> JobRef:
+        """The job of the task named `task` at canonical `pairs`, queued to be built the first time."""
         key = (task, pairs)
         found = self._refs.get(key)
         if found is None:
-            plan = self._plans.get(task)
-            if plan is None:
-                plan = self._plans[task] = TaskPlan(task, self.fs_roots)
+            plan = self._plans.get(task) or self._plan_of(task)
             found = self._refs[key] = JobRef(plan, pairs, self.root, self.max_length, self._clauses)
             self._pending.append(found)
         return found
 
+    def _plan_of(self, task: str) -> TaskPlan:
+        plan = self._plans.get(task)
+        if plan is None:
+            plan = self._plans[task] = TaskPlan(self.pipeline.tensors[task], self.fs_roots)
+        return plan
+
     def plan(self, selections: Iterable[Selection], extra: Iterable[Selection] = ()) -> JobGraph:
         targets: dict[str, None] = {}
         for selection in selections:
-            task = self.pipeline.definitions[selection.task]
             for pairs in selection.cases:
-                targets[self.ref(task, pairs).id] = None
+                targets[self.ref(selection.task, pairs).id] = None
         for selection in extra:
             for pairs in selection.cases:
-                self.ref(self.pipeline.definitions[selection.task], pairs)
-        collecting = gc.isenabled()
-        gc.disable()  # many small acyclic objects: the collector would only slow this down
-        try:
+                self.ref(selection.task, pairs)
+        with collector_paused():  # many small acyclic objects: the collector would only slow this down
             while self._pending:
                 ref = self._pending.pop()
                 self.jobs[ref.id] = self._build(ref)
             self._attach_stops()
-        finally:
-            if collecting:
-                # The graph outlives this call and holds no cycles: frozen, a later collection (the next
-                # allocations trigger one) need not walk its millions of objects again and again.
-                gc.freeze()
-                gc.enable()
+            # Where a command owns the process, the graph lives until it ends and holds no cycles: frozen
+            # (before the collector is back on), later collections need not walk its millions of objects.
+            freeze_built()
         return JobGraph(self.jobs, list(targets), self.root)
 
     def _build(self, ref: JobRef) -> Job:
@@ -80,10 +75,10 @@ class Planner:
         links: dict[str, InputLink] = {}
         deps: set[str] = set()
         for name, node, kind, text, fs in plan.inputs:
-            if text.__class__ is str:
-                variables[name] = text  # type: ignore[assignment]
+            if isinstance(text, str):
+                variables[name] = text
             elif text is not None:
-                axis, default, table = text  # type: ignore[misc]
+                axis, default, table = text
                 variables[name] = table[case.get(axis, default)]
             else:
                 variables[name] = self._realise(name, node.at(case), ref, deps, links, kind == INPUT, fs)
@@ -105,7 +100,7 @@ class Planner:
             if self.pipeline.file_systems[spec.name].service:
                 self._use_service(spec.name, ref, deps)
         return Job(
-            id=ref.id, name=plan.task.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
+            id=ref.id, name=plan.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
             relpath=ref.relpath, workdir=ref.workdir, script=plan.script, variables=tuple(variables.items()),
             outputs=tuple(ref.files.items()), inputs=tuple(links.values()) if links else (),
             decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
@@ -162,25 +157,23 @@ class Planner:
         defaults = [self.defaults[value.axes[i]] for i in order]
         clauses, ref_of, add = self._clauses, self.ref, deps.add
         for pairs, item in value.entries:
-            upstream = ref_of(item.task, item.pairs)  # type: ignore[union-attr]
+            upstream = ref_of(item.task, item.pairs)
             add(upstream.id)
-            shown = [clauses[pairs[i]] for i, d in zip(order, defaults) if pairs[i][1] != d]
-            entry = shorten("&".join(shown), self.max_length) if shown else "default"
-            source_fs = upstream.plan.output_fs.get(item.output, LOCAL)  # type: ignore[union-attr]
-            source = (f"{upstream.relpath}/{upstream.files[item.output]}"  # type: ignore[union-attr]
-                      if source_fs != LOCAL else None)
-            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs,  # type: ignore[union-attr]
-                                          source_fs, source))
+            entry = clauses.dirname([pairs[i] for i, d in zip(order, defaults) if pairs[i][1] != d],
+                                    self.max_length)
+            source_fs = upstream.plan.output_fs.get(item.output, LOCAL)
+            source = f"{upstream.relpath}/{upstream.files[item.output]}" if source_fs != LOCAL else None
+            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs, source_fs, source))
         if name not in links:
             links[name] = InputLink(name, is_reduction=True, entries=tuple(entries), fs=fs)
         return self._copy_path(name, fs, ref)
 
     def _use_service(self, path: str, ref: JobRef, deps: set[str]) -> None:
-        scope = self.pipeline.scope.descend(path.split(".")) if self.pipeline.scope is not None else None
-        if scope is None or ref.plan.task in (scope.get(TASK, "start"), scope.get(TASK, "stop")):
+        service = self.pipeline.services.get(path)
+        if service is None or ref.plan.name in (service.start, service.stop):
             return
-        deps.add(self.ref(scope.get(TASK, "start"), ()).id)
-        self._stops.setdefault(self.ref(scope.get(TASK, "stop"), ()).id, set()).add(ref.id)
+        deps.add(self.ref(service.start, ()).id)
+        self._stops.setdefault(self.ref(service.stop, ()).id, set()).add(ref.id)
 
     def _attach_stops(self) -> None:
         """A service's `stop` job runs after every job that uses the service."""
@@ -208,15 +201,12 @@ class Planner:
         names.discard(LOCAL)
         return tuple(self._objects.file_system(n) for n in sorted(names)) if names else ()
 
-    def _peek(self, task: Task, pairs: Pairs) -> JobRef:
+    def _peek(self, task: str, pairs: Pairs) -> JobRef:
         """The ref of a job, without planning it (for a function default naming a task output)."""
         found = self._refs.get((task, pairs))
         if found is not None:
             return found
-        plan = self._plans.get(task)
-        if plan is None:
-            plan = self._plans[task] = TaskPlan(task, self.fs_roots)
-        return JobRef(plan, pairs, self.root, self.max_length, self._clauses)
+        return JobRef(self._plan_of(task), pairs, self.root, self.max_length, self._clauses)
 
     def _output_path(self, value: TaskOutput) -> str:
         return self._peek(value.task, value.pairs).abs[value.output]

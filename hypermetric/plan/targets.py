@@ -1,16 +1,40 @@
-"""Targets (§3.13): a plan name, or a task with indices, expanded into the canonical cases to run."""
+"""Targets (the command line's `TARGET` words): a plan name, or a task with indices, expanded into the canonical cases to run."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from hypermetric.errors import TargetError
 from hypermetric.model.case import Pairs
-from hypermetric.semantics.pipeline import Pipeline, PlanInfo
+from hypermetric.semantics.model import Pipeline, PlanInfo
+from hypermetric.source import Span
 from hypermetric.suggest import help_did_you_mean
-from hypermetric.syntax import ast
+
+
+class IndexLike(Protocol):
+    """One clause of a target's index (`Axis: k1 k2`, or `Axis: *` when `keys` is None)."""
+
+    @property
+    def axis(self) -> str: ...
+    @property
+    def keys(self) -> tuple[str, ...] | None: ...
+    @property
+    def span(self) -> Span | None: ...
+
+
+class TargetLike(Protocol):
+    """A target: a plan's (`semantics.model.Target`) or one parsed from the command line (`syntax.parse_target`),
+    which have the same shape."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def indices(self) -> Sequence[IndexLike]: ...
+    @property
+    def span(self) -> Span | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +45,9 @@ class Selection:
     cases: tuple[Pairs, ...]
 
 
-def resolve_targets(pipeline: Pipeline, refs: Iterable[ast.TaskRef]) -> list[Selection]:
-    """Expand every target; plan names are tried first (D45)."""
+def resolve_targets(pipeline: Pipeline, refs: Iterable[TargetLike]) -> list[Selection]:
+    """Expand every target; plan names are tried first. Indexing a plan (`P[A: x]`) and naming an unknown
+    target are errors, where HyperMake ignores the index or runs nothing."""
     out: list[Selection] = []
     for ref in refs:
         out.extend(_expand(pipeline, ref, "", ()))
@@ -35,7 +60,7 @@ def check_plans(pipeline: Pipeline) -> None:
         _expand_plan(pipeline, plan, (), check_only=True)
 
 
-def _expand(pipeline: Pipeline, ref: ast.TaskRef, scope: str, active: tuple[str, ...],
+def _expand(pipeline: Pipeline, ref: TargetLike, scope: str, active: tuple[str, ...],
             check_only: bool = False) -> list[Selection]:
     plan = _find(pipeline.plans, ref.path, scope)
     if plan is not None:
@@ -57,16 +82,16 @@ def _expand_plan(pipeline: Pipeline, plan: PlanInfo, active: tuple[str, ...],
         raise TargetError(f"plan cycle: {chain}", plan.span)
     out: list[Selection] = []
     for target in plan.targets:
-        out.extend(_expand(pipeline, target, plan.scope, (*active, plan.name), check_only))
+        out.extend(_expand(pipeline, target, plan.owner, (*active, plan.name), check_only))
     return out
 
 
-def _find(table: dict[str, PlanInfo], path: str, scope: str) -> PlanInfo | None:
+def _find(table: Mapping[str, PlanInfo], path: str, scope: str) -> PlanInfo | None:
     name = _find_name(table, path, scope)
     return table[name] if name is not None else None
 
 
-def _find_name(table: dict, path: str, scope: str) -> str | None:
+def _find_name(table: Mapping[str, object], path: str, scope: str) -> str | None:
     """`path` relative to the object `scope` or an enclosing one (plans inside objects), then the root."""
     parts = scope.split(".") if scope else []
     for depth in range(len(parts), -1, -1):
@@ -76,10 +101,11 @@ def _find_name(table: dict, path: str, scope: str) -> str | None:
     return None
 
 
-def select_cases(pipeline: Pipeline, name: str, ref: ast.TaskRef,
+def select_cases(pipeline: Pipeline, name: str, ref: TargetLike,
                  enumerate_cases: bool = True) -> tuple[Pairs, ...]:
     """The cross product of the indexed keys (`*` = all) with defaults elsewhere. An axis the task lacks
-    is ignored when declared somewhere; an undeclared axis or unknown key is an error (D13)."""
+    is ignored when declared somewhere, so one target can span tasks over different axes; an undeclared axis or
+    unknown key is an error (HyperMake plans no job for it, which hides typos)."""
     axes = pipeline.tasks[name].axes
     choices: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
@@ -100,7 +126,8 @@ def select_cases(pipeline: Pipeline, name: str, ref: ast.TaskRef,
             choices[axis.name] = axis.ordered(keys)
     if not enumerate_cases:
         return ()
-    defaults = [pipeline.axis(a).default for a in axes]  # type: ignore[union-attr]
+    declared = pipeline.defaults  # every axis of a task is declared
+    defaults = [declared[a] for a in axes]
     ranges = [choices.get(a, (d,)) for a, d in zip(axes, defaults)]
     return tuple(
         tuple((a, k) for a, k, d in zip(axes, combo, defaults) if k != d)

@@ -1,19 +1,16 @@
 """What the planner computes once per task and once per case before building jobs.
 
 `TaskPlan` holds a task's path, defaults and bindings split by kind; `JobRef` names one (task, case) with its
-id, directory and output paths before the job is built; `CaseClauses` memoises the `Axis=key` clauses of
-directory names, since the same keys repeat across many cases.
+id, directory and output paths before the job is built, named by the planner's `CaseNames` (the one naming
+rule, in `hypermetric.model.case`).
 """
 
 from __future__ import annotations
 
-from hypermetric.model.case import Pairs, task_path
-from hypermetric.percent import encode, shorten
+from hypermetric.model.case import CaseNames, Pairs, task_path
 from hypermetric.plan.job import Resources
 from hypermetric.plan.resources import is_resources_decorator
-from hypermetric.semantics.entities import OUTPUT, Task
-from hypermetric.semantics.nodes import Branch, Const, Node
-from hypermetric.semantics.values import LOCAL, Pure
+from hypermetric.semantics.model import LOCAL, OUTPUT, Branch, Const, Node, Pure, TaskTensor
 
 
 class TaskPlan:
@@ -28,6 +25,7 @@ class TaskPlan:
         "files",
         "inputs",
         "is_package",
+        "name",
         "output_fs",
         "output_fs_items",
         "output_vars",
@@ -37,14 +35,11 @@ class TaskPlan:
         "runner",
         "script",
         "services",
-        "task",
     )
 
-    def __init__(self, task: Task, fs_roots: dict[str, str]) -> None:
-        resolved = task.resolved
-        assert resolved is not None
-        self.task = task
-        self.path = task_path(task.name)
+    def __init__(self, resolved: TaskTensor, fs_roots: dict[str, str]) -> None:
+        self.name = resolved.name
+        self.path = task_path(resolved.name)
         self.axes, self.script, self.runner = resolved.axes, resolved.script, resolved.runner
         self.defaults = dict(zip(resolved.axes, resolved.defaults))
         self.inputs = [(b.name, b.node, b.kind, _texts(b.node), b.fs)
@@ -52,10 +47,9 @@ class TaskPlan:
         self.outputs = [(b.name, b.node, fs_roots[b.fs]) for b in resolved.outputs]
         self.output_fs = {b.name: b.fs for b in resolved.outputs if b.fs != LOCAL}
         self.output_fs_items = tuple(self.output_fs.items())
-        self.ephemeral, self.is_package = task.ephemeral, task.is_package
+        self.ephemeral, self.is_package = resolved.ephemeral, resolved.is_package
         self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
-        self.files = ({name: node.value.text for name, node, _ in self.outputs}  # type: ignore[union-attr]
-                      if all(_is_text(node) for _, node, _ in self.outputs) else None)
+        self.files = _constant_files(self.outputs)
         self.decorators = resolved.decorators
         self.resources = next((d for d in resolved.decorators
                                if is_resources_decorator(d.cls, {v.name for v in d.variables})), None)
@@ -63,33 +57,40 @@ class TaskPlan:
         self.exec_fs = resolved.fs
 
 
-def _is_text(node: object) -> bool:
-    return isinstance(node, Const) and isinstance(node.value, Pure)
+def _text(node: object) -> str | None:
+    """The text of a plain-string constant; None for any other node."""
+    if isinstance(node, Const) and isinstance(node.value, Pure):
+        return node.value.text
+    return None
 
 
 def _texts(node: Node) -> str | tuple[str, str, dict[str, str]] | None:
     """A fast form of the common plain-string tensors: a constant's text, or (axis, default, key -> text)
     for a dict of plain strings on one axis; None for anything else."""
-    if _is_text(node):
-        return node.value.text  # type: ignore[union-attr]
-    if isinstance(node, Branch) and all(_is_text(b) for b in node.branches.values()):
-        return node.axis, node.default, {k: b.value.text for k, b in node.branches.items()}  # type: ignore[union-attr]
-    return None
+    text = _text(node)
+    if text is not None or not isinstance(node, Branch):
+        return text
+    table: dict[str, str] = {}
+    for key, branch in node.branches.items():
+        text = _text(branch)
+        if text is None:
+            return None
+        table[key] = text
+    return node.axis, node.default, table
+
+
+def _constant_files(outputs: list[tuple[str, Node, str]]) -> dict[str, str] | None:
+    """Output name -> file name when every output's file is the same at each case; else None."""
+    files: dict[str, str] = {}
+    for name, node, _ in outputs:
+        text = _text(node)
+        if text is None:
+            return None
+        files[name] = text
+    return files
 
 
 NO_RESOURCES = Resources()
-
-
-class CaseClauses(dict):
-    """`(axis, key)` -> `axis=enc(key)`, computed once per pair (keys repeat across many cases)."""
-
-    def __missing__(self, pair: tuple[str, str]) -> str:
-        text = self[pair] = f"{pair[0]}={encode(pair[1])}"
-        return text
-
-    def string(self, pairs: Pairs) -> str:
-        """The case string of canonical pairs."""
-        return "&".join([self[p] for p in pairs])
 
 
 class JobRef:
@@ -97,21 +98,15 @@ class JobRef:
 
     __slots__ = ("abs", "case", "files", "id", "pairs", "plan", "relpath", "workdir")
 
-    def __init__(self, plan: TaskPlan, pairs: Pairs, root: str, max_length: int, clauses: CaseClauses) -> None:
+    def __init__(self, plan: TaskPlan, pairs: Pairs, root: str, max_length: int, names: CaseNames) -> None:
         self.plan, self.pairs = plan, pairs
         case = dict(plan.defaults)
         case.update(pairs)
         self.case = case
-        if pairs:
-            text = clauses.string(pairs)
-            self.id = f"{plan.path}?{text}"
-            self.relpath = f"{plan.path}/{shorten(text, max_length)}"
-        else:
-            self.id = plan.path
-            self.relpath = f"{plan.path}/default"
+        self.id, self.relpath = names.job(plan.path, pairs, max_length)
         self.workdir = f"{root}/{self.relpath}"
         files = plan.files if plan.files is not None else {
-            name: node.at(case).text for name, node, _ in plan.outputs}  # type: ignore[union-attr]
+            name: node.at(case).text for name, node, _ in plan.outputs}  # type: ignore[union-attr]  # plain strings, checked when loaded
         self.files = files
         rel = self.relpath
         self.abs = {name: f"{fs_root}/{rel}/{files[name]}" if fs_root else f"{rel}/{files[name]}"

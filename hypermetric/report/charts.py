@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypermetric.results.collect import READ
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -80,10 +82,10 @@ def _points(table: pa.Table, axes: Sequence[str]) -> tuple[list[dict[str, Any]],
     if not metrics:
         return [], [], False
     if id_col is None and _one_row_per_case(table, axes):
-        done = [row for row in table.to_pylist() if row.get("status") == "done"]
+        done = [row for row in table.to_pylist() if row.get("status") in READ]
         rows = [{**{a: row[a] for a in axes}, "metric": m, "mean": _number(row[m])} for row in done for m in metrics]
         return rows, metrics, False
-    from hypermetric.results.stats.bootstrap import case_cis
+    from hypermetric.results.stats.summary import case_cis
 
     if id_col is None:  # several unnamed rows per case: each row is an example, named by its number
         import pyarrow as pa

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from hypermetric.plan.job import Job
     from hypermetric.report.state import ReportState
 
-# How each job status reaches the results table: an OUTDATED job still has the outputs it made last time.
-_CASE_STATUS = {"COMPLETE": "done", "SUCCESS": "done", "OUTDATED": "done", "FAILED": "failed"}
 KEPT = ("status", "error")
 
 
@@ -74,10 +72,11 @@ def _task_results(name: str, jobs: list[Job], statuses: dict[str, str], output: 
 
 
 def _case(job: Job, relative: str, status: str):
-    from hypermetric.results.collect import CaseResult
+    from hypermetric.results.collect import CaseResult, case_status
 
+    # an OUTDATED job still has the outputs it made last time: they are read, and the row says OUTDATED
     meta = read_job_meta(os.path.join(job.workdir, JOB_JSON))
-    return CaseResult(case=dict(job.full_case), status=_CASE_STATUS.get(status, "pending"),
+    return CaseResult(case=dict(job.full_case), status=case_status(status),
                       path=os.path.join(job.workdir, relative), meta=meta)
 
 

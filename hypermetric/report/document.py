@@ -20,8 +20,8 @@ table { border-collapse: collapse; margin: 8px 0; } caption { text-align: left; 
 th, td { padding: 3px 10px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
 th { background: #eef1f5; } th.key, td.key { text-align: left; }
 .table-wrap { overflow-x: auto; max-height: 640px; overflow-y: auto; }
-td.status-failed, td.status-missing, td.status-unreadable { color: #b84700; font-weight: bold; }
-td.status-pending { color: #7f8c9a; }
+td.status-FAILED, td.status-MISSING, td.status-UNREADABLE, td.status-EMPTY { color: #b84700; font-weight: bold; }
+td.status-OUTDATED { color: #9a6700; } td.status-PENDING { color: #7f8c9a; }
 .failure { border-left: 4px solid #d55e00; padding: 0 12px; margin: 12px 0; }
 .failure pre { background: #1f2933; color: #e4e7eb; padding: 10px; overflow-x: auto; max-height: 360px; }
 .graph-wrap { overflow-x: auto; }

@@ -52,7 +52,7 @@ def _place(layered: Layered, widths: list[float]) -> dict[str, tuple[float, floa
     tallest = max((len(layer) for layer in layered.layers), default=0)
     full = tallest * (NODE_H + ROW_GAP) - ROW_GAP
     boxes: dict[str, tuple[float, float, float]] = {}
-    x = PAD
+    x: float = PAD
     for layer, width in zip(layered.layers, widths):
         span = len(layer) * (NODE_H + ROW_GAP) - ROW_GAP
         y = PAD + (full - span) / 2

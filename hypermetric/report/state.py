@@ -131,9 +131,10 @@ def read_runs(root: str) -> list[RunView]:
         summary = run.summary or {}
         start, end = summary.get("start"), summary.get("end")
         timed = isinstance(start, (int, float)) and isinstance(end, (int, float))
-        counts = summary.get("counts") if isinstance(summary.get("counts"), dict) else {}
-        out.append(RunView(run.name, float(start) if timed else None,
-                           max(0.0, float(end) - float(start)) if timed else None,
+        found = summary.get("counts")
+        counts: dict = found if isinstance(found, dict) else {}
+        out.append(RunView(run.name, float(start) if timed else None,  # type: ignore[arg-type]  # timed: numbers
+                           max(0.0, float(end) - float(start)) if timed else None,  # type: ignore[arg-type]  # timed: numbers
                            {str(k): int(v) for k, v in counts.items() if isinstance(v, int)},
                            [str(t) for t in summary.get("targets") or []]))
     return out

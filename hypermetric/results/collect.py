@@ -2,10 +2,14 @@
 
 Pure Python (no Arrow), so it can be tested and used without pyarrow; `assemble` builds the Arrow table
 directly, for cases whose outputs are large tables. A case that is not done, or whose file
-is missing, unreadable or empty, still gives a row: its values are null and its `status` says why
-(`missing`, `unreadable`, `empty`, or the job's own status such as `failed` or `pending`). An `error` column
-is added when some file could not be read. Fields whose names clash with these columns are renamed
-`output.NAME`.
+is missing, unreadable or empty, still gives a row: its values are null and its `status` says why. An
+`error` column is added when some file could not be read. Fields whose names clash with these columns are
+renamed `output.NAME`.
+
+The `status` column speaks the words `dry-run` and `run` print for a job: COMPLETE (done, its output read),
+OUTDATED (done but made from something that has changed since; its output read all the same), FAILED or
+PENDING (not done, nothing read). Three more say why a done job's output gave no values, where no job
+status fits: MISSING (no such file), UNREADABLE (no reader could parse it) and EMPTY (it holds no records).
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from typing import Any
 
 from hypermetric.results.readers import MissingResultError, Record, ResultReadError, read_records
 
-DONE = "done"
-MISSING = "missing"
-UNREADABLE = "unreadable"
-EMPTY = "empty"
+COMPLETE = "COMPLETE"
+OUTDATED = "OUTDATED"
+FAILED = "FAILED"
+PENDING = "PENDING"
+MISSING = "MISSING"
+UNREADABLE = "UNREADABLE"
+EMPTY = "EMPTY"
+READ = frozenset({COMPLETE, OUTDATED})     # the statuses of rows whose values were read from the output
 STATUS = "status"
 ERROR = "error"
 META_COLUMNS = ("duration_s", "attempt", "host")
@@ -27,12 +35,20 @@ META_COLUMNS = ("duration_s", "attempt", "host")
 Reader = Callable[..., list[Record]]
 
 
+def case_status(job_status: str) -> str:
+    """The `status` of a case whose job has the status labelled `job_status`: a job that finished in this
+    run (SUCCESS) is COMPLETE by now, one that is not done in any way (SKIPPED, RUNNING...) is PENDING."""
+    if job_status == "SUCCESS":
+        return COMPLETE
+    return job_status if job_status in (COMPLETE, OUTDATED, FAILED) else PENDING
+
+
 @dataclass(slots=True)
 class CaseResult:
     """One case of a task tensor: its keys in axis order, its job status, and the output file to read."""
 
     case: dict[str, str]
-    status: str = DONE
+    status: str = COMPLETE
     path: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -121,7 +137,7 @@ def rows_of(staged: list[Staged], layout: Layout) -> list[dict[str, Any]]:
 
 
 def _read_case(result: CaseResult, reader: Reader, per_query: bool) -> Staged:
-    if result.status != DONE:
+    if result.status not in READ:
         return Staged(result, result.status, [])
     if result.path is None:
         return Staged(result, MISSING, [], "no output file")
@@ -136,8 +152,8 @@ def _read_case(result: CaseResult, reader: Reader, per_query: bool) -> Staged:
     except (RecursionError, MemoryError) as e:  # one hostile output must not sink the whole table
         return Staged(result, UNREADABLE, [], f"{type(e).__name__} while reading: {e}")
     if isinstance(out, list):
-        return Staged(result, DONE if out else EMPTY, out)
-    return Staged(result, DONE if out.num_rows else EMPTY, [], table=out)
+        return Staged(result, result.status if out else EMPTY, out)
+    return Staged(result, result.status if out.num_rows else EMPTY, [], table=out)
 
 
 def _meta_columns(meta: dict[str, Any]) -> dict[str, Any]:

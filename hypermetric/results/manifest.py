@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermetric import percent
+from hypermetric.model.case import case_of_dirname
 from hypermetric.results.readers import MissingResultError, ResultReadError
 
 if TYPE_CHECKING:
@@ -104,13 +104,7 @@ def read_entries(folder: str | os.PathLike[str]) -> tuple[list[str], list[Entry]
 
 def case_from_entry_name(name: str) -> dict[str, str]:
     """The case an entry name spells: `A=x&B=y` gives `{A: x, B: y}`; `default` and other names give `{}`."""
-    if name == "default" or "=" not in name:
-        return {}
-    case: dict[str, str] = {}
-    for pair in name.split("&"):
-        axis, _, key = pair.partition("=")
-        case[percent.decode(axis)] = percent.decode(key)
-    return case
+    return case_of_dirname(name)
 
 
 def _entries_from_names(folder: Path) -> tuple[list[str], list[Entry]]:

@@ -3,7 +3,9 @@
 The format comes from the file's suffix and, for any other suffix, from its content: JSON, JSON lines,
 CSV/TSV with a header and `name [id] value` text lines are parsed in Python (see `textformats`); Parquet and
 Arrow files, and CSV/TSV files of `LARGE_TEXT_BYTES` or more, are read by pyarrow's own readers, which take a
-fraction of the memory Python objects would (see `tablereaders`).
+fraction of the memory Python objects would (see `tablereaders`). `read_output` reads `name id value` text of
+`COLUMNAR_TEXT_BYTES` or more (trec_eval's per-query output) column by column into a table, with the same
+values and types as the Python parser's (see `textcolumns`).
 
 An output is written by a job, so it may be anything: reading is bounded. Only regular files are read (a FIFO
 would block forever, a link to `/dev/zero` would never end), text parsed in Python is refused past
@@ -18,7 +20,7 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.results.failures import MissingResultError, ResultReadError
-from hypermetric.results.textformats import Record, flatten, parse_scalar, parse_text
+from hypermetric.results.textformats import Record, flatten, parse_scalar, parse_text, sniff_format
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,6 +36,9 @@ _SUFFIXES = {
 FORMATS = frozenset(_SUFFIXES.values()) | {"text"}
 MAX_TEXT_BYTES = 128 * 2**20  # Python objects take ten times the text's size, or more
 LARGE_TEXT_BYTES = 8 * 2**20  # CSV/TSV from this size on goes to pyarrow's reader
+# `name id value` text from this size on (~3,500 trec_eval lines) is read column-wise: a few files of it
+# outweigh the ~45 ms it takes to load Arrow's compute functions, which the Python parser does not need.
+COLUMNAR_TEXT_BYTES = 2**17
 MAX_TABLE_BYTES = 8 * 2**30
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -47,15 +52,20 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
 def read_records(path: str | os.PathLike[str], *, per_query: bool = False,
                  format: str | None = None) -> list[Record]:
     """The records in the output file at `path` (see the module docstring for the formats)."""
-    out = read_output(path, per_query=per_query, format=format)
+    out = _read(os.fspath(path), per_query, format, text_tables=False)
     return out if isinstance(out, list) else [flatten(record) for record in out.to_pylist()]
 
 
 def read_output(path: str | os.PathLike[str], *, per_query: bool = False,
                 format: str | None = None) -> list[Record] | pa.Table:
     """The records of the output file at `path`, or a `pyarrow.Table` of them where the file is large (a
-    big CSV/TSV, or a Parquet/Arrow file of many rows)."""
-    p = os.fspath(path)
+    big CSV/TSV, a Parquet/Arrow file of many rows, or large `name id value` text)."""
+    return _read(os.fspath(path), per_query, format, text_tables=True)
+
+
+def _read(p: str, per_query: bool, format: str | None, text_tables: bool) -> list[Record] | pa.Table:
+    """`read_output`; with `text_tables` False, `name id value` text always comes back as records, whose
+    per-id records hold only the names their lines give (a table's rows would hold every name)."""
     fmt = format or detect_format(p)
     if fmt is not None and fmt not in FORMATS:
         raise ResultReadError(p, f"unknown format `{fmt}`")
@@ -79,6 +89,12 @@ def read_output(path: str | os.PathLike[str], *, per_query: bool = False,
     nul = text.find("\0")
     if nul >= 0:
         raise ResultReadError(p, f"binary content (a NUL character at {nul}), not text results")
+    if text_tables and len(data) >= COLUMNAR_TEXT_BYTES and (fmt or sniff_format(text)) == "text":
+        from hypermetric.results.textcolumns import read_columns
+
+        out = read_columns(data, per_query)
+        if out is not None:
+            return out
     return parse_text(text, fmt, path=p, per_query=per_query)
 
 

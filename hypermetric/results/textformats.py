@@ -80,32 +80,52 @@ def parse_text(text: str, fmt: str | None, *, path: str = "<text>", per_query: b
     return _sniffed_records(text, path, per_query)
 
 
-def _sniffed_records(text: str, path: str, per_query: bool) -> list[Record]:
+def sniff_format(text: str) -> str | None:
+    """What `parse_text` reads `text` as when no format is given: `json` (a JSON value, else JSON lines),
+    `csv`, `tsv` or `text`; None for blank text."""
     stripped = text.lstrip()
     if not stripped:
-        return []
+        return None
     if stripped[0] in "{[":
+        return "json"
+    first = stripped.split("\n", 1)[0]
+    if "," in first:
+        return "csv"
+    if "\t" in first and _looks_like_tsv(stripped):
+        return "tsv"
+    return "text"
+
+
+def _sniffed_records(text: str, path: str, per_query: bool) -> list[Record]:
+    kind = sniff_format(text)
+    if kind is None:
+        return []
+    if kind == "json":
+        stripped = text.lstrip()
         try:
             return _json_records(json.loads(stripped), path)
         except json.JSONDecodeError:
             return _jsonl_records(text, path)
         except RecursionError:
             raise ResultReadError(path, TOO_DEEP) from None
-    first = stripped.split("\n", 1)[0]
-    if "," in first:
+    if kind == "csv":
         return _csv_records(text, sniff_delimiter(text), path)
-    if "\t" in first and _looks_like_tsv(stripped):
+    if kind == "tsv":
         return _csv_records(text, "\t", path)
     return _text_records(text, path, per_query)
 
 
 def _looks_like_tsv(text: str) -> bool:
     """A tab-separated header (no numbers, no `all` id column) over rows with the same number of fields."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    header = [c.strip() for c in lines[0].split("\t")]
-    if len(lines) < 2 or (len(header) == 3 and header[1] == "all"):
+    # The header is judged before the other lines are split: a large trec_eval file is decided by its first.
+    # (`text` starts with a field, so its first line is the header.)
+    header = [c.strip() for c in text.partition("\n")[0].splitlines()[0].split("\t")]
+    if len(header) == 3 and header[1] == "all":
         return False
     if any(isinstance(parse_scalar(c), (int, float)) for c in header):
+        return False
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
         return False
     return all(line.count("\t") == len(header) - 1 for line in lines[1:])
 

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypermetric.runtime.dataset import DATASET_ENV, Dataset
-from hypermetric.runtime.decorators import RuntimeOptions
-from hypermetric.runtime.driver import Driver, DriveStats
-from hypermetric.runtime.execute import CallPlan, RetryPolicy
-from hypermetric.runtime.notices import FailureNotices
-from hypermetric.runtime.pool import EvaluatorConfig, LocalPool, Pool
-from hypermetric.runtime.reconcile import reconcile
-from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
-from hypermetric.runtime.sink import completed_rows, next_run
-from hypermetric.runtime.summary import RunResult, failure_counts, print_summary, summarize_metrics
+from hypermetric.process_wide import older_objects_frozen
+from hypermetric.runtime.data.dataset import DATASET_ENV, Dataset
+from hypermetric.runtime.data.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
+from hypermetric.runtime.drive.driver import Driver, DriveStats
+from hypermetric.runtime.drive.execute import CallPlan
+from hypermetric.runtime.drive.notices import FailureNotices
+from hypermetric.runtime.drive.pool import EvaluatorConfig, LocalPool, Pool
+from hypermetric.runtime.options import RetryPolicy, RuntimeOptions
+from hypermetric.runtime.parts.reconcile import reconcile
+from hypermetric.runtime.parts.sink import completed_rows, next_run
+from hypermetric.runtime.result.summary import RunResult, failure_counts, print_summary, summarize_metrics
 
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 WORKERS_PER_EVALUATOR = 4
@@ -64,26 +63,9 @@ def _pool(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, worke
     if not options.parallel:
         return LocalPool(fn, plan, retry, evaluators or workers, config, scores_in_workers=not evaluators,
                          notices=notices)
-    from hypermetric.runtime.actors import RayPool
+    from hypermetric.runtime.drive.actors import RayPool
 
     return RayPool(fn, plan, retry, workers, evaluators, config, options.num_cpus, notices)
-
-
-@contextlib.contextmanager
-def _older_objects_left_alone() -> Iterator[None]:
-    """Leaves the objects that exist when a run starts out of the cyclic garbage collector's passes until it
-    ends (`gc.freeze`, undone after). The run allocates steadily, and each full collection it triggers would
-    otherwise walk the whole heap of the caller's process (tens of milliseconds with Ray loaded, more with a
-    model in memory), stalling every worker waiting for its next batch. Nothing is done where the caller has
-    frozen objects itself."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: Dataset | None) -> RunResult:
@@ -113,11 +95,13 @@ def run(fn: Callable[..., Any], plan: CallPlan, options: RuntimeOptions, bound: 
         if first is not None:  # with nothing to run, no actor is started
             _check_fields(first, plan)
             if options.parallel:
-                from hypermetric.runtime.actors import workers_that_fit
+                from hypermetric.runtime.drive.actors import workers_that_fit
 
                 workers = workers_that_fit(workers, options.num_cpus)
             pool = _pool(fn, plan, options, workers, evaluators, config)
-            with _older_objects_left_alone():  # (once the pool is made: Ray's modules are loaded by then)
+            # Objects older than the run stay out of the collector's passes while it runs (see process_wide),
+            # from once the pool is made: Ray's modules are loaded by then.
+            with older_objects_frozen():
                 stats = Driver(pool, itertools.chain([first], batches), workers=workers,
                                evaluators=evaluators or workers, max_in_flight=max_in_flight,
                                crash_limit=max(MIN_CRASH_LIMIT, options.max_retries),

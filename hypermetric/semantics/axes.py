@@ -1,4 +1,8 @@
-"""Global axes: every `{Axis: …}` literal in the program, checked to list the same keys everywhere (D17)."""
+"""Global axes: every `{Axis: …}` literal in the program, checked to list the same keys everywhere.
+
+HyperMake intersects differing key lists across files without a word, dropping cases; an axis written with
+other keys or another order anywhere is an error here, so every file agrees on what a case is.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from hypermetric.errors import ResolutionError
 from hypermetric.semantics.defines import SETTINGS, Define
-from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, Task, ValueDef
+from hypermetric.semantics.entities import ClassDecl, FunctionDecl, PlanDecl, TaskDecl, ValueDef
 from hypermetric.semantics.loader import LoadedProgram
 from hypermetric.semantics.namespace import CLASS, FUNCTION, OBJECT, PLAN, TASK, VALUE, Scope
 from hypermetric.source import Span
@@ -76,7 +76,7 @@ class Declarer:
             scope.define(FUNCTION, stmt.name, FunctionDecl(scope.qualify(stmt.name), stmt, scope, stmt.span),
                          stmt.span)
         elif isinstance(stmt, (ast.TaskDef, ast.PackageDef)):
-            scope.define(TASK, stmt.name, Task(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
+            scope.define(TASK, stmt.name, TaskDecl(scope.qualify(stmt.name), stmt, scope, stmt.span), stmt.span)
         elif isinstance(stmt, ast.PlanDef):
             plan = PlanDecl(scope.qualify(stmt.name), stmt, scope, stmt.span)
             scope.define(PLAN, stmt.name, plan, stmt.span)
@@ -147,9 +147,9 @@ class Declarer:
             arg = args.get(param.name)
             qualified = instance.qualify(param.name)
             if arg is not None:
-                value = self._value(qualified, arg.value, arg_scope, arg.span)  # type: ignore[arg-type]
+                value = self._value(qualified, arg.value, arg_scope, arg.span)  # type: ignore[arg-type]  # check_args: it has a value
             else:
-                value = self._value(qualified, param.value, instance, param.span)  # type: ignore[arg-type]
+                value = self._value(qualified, param.value, instance, param.span)  # type: ignore[arg-type]  # else check_args raised
             instance.define(VALUE, param.name, value, param.span)
         instance.params = tuple(p.name for p in node.params)
         if isinstance(node.body, ast.Call):

@@ -1,44 +1,22 @@
-"""File-system and runner objects: roots, settings, shell functions, arguments."""
+"""File-system and runner objects read from their scopes: roots, settings, shell functions, arguments."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
-from hypermetric.semantics.entities import FunctionDecl, Task, ValueDef
+from hypermetric.semantics.entities import FunctionDecl, ValueDef
+from hypermetric.semantics.model.objects import Defaults, FileSystem, Functions, Runner
+from hypermetric.semantics.model.tasks import TaskTensor
+from hypermetric.semantics.model.tensors import Const, walk
+from hypermetric.semantics.model.values import LOCAL, InputFile, Pure, Value
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
-from hypermetric.semantics.nodes import Const, walk
 from hypermetric.semantics.resolver import Resolver
-from hypermetric.semantics.values import LOCAL, InputFile, Pure, Value
 from hypermetric.source import Span
 
-Functions = dict[str, tuple[tuple[str, ...], str]]
-Defaults = dict[str, tuple[tuple[str, Value], ...]]
-
 SETTINGS = ("separator", "path_separator", "max_file_name_length", "refresh_interval")
-
-
-@dataclass(frozen=True, slots=True)
-class FileSystem:
-    """A custom file system named by `@name`. `functions` maps an operation (`read`, `mkdir`, `exists`,
-    `link`, `touch`, `remove`, `upload`, `download`, `execute`, …) to its parameter names and script;
-    `variables` are the object's class arguments (the scripts' environment); `service` is true when the
-    object has ephemeral `start`/`stop` tasks. `defaults` are the functions' parameter defaults at the default
-    case (`sock=$start.sock` is a task output); `values` the object's other plain values (`root`, settings),
-    which the scripts see below the class arguments; `copies` the root-level `copy_from_<G>_to_<name>`
-    functions by source file system `G`."""
-
-    name: str
-    root: str
-    functions: Functions = field(default_factory=dict)
-    variables: tuple[tuple[str, str], ...] = ()
-    settings: tuple[tuple[str, str], ...] = ()
-    service: bool = False
-    defaults: Defaults = field(default_factory=dict)
-    values: tuple[tuple[str, str], ...] = ()
-    copies: Functions = field(default_factory=dict)
 
 
 def setting(scope: Scope | None, resolver: Resolver, name: str, default: str) -> str:
@@ -52,26 +30,30 @@ def setting(scope: Scope | None, resolver: Resolver, name: str, default: str) ->
     return value.text
 
 
-def collect_file_systems(root: Scope, resolver: Resolver, tasks: Iterable[Task]) -> dict[str, FileSystem]:
+def collect_file_systems(root: Scope, resolver: Resolver, tasks: Iterable[TaskTensor]) -> dict[str, FileSystem]:
     """Every file system other than `local` named by a task's inputs, outputs or input files."""
     found: dict[str, FileSystem] = {}
     for task in tasks:
-        resolved = task.resolved
-        assert resolved is not None
-        if resolved.fs not in found and resolved.fs != LOCAL:
-            found[resolved.fs] = _file_system(root, resolver, resolved.fs, task.node.span)
-        for binding in resolved.bindings + resolved.outputs:
+        if task.fs not in found and task.fs != LOCAL:
+            found[task.fs] = _file_system(root, resolver, task.fs, task.span)
+        for binding in task.bindings + task.outputs:
             names = {binding.fs} | {n.value.fs for n in walk(binding.node)
                                     if isinstance(n, Const) and isinstance(n.value, InputFile)}
             for name in sorted(names - found.keys() - {LOCAL}):
                 found[name] = _file_system(root, resolver, name, binding.span)
-    for target, fs in found.items():
-        for source in found:
-            decl = root.get(FUNCTION, f"copy_from_{source}_to_{target}")
-            if decl is not None and source != target:
-                fs.copies[source] = (tuple(p.name for p in decl.node.params), decl.node.script.text)
-                fs.defaults[f"copy_from_{source}"] = function_defaults(resolver, decl)
-    return found
+    return {name: _with_copies(fs, root, resolver, found) for name, fs in found.items()}
+
+
+def _with_copies(fs: FileSystem, root: Scope, resolver: Resolver, names: Iterable[str]) -> FileSystem:
+    """`fs` with the root-level `copy_from_<G>_to_<fs>` functions from each other file system `G`."""
+    copies: dict[str, tuple[tuple[str, ...], str]] = {}
+    defaults = dict(fs.defaults)
+    for source in names:
+        decl = root.get(FUNCTION, f"copy_from_{source}_to_{fs.name}")
+        if decl is not None and source != fs.name:
+            copies[source] = (tuple(p.name for p in decl.node.params), decl.node.script.text)
+            defaults[f"copy_from_{source}"] = function_defaults(resolver, decl)
+    return dataclasses.replace(fs, copies=copies, defaults=defaults) if copies else fs
 
 
 def _file_system(root: Scope, resolver: Resolver, name: str, span: Span | None) -> FileSystem:
@@ -97,9 +79,9 @@ def object_functions(scope: Scope, resolver: Resolver) -> tuple[Functions, Defau
     return functions, {k: v for k, v in defaults.items() if v}
 
 
-def function_defaults(resolver: Resolver, decl: object) -> tuple[tuple[str, Value], ...]:
-    """`(param, value)` for each parameter of a `FunctionDecl` with a default, at the default case."""
-    node, scope = decl.node, decl.scope  # type: ignore[attr-defined]
+def function_defaults(resolver: Resolver, decl: FunctionDecl) -> tuple[tuple[str, Value], ...]:
+    """`(param, value)` for each parameter of a function with a default, at the default case."""
+    node, scope = decl.node, decl.scope
     return tuple((p.name, resolver.expr(p.value, scope).at({})) for p in node.params if p.value is not None)
 
 
@@ -112,20 +94,6 @@ def plain_values(scope: Scope, resolver: Resolver) -> tuple[tuple[str, str], ...
             if isinstance(value, Pure):
                 out.append((name, value.text))
     return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class Runner:
-    """A resolved `@@runner(args)`: the object's functions (`submit`, `poll`, `cancel`), its
-    class arguments and plain values, its functions' defaults, and `refresh_interval` (seconds between
-    polls)."""
-
-    name: str
-    functions: Functions
-    variables: tuple[tuple[str, str], ...] = ()
-    defaults: Defaults = field(default_factory=dict)
-    values: tuple[tuple[str, str], ...] = ()
-    refresh_interval: float = 5.0
 
 
 _RUNNER_HELP = ("a runner defines `submit(script_file)`, `poll(job_id)` and `cancel(job_id)`; `submit` may "

@@ -1,4 +1,8 @@
-"""Inline-command dicts (`{A: \\`cmd\\`}`): keys from the output of `bash -c cmd` in the cwd (D5)."""
+"""Inline-command dicts (`{A: \\`cmd\\`}`): keys from the output of `bash -c cmd` in the cwd.
+
+The output is split on whitespace and each raw token is a key; a failing command is an error rather than an
+axis without keys, since a typo in the command would otherwise silently shrink the sweep.
+"""
 
 from __future__ import annotations
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
-from hypermetric.semantics.nodes import Const, walk
-from hypermetric.semantics.values import Pure
+from hypermetric.semantics.model.tensors import Const, walk
+from hypermetric.semantics.model.values import Pure
 
 if TYPE_CHECKING:
-    from hypermetric.semantics.nodes import Node
+    from hypermetric.semantics.model.tensors import Node
     from hypermetric.source import Span
 
 RESERVED = frozenset({"script", "args", "stdout", "stderr", "exitcode", "job.json", ".lock"})
@@ -34,7 +34,8 @@ def check_output_files(output: str, node: Node, span: Span | None) -> None:
         if isinstance(leaf, Const) and isinstance(leaf.value, Pure):
             problem = _problem(leaf.value.text)
             if problem is not None:
-                labels = [] if _within(leaf.span, span) else [Label(span, f"the file of output `{output}`")]
+                labels = ([Label(span, f"the file of output `{output}`")]
+                          if span is not None and not _within(leaf.span, span) else [])
                 raise ResolutionError(f"output file `{leaf.value.text}` {problem}", leaf.span or span,
                                       labels=labels, help=_HINT)
 

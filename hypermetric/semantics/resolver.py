@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hypermetric.errors import AxisError, ResolutionError
 from hypermetric.semantics.axes import AxisRegistry, dict_keys
 from hypermetric.semantics.cycles import Guard
-from hypermetric.semantics.entities import Task, ValueDef
+from hypermetric.semantics.entities import TaskDecl, ValueDef
 from hypermetric.semantics.inline import InlineCommands
+from hypermetric.semantics.model.tensors import Branch, Const, Node, Output
+from hypermetric.semantics.model.values import LOCAL, InputFile, Pure
 from hypermetric.semantics.namespace import OBJECT, TASK, VALUE, Scope
-from hypermetric.semantics.nodes import Branch, Const, Node, Output
-from hypermetric.semantics.values import LOCAL, InputFile, Pure
 from hypermetric.suggest import help_did_you_mean, join_names
 from hypermetric.syntax import ast
 
 if TYPE_CHECKING:
     from hypermetric.model.axis import Axis
-    from hypermetric.semantics.tasks import TaskResolver
+    from hypermetric.semantics.model.tasks import TaskTensor
     from hypermetric.source import Span
 
 Locals = Mapping[str, Node]
+
+
+class TaskSource(Protocol):
+    """What name resolution needs of tasks. The task resolver provides it, and resolves its tasks' expressions
+    through a `Resolver` in turn: the two recurse into each other through this interface, not an import."""
+
+    def resolve(self, task: TaskDecl, via: Span | None = None) -> TaskTensor:
+        """The task's tensor (resolved once; a task reached again while it is being resolved is a cycle)."""
+        ...
+
+    def output_names(self, task: TaskDecl) -> tuple[str, ...]:
+        """The task's output names, known without resolving it."""
+        ...
+
+    def service_start(self, obj: Scope) -> TaskDecl | None:
+        """The `start` task of a service object, if `obj` is one."""
+        ...
 
 
 class Resolver:
@@ -33,7 +50,7 @@ class Resolver:
         self.axes = axes
         self.inline = inline
         self.guard = guard
-        self.tasks: TaskResolver  # set by the analyzer (mutually recursive)
+        self.tasks: TaskSource  # set by the analyzer (the task resolver, which uses this resolver too)
         # Keyed by the definition itself, which the cache keeps alive: an `id()` key would be reused once a
         # short-lived definition (a decorator's arguments) is freed, and hand its value to another task.
         self._values: dict[ValueDef, Node] = {}
@@ -137,20 +154,20 @@ class Resolver:
         return ResolutionError(f"undefined name `{ref.path}`", ref.span,
                                help=help_did_you_mean(ref.path, candidates))
 
-    def find_task(self, path: str, scope: Scope, span: Span | None) -> Task:
+    def find_task(self, path: str, scope: Scope, span: Span | None) -> TaskDecl:
         found = scope.find(TASK, path)
         if found is None:
             raise ResolutionError(f"undefined task `{path}`", span,
                                   help=help_did_you_mean(path, scope.visible(TASK)))
         return found[0]
 
-    def _check_output(self, task: Task, output: str, span: Span | None) -> None:
+    def _check_output(self, task: TaskDecl, output: str, span: Span | None) -> None:
         outs = self.tasks.output_names(task)
         if output not in outs:
             raise ResolutionError(f"task `{task.name}` has no output `{output}`", span,
                                   help=help_did_you_mean(output, outs))
 
-    def output(self, task: Task, output: str, indices: tuple[ast.AxisIndex, ...], span: Span | None,
+    def output(self, task: TaskDecl, output: str, indices: tuple[ast.AxisIndex, ...], span: Span | None,
                service: str | None = None) -> Output:
         """A reference to a task output, with indices checked against the task's axes."""
         resolved = self.tasks.resolve(task, span)
@@ -180,7 +197,7 @@ class Resolver:
                 fixed[axis.name] = index.keys[0]
             else:
                 reduced.append((axis.name, axis.ordered(index.keys)))
-        return Output(task, output, resolved.axes, resolved.defaults, fixed, tuple(reduced), service, span)
+        return Output(task.name, output, resolved.axes, resolved.defaults, fixed, tuple(reduced), service, span)
 
 
 def _check_keys(axis: Axis, index: ast.AxisIndex) -> None:

@@ -9,9 +9,11 @@ from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
 from hypermetric.semantics.axes import AxisRegistry
 from hypermetric.semantics.cycles import Guard
-from hypermetric.semantics.declare import check_args
+from hypermetric.semantics.declare import Declarer, check_args
 from hypermetric.semantics.decorators import resolve_decorators
-from hypermetric.semantics.entities import (
+from hypermetric.semantics.entities import FunctionDecl, TaskDecl
+from hypermetric.semantics.model.objects import Runner
+from hypermetric.semantics.model.tasks import (
     ARG,
     CLASS_PARAM,
     DEFAULT,
@@ -19,40 +21,42 @@ from hypermetric.semantics.entities import (
     OUTPUT,
     Binding,
     DecoratorSpec,
-    FunctionDecl,
-    ResolvedTask,
-    Task,
+    TaskTensor,
 )
+from hypermetric.semantics.model.tensors import Const, Node, first_impure, outputs
+from hypermetric.semantics.model.values import LOCAL, Pure
 from hypermetric.semantics.namespace import FUNCTION, OBJECT, TASK, VALUE, Scope
-from hypermetric.semantics.nodes import Const, Node, first_impure, outputs
 from hypermetric.semantics.outputs import check_output_files, is_reserved
-from hypermetric.semantics.values import LOCAL, Pure
+from hypermetric.semantics.resolver import Resolver
 from hypermetric.suggest import help_did_you_mean
 from hypermetric.syntax import ast
 
 if TYPE_CHECKING:
-    from hypermetric.semantics.declare import Declarer
-    from hypermetric.semantics.filesystems import Runner
-    from hypermetric.semantics.resolver import Resolver
     from hypermetric.source import Span
 
+
 class TaskResolver:
-    """Resolves each task once (cycles through task references are errors)."""
+    """Resolves each task once into its `TaskTensor` (cycles through task references are errors)."""
 
     def __init__(self, resolver: Resolver, declarer: Declarer, axes: AxisRegistry, guard: Guard) -> None:
         self.resolver = resolver
         self.declarer = declarer
         self.axes = axes
         self.guard = guard
-        self._outputs: dict[Task, tuple[str, ...]] = {}  # by the task itself (an id could be reused)
+        # Keyed by the declaration itself (an id could be reused), which the dicts keep alive.
+        self._outputs: dict[TaskDecl, tuple[str, ...]] = {}
+        self.tensors: dict[TaskDecl, TaskTensor] = {}
+        self._by_name: dict[str, TaskTensor] = {}
 
-    def resolve(self, task: Task, via: Span | None = None) -> ResolvedTask:
-        if task.resolved is None:
+    def resolve(self, task: TaskDecl, via: Span | None = None) -> TaskTensor:
+        tensor = self.tensors.get(task)
+        if tensor is None:
             with self.guard.visit(("task", task), task.name, via):
-                task.resolved = self._resolve(task)
-        return task.resolved
+                tensor = self._resolve(task)
+            self.tensors[task] = self._by_name[task.name] = tensor
+        return tensor
 
-    def output_names(self, task: Task) -> tuple[str, ...]:
+    def output_names(self, task: TaskDecl) -> tuple[str, ...]:
         """Output names, known without resolving anything (a package `= f(…)`, or a task `= f(…)` without
         `->`, takes `f`'s outputs)."""
         names = self._outputs.get(task)
@@ -71,14 +75,14 @@ class TaskResolver:
             self._outputs[task] = names
         return names
 
-    def service_start(self, obj: Scope) -> Task | None:
+    def service_start(self, obj: Scope) -> TaskDecl | None:
         """The `start` task of a service object (ephemeral `start` and `stop`), if `obj` is one."""
         start, stop = obj.get(TASK, "start"), obj.get(TASK, "stop")
         if start is None or stop is None or not (start.ephemeral and stop.ephemeral):
             return None
         return start if self.output_names(start) else None
 
-    def _resolve(self, task: Task) -> ResolvedTask:
+    def _resolve(self, task: TaskDecl) -> TaskTensor:
         node, scope = task.node, task.scope
         task_fs = self._exec_fs(task)
         inputs = self._inputs(node.params, scope, task_fs)
@@ -108,7 +112,7 @@ class TaskResolver:
         for b in outs:
             if b.name in names:
                 raise ResolutionError(f"`{b.name}` is both an input and an output of `{task.name}`", b.span)
-        decorators, runner = resolve_decorators(self, task)
+        decorators, runner = resolve_decorators(self.resolver, self.declarer, task)
         if runner is not None and task_fs != LOCAL:
             raise ResolutionError(f"task `{task.name}` has both a runner and `@{task_fs}`", node.span,
                                   help="a job runs either through its runner or through the file system's "
@@ -120,7 +124,7 @@ class TaskResolver:
         services = set(resolved.services) | self._fs_services(scope, [where])
         return dataclasses.replace(resolved, fs=task_fs, services=tuple(sorted(services)))
 
-    def _exec_fs(self, task: Task) -> str:
+    def _exec_fs(self, task: TaskDecl) -> str:
         """`task t@fs`: the file system whose `execute` function runs the task's jobs (`local` if none)."""
         node = task.node
         fs = node.fs if isinstance(node, ast.TaskDef) else None
@@ -135,8 +139,8 @@ class TaskResolver:
                                        "`$command` there), or run the task locally")
         return fs
 
-    def _finish(self, task: Task, script: str, ordered: list[Binding], outs: list[Binding],
-                decorators: tuple[DecoratorSpec, ...], runner: Runner | None) -> ResolvedTask:
+    def _finish(self, task: TaskDecl, script: str, ordered: list[Binding], outs: list[Binding],
+                decorators: tuple[DecoratorSpec, ...], runner: Runner | None) -> TaskTensor:
         winners: dict[str, Binding] = {}
         for b in ordered + [v for d in decorators for v in d.variables]:
             winners.pop(b.name, None)
@@ -148,16 +152,16 @@ class TaskResolver:
         refs = [o for b in used for o in outputs(b.node)]
         if task.is_package:
             for ref in refs:
-                if not ref.task.is_package:
+                if not self._by_name[ref.task].is_package:
                     raise ResolutionError(
-                        f"package `{task.name}` depends on task `{ref.task.name}`", ref.span,
+                        f"package `{task.name}` depends on task `{ref.task}`", ref.span,
                         help="packages may depend only on values and other packages")
         services = {o.service for o in refs if o.service} | self._fs_services(task.scope, ordered)
-        return ResolvedTask(
-            script=script, bindings=tuple(winners.values()), outputs=tuple(outs), decorators=decorators,
-            axes=tuple(axes), defaults=tuple(self.axes.defaults[a] for a in axes),
-            upstream=tuple(sorted({o.task.name for o in refs})), services=tuple(sorted(services)),
-            runner=runner)
+        return TaskTensor(
+            name=task.name, script=script, bindings=tuple(winners.values()), outputs=tuple(outs),
+            decorators=decorators, axes=tuple(axes), defaults=tuple(self.axes.defaults[a] for a in axes),
+            upstream=tuple(sorted({o.task for o in refs})), services=tuple(sorted(services)), runner=runner,
+            is_package=task.is_package, ephemeral=task.ephemeral, span=task.span)
 
     def _fs_services(self, scope: Scope, bindings: list[Binding]) -> set[str]:
         found: set[str] = set()
@@ -188,7 +192,7 @@ class TaskResolver:
         if any(b.name == p.name for b in seen):
             raise ResolutionError(f"{what} `{p.name}` is declared more than once", p.span)
 
-    def _task_outputs(self, task: Task, task_fs: str = LOCAL) -> list[Binding]:
+    def _task_outputs(self, task: TaskDecl, task_fs: str = LOCAL) -> list[Binding]:
         node = task.node
         if isinstance(node, ast.TaskDef):
             params = node.outputs or ()
@@ -220,7 +224,7 @@ class TaskResolver:
                                   help=help_did_you_mean(call.func, scope.visible(FUNCTION)))
         return found[0]
 
-    def _function_output(self, task: Task, func: FunctionDecl) -> list[Binding]:
+    def _function_output(self, task: TaskDecl, func: FunctionDecl) -> list[Binding]:
         params = func.node.outputs or ()
         if len(params) != 1:
             raise ResolutionError(f"package `{task.name}` must have exactly one output, but function "
@@ -234,7 +238,7 @@ class TaskResolver:
         args = check_args(call, func.node.params, f"function `{func.name}`", provided)
         defaults = [Binding(p.name, self.resolver.expr(p.value, func.scope), DEFAULT, LOCAL, p.span)
                     for p in func.node.params if p.name not in args and p.value is not None]
-        given = [Binding(a.name, self.resolver.expr(a.value, scope, locals_), ARG, LOCAL, a.span)  # type: ignore[arg-type]
+        given = [Binding(a.name, self.resolver.expr(a.value, scope, locals_), ARG, LOCAL, a.span)  # type: ignore[arg-type]  # check_args: each has a value
                  for a in args.values()]
         return defaults, given
 

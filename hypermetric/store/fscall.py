@@ -1,4 +1,5 @@
-"""Calling one function of a file-system or runner object (§5.9, §5.10): its body as a script run locally.
+"""Calling one function of a file-system object (`exists`, `upload`, ...) or runner object (`submit`, `poll`,
+`cancel`): its body as a script run locally.
 
 Each call writes the function body to a temporary file and runs `<shell words> <file>` in a new session, with
 the parent environment plus the object's variables, the function's defaults and the call's arguments (bound
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from hypermetric.errors import FileSystemError
 from hypermetric.plan.job import LOCAL, FileSystemSpec, Job, ShellFunction
+from hypermetric.store.gate import Gate
 
 LOGGER_NAME = "hypermetric.fs"
 LOG = logging.getLogger(LOGGER_NAME)
@@ -63,16 +65,25 @@ def call_function(owner: str, func: ShellFunction, args: Sequence[str], *,
 
 def _run(argv: list[str], cwd: str | None, env: dict[str, str],
          on_spawn: SpawnHook | None) -> tuple[int, str, str]:
+    # A guarded call waits behind a gate until `on_spawn` has registered it (see `gate`).
+    gate = Gate() if on_spawn is not None else None
+    if gate is not None:
+        argv, env = gate.command(argv, env)
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL if gate is None else gate.stdin,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
+        if gate is not None:
+            gate.close()
         raise FileSystemError(f"cannot run {argv[0]}: {e}") from None
-    if on_spawn is not None:
-        on_spawn(proc)
     try:
+        if on_spawn is not None and gate is not None:
+            on_spawn(proc)
+            gate.open()
         out, err = proc.communicate()
     except BaseException:
+        if gate is not None:
+            gate.close()
         try:
             os.killpg(proc.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
@@ -140,6 +151,6 @@ def log_calls(write: Callable[[str], object]) -> Callable[[], None]:
 
 def job_file_systems(job: Job) -> list[FileSystemSpec]:
     """The custom file systems that hold a directory of `job`: those of its outputs and of the inputs it
-    expects there (§5.6 copies land in the job's path on that file system)."""
+    expects there (an input transferred to a file system lands in the job's path on it)."""
     names = [fs for _, fs in job.output_fs] + [link.fs for link in job.inputs if link.link]
     return [job.file_system(n) for n in dict.fromkeys(names) if n != LOCAL]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypermetric.model.case import dirname_of
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.signature import Signature, script_text
 from hypermetric.store.layout import RUN_JOBS, runs_dir
@@ -157,7 +158,7 @@ def built_from(root: str, runs: list[RunInfo], job_id: str, entry: Mapping) -> d
 
 def _job_dirs(root: str, job_id: str) -> list[str]:
     path, _, query = job_id.partition("?")
-    return [os.path.join(root, path, query or "default")]
+    return [os.path.join(root, path, dirname_of(query))]
 
 
 def script_diff(runs: list[RunInfo], old: str, new: str) -> str:

@@ -24,7 +24,7 @@ from hypermetric.store.layout import LOCK
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # Windows: `filelock` takes over
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
@@ -121,7 +121,7 @@ def release(held: Held) -> None:
     if held.fd is not None:
         os.close(held.fd)
     else:  # pragma: no cover - not POSIX
-        held.fallback.release()
+        _release_fallback(held)
 
 
 @contextmanager
@@ -146,7 +146,7 @@ def is_locked(job: Job) -> bool:
     if held.fd is not None:
         os.close(held.fd)
     else:  # pragma: no cover - not POSIX
-        held.fallback.release()
+        _release_fallback(held)
     return False
 
 
@@ -195,3 +195,10 @@ def _try_filelock(path: str) -> Held | None:  # pragma: no cover - not POSIX
     except Timeout:
         return None
     return Held(path, None, lock)
+
+
+def _release_fallback(held: Held) -> None:  # pragma: no cover - not POSIX
+    from filelock import FileLock
+
+    assert isinstance(held.fallback, FileLock)
+    held.fallback.release()

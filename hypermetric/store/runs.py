@@ -1,4 +1,9 @@
-"""Run records (§6.4, D28): `<root>/.runs/<YYYY-MM-DD_HH-MM-SS>[_N]/jobs`, one job id per line."""
+"""Run records: `<root>/.runs/<YYYY-MM-DD_HH-MM-SS>[_N]/jobs`, one job id per line, as HyperMake writes them.
+
+Each line is a job id exactly as the planner names it, so a record can be parsed back into tasks and cases
+(`parse_job_id`, from the one naming rule in `hypermetric.model.case`); a run that starts within the same second
+as another gets the suffix `_2`, `_3`, ... so that no record overwrites another.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import shutil
 import time
 from collections.abc import Iterable
 
-from hypermetric import percent
 from hypermetric.errors import about_path
+from hypermetric.model.case import parse_job_id
 from hypermetric.store.layout import RUN_JOBS, runs_dir
+
+__all__ = ["parse_job_id", "read_run_records", "run_names", "write_run_record"]
 
 _RUN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})(?:_(\d+))?\Z")
 
@@ -62,23 +69,6 @@ def read_run_records(root: str) -> list[list[str]]:
             continue
         records.append([line for line in text.split("\n") if line.strip()])
     return records
-
-
-def parse_job_id(job_id: str) -> tuple[str, dict[str, str]]:
-    """`o/t?A=y&B=p+q` -> (`o.t`, {"A": "y", "B": "p q"}): split at `?`, `/` -> `.`, keys form-decoded.
-
-    Raises ValueError for a clause without `=` or an empty task path.
-    """
-    path, _, query = job_id.strip().partition("?")
-    if not path or path.startswith("/") or path.endswith("/"):
-        raise ValueError(f"not a job id: {job_id!r}")
-    case: dict[str, str] = {}
-    for clause in query.split("&") if query else ():
-        axis, eq, key = clause.partition("=")
-        if not eq or not axis:
-            raise ValueError(f"not a job id: {job_id!r}")
-        case[axis] = percent.decode(key)
-    return path.replace("/", "."), case
 
 
 def run_names(root: str) -> list[str]:

@@ -202,6 +202,7 @@ def _inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
         if before is None:
+            assert after is not None  # the name came from one of the two
             out.append(f"input {after[0]} added")
         elif after is None:
             out.append(f"input {before[0]} removed")
@@ -232,7 +233,9 @@ def _files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
         if before is None or after is None or before[3] != after[3]:
-            path = display_path((after or before)[0])
+            either = after if after is not None else before
+            assert either is not None  # the name came from one of the two
+            path = display_path(either[0])
             word = "missing" if after is not None and after[3] == MISSING else "changed"
             out.append(f"input file {path} {word}")
     return out

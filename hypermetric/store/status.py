@@ -1,6 +1,6 @@
 """Job status from disk: complete ⇔ `exitcode` reads 0 and every output exists (one open, one stat each).
 
-An output on a custom file system is checked with that file system's `exists` (§5.3 step 1); when such a check
+An output on a custom file system is checked with that file system's `exists`, as the first step of running a job does; when such a check
 cannot run (`FileSystemError`, `OSError`), the job is not complete and its reason says so.
 """
 
@@ -82,7 +82,7 @@ def _output_exists(job: Job, name: str, rel: str) -> bool:
 
 
 def is_complete(job: Job) -> bool:
-    """Complete ⇔ `exitcode` reads 0 and every output exists (§5.3 step 1); a failing check: not complete."""
+    """Complete ⇔ `exitcode` reads 0 and every output exists; a check that fails makes the job not complete."""
     return read_exitcode(job.workdir) == 0 and _outputs_present(job)
 
 

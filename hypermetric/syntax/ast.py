@@ -9,7 +9,7 @@ from hypermetric.source import Span
 
 
 def _span() -> Span:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]  # set by the parser
 
 
 # ---------------------------------------------------------------------------------------------- expressions
@@ -139,7 +139,7 @@ class TaskDef:
     name: str
     params: tuple[Param, ...] = ()
     outputs: tuple[Param, ...] | None = None
-    body: Script | Call = None  # type: ignore[assignment]
+    body: Script | Call = None  # type: ignore[assignment]  # every parsed definition has one
     decorators: tuple[Decorator, ...] = ()
     ephemeral: bool = False
     fs: str | None = None
@@ -153,7 +153,7 @@ class PackageDef:
     name: str
     params: tuple[Param, ...] = ()
     output: Param | None = None
-    body: Script | Call = None  # type: ignore[assignment]
+    body: Script | Call = None  # type: ignore[assignment]  # every parsed definition has one
     decorators: tuple[Decorator, ...] = ()
     span: Span = _span()
 

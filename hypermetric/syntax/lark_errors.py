@@ -36,7 +36,7 @@ def convert(exc: UnexpectedInput, source: SourceFile) -> ParseError:
         at = len(source.text)
         return ParseError(f"unexpected end of file, expected {_expected(exc.expected)}", Span(source, at, at))
     if isinstance(exc, UnexpectedCharacters):
-        at = exc.pos_in_stream
+        at = exc.pos_in_stream or 0
         return ParseError(f"unexpected character `{source.text[at]}`", Span(source, at, at + 1))
     return ParseError(str(exc))
 

@@ -80,7 +80,7 @@ class HmLexer(Lexer):
         patterns = {t.name: t.pattern.to_regexp() for t in lexer_conf.terminals}
         self.master = _compile(patterns)
 
-    def lex(self, source: SourceFile) -> Iterator[Token]:  # type: ignore[override]
+    def lex(self, source: SourceFile) -> Iterator[Token]:  # type: ignore[override]  # lexes our source, not Lark's state
         return _Scan(self.master, source).tokens()
 
 
@@ -143,7 +143,7 @@ class _Scan:
             self.track_brackets(c, start)
             yield self.token(kind, c, start, start + 1)
             return
-        kind, value = m.lastgroup, m.group()
+        kind, value = m.lastgroup or "", m.group()  # every alternative of the master pattern is named
         self.pos = m.end()
         if kind == "WORD":
             kind = self.classify(value)

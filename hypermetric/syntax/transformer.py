@@ -27,8 +27,8 @@ class ToAst:
         first = _edge_token(node, 0)
         if first is None:
             return Span(self.source, 0, 0)
-        last = _edge_token(node, -1)
-        return Span(self.source, first.start_pos, last.end_pos)
+        last = _edge_token(node, -1) or first
+        return Span(self.source, _start(first), _end(last))
 
     def all(self, items) -> tuple:
         return tuple(self(i) for i in items)
@@ -131,7 +131,7 @@ class ToAst:
             text = str(token)
             cut = text.rindex("@")
             quoted = Token("QSTRING", text[:cut], token.start_pos, token.line, token.column,
-                           token.end_line, token.end_column, token.start_pos + cut)
+                           token.end_line, token.end_column, _start(token) + cut)
             return ast.StrLit(self.string_value(quoted), True, text[cut + 1:], span)
         return ast.StrLit(str(token), False, None, span)
 
@@ -185,11 +185,11 @@ class ToAst:
                 out.append(_ESCAPES[nxt])
                 i += 2
             elif nxt == "u" and _is_hex4(body[i + 2:i + 6]):
-                char, width = self.unicode_escape(body, i, token.start_pos + 1)
+                char, width = self.unicode_escape(body, i, _start(token) + 1)
                 out.append(char)
                 i += width
             else:
-                at = token.start_pos + 1 + i
+                at = _start(token) + 1 + i
                 raise ParseError(f"invalid escape `\\{nxt}` in a quoted string", Span(self.source, at, at + 2),
                                  help="valid escapes: \\b \\t \\n \\f \\r \\\" \\' \\\\ \\uHHHH (4 hex digits)")
         return "".join(out)
@@ -237,3 +237,12 @@ def _is_hex4(text: str) -> bool:
 
 def _text(token: Token | None) -> str | None:
     return None if token is None else str(token)
+
+
+# Our lexer gives every token its offsets; Lark's type allows None for tokens made without them.
+def _start(token: Token) -> int:
+    return token.start_pos or 0
+
+
+def _end(token: Token) -> int:
+    return token.end_pos if token.end_pos is not None else _start(token) + len(token)

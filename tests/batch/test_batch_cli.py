@@ -45,8 +45,8 @@ def test_the_documented_batch_runs_with_typed_params(project):
     assert project.read("out/sklearn_iris_example/tol_1/stdout") == "tol: 1, accuracy_score: 0.5\n"
     assert project.read("out/sklearn_iris_example/tol_100/stdout").startswith("tol: 100, accuracy_score: 0.0099")
     table = project.sh("results", "batch.json", "sklearn_iris_example[tol: *]", "--format", "csv").ok().out
-    assert table.splitlines() == ['"tol","status","accuracy"', '"1","done",0.5',
-                                  '"100","done",0.009900990099009901']
+    assert table.splitlines() == ['"tol","status","accuracy"', '"1","COMPLETE",0.5',
+                                  '"100","COMPLETE",0.009900990099009901']
 
 
 def test_a_rerun_skips_finished_jobs_and_runs_new_ones(project):

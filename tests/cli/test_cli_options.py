@@ -72,7 +72,7 @@ def test_piped_results_are_csv_and_nothing_is_coloured(pipeline):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     results = subprocess.run([sys.executable, "-m", "hypermetric", "results", "t[A: *]"], cwd=pipeline.root,
                              capture_output=True, text=True, env=env, check=True).stdout
-    assert results.splitlines() == ['"A","Bee","status","score","a"', '"x","p","done",1,"x"', '"y","p","done",1,"y"']
+    assert results.splitlines() == ['"A","Bee","status","score","a"', '"x","p","COMPLETE",1,"x"', '"y","p","COMPLETE",1,"y"']
     pivoted = pipeline.sh("results", "t[A: *]", "--pivot", "A", "--columns", "score").ok().out
     assert pivoted.splitlines() == ['"metric","Bee","x","y"', '"score","p",1,1']
     for args in (["dry-run", "P"], ["get-path", "t[A: *]"], ["list"]):

@@ -103,6 +103,8 @@ def test_report_is_self_contained(reported):
     assert not external, external
     assert "dense model ran out of memory" in text and "exit code 3" in text
     assert "evaluate[Dataset: fiqa, Model: dense]" in text
+    # the results table's status column speaks the vocabulary of `dry-run`, and is styled by it
+    assert '<td class="key status-FAILED">FAILED</td>' in text and '>COMPLETE</td>' in text
 
 
 def test_browser_draws_graph_table_and_chart(tmp_path, reported):
@@ -113,7 +115,7 @@ def test_browser_draws_graph_table_and_chart(tmp_path, reported):
     edges = dom.having("path", **{"class": "edge"})
     assert [(e["data-from"], e["data-to"]) for e in edges] == [("prepare", "evaluate")] and edges[0]["d"]
     assert dom.having("table", **{"class": "results"})
-    assert {"nq", "fiqa", "bm25", "dense", "q1", "0.5500", "failed"} <= set(dom.cells)  # ndcg of q1, bm25
+    assert {"nq", "fiqa", "bm25", "dense", "q1", "0.5500", "FAILED"} <= set(dom.cells)  # ndcg of q1, bm25
     charts = {a["data-metric"] for a in dom.having("div", **{"class": "chart-box"})}
     assert charts == {"ndcg", "recall"}
     marks = [a.get("aria-roledescription") for a in dom.having("path") if a.get("d")]
@@ -145,6 +147,8 @@ def test_outdated_jobs_are_shown_with_their_reason(project):
     stale = project.read("stale.html")
     assert 'data-task="prepare" data-status="OUTDATED"' in stale and "script changed" in stale
     assert '<b>2</b> outdated' in stale
+    # their outputs are still read into the results table, whose rows say OUTDATED too
+    assert stale.count('<td class="key status-OUTDATED">OUTDATED</td>') == 2
 
 
 def test_report_never_imports_ray(ran, reported):

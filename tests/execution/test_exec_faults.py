@@ -1,25 +1,31 @@
 """The process side of faults, in-process: what a job leaves running, jobs that ignore SIGTERM, the lock a
-job's processes inherit, a directory removed meanwhile, and the Ray address probe."""
+job's processes inherit, a runner killed between a spawn and its registration, a directory removed
+meanwhile, and the Ray address probe."""
 
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
-from jobs import make_job, read
+from jobs import make_graph, make_job, read
 
 from hypermetric.errors import UsageError
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobOptions, execute_job
 from hypermetric.execution.ray_cluster import check_reachable, endpoint
+from hypermetric.execution.report import RunReport
 from hypermetric.store import lock, mutations
 from hypermetric.store.status import JobStatus, is_complete
 
 TIMEOUT = 60.0
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _alive(pid: int) -> bool:
@@ -36,6 +42,119 @@ def _wait_for(path: str) -> str:
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.02)
     return read(path)
+
+
+# The runner's side of the next two tests: whatever it spawns, it writes down the child's pid and stops
+# before registering the child with its watchdog, never to go on, as a runner killed at that moment would.
+# The SIGSTOP goes to the calling thread itself: sent to the process, it may be taken by another thread, and
+# this one would run on for a moment. The wait after it holds the thread should anything continue the process.
+_STOP_BEFORE_REGISTERING = """
+import os, signal, sys, threading
+sys.path.insert(0, sys.argv[1])
+pid_file = sys.argv[2]
+
+def stop_before_registering(*args):
+    proc = args[-1]
+    with open(pid_file + ".tmp", "w") as f:
+        f.write(str(proc.pid))
+    os.rename(pid_file + ".tmp", pid_file)
+    signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
+    threading.Event().wait()
+"""
+
+_LOCAL_RUNNER = _STOP_BEFORE_REGISTERING + """
+from jobs import make_job
+from hypermetric.execution import watchdog
+from hypermetric.execution.local import LocalBackend
+
+watchdog.Guard.on_spawn = stop_before_registering
+backend = LocalBackend(1, shell=tuple(sys.argv[4:]))
+backend.start(make_job(sys.argv[3], "t", 'touch ../ran; sleep 1000'), 1)
+backend.wait_any()
+"""
+
+_FUNCTION_CALLER = _STOP_BEFORE_REGISTERING + """
+from hypermetric.plan.job import ShellFunction
+from hypermetric.store.fscall import call_function
+
+body = ShellFunction("execute", ("marker",), 'touch "$marker"; sleep 1000')
+call_function("fs", body, [sys.argv[3]], shell=sys.argv[4:], on_spawn=stop_before_registering)
+"""
+
+
+def _kill_runner_before_registration(runner: str, arg: str, shell: list[str], tmp_path) -> tuple[int, int]:
+    """Start `runner`, wait until it has spawned a child and stopped before registering it, SIGKILL it; the
+    child's pid and a pidfd of it (which, unlike a pid, no other process can take over once the child has
+    ended)."""
+    pid_file = os.path.join(tmp_path, "pid")
+    proc = subprocess.Popen([sys.executable, "-c", runner, HERE, pid_file, arg, *shell])
+    try:
+        child = int(_wait_for(pid_file))
+        pidfd = os.pidfd_open(child)  # the child cannot have ended: its runner has not let it go yet
+    finally:
+        proc.kill()
+        proc.wait(TIMEOUT)
+    return child, pidfd
+
+
+def _wait_exit(child: tuple[int, int]) -> None:
+    """Wait until the `(pid, pidfd)` child has ended; if it does not, kill its process group (its pid is
+    still its own while it lives) and fail."""
+    pid, pidfd = child
+    try:
+        ready, _, _ = select.select([pidfd], [], [], TIMEOUT)
+        if not ready:
+            os.killpg(pid, signal.SIGKILL)
+            raise AssertionError("the child outlived its runner")
+    finally:
+        os.close(pidfd)
+
+
+@pytest.mark.parametrize("shell", [["bash", "-e"], ["sh", "-e"]], ids=["bash-env-gate", "exec-gate"])
+def test_a_runner_killed_between_spawn_and_registration_never_runs_the_script(tmp_path, shell) -> None:
+    _wait_exit(_kill_runner_before_registration(_LOCAL_RUNNER, str(tmp_path), shell, tmp_path))
+    assert not os.path.exists(os.path.join(tmp_path, "t", "ran"))
+    job = make_job(tmp_path, "t", 'touch "$o"')
+    assert execute_job(job).status is JobStatus.SUCCESS  # and it left the lock free
+
+
+def test_a_function_call_whose_caller_dies_before_registering_it_never_runs(tmp_path) -> None:
+    """File systems' `execute`, runners' `submit` and transfers all go through `call_function`."""
+    marker = os.path.join(tmp_path, "ran")
+    _wait_exit(_kill_runner_before_registration(_FUNCTION_CALLER, marker, ["bash", "-e"], tmp_path))
+    assert not os.path.exists(marker)
+
+
+def test_an_os_error_inside_a_ray_job_is_the_environments_fault_not_a_bug(tmp_path, monkeypatch) -> None:
+    from hypermetric.execution import ray_task
+
+    monkeypatch.setattr(ray_task, "node_id", lambda: "n1")  # no Ray here: the worker's side alone
+    monkeypatch.setattr(ray_task, "_watchdog", None)
+    monkeypatch.setenv("HYPERMETRIC_PYTHON", sys.executable)
+    (tmp_path / "file").write_text("")
+    job = make_job(tmp_path / "file", "t", 'touch "$o"')  # its directory would lie inside a regular file
+    try:
+        outcome = ray_task.run_on_worker(job, JobOptions(), 1)
+    finally:
+        if ray_task._watchdog is not None:
+            ray_task._watchdog.close()
+    assert outcome.status is JobStatus.FAILED
+    assert "internal error" not in outcome.reason and "is not a directory" in outcome.reason, outcome.reason
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_library_run_stopped_by_sigterm_or_sighup_exits_with_that_signals_code(tmp_path, sig, code) -> None:
+    from hypermetric.execution.engine import RunOptions, run_graph
+    from hypermetric.execution.interrupts import interrupts
+
+    # the job signals this process (its parent), as `kill` or a closing terminal would
+    job = make_job(tmp_path, "t", f'echo $$ > ../pid; kill -{sig.name[3:]} $PPID; sleep 1000; touch "$o"')
+    with interrupts():
+        report = run_graph(make_graph(tmp_path, job), RunOptions(backend="local", record=False, grace=0.5))
+    assert report.interrupted and report.signum == sig and report.exit_code == code
+    assert not _alive(int(read(os.path.join(tmp_path, "t", "pid"))))
+    assert not is_complete(job)
+    assert RunReport(interrupted=True).exit_code == 130  # Ctrl-C, or an interrupt that names no signal
 
 
 @pytest.mark.parametrize("pipes", [False, True])
@@ -128,10 +247,46 @@ def test_an_unreachable_ray_address_is_a_usage_error() -> None:
         port = s.getsockname()[1]
     with pytest.raises(UsageError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
         check_reachable(f"127.0.0.1:{port}")
+
+
+def _serve_once(server: socket.socket, reply: bytes) -> threading.Thread:
+    """Accept one connection on `server`, send `reply` once the client has spoken, then close."""
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            try:
+                conn.recv(64)
+                conn.sendall(reply)
+                conn.recv(64)
+            except OSError:  # the client hung up first (it has read all it wanted)
+                pass
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+SETTINGS_FRAME = bytes([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100])  # MAX_CONCURRENT_STREAMS=100
+
+
+@pytest.mark.parametrize("reply,head", [(SETTINGS_FRAME, True), (b"", False),
+                                        (b"HTTP/1.1 400 Bad Request\r\n\r\n", False)],
+                         ids=["grpc", "silent", "http1"])
+def test_a_ray_address_where_something_else_listens_is_a_usage_error(reply, head) -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        thread = _serve_once(server, reply) if reply else None
+        try:
+            if head:
+                check_reachable(address, timeout=TIMEOUT)
+                return
+            # a silent listener is judged when the timeout has passed, however loaded the machine is
+            with pytest.raises(UsageError, match=f"cannot join the Ray cluster at {address}: .*not a Ray head"):
+                check_reachable(address, timeout=0.5 if not reply else TIMEOUT)
+        finally:
+            if thread is not None:
+                thread.join(TIMEOUT)
 
 
 def test_unlock_refuses_a_lock_that_is_held(tmp_path) -> None:

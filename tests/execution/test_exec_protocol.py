@@ -1,4 +1,4 @@
-"""The job protocol on real bash jobs in temporary directories (§5.3-§5.5, conformance 48-58)."""
+"""The job protocol on real bash jobs in temporary directories: status, files, variables and decorators."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Decorator wrapping (§5.5), the `args` file (§4.4) and the job variables (§5.4)."""
+"""Decorator wrapping (`script`, `script.N`), the `args` file and the job variables."""
 
 from __future__ import annotations
 

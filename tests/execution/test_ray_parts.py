@@ -107,6 +107,54 @@ def test_output_tail_reads_new_lines_and_skips_an_earlier_runs_file(tmp_path) ->
     assert [line for _, stream, line in seen if stream == "stdout"] == ["one", "two", "three"]
 
 
+def test_output_tail_reports_a_start_when_the_attempt_creates_its_stdout(tmp_path) -> None:
+    queued, quick, probe = (make_job(tmp_path, name) for name in ("queued", "quick", "probe"))
+    for j in (queued, quick, probe):
+        os.makedirs(j.workdir)
+    with open(os.path.join(queued.workdir, "stdout"), "w") as f:
+        f.write("an earlier run's\n")
+    events: list[tuple[str, ...]] = []
+    tail = OutputTail(None, interval=0.02, on_start=lambda j, attempt: events.append(("start", j.id, str(attempt))))
+    tail.watch(queued, 2)
+    tail.watch(quick)
+    tail.watch(probe)
+    with open(os.path.join(probe.workdir, "stdout"), "w"):
+        pass
+    # a sweep looks at the jobs in the order they were watched: once the probe has started, the earlier
+    # run's file of `queued` has been looked at and taken for what it is
+    wait_until(lambda: ("start", "probe", "1") in events, what="a sweep of the watched jobs")
+    assert events == [("start", "probe", "1")]
+    os.unlink(os.path.join(queued.workdir, "stdout"))
+    with open(os.path.join(queued.workdir, "stdout"), "w"):
+        pass
+    wait_until(lambda: ("start", "queued", "2") in events, what="the retried attempt's start")
+    tail.finish(queued.id)
+    # a job that started and ended between two sweeps is reported as started before it is finished
+    tail.close()
+    with open(os.path.join(quick.workdir, "stdout"), "w") as f:
+        f.write("done\n")
+    tail.finish(quick.id)
+    # a job that ends without having created its stdout (refused, or failed before its script) never started
+    never = make_job(tmp_path, "never")
+    tail.watch(never)
+    tail.finish(never.id)
+    assert events == [("start", "probe", "1"), ("start", "queued", "2"), ("start", "quick", "1")]
+
+
+def test_output_tail_reports_the_start_before_the_output_lines(tmp_path) -> None:
+    job = make_job(tmp_path, "t")
+    os.makedirs(job.workdir)
+    seen: list[tuple[str, str]] = []
+    tail = OutputTail(lambda j, stream, line: seen.append((stream, line)), interval=60.0,
+                      on_start=lambda j, attempt: seen.append(("start", j.id)))
+    tail.watch(job)
+    with open(os.path.join(job.workdir, "stdout"), "w") as f:
+        f.write("one\ntwo")
+    tail.finish(job.id)
+    tail.close()
+    assert seen == [("start", "t"), ("stdout", "one"), ("stdout", "two")]
+
+
 def test_run_on_worker_records_the_node_and_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(ray_task, "_node", "node-1")
     monkeypatch.setattr(ray_task, "_watchdog", None)

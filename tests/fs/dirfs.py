@@ -36,7 +36,7 @@ class dirfs(root, log):
 
 
 def dirfs_class(name: str = "dirfs", *, link: bool = True) -> str:
-    """The class text, renamed; without `link` (for D35) if asked."""
+    """The class text, renamed; without `link` if asked (to test the fallback when a file system has none)."""
     text = DIRFS.replace("class dirfs(", f"class {name}(")
     if not link:
         start = text.index("  def link(")

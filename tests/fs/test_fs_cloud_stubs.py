@@ -55,7 +55,7 @@ def test_gcloud_storage_commands(project, cli_stubs):
     assert ["gcloud", "storage", "rm", "--recursive", "--no-user-output-enabled", "gs://bkt/exp/d"] in argv
 
 
-def test_gcloud_input_in_a_pipeline_and_the_missing_link(project, cli_stubs):  # D35
+def test_gcloud_input_in_a_pipeline_and_the_missing_link(project, cli_stubs):  # without `link`: a text file on the target fs
     store, _ = cli_stubs
     (store / "bkt/exp").mkdir(parents=True)
     (store / "bkt/exp/corpus.txt").write_text("a b c\n")

@@ -1,4 +1,4 @@
-"""Services (§5.8): `start` once before the jobs that use them, `stop` after them whether they fail or not."""
+"""Services: `start` once before the jobs that use them, `stop` after them whether they fail or not."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_stop_runs_after_every_user_has_succeeded() -> None:
     assert sched.done
 
 
-def test_stop_runs_after_a_failure_without_keep_going() -> None:  # D23 + §5.8
+def test_stop_runs_after_a_failure_without_keep_going() -> None:
     sched = _scheduler(slots=4)
     sched.take()
     _finish(sched, "s/start")
@@ -62,7 +62,7 @@ def test_stop_runs_after_a_failure_without_keep_going() -> None:  # D23 + §5.8
     assert sched.done and sched.state["c"] is JobStatus.PENDING and sched.state["s/stop"] is JobStatus.SUCCESS
 
 
-def test_stop_is_not_skipped_downstream_of_a_failed_user() -> None:  # D22 + §5.8
+def test_stop_is_not_skipped_downstream_of_a_failed_user() -> None:
     sched = _scheduler(slots=1, keep_going=True)
     assert _ids(sched.take()) == ["s/start"]
     _finish(sched, "s/start")
@@ -108,7 +108,7 @@ def test_a_service_starts_once_per_run_and_stops_after(project):
     project.run("run", "a", "b", "-j2").ok()
     assert project.read("events") == "start\nstop\n"
     assert project.read("svc/a/default/o") == "a\n" and project.read("svc/b/default/o") == "b\n"
-    assert not project.path("out/svc/start/default").exists()  # ephemeral (D27)
+    assert not project.path("out/svc/start/default").exists()  # ephemeral: removed after the run
     project.run("run", "a", "b").ok()
     assert project.read("events") == "start\nstop\n"  # nothing to do: the service is not started
 

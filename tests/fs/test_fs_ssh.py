@@ -1,4 +1,4 @@
-"""`ssh.server` and `ssh.remote_tmux` against a real OpenSSH server on 127.0.0.1 (§7 ssh)."""
+"""`ssh.server` and `ssh.remote_tmux` against a real OpenSSH server on 127.0.0.1 (the bundled `ssh` module)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inputs and outputs on custom file systems (§5.6, §5.9), with directory-backed file-system objects."""
+"""Inputs and outputs on custom file systems (transfers and the file-system functions), with directory-backed file-system objects."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ task report(n=$count.n) -> r:
     assert "• count[default] PENDING" in project.run("dry-run", "count").out
 
 
-def test_variables_hold_the_original_or_the_copy(project):  # §5.4
+def test_variables_hold_the_original_or_the_copy(project):
     _pipeline(project, """
 task t -> o@a:
   echo x > "$o"
@@ -52,7 +52,7 @@ task copied(i=$t.o) -> o:
     assert os.path.islink(project.path("a/same/default/i"))
 
 
-def test_missing_link_writes_a_text_file_on_the_target_fs(project):  # D35
+def test_missing_link_writes_a_text_file_on_the_target_fs(project):  # HyperMake writes it on local
     _pipeline(project, """
 task t -> o@c:
   echo x > "$o"
@@ -65,7 +65,7 @@ task u(i@c=$t.o) -> o@c:
     assert last.startswith("upload /") and last.endswith(" u/default/i")
 
 
-def test_upload_copy_function_and_download_upload_fallback(project):  # §5.6, D46
+def test_upload_copy_function_and_download_upload_fallback(project):
     _pipeline(project, f"""
 def copy_from_a_to_c(src, dst):
   echo "copy $src $dst" >> {project.root}/copies
@@ -105,7 +105,7 @@ task here(d=$t[X: *].o) -> o:
     assert project.read("out/here/default/o") == "1\n2\n"
 
 
-def test_outputs_are_checked_and_touched_on_their_fs(project):  # §5.3 step 8, §6.2 touch
+def test_outputs_are_checked_and_touched_on_their_fs(project):
     _pipeline(project, """
 task t -> o@a:
   true
@@ -117,7 +117,7 @@ task t -> o@a:
     assert "• t[default] COMPLETE" in project.run("dry-run", "t").out
 
 
-def test_an_output_check_that_cannot_run_is_a_check_error(project):  # §5.3 step 8
+def test_an_output_check_that_cannot_run_is_a_check_error(project):
     project.write("main.hm", """
 object bad:
   root = "/nowhere"
@@ -131,7 +131,7 @@ task t -> o@bad:
     assert "FAILED: error encountered when checking status of outputs" in result.out
 
 
-def test_each_call_is_logged(project, caplog):  # §5.9 `-v`
+def test_each_call_is_logged(project, caplog):  # shown with `-v`
     (project.root / "a").mkdir()
     (project.root / "a/in.txt").write_text("x\n")
     _pipeline(project, """

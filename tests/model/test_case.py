@@ -1,4 +1,4 @@
-"""Canonical cases, case strings, directory names and job ids (§4.2, §4.3; conformance 44-47)."""
+"""Canonical cases, case strings, directory names and job ids, as HyperMake names them on disk."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DEFAULTS = {"a": "1", "B": "0", "Tag": "x"}
 
 @pytest.mark.parametrize("full, pairs", [
     ({"a": "1", "B": "0"}, ()),
-    ({"a": "2", "B": "1"}, (("B", "1"), ("a", "2"))),  # code-point order: `B` before `a` (44)
+    ({"a": "2", "B": "1"}, (("B", "1"), ("a", "2"))),  # code-point order: `B` before `a`
     ({"a": "2", "B": "0"}, (("a", "2"),)),
 ], ids=["all-default", "sorted", "default-dropped"])
 def test_canonical(full, pairs):
@@ -33,13 +33,13 @@ def test_canonical(full, pairs):
     ((("Tag", "a&b=c"),), "Tag=a%26b%3Dc"),
 ], ids=["default", "two", "space-slash", "tilde", "star", "number", "separators"])
 def test_dirname(pairs, dirname):
-    assert C.dirname(pairs) == dirname  # (45)
+    assert C.dirname(pairs) == dirname
 
 
 def test_long_case_string_becomes_md5():
     pairs = (("Tag", "k" * 300),)
     text = "Tag=" + "k" * 300
-    assert C.dirname(pairs) == hashlib.md5(text.encode()).hexdigest()  # (46)
+    assert C.dirname(pairs) == hashlib.md5(text.encode()).hexdigest()  # past 255 bytes
     assert len(C.dirname(pairs)) == 32
     assert C.dirname((("Tag", "k" * 251),)) == "Tag=" + "k" * 251  # exactly 255 bytes: kept
     assert C.dirname((("Tag", "é" * 126),)) != "Tag=" + "é" * 126  # counted in UTF-8 bytes, encoded
@@ -51,7 +51,7 @@ def test_long_case_string_becomes_md5():
     ("t", (("Tag", "p q"),), "t?Tag=p+q", "t[Tag: p q]"),
 ], ids=["two", "default", "encoded"])
 def test_job_id_and_display(name, pairs, job_id, shown):
-    assert C.job_id(name, pairs) == job_id  # (47)
+    assert C.job_id(name, pairs) == job_id  # never hashed
     assert C.display(name, pairs) == shown
 
 

@@ -42,7 +42,7 @@ def test_only_needed_cases_are_planned(tmp_path):
     assert sorted(graph.jobs) == ["t?A=z", "t?A=z&B=2", "t?A=z&B=3", "u?A=z"]
 
 
-def test_long_reduction_entry_names_are_hashed(tmp_path):  # D34
+def test_long_reduction_entry_names_are_hashed(tmp_path):  # hashed as job directories are, to fit a file name
     long = "k" * 300
     src = f"v = {{V: a {long}}}\ntask t(v=$) -> o:\n  touch $o\ntask r(d=$t[V: *].o) -> o:\n  touch $o\n"
     (job,) = targets(plan(tmp_path, src, "r"))
@@ -50,7 +50,7 @@ def test_long_reduction_entry_names_are_hashed(tmp_path):  # D34
     assert names[0] == "default" and len(names[1]) == 32
 
 
-def test_history_adds_recorded_downstream_jobs(tmp_path):  # D28
+def test_history_adds_recorded_downstream_jobs(tmp_path):
     src = "a = {A: x y}\ntask t(a=$) -> o:\n  touch $o\ntask u(i=$t.o) -> o:\n  touch $o\n"
     pipeline = load(tmp_path, src)
     write_run_record(pipeline.root, ["t?A=y", "u?A=y", "gone?A=y", "u?A=nope", "not an id?", "t"])

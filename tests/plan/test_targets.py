@@ -1,4 +1,4 @@
-"""Targets and plans (§3.13; conformance 68-70, D13, D45, D47)."""
+"""Targets and plans: what a command line's targets expand to, and the errors for targets that name nothing."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_equal_jobs_are_merged(pipeline):
     assert api.plan(pipeline, ["t", "t[A: x]", "P", "t[A: y]"]).targets == ["t", "t?A=y", "u"]
 
 
-def test_get_path_is_the_absolute_job_directory(pipeline, tmp_path):  # 70
+def test_get_path_is_the_absolute_job_directory(pipeline, tmp_path):
     (job,) = targets(api.plan(pipeline, ["t[A: y]"]))
     assert job.workdir == f"{tmp_path}/out/t/A=y"
 
@@ -70,7 +70,7 @@ def _error(pipeline, target: str) -> tuple[int, str, str | None]:
 
 
 @pytest.mark.parametrize("target, expected", [
-    ("P[A: x]", (1, "plan `P` cannot be indexed",  # D45
+    ("P[A: x]", (1, "plan `P` cannot be indexed",  # HyperMake ignores the index
                  "index the tasks inside the plan instead of `P` itself")),
     ("o.vv", (1, "undefined target `o.vv`", "did you mean `o.v`?")),
     ("t[Q: x]", (3, "undefined axis `Q`", None)),
@@ -78,7 +78,7 @@ def _error(pipeline, target: str) -> tuple[int, str, str | None]:
     ("t[A: w]", (3, "axis `A` has no key `w`", None)),
     ("t[A: x, A: y]", (9, "axis `A` is indexed more than once", None)),
 ], ids=["indexed-plan", "unknown-task", "unknown-axis", "axis-typo", "unknown-key", "twice"])
-def test_target_errors(pipeline, target, expected):  # 69, D13, D45
+def test_target_errors(pipeline, target, expected):
     assert _error(pipeline, target) == expected
 
 
@@ -96,7 +96,7 @@ def test_plans_are_checked_when_loading(tmp_path, plan_src, message):
     assert info.value.diagnostic.span is not None
 
 
-def test_plans_accept_commas_and_whitespace(tmp_path):  # 13, D47
+def test_plans_accept_commas_and_whitespace(tmp_path):  # HyperMake's docs show commas; its parser rejects them
     a = load(tmp_path, SRC + "plan R = { t u[A: *] }\n")
     b = load(tmp_path, SRC + "plan R = { t, u[A: *] }\n")
     assert api.plan(a, ["R"]).targets == api.plan(b, ["R"]).targets == ["t", "u", "u?A=y", "u?A=z"]

@@ -22,10 +22,10 @@ from hypermetric.results.arrow import (
 )
 
 ROWS = [
-    {"D": "nq", "M": "bm25", "status": "done", "ndcg": 0.5, "hits": 3},
-    {"D": "nq", "M": "dense", "status": "done", "ndcg": 0.75, "hits": 4},
-    {"D": "msm", "M": "bm25", "status": "done", "ndcg": 0.25, "hits": 1},
-    {"D": "msm", "M": "dense", "status": "failed", "ndcg": None, "hits": None},
+    {"D": "nq", "M": "bm25", "status": "COMPLETE", "ndcg": 0.5, "hits": 3},
+    {"D": "nq", "M": "dense", "status": "COMPLETE", "ndcg": 0.75, "hits": 4},
+    {"D": "msm", "M": "bm25", "status": "COMPLETE", "ndcg": 0.25, "hits": 1},
+    {"D": "msm", "M": "dense", "status": "FAILED", "ndcg": None, "hits": None},
 ]
 
 
@@ -66,11 +66,11 @@ def test_text_of_other_values() -> None:
 
 
 def test_rows_to_table_puts_axes_first_as_strings() -> None:
-    rows = [{"status": "done", "A": 1, "B": "x", "s": 1}, {"A": 2, "B": "y", "status": "done", "t": 0.5}]
+    rows = [{"status": "COMPLETE", "A": 1, "B": "x", "s": 1}, {"A": 2, "B": "y", "status": "COMPLETE", "t": 0.5}]
     table = rows_to_table(rows, ["A", "B"])
     assert table.column_names == ["A", "B", "status", "s", "t"]
     assert table.schema.types == [pa.string(), pa.string(), pa.string(), pa.int64(), pa.float64()]
-    assert table.to_pylist()[1] == {"A": "2", "B": "y", "status": "done", "s": None, "t": 0.5}
+    assert table.to_pylist()[1] == {"A": "2", "B": "y", "status": "COMPLETE", "s": None, "t": 0.5}
 
 
 def test_rows_to_table_keeps_nan_apart_from_null() -> None:
@@ -105,26 +105,26 @@ def test_pivot_several_metrics_gives_a_table_each() -> None:
 
 
 def test_pivot_on_the_only_axis_gives_one_row() -> None:
-    table = rows_to_table([{"M": "a", "status": "done", "s": 1}, {"M": "b", "status": "done", "s": 2}], ["M"])
+    table = rows_to_table([{"M": "a", "status": "COMPLETE", "s": 1}, {"M": "b", "status": "COMPLETE", "s": 2}], ["M"])
     ((_, pivoted),) = pivot(table, "M", ["M"])
     assert pivoted.to_pylist() == [{"a": 1, "b": 2}]
 
 
 def test_pivot_keeps_query_ids_as_row_keys_and_first_value_wins() -> None:
     rows = [
-        {"M": "a", "status": "done", "id": "q1", "map": 0.5},
-        {"M": "b", "status": "done", "id": "q1", "map": 0.1},
-        {"M": "a", "status": "done", "id": "q2", "map": 0.2},
-        {"M": "a", "status": "done", "id": "q2", "map": 0.9},
+        {"M": "a", "status": "COMPLETE", "id": "q1", "map": 0.5},
+        {"M": "b", "status": "COMPLETE", "id": "q1", "map": 0.1},
+        {"M": "a", "status": "COMPLETE", "id": "q2", "map": 0.2},
+        {"M": "a", "status": "COMPLETE", "id": "q2", "map": 0.9},
     ]
     ((_, table),) = pivot(rows_to_table(rows, ["M"]), "M", ["M"])
     assert table.to_pylist() == [{"id": "q1", "a": 0.5, "b": 0.1}, {"id": "q2", "a": 0.2, "b": None}]
 
 
 def test_pivot_without_metrics_shows_status() -> None:
-    table = rows_to_table([{"M": "a", "status": "failed"}, {"M": "b", "status": "pending"}], ["M"])
+    table = rows_to_table([{"M": "a", "status": "FAILED"}, {"M": "b", "status": "PENDING"}], ["M"])
     assert [(n, t.to_pylist()) for n, t in pivot(table, "M", ["M"])] == [
-        ("status", [{"a": "failed", "b": "pending"}])
+        ("status", [{"a": "FAILED", "b": "PENDING"}])
     ]
 
 
@@ -192,4 +192,4 @@ def test_format_value(value: object, text: str) -> None:
 def test_table_to_text_rows() -> None:
     header, rows = table_to_text_rows(rows_to_table(ROWS[2:], ["D", "M"]))
     assert header == ["D", "M", "status", "ndcg", "hits"]
-    assert rows == [["msm", "bm25", "done", "0.2500", "1"], ["msm", "dense", "failed", "", ""]]
+    assert rows == [["msm", "bm25", "COMPLETE", "0.2500", "1"], ["msm", "dense", "FAILED", "", ""]]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hypermetric.results.collect import CaseResult, collect_rows
+from hypermetric.results.collect import CaseResult, case_status, collect_rows
 from hypermetric.results.readers import ResultReadError
 
 
@@ -29,8 +29,8 @@ def test_axis_columns_then_status_then_fields(tmp_path: Path) -> None:
     ]
     rows = collect_rows(cases)
     assert rows == [
-        {"Dataset": "nq", "Model": "bm25", "status": "done", "ndcg": 0.5, "x.y": 1, "mrr": None},
-        {"Dataset": "nq", "Model": "dense", "status": "done", "ndcg": 0.7, "x.y": None, "mrr": 0.4},
+        {"Dataset": "nq", "Model": "bm25", "status": "COMPLETE", "ndcg": 0.5, "x.y": 1, "mrr": None},
+        {"Dataset": "nq", "Model": "dense", "status": "COMPLETE", "ndcg": 0.7, "x.y": None, "mrr": 0.4},
     ]
     assert [list(row) for row in rows] == [["Dataset", "Model", "status", "ndcg", "x.y", "mrr"]] * 2
 
@@ -40,8 +40,8 @@ def test_cases_that_are_not_done_are_kept_as_status_rows(tmp_path: Path) -> None
     empty = job(tmp_path, "empty", "", file="m.csv")
     cases = [
         CaseResult({"M": "a"}, path=job(tmp_path, "a", {"score": 1})),
-        CaseResult({"M": "b"}, status="failed"),
-        CaseResult({"M": "c"}, status="pending", path=str(tmp_path / "c" / "metrics.json")),
+        CaseResult({"M": "b"}, status="FAILED"),
+        CaseResult({"M": "c"}, status="PENDING", path=str(tmp_path / "c" / "metrics.json")),
         CaseResult({"M": "d"}, path=str(tmp_path / "d" / "metrics.json")),
         CaseResult({"M": "e"}, path=bad),
         CaseResult({"M": "f"}, path=empty),
@@ -49,13 +49,13 @@ def test_cases_that_are_not_done_are_kept_as_status_rows(tmp_path: Path) -> None
     ]
     rows = collect_rows(cases)
     assert [(r["M"], r["status"], r["score"]) for r in rows] == [
-        ("a", "done", 1),
-        ("b", "failed", None),
-        ("c", "pending", None),
-        ("d", "missing", None),
-        ("e", "unreadable", None),
-        ("f", "empty", None),
-        ("g", "missing", None),
+        ("a", "COMPLETE", 1),
+        ("b", "FAILED", None),
+        ("c", "PENDING", None),
+        ("d", "MISSING", None),
+        ("e", "UNREADABLE", None),
+        ("f", "EMPTY", None),
+        ("g", "MISSING", None),
     ]
     errors = {r["M"]: r["error"] for r in rows}
     assert errors["a"] is None and errors["b"] is None
@@ -63,9 +63,27 @@ def test_cases_that_are_not_done_are_kept_as_status_rows(tmp_path: Path) -> None
     assert list(rows[0]) == ["M", "status", "score", "error"]
 
 
+def test_row_statuses_are_the_job_statuses_dry_run_prints() -> None:
+    jobs = ("SUCCESS", "COMPLETE", "OUTDATED", "FAILED", "PENDING", "SKIPPED", "RUNNING", "WAITING")
+    assert [case_status(s) for s in jobs] == ["COMPLETE", "COMPLETE", "OUTDATED", "FAILED"] + ["PENDING"] * 4
+
+
+def test_an_outdated_case_is_read_and_says_so(tmp_path: Path) -> None:
+    cases = [
+        CaseResult({"M": "a"}, "OUTDATED", job(tmp_path, "a", {"s": 1})),
+        CaseResult({"M": "b"}, "OUTDATED", job(tmp_path, "b", "", file="m.csv")),
+        CaseResult({"M": "c"}, "OUTDATED", str(tmp_path / "c" / "metrics.json")),
+    ]
+    assert [(r["M"], r["status"], r["s"]) for r in collect_rows(cases)] == [
+        ("a", "OUTDATED", 1),
+        ("b", "EMPTY", None),
+        ("c", "MISSING", None),
+    ]
+
+
 def test_no_error_column_when_everything_reads(tmp_path: Path) -> None:
     rows = collect_rows(
-        [CaseResult({"M": "a"}, path=job(tmp_path, "a", {"s": 1})), CaseResult({"M": "b"}, "failed")]
+        [CaseResult({"M": "a"}, path=job(tmp_path, "a", {"s": 1})), CaseResult({"M": "b"}, "FAILED")]
     )
     assert list(rows[1]) == ["M", "status", "s"]
 
@@ -74,11 +92,11 @@ def test_per_query_gives_a_row_per_record(tmp_path: Path) -> None:
     trec = "map\tq1\t0.5\nmap\tq2\t0.25\nmap\tall\t0.375\n"
     cases = [
         CaseResult({"M": "a"}, path=job(tmp_path, "a", trec, file="eval.txt")),
-        CaseResult({"M": "b"}, "failed"),
+        CaseResult({"M": "b"}, "FAILED"),
     ]
     assert collect_rows(cases) == [
-        {"M": "a", "status": "done", "map": 0.375},
-        {"M": "b", "status": "failed", "map": None},
+        {"M": "a", "status": "COMPLETE", "map": 0.375},
+        {"M": "b", "status": "FAILED", "map": None},
     ]
     rows = collect_rows(cases, per_query=True)
     assert [(r["M"], r["id"], r["map"]) for r in rows] == [
@@ -93,13 +111,13 @@ def test_meta_columns(tmp_path: Path) -> None:
     meta = {"duration": 1.5, "attempt": 2, "host": "n1", "start": "t0"}
     cases = [
         CaseResult({"M": "a"}, path=job(tmp_path, "a", {"s": 1}), meta=meta),
-        CaseResult({"M": "b"}, "failed"),
+        CaseResult({"M": "b"}, "FAILED"),
     ]
     rows = collect_rows(cases, with_meta=True)
-    assert rows[0] == {"M": "a", "status": "done", "duration_s": 1.5, "attempt": 2, "host": "n1", "s": 1}
+    assert rows[0] == {"M": "a", "status": "COMPLETE", "duration_s": 1.5, "attempt": 2, "host": "n1", "s": 1}
     assert rows[1] == {
         "M": "b",
-        "status": "failed",
+        "status": "FAILED",
         "duration_s": None,
         "attempt": None,
         "host": None,
@@ -110,7 +128,7 @@ def test_meta_columns(tmp_path: Path) -> None:
 
 def test_fields_that_clash_with_columns_are_renamed(tmp_path: Path) -> None:
     rows = collect_rows([CaseResult({"M": "a"}, path=job(tmp_path, "a", {"status": "ok", "M": 3, "s": 1}))])
-    assert rows == [{"M": "a", "status": "done", "output.status": "ok", "output.M": 3, "s": 1}]
+    assert rows == [{"M": "a", "status": "COMPLETE", "output.status": "ok", "output.M": 3, "s": 1}]
 
 
 def test_cases_with_different_axes(tmp_path: Path) -> None:
@@ -119,8 +137,8 @@ def test_cases_with_different_axes(tmp_path: Path) -> None:
         CaseResult({"A": "2", "B": "x"}, path=job(tmp_path, "b", {"s": 2})),
     ]
     assert collect_rows(cases) == [
-        {"A": "1", "B": None, "status": "done", "s": 1},
-        {"A": "2", "B": "x", "status": "done", "s": 2},
+        {"A": "1", "B": None, "status": "COMPLETE", "s": 1},
+        {"A": "2", "B": "x", "status": "COMPLETE", "s": 2},
     ]
 
 
@@ -139,9 +157,9 @@ def test_custom_reader_and_its_errors() -> None:
     ]
     rows = collect_rows(cases, reader=reader, per_query=True)
     assert [(r["status"], r["len"], r["per_query"], r["error"]) for r in rows] == [
-        ("done", 3, True, None),
-        ("unreadable", None, None, "bad bytes"),
-        ("unreadable", None, None, "Permission denied"),
+        ("COMPLETE", 3, True, None),
+        ("UNREADABLE", None, None, "bad bytes"),
+        ("UNREADABLE", None, None, "Permission denied"),
     ]
 
 
@@ -161,7 +179,7 @@ def test_collect_does_not_import_pyarrow(tmp_path: Path) -> None:
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("status", ["failed", "pending", "skipped"])
+@pytest.mark.parametrize("status", ["FAILED", "PENDING", "SKIPPED"])
 def test_not_done_cases_are_not_read(status: str) -> None:
     def reader(path: str, per_query: bool = False) -> list[dict]:
         raise AssertionError("read a case that is not done")

@@ -74,9 +74,9 @@ def test_each_hostile_output_is_an_unreadable_row_and_the_good_one_is_read(tmp_p
     cases = [CaseResult({"Kind": kind}, path=str(_hostile(tmp_path / kind, kind))) for kind in ["good", *KINDS]]
     table = _bounded(lambda: collect_table(cases, ["Kind"]))
     rows = {row["Kind"]: row for row in table.to_pylist()}
-    assert rows["good"]["status"] == "done" and rows["good"]["score"] == 0.5
+    assert rows["good"]["status"] == "COMPLETE" and rows["good"]["score"] == 0.5
     for kind, reason in KINDS.items():
-        assert rows[kind]["status"] == "unreadable", kind
+        assert rows[kind]["status"] == "UNREADABLE", kind
         assert reason in rows[kind]["error"], (kind, rows[kind]["error"])
         assert rows[kind]["score"] is None
 
@@ -140,15 +140,15 @@ def test_a_large_parquet_output_keeps_its_case_columns_and_flattens_structs(tmp_
     (tmp_path / "small.json").write_text('{"id": 9, "m": {"p": 1}}')
     cases = [CaseResult({"R": "small"}, path=str(tmp_path / "small.json")),
              CaseResult({"R": "big"}, path=str(tmp_path / "big.parquet")),
-             CaseResult({"R": "gone"}, status="failed")]
+             CaseResult({"R": "gone"}, status="FAILED")]
     result = collect_table(cases, ["R"])
     assert result.column_names == ["R", "status", "id", "m.p", "m.r", "output.status", "tags"]
     assert result.to_pylist()[1:4] == [
-        {"R": "big", "status": "done", "id": 1, "m.p": 0.5, "output.status": "x", "m.r": 1, "tags": '["a"]'},
-        {"R": "big", "status": "done", "id": 2, "m.p": 0.25, "output.status": "y", "m.r": 2, "tags": "[]"},
-        {"R": "big", "status": "done", "id": 3, "m.p": None, "output.status": "z", "m.r": 3, "tags": None}]
+        {"R": "big", "status": "COMPLETE", "id": 1, "m.p": 0.5, "output.status": "x", "m.r": 1, "tags": '["a"]'},
+        {"R": "big", "status": "COMPLETE", "id": 2, "m.p": 0.25, "output.status": "y", "m.r": 2, "tags": "[]"},
+        {"R": "big", "status": "COMPLETE", "id": 3, "m.p": None, "output.status": "z", "m.r": 3, "tags": None}]
     assert result.column("m.p").type == pa.float64() and result.column("id").type == pa.int64()
-    assert result.to_pylist()[4]["status"] == "failed"
+    assert result.to_pylist()[4]["status"] == "FAILED"
 
 
 _MEASURE = textwrap.dedent("""
@@ -209,9 +209,9 @@ def test_results_over_hostile_outputs_through_the_cli(tmp_path):
     assert results.returncode == 0, results.stderr
     assert "Traceback" not in results.stderr
     rows = {row["Kind"]: row for row in json.loads((project / "table.json").read_text())}
-    assert rows["good"] == {"Kind": "good", "status": "done", "score": 0.5, "error": None}
+    assert rows["good"] == {"Kind": "good", "status": "COMPLETE", "score": 0.5, "error": None}
     for kind, reason in KINDS.items():
-        assert rows[kind]["status"] == "unreadable" and reason in rows[kind]["error"], rows[kind]
+        assert rows[kind]["status"] == "UNREADABLE" and reason in rows[kind]["error"], rows[kind]
     shown = cli("results", "make[Kind: *]", "--format", "csv")
     assert shown.returncode == 0 and "a FIFO, not a regular file" in shown.stdout
 

@@ -8,10 +8,11 @@ import pytest
 
 from hypermetric.errors import AxisError, UsageError
 from hypermetric.results.stats.aggregate import aggregate
-from hypermetric.results.stats.bootstrap import Resampling, bootstrap_mean_ci, case_cis
+from hypermetric.results.stats.bootstrap import Resampling, bootstrap_mean_ci
 from hypermetric.results.stats.compare import compare
 from hypermetric.results.stats.pvalues import holm, paired_pvalues
 from hypermetric.results.stats.significance import significance
+from hypermetric.results.stats.summary import case_cis
 
 AXES = ["Dataset", "Model"]
 
@@ -20,9 +21,9 @@ def per_query(scores: dict[tuple[str, str], list[float]], metric: str = "ndcg") 
     """A `results --per-query` table: a row per query and case, then the case's `all` summary row."""
     rows = []
     for (dataset, model), values in scores.items():
-        rows += [{"Dataset": dataset, "Model": model, "status": "done", "id": f"q{i}", metric: v}
+        rows += [{"Dataset": dataset, "Model": model, "status": "COMPLETE", "id": f"q{i}", metric: v}
                  for i, v in enumerate(values)]
-        rows.append({"Dataset": dataset, "Model": model, "status": "done", "id": "all", metric: float(np.mean(values))})
+        rows.append({"Dataset": dataset, "Model": model, "status": "COMPLETE", "id": "all", metric: float(np.mean(values))})
     return pa.Table.from_pylist(rows)
 
 
@@ -108,7 +109,7 @@ def test_unpaired_examples_are_counted_not_dropped_silently():
 
 def test_case_intervals_and_a_failed_case():
     table = per_query({("d", "A"): [0.2, 0.4, 0.6]})
-    failed = pa.Table.from_pylist([{"Dataset": "e", "Model": "A", "status": "failed", "id": None, "ndcg": None}],
+    failed = pa.Table.from_pylist([{"Dataset": "e", "Model": "A", "status": "FAILED", "id": None, "ndcg": None}],
                                   schema=table.schema)
     rows = case_cis(pa.concat_tables([table, failed]), AXES).to_pylist()
     assert rows[0]["n"] == 3 and rows[0]["mean"] == pytest.approx(0.4)
@@ -119,10 +120,10 @@ def test_case_intervals_and_a_failed_case():
 
 def test_aggregate_counts_missing_cases():
     table = pa.Table.from_pylist([
-        {"Model": "A", "Seed": "1", "status": "done", "acc": 0.5},
-        {"Model": "A", "Seed": "2", "status": "done", "acc": 0.7},
-        {"Model": "A", "Seed": "3", "status": "failed", "acc": None},
-        {"Model": "B", "Seed": "1", "status": "done", "acc": 0.9}])
+        {"Model": "A", "Seed": "1", "status": "COMPLETE", "acc": 0.5},
+        {"Model": "A", "Seed": "2", "status": "COMPLETE", "acc": 0.7},
+        {"Model": "A", "Seed": "3", "status": "FAILED", "acc": None},
+        {"Model": "B", "Seed": "1", "status": "COMPLETE", "acc": 0.9}])
     rows = aggregate(table, ["Model", "Seed"], ["Seed"], ["mean", "std", "n", "median", "min", "max"]).to_pylist()
     a, b = rows
     assert (a["cases"], a["missing"], a["n"]) == (3, 1, 2)
@@ -132,8 +133,8 @@ def test_aggregate_counts_missing_cases():
 
 
 def test_compare_joins_on_axes_and_lists_one_sided_cases():
-    now = pa.Table.from_pylist([{"K": "a", "status": "done", "m": 0.5}, {"K": "b", "status": "done", "m": 0.7}])
-    then = pa.Table.from_pylist([{"K": "a", "status": "done", "m": 0.4}, {"K": "c", "status": "done", "m": 0.1}])
+    now = pa.Table.from_pylist([{"K": "a", "status": "COMPLETE", "m": 0.5}, {"K": "b", "status": "COMPLETE", "m": 0.7}])
+    then = pa.Table.from_pylist([{"K": "a", "status": "COMPLETE", "m": 0.4}, {"K": "c", "status": "COMPLETE", "m": 0.1}])
     result = compare(now, then, ["K"])
     (row,) = result.table.to_pylist()
     assert row["K"] == "a" and row["delta"] == pytest.approx(0.1)

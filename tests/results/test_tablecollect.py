@@ -11,8 +11,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from hypermetric.cli.app import main as cli_main
 from hypermetric.results.manifest import write_manifest
-from hypermetric.results.tablecollect import collect_folder, main
+from hypermetric.results.tablecollect import collect_folder
+
+
+def main(argv: list[str]) -> int:
+    """What the stdlib's `table.collect` runs: `hypermetric table-collect ARGS`."""
+    return cli_main(["table-collect", *argv])
+
 
 TREC = "map\tq1\t0.5\nmap\tq2\t0.25\nmap\tall\t0.375\n"
 
@@ -45,10 +52,10 @@ def test_collect_folder_with_manifest(tmp_path: Path) -> None:
     assert table.column_names == ["Data", "Model", "status", "ndcg", "extra.n", "error"]
     rows = [{k: v for k, v in row.items() if k != "error"} for row in table.to_pylist()]
     assert rows == [
-        {"Data": "nq", "Model": "bm25", "status": "done", "ndcg": 0.5, "extra.n": 3},
-        {"Data": "nq", "Model": "dense", "status": "done", "ndcg": 0.75, "extra.n": None},
-        {"Data": "msm", "Model": "bm25", "status": "missing", "ndcg": None, "extra.n": None},
-        {"Data": "msm", "Model": "dense", "status": "unreadable", "ndcg": None, "extra.n": None},
+        {"Data": "nq", "Model": "bm25", "status": "COMPLETE", "ndcg": 0.5, "extra.n": 3},
+        {"Data": "nq", "Model": "dense", "status": "COMPLETE", "ndcg": 0.75, "extra.n": None},
+        {"Data": "msm", "Model": "bm25", "status": "MISSING", "ndcg": None, "extra.n": None},
+        {"Data": "msm", "Model": "dense", "status": "UNREADABLE", "ndcg": None, "extra.n": None},
     ]
 
 
@@ -62,10 +69,10 @@ def test_main_writes_parquet(tmp_path: Path) -> None:
 def test_fallback_to_entry_names(tmp_path: Path) -> None:
     table = collect_folder(make_reduction(tmp_path, manifest=False))
     assert table.select(["Data", "Model", "status", "ndcg"]).to_pylist() == [
-        {"Data": "msm", "Model": None, "status": "missing", "ndcg": None},
-        {"Data": "msm", "Model": "dense", "status": "unreadable", "ndcg": None},
-        {"Data": None, "Model": "dense", "status": "done", "ndcg": 0.75},
-        {"Data": None, "Model": None, "status": "done", "ndcg": 0.5},
+        {"Data": "msm", "Model": None, "status": "MISSING", "ndcg": None},
+        {"Data": "msm", "Model": "dense", "status": "UNREADABLE", "ndcg": None},
+        {"Data": None, "Model": "dense", "status": "COMPLETE", "ndcg": 0.75},
+        {"Data": None, "Model": None, "status": "COMPLETE", "ndcg": 0.5},
     ]
 
 
@@ -77,7 +84,7 @@ def test_per_query_flag(tmp_path: Path) -> None:
     main(["--inputs", str(folder), "--output", str(tmp_path / "all.parquet")])
     main(["--inputs", str(folder), "--output", str(tmp_path / "q.parquet"), "--per-query"])
     assert pq.read_table(tmp_path / "all.parquet").to_pylist() == [
-        {"Model": "bm25", "status": "done", "map": 0.375}
+        {"Model": "bm25", "status": "COMPLETE", "map": 0.375}
     ]
     assert pq.read_table(tmp_path / "q.parquet").column("id").to_pylist() == ["q1", "q2", "all"]
 
@@ -94,7 +101,8 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "hypermetric.results.tablecollect",
+        "hypermetric",
+        "table-collect",
         "--inputs",
         str(folder),
         "--output",
@@ -102,5 +110,5 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     ]
     subprocess.run(command, check=True, env=env, cwd=tmp_path)
     assert pq.read_table(tmp_path / "t.parquet").num_rows == 4
-    usage = subprocess.run(command[:3], check=False, env=env, capture_output=True, text=True)
+    usage = subprocess.run(command[:4], check=False, env=env, capture_output=True, text=True)
     assert usage.returncode == 2 and "--inputs" in usage.stderr

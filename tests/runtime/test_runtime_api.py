@@ -242,7 +242,7 @@ def test_top_level_imports_from_the_design_work():
 def test_ray_joins_the_cluster_named_by_ray_address_else_starts_a_local_one(monkeypatch):
     import ray
 
-    from hypermetric.runtime import actors
+    from hypermetric.runtime.drive import actors
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(ray, "is_initialized", lambda: False)

@@ -298,7 +298,7 @@ def test_objects_older_than_a_run_are_left_out_of_collections_only_while_it_runs
 def test_parts_and_reconciliation_fault_in_ordinary_pages_and_put_the_setting_back(tmp_path, monkeypatch):
     import pyarrow.parquet
 
-    from hypermetric.runtime import arrow_memory, reconcile
+    from hypermetric.runtime.parts import arrow_memory, reconcile
 
     def huge_pages_off() -> int | None:
         return arrow_memory._prctl(arrow_memory._PR_GET_THP_DISABLE)

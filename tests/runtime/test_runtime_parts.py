@@ -12,17 +12,19 @@ import pyarrow.parquet as pq
 import pytest
 import runtime_helpers as h
 
-from hypermetric.runtime import Dataset, Metric, component, reconcile
-from hypermetric.runtime.columns import column_order, concat, to_array, unify_types
-from hypermetric.runtime.dataset import FieldRef
-from hypermetric.runtime.driver import Driver
-from hypermetric.runtime.evaluate import Evaluator
-from hypermetric.runtime.execute import CallPlan, RetryPolicy, run_batch
-from hypermetric.runtime.pool import ActorLost, EvaluatorConfig, LocalPool, PayloadLost
-from hypermetric.runtime.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
-from hypermetric.runtime.sink import PartSink, committed_batches, completed_rows, list_parts, next_run
-from hypermetric.runtime.summary import MetricSummary
-from hypermetric.runtime.tally import tally_table
+from hypermetric.runtime import Dataset, Metric, component
+from hypermetric.runtime.data.dataset import FieldRef
+from hypermetric.runtime.data.sharding import RowBatch, RowSet, auto_batch_size, iter_batches
+from hypermetric.runtime.drive.driver import Driver
+from hypermetric.runtime.drive.execute import CallPlan, run_batch
+from hypermetric.runtime.drive.pool import ActorLost, EvaluatorConfig, LocalPool, PayloadLost
+from hypermetric.runtime.options import RetryPolicy
+from hypermetric.runtime.parts import reconcile
+from hypermetric.runtime.parts.sink import PartSink, committed_batches, completed_rows, list_parts, next_run
+from hypermetric.runtime.parts.tally import tally_table
+from hypermetric.runtime.result.columns import column_order, concat, to_array, unify_types
+from hypermetric.runtime.result.summary import MetricSummary
+from hypermetric.runtime.scoring.evaluate import Evaluator
 
 
 @pytest.mark.parametrize(("types", "expected"), [

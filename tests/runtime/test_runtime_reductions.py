@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from hypermetric.runtime import Dataset, Metric, component, runtime
-from hypermetric.runtime import reductions as red
-from hypermetric.runtime.reductions import Reduction, Reductions, bootstrap_ci, reduction
+from hypermetric.runtime.result import reductions as red
+from hypermetric.runtime.result.reductions import Reduction, Reductions, bootstrap_ci, reduction
 
 VALUES = np.array([0.25, 1.0, 0.0, 0.5, 0.75, 0.125, 1.0, 0.0, 0.375])
 

@@ -11,7 +11,10 @@ from hypermetric import api
 from hypermetric.errors import HmError
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
-from hypermetric.semantics.pipeline import Pipeline
+from hypermetric.semantics.declare import Declarer
+from hypermetric.semantics.loader import Loader
+from hypermetric.semantics.model import Pipeline
+from hypermetric.semantics.namespace import Scope
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -25,6 +28,12 @@ def load(root: Path, main: str, files: dict[str, str] | None = None, **kw) -> Pi
     """Write `main.hm` (and `files`) under `root` and load it with `root` as the invocation directory."""
     write(root, {"main.hm": main, **(files or {})})
     return api.load(str(root / "main.hm"), cwd=str(root), **kw)
+
+
+def declared(main: str, *, cwd: str, includes: list[str] | tuple[str, ...] = ()) -> Scope:
+    """The root scope the analyzer declares for `main`: the pipeline it returns keeps no scopes, so tests of
+    what is declared where read them here."""
+    return Declarer(Loader(includes=includes, cwd=cwd).load(main)).declare_program()
 
 
 def failure(root: Path, main: str, files: dict[str, str] | None = None, **kw) -> HmError:

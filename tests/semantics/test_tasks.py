@@ -1,4 +1,4 @@
-"""Tasks, functions, packages, decorators (§3.6-§3.8, §3.11; conformance 32-36, 43, D6-D9, D31, D32, D44)."""
+"""Tasks, functions, packages, decorators: how each is declared and checked, and which variables a script sees."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypermetric.errors import ResolutionError
 from semantics.helpers import error, failure, link, load, plan, targets, var
 
 
-def test_package_is_referenced_by_name(tmp_path):  # 32
+def test_package_is_referenced_by_name(tmp_path):
     src = "package p -> out:\n  touch $out\ntask t(p=$p, q=$p.out) -> o:\n  touch $o\n"
     pipeline = load(tmp_path, src)
     assert pipeline.tasks["p"].is_package and pipeline.tasks["t"].upstream == ("p",)
@@ -23,36 +23,36 @@ def test_package_is_referenced_by_name(tmp_path):  # 32
     ("def f() -> (a, b):\n  true\npackage p = f()\n",
      "package `p` must have exactly one output, but function `f` has 2"),
 ], ids=["none", "two-from-function"])
-def test_package_needs_exactly_one_output(tmp_path, src, message):  # 32
+def test_package_needs_exactly_one_output(tmp_path, src, message):
     assert error(tmp_path, src)[2] == message
 
 
-def test_package_built_from_a_function(tmp_path):  # §3.7
+def test_package_built_from_a_function(tmp_path):
     src = 'def create(packages="", extra="-c x") -> out:\n  touch $out\npackage env = create(packages="py")\n'
     (job,) = targets(plan(tmp_path, src, "env"))
     assert var(job, "packages") == "py" and var(job, "extra") == "-c x"
     assert job.outputs == (("out", "out"),) and job.script == "touch $out"
 
 
-def test_package_depending_on_a_task_is_an_error(tmp_path):  # 33, D31
+def test_package_depending_on_a_task_is_an_error(tmp_path):  # a package depends only on values and packages
     src = "task t -> o:\n  touch $o\npackage p(x=$t.o) -> out:\n  touch $out\n"
     assert error(tmp_path, src) == (3, 13, "package `p` depends on task `t`")
 
 
-def test_package_depending_via_a_decorator_argument_is_an_error(tmp_path):  # D31
+def test_package_depending_via_a_decorator_argument_is_an_error(tmp_path):
     src = ("task t -> o:\n  touch $o\nclass d(e):\n  def run(s):\n    . $s\n"
            "@d(e=$t.o)\npackage p -> out:\n  touch $out\n")
     assert error(tmp_path, src)[2] == "package `p` depends on task `t`"
 
 
-def test_function_instantiation_variables(tmp_path):  # 34, D7
+def test_function_instantiation_variables(tmp_path):  # function defaults reach the script (HyperMake drops them)
     src = 'v = 7\ndef f(x, y="2") -> o:\n  echo $x $y > $o\ntask t(a=$v) -> o = f(x=$a)\n'
     (job,) = targets(plan(tmp_path, src, "t"))
     assert dict(job.variables) == {"x": "7", "y": "2", "a": "7", "o": f"{tmp_path}/out/t/default/o"}
     assert job.script == "echo $x $y > $o"
 
 
-def test_output_local_is_its_file_name(tmp_path):  # §3.4 locals
+def test_output_local_is_its_file_name(tmp_path):
     src = 'def f(dst) -> o:\n  touch $dst\ntask t -> (o="res.txt") = f(dst=$o)\n'
     (job,) = targets(plan(tmp_path, src, "t"))
     assert var(job, "dst") == "res.txt"
@@ -64,16 +64,16 @@ def test_output_local_is_its_file_name(tmp_path):  # §3.4 locals
     ("def f(x) -> o:\n  touch $o\ntask t -> o = f(x=1, z=2)\n", (3, 22, "function `f` has no parameter `z`")),
     ("task t -> o = g()\n", (1, 15, "undefined function `g`")),
 ], ids=["missing-argument", "bare-input", "unknown-argument", "undefined-function"])
-def test_function_and_input_errors(tmp_path, src, where):  # 35, D6
+def test_function_and_input_errors(tmp_path, src, where):  # HyperMake reads a bare `x` as `x="x"`, hiding a forgotten argument
     assert error(tmp_path, src) == where
 
 
-def test_required_parameter_may_come_from_a_task_input(tmp_path):  # D6
+def test_required_parameter_may_come_from_a_task_input(tmp_path):
     src = "def f(x) -> o:\n  touch $o\ntask t(x=1) -> o = f()\n"
     assert var(targets(plan(tmp_path, src, "t"))[0], "x") == "1"
 
 
-def test_call_arguments_referencing_outputs_are_dependencies(tmp_path):  # 36, D9
+def test_call_arguments_referencing_outputs_are_dependencies(tmp_path):  # HyperMake drops them, so the producer may not have run
     src = "task u -> o:\n  touch $o\ndef f(x) -> o:\n  cp $x $o\ntask t -> o = f(x=$u.o)\n"
     assert load(tmp_path, src).tasks["t"].upstream == ("u",)
     graph = plan(tmp_path, src, "t")
@@ -83,12 +83,12 @@ def test_call_arguments_referencing_outputs_are_dependencies(tmp_path):  # 36, D
     assert set(graph.jobs) == {"t", "u"}
 
 
-def test_call_argument_axes_are_task_axes(tmp_path):  # D8
+def test_call_argument_axes_are_task_axes(tmp_path):
     src = "def f(x) -> o:\n  touch $o\ntask t -> o = f(x={M: m1 m2})\n"
     assert load(tmp_path, src).tasks["t"].axes == ("M",)
 
 
-def test_precedence_task_input_beats_call_argument(tmp_path):  # D7
+def test_precedence_task_input_beats_call_argument(tmp_path):
     src = 'def f(x="d") -> o:\n  touch $o\ntask t(x=mine) -> o = f(x=call)\n'
     assert var(targets(plan(tmp_path, src, "t"))[0], "x") == "mine"
 
@@ -103,7 +103,7 @@ def test_a_task_on_a_file_system_without_execute_is_an_error(tmp_path):
     "task t(stdout=1) -> o:", "task t -> exitcode:", "task t -> (o=\"args\"):", "task t(script=1) -> o:",
     "task t -> (o=\"job.json\"):",
 ], ids=["input", "output", "output-file", "script", "job-json"])
-def test_reserved_names_are_rejected(tmp_path, header):  # D44
+def test_reserved_names_are_rejected(tmp_path, header):  # they would clash with the job's own files
     assert "reserved" in error(tmp_path, header + "\n  touch $o\n")[2]
 
 
@@ -134,7 +134,7 @@ object plain:
 """
 
 
-def test_decorators_innermost_first_with_their_variables(tmp_path):  # 58, 60, §5.5
+def test_decorators_innermost_first_with_their_variables(tmp_path):
     src = DECO + "@plain\n@wrap(e={E: p q})\ntask t(x=1) -> o:\n  touch $o\n"
     pipeline = load(tmp_path, src)
     assert pipeline.tasks["t"].axes == ("E",)
@@ -147,7 +147,7 @@ def test_decorators_innermost_first_with_their_variables(tmp_path):  # 58, 60, �
     assert var(job, "e") == "q" and job.script == "touch $o"
 
 
-def test_decorator_argument_outputs_are_dependencies_linked_on_local(tmp_path):  # §3.11
+def test_decorator_argument_outputs_are_dependencies_linked_on_local(tmp_path):
     src = DECO + "package env -> out:\n  touch $out\n@wrap(e=$env)\ntask t -> o:\n  touch $o\n"
     (job,) = targets(plan(tmp_path, src, "t"))
     assert job.deps == ("env",) and var(job, "e") == f"{tmp_path}/out/env/default/out"
@@ -155,13 +155,13 @@ def test_decorator_argument_outputs_are_dependencies_linked_on_local(tmp_path): 
     assert job.decorators[0].variables == (("e", f"{tmp_path}/out/env/default/out"),)
 
 
-def test_decorator_argument_beats_task_input(tmp_path):  # D7
+def test_decorator_argument_beats_task_input(tmp_path):
     src = DECO + "@wrap(e=deco)\ntask t(e=mine) -> o:\n  touch $o\n"
     assert var(targets(plan(tmp_path, src, "t"))[0], "e") == "deco"
 
 
 @pytest.mark.parametrize("run, count", [("def run():", 0), ("def run(a, b):", 2)], ids=["zero", "two"])
-def test_run_must_take_exactly_one_parameter(tmp_path, run, count):  # 59, §3.11
+def test_run_must_take_exactly_one_parameter(tmp_path, run, count):
     src = f"object d:\n  {run}\n    true\n@d\ntask t -> o:\n  touch $o\n"
     exc = failure(tmp_path, src)
     assert exc.diagnostic.message == (f"the `run` function of decorator `d` must take exactly one parameter, "
@@ -201,7 +201,7 @@ def test_undefined_file_system(tmp_path):
     assert isinstance(exc, ResolutionError) and exc.diagnostic.message == "undefined file system `s4`"
 
 
-def test_decorator_argument_beats_an_output_of_the_same_name(tmp_path):  # D7
+def test_decorator_argument_beats_an_output_of_the_same_name(tmp_path):
     src = DECO + "@wrap(e=deco)\ntask t -> e:\n  touch $e\n"
     (job,) = targets(plan(tmp_path, src, "t"))
     assert var(job, "e") == "deco" and job.outputs == (("e", "e"),)

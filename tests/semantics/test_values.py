@@ -1,4 +1,4 @@
-"""Values, axes and references (§3.1-§3.5; conformance 17-31)."""
+"""Values, axes and references: defaults, alignment, broadcasting, selection and reduction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from semantics.helpers import error, failure, link, load, plan, targets, var
 A3 = "a = {A: x y z}\n"
 
 
-def test_default_key_is_the_first(tmp_path):  # 17
+def test_default_key_is_the_first(tmp_path):
     graph = plan(tmp_path, A3 + "task t(a=$) -> o:\n  touch $o\n", "t")
     (job,) = targets(graph)
     assert job.id == "t" and job.relpath == "t/default" and var(job, "a") == "x"
@@ -16,7 +16,7 @@ def test_default_key_is_the_first(tmp_path):  # 17
     assert job.full_case == (("A", "x"),) and job.case == ()
 
 
-def test_misaligned_axes_are_an_error(tmp_path):  # 18
+def test_misaligned_axes_are_an_error(tmp_path):
     exc = failure(tmp_path, "p = {A: x y z}\nq = {A: y x z}\n")
     assert isinstance(exc, AxisError)
     line, col, message = error(tmp_path, "p = {A: x y z}\nq = {A: y x z}\n")
@@ -25,20 +25,20 @@ def test_misaligned_axes_are_an_error(tmp_path):  # 18
     assert exc.diagnostic.labels[0].span.line == 1
 
 
-def test_misaligned_axes_across_files_are_an_error(tmp_path):  # 18, D17
+def test_misaligned_axes_across_files_are_an_error(tmp_path):  # HyperMake intersects the keys silently, dropping cases
     exc = failure(tmp_path, 'import "other.hm"\np = {A: x y}\n', {"other.hm": "q = {A: x y z}\n"})
     assert isinstance(exc, AxisError)
     assert exc.diagnostic.span.file.path.endswith("main.hm")
     assert exc.diagnostic.labels[0].span.file.path.endswith("other.hm")
 
 
-def test_same_axis_values_vary_jointly(tmp_path):  # 19
+def test_same_axis_values_vary_jointly(tmp_path):
     src = "a = {D: m n}\nb = {D: m=1 n=2}\ntask t(a=$a, b=$b) -> o:\n  touch $o\n"
     jobs = targets(plan(tmp_path, src, "t[D: *]"))
     assert [(var(j, "a"), var(j, "b")) for j in jobs] == [("m", "1"), ("n", "2")]
 
 
-def test_nested_dicts_broadcast(tmp_path):  # 20
+def test_nested_dicts_broadcast(tmp_path):
     src = "v = {S: s={O: u=1 w=2} l=9}\ntask t(v=$) -> o:\n  touch $o\n"
     pipeline = load(tmp_path, src)
     assert pipeline.tasks["t"].axes == ("O", "S")
@@ -49,12 +49,12 @@ def test_nested_dicts_broadcast(tmp_path):  # 20
     assert values[()] == "1"
 
 
-def test_forward_references_resolve(tmp_path):  # 21, D18
+def test_forward_references_resolve(tmp_path):
     job = targets(plan(tmp_path, "task t(y=$y) -> o:\n  touch $o\ny = 1\n", "t"))[0]
     assert var(job, "y") == "1"
 
 
-def test_reference_cycle_names_every_member(tmp_path):  # 21, D18
+def test_reference_cycle_names_every_member(tmp_path):
     exc = failure(tmp_path, "a = $b\nb = $c\nc = $a\n")
     assert isinstance(exc, CycleError)
     assert exc.diagnostic.message == "reference cycle: a -> b -> c -> a"
@@ -68,7 +68,7 @@ def test_task_cycle_is_an_error(tmp_path):
     assert error(tmp_path, src) == (1, 10, "reference cycle: a -> b -> a")
 
 
-def test_redefinition_points_at_both(tmp_path):  # 21
+def test_redefinition_points_at_both(tmp_path):
     exc = failure(tmp_path, "y = 1\ny = 2\n")
     assert isinstance(exc, ResolutionError)
     assert where_label(exc) == ((2, 1, "value `y` is defined more than once"), (1, "first defined here"))
@@ -80,17 +80,17 @@ def where_label(exc):
     return where(exc), (exc.diagnostic.labels[0].span.line, exc.diagnostic.labels[0].message)
 
 
-def test_value_task_and_function_may_share_a_name(tmp_path):  # §3.4
+def test_value_task_and_function_may_share_a_name(tmp_path):
     load(tmp_path, "t = 1\ndef t() -> o:\n  touch $o\ntask t(v=$t) -> o:\n  touch $o\n")
 
 
-def test_shorthand_means_same_name(tmp_path):  # 22
+def test_shorthand_means_same_name(tmp_path):
     a = targets(plan(tmp_path, "n = 5\ntask t(n=$) -> o:\n  touch $o\n", "t"))[0]
     b = targets(plan(tmp_path, "n = 5\ntask t(n=$n) -> o:\n  touch $o\n", "t"))[0]
     assert a == b and var(a, "n") == "5"
 
 
-def test_value_shadows_task_output(tmp_path):  # 23
+def test_value_shadows_task_output(tmp_path):
     src = "t.out = shadow\ntask t -> out:\n  touch $out\ntask u(i=$t.out) -> o:\n  touch $o\n"
     job = targets(plan(tmp_path, src, "u"))[0]
     assert var(job, "i") == "shadow" and job.deps == ()
@@ -99,7 +99,7 @@ def test_value_shadows_task_output(tmp_path):  # 23
 TASK_T = A3 + "task t(a=$) -> out:\n  touch $out\n"
 
 
-def test_axes_propagate_through_outputs(tmp_path):  # 24
+def test_axes_propagate_through_outputs(tmp_path):
     src = TASK_T + "task u(i=$t.out) -> o:\n  touch $o\n"
     graph = plan(tmp_path, src, "u[A: *]")
     assert [j.id for j in targets(graph)] == ["u", "u?A=y", "u?A=z"]
@@ -107,7 +107,7 @@ def test_axes_propagate_through_outputs(tmp_path):  # 24
     assert load(tmp_path, src).tasks["u"].upstream == ("t",)
 
 
-def test_selection_drops_the_axis(tmp_path):  # 25
+def test_selection_drops_the_axis(tmp_path):
     src = TASK_T + "task u(i=$t[A: y].out) -> o:\n  touch $o\n"
     pipeline = load(tmp_path, src)
     assert pipeline.tasks["u"].axes == ()
@@ -117,7 +117,7 @@ def test_selection_drops_the_axis(tmp_path):  # 25
     assert link(job, "i").target == f"{tmp_path}/out/t/A=y/out" and not link(job, "i").is_reduction
 
 
-def test_reduction_is_a_directory_of_entries(tmp_path):  # 26
+def test_reduction_is_a_directory_of_entries(tmp_path):
     src = TASK_T + "task r(d=$t[A: *].out) -> o:\n  touch $o\n"
     (job,) = targets(plan(tmp_path, src, "r"))
     d = link(job, "d")
@@ -133,12 +133,12 @@ def test_reduction_is_a_directory_of_entries(tmp_path):  # 26
 AB = A3 + "b = {B: 1 2}\ntask t(a=$, b=$) -> out:\n  touch $out\n"
 
 
-def test_key_lists_reduce_exactly_those_keys(tmp_path):  # 27, D10
+def test_key_lists_reduce_exactly_those_keys(tmp_path):  # HyperMake reduces over every key of a mentioned axis
     (job,) = targets(plan(tmp_path, AB + "task r(d=$t[A: z y].out) -> o:\n  touch $o\n", "r"))
     assert [e.name for e in link(job, "d").entries] == ["A=y", "A=z"]
 
 
-def test_mixed_index_fixes_one_axis_and_reduces_another(tmp_path):  # 27, D10
+def test_mixed_index_fixes_one_axis_and_reduces_another(tmp_path):
     src = AB + "task r(d=$t[A: z, B: *].out) -> o:\n  touch $o\n"
     assert load(tmp_path, src).tasks["r"].axes == ()
     (job,) = targets(plan(tmp_path, src, "r"))
@@ -147,13 +147,13 @@ def test_mixed_index_fixes_one_axis_and_reduces_another(tmp_path):  # 27, D10
     assert entries[1].target == f"{tmp_path}/out/t/A=z&B=2/out"
 
 
-def test_star_on_a_one_key_axis_still_reduces(tmp_path):  # 28, D11
+def test_star_on_a_one_key_axis_still_reduces(tmp_path):  # so a consumer's script need not special-case one key
     src = "s = {S: only}\ntask t(s=$) -> out:\n  touch $out\ntask r(d=$t[S: *].out) -> o:\n  touch $o\n"
     (job,) = targets(plan(tmp_path, src, "r"))
     assert link(job, "d").is_reduction and [e.name for e in link(job, "d").entries] == ["default"]
 
 
-def test_unknown_key_or_axis_in_an_index(tmp_path):  # 29, D13
+def test_unknown_key_or_axis_in_an_index(tmp_path):  # HyperMake plans nothing for it, which hides typos
     assert error(tmp_path, TASK_T + "task r(d=$t[A: q].out) -> o:\n  touch $o\n") == (
         4, 13, "axis `A` has no key `q`")
     exc = failure(tmp_path, TASK_T + "task r(d=$t[Q: q].out) -> o:\n  touch $o\n")
@@ -162,7 +162,7 @@ def test_unknown_key_or_axis_in_an_index(tmp_path):  # 29, D13
     assert error(tmp_path, src)[2] == "task `t` does not vary over axis `B`"
 
 
-def test_reduction_ignores_the_consumers_own_key(tmp_path):  # 30, D12
+def test_reduction_ignores_the_consumers_own_key(tmp_path):  # HyperMake collapses the folder to one entry here
     src = TASK_T + "task r(d=$t[A: *].out, a=$) -> o:\n  touch $o\n"
     jobs = targets(plan(tmp_path, src, "r[A: *]"))
     assert len(jobs) == 3
@@ -194,7 +194,7 @@ def test_dict_values_may_be_refs(tmp_path):
     assert var(jobs["u?Src=b"], "s") == f"{tmp_path}/out/t/default/out" and jobs["u?Src=b"].deps == ("t",)
 
 
-def test_input_files_are_relative_to_the_output_root(tmp_path):  # §3.1
+def test_input_files_are_relative_to_the_output_root(tmp_path):
     src = 'task t(f="data/in.txt"@local, g="/abs/x"@local) -> o:\n  touch $o\n'
     (job,) = targets(plan(tmp_path, src, "t"))
     assert var(job, "f") == f"{tmp_path}/out/data/in.txt" and var(job, "g") == "/abs/x"

@@ -1,4 +1,5 @@
-"""Reserved job-directory names (D44) and path helpers."""
+"""Reserved job-directory names (an input or output may not be called `script`, `stdout`, ...) and path
+helpers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run records (§6.4, D28): unique directories, exact lines, parsing ids back."""
+"""Run records under `<root>/.runs`: unique directories, exact lines, parsing ids back."""
 
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ def _write(path, text: str) -> None:
 
 
 def test_symbols_and_styles() -> None:
-    assert [s.symbol for s in JobStatus] == ["•", ">", ">", "•", "•", "×", "-", "~"]
+    assert [(s.label, s.symbol) for s in JobStatus] == [
+        ("PENDING", "•"), ("QUEUED", "•"), ("WAITING", ">"), ("RUNNING", ">"), ("COMPLETE", "•"),
+        ("SUCCESS", "•"), ("FAILED", "×"), ("SKIPPED", "-"), ("OUTDATED", "~")]
     assert JobStatus.FAILED.label == "FAILED" and str(JobStatus.SUCCESS) == "SUCCESS"
     assert JobStatus.SUCCESS.style == "job.ok"
 

@@ -1,4 +1,4 @@
-"""Every construct of LANGUAGE.md §1–§2 parses to the expected AST (table-driven)."""
+"""Every construct of the language (docs/language.md) parses to the expected AST (table-driven)."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_objects_classes_imports_plans():
     import "lib/y.hm" as y
     object o:
       lang = en
-      # a column-0-ish comment does not end the object (D3b)
+      # a comment-only line does not end the object
       task t -> z:
         echo
     object i = c(r=1)
@@ -163,7 +163,7 @@ SCRIPTS = [
     ("task t:\n  a\n\n  b\n\n\nx = 1\n", "a\n\nb"),                # blank lines kept inside, trailing dropped
     ("task t:\n  a 'quote\n  b \"$x\" \\\n  c\n", "a 'quote\nb \"$x\" \\\nc"),  # bash is never tokenised
     ("task t:\n  a\n  \tb\n", "a\n\tb"),                          # tabs after the indentation are content
-    ("task t:\r\n  a\r\n  b\r\n", "a\nb"),                        # CRLF (D2)
+    ("task t:\r\n  a\r\n  b\r\n", "a\nb"),                        # CRLF is read as LF (HyperMake rejects `\r`)
     ("object o:\n  task t:\n    a\n  x = 1\n", None),
 ]
 

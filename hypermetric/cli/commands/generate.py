@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from hypermetric import api
 from hypermetric.errors import UsageError
 
 TemplateOpt = Annotated[Optional[str], typer.Option("--template", "-t", help="The job template (YAML or JSON).")]
@@ -20,17 +21,10 @@ def register(app: typer.Typer) -> None:
 
 
 def cmd_generate(template: TemplateOpt = None, output: OutputOpt = None) -> int:
-    import os
-
-    from hypermetric.batch.template import expand_template, write_batch
-
     if template is None:
         raise UsageError("no template given", help="hypermetric generate --template job-template.yml "
                                                    "--output batch.json")
-    if not os.path.isfile(template):
-        raise UsageError(f"template file {template} does not exist")
-    batch = expand_template(template)
-    text = write_batch(batch, output)
+    batch, text = api.generate_batch(template, output)
     if output is None:
         sys.stdout.write(text)
     else:

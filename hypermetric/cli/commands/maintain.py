@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 
+from hypermetric import api
 from hypermetric.cli import render
 from hypermetric.cli.options import Common, command
-from hypermetric.cli.session import Session, open_session
+from hypermetric.cli.session import open_session
 from hypermetric.errors import UsageError
 
 _TITLES = {
@@ -36,89 +36,57 @@ def register(app: typer.Typer) -> None:
 
 
 def cmd_invalidate(c: Common) -> int:
-    from hypermetric.store.mutations import invalidate
-
-    s = open_session(c)
-    jobs = downstream_jobs(s)
-    if not confirm(c, "invalidate", jobs):
-        return 0
-    for job in jobs:
-        invalidate([job], on_wait=waiting_for(job))
-    return 0
+    return _act(c, "invalidate")
 
 
 def cmd_remove(c: Common) -> int:
-    from hypermetric.store.mutations import remove
-
-    def act(job) -> None:
-        sys.stdout.write(f"Removing job at {job.workdir}\n")
-        sys.stdout.flush()
-        remove(job, on_wait=waiting_for(job))
-
-    return _each_target(c, "remove", act)
+    return _act(c, "remove")
 
 
 def cmd_touch(c: Common) -> int:
-    from hypermetric.store.mutations import touch
-
-    return _each_target(c, "touch", lambda job: touch(job, on_wait=waiting_for(job)))
-
-
-def waiting_for(job):
-    """A lock-wait callback that tells the user a running job is being waited for."""
-    def say(message: str) -> None:
-        sys.stderr.write(f"waiting for the running job {job.label} to finish ({message}); Ctrl-C to give up\n")
-        sys.stderr.flush()
-
-    return say
+    return _act(c, "touch")
 
 
 def cmd_unlock(c: Common) -> int:
-    from hypermetric.store.lock import lock_path, unlock
-
-    jobs = target_jobs(open_session(c))
-    locked = [job for job in jobs if os.path.lexists(lock_path(job))]
+    s = open_session(c)
+    s.require_targets()
+    jobs = api.target_jobs(s.pipeline, s.targets)
+    locked = api.locked(jobs)
     if not locked:
         sys.stdout.write(f"None of the {jobs_phrase(len(jobs))} has a lock file: nothing to unlock.\n"
                          if len(jobs) != 1 else "The job has no lock file: nothing to unlock.\n")
         return 0
     if confirm(c, "unlock", locked):
-        for job in locked:
-            unlock(job)
+        api.apply("unlock", locked)
     return 0
 
 
-def _each_target(c: Common, action: str, act) -> int:
-    """List the target jobs, confirm, then apply `act` to each."""
-    jobs = target_jobs(open_session(c))
+def _act(c: Common, action: api.Action) -> int:
+    """List the jobs `action` affects, confirm, then act on each (`remove` says which one it removes)."""
+    s = open_session(c)
+    if action != "invalidate":  # with no target, `invalidate` has nothing to do and says so
+        s.require_targets()
+    jobs = api.affected(action, s.pipeline, s.targets)
     if confirm(c, action, jobs):
         for job in jobs:
-            act(job)
+            if action == "remove":
+                sys.stdout.write(f"Removing job at {job.workdir}\n")
+                sys.stdout.flush()
+            api.apply(action, [job], on_wait=waiting)
     return 0
 
 
-def target_jobs(s: Session) -> list:
-    graph = s.plan()
-    return [graph.jobs[i] for i in graph.targets]
+def waiting(job: api.Job, message: str) -> None:
+    """Tell the user a running job is being waited for."""
+    sys.stderr.write(f"waiting for the running job {job.label} to finish ({message}); Ctrl-C to give up\n")
+    sys.stderr.flush()
 
 
-def downstream_jobs(s: Session) -> list:
-    """The target jobs and every recorded job (`<root>/.runs`) that depends on them, dependents first (so
-    a dependent is never left done after what it was made from is not)."""
-    from hypermetric import api
-
-    graph = api.plan_with_history(s.pipeline, s.targets, root_override=s.common.root)
-    affected = graph.downstream(graph.targets)
-    return [graph.jobs[i] for i in reversed(graph.order()) if i in affected]
-
-
-def confirm(c: Common, action: str, jobs: list) -> bool:
+def confirm(c: Common, action: str, jobs: list[api.Job]) -> bool:
     """List the jobs; ask on a terminal unless `-y`; refuse without a terminal (exit 2)."""
-    from hypermetric.store.status import job_statuses
-
     lines: list[tuple[str, str | None]] = [(render.HEADER, "header"),
                                            (_TITLES[action].format(jobs=jobs_phrase(len(jobs))), None)]
-    for job, status in zip(jobs, job_statuses(jobs)):
+    for job, status in zip(jobs, api.statuses(jobs)):
         lines.append((f"{status.symbol} {job.label}: {status.label}", None))
     if action in _NOTES and jobs:
         lines.append((_NOTES[action], None))

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from hypermetric import api
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
 
@@ -28,13 +29,11 @@ def cmd_report(c: Common, out: OutOpt = "report.html", output: OutputOpt = None,
                columns: ColumnsOpt = None, title: TitleOpt = None) -> int:
     import os
 
-    from hypermetric.report import ReportOptions, write_report
-
     s = open_session(c)
     graph = s.plan()
     name = os.path.basename(s.file)
-    options = ReportOptions(output=output, pivot=pivot, columns=columns, title=title or f"{name} report",
-                            subtitle=f"{name} · {' '.join(s.targets)} · root {graph.root}")
-    path = write_report(graph, out, options)
+    options = api.ReportOptions(output=output, pivot=pivot, columns=columns, title=title or f"{name} report",
+                                subtitle=f"{name} · {' '.join(s.targets)} · root {graph.root}")
+    path = api.report(graph, out, options)
     sys.stderr.write(f"wrote {path}\n")
     return 0

@@ -46,7 +46,7 @@ def group_rows(table: pa.Table, columns: Sequence[str]) -> Groups:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     codes = rank[inverse.reshape(-1)]
-    firsts = table.select(list(columns)).take(first[order]).to_pylist()
+    firsts = table.select(list(columns)).take(arrow_indices(first[order])).to_pylist()
     keys = [tuple(row[c] for c in columns) for row in firsts]
     sorted_rows = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[sorted_rows], np.arange(len(keys) + 1))
@@ -66,3 +66,12 @@ def column_codes(column: Any) -> tuple[np.ndarray, int]:
     size = len(encoded.dictionary)
     indices = pc.fill_null(encoded.indices, size).to_numpy(zero_copy_only=False).astype(np.int64)
     return indices, size
+
+
+def arrow_indices(rows: np.ndarray) -> Any:
+    """Row numbers as an Arrow int64 array over numpy's memory, for `take`. (Handing `take` the numpy array
+    itself makes pyarrow import `numpy.ma`, 10-30 ms, to ask whether it is a masked array.)"""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(rows, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])

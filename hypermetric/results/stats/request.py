@@ -75,7 +75,7 @@ def compute(table: pa.Table, axes: Sequence[str], request: StatsRequest, *,
         return _compare(table, axes, request)
     if request.agg:
         return _aggregate(table, axes, request)
-    from hypermetric.results.stats.bootstrap import case_cis
+    from hypermetric.results.stats.summary import case_cis
 
     out = case_cis(table, axes, request.metrics, id_col=request.id_col, resampling=request.resampling)
     return StatsResult(out, [*axes, "metric"], _ci_title(request))

@@ -5,7 +5,8 @@ two keys on one example is one observation. Without an id column the cases thems
 paired by their keys on the other axes, in one group. Examples present on one side only are counted in
 `unpaired`, never dropped in silence. The p-values of the keys compared within one group and metric form
 one family, corrected with Holm's method; `significant` is the corrected p-value below `alpha`. The effect
-is the difference of the means on the paired examples, with its paired bootstrap interval.
+is the difference of the means on the paired examples, with its paired bootstrap interval. The groups are
+independent, so they are computed side by side on threads (see `threads`), each with its own generator.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import numpy as np
 
 from hypermetric.errors import AxisError, UsageError
 from hypermetric.results.stats.bootstrap import Resampling, bootstrap_mean_cis
-from hypermetric.results.stats.groups import column_codes, group_rows
+from hypermetric.results.stats.groups import arrow_indices, column_codes, group_rows
 from hypermetric.results.stats.perquery import check_metrics, id_column, split_examples, values
 from hypermetric.results.stats.pvalues import TEST_NAMES, TESTS, check_test, holm, paired_pvalues
 from hypermetric.results.stats.summary import case_values, summary_table
+from hypermetric.results.stats.threads import map_in_threads
 from hypermetric.suggest import help_did_you_mean, join_names
 
 if TYPE_CHECKING:
@@ -58,9 +60,11 @@ def significance(table: pa.Table, axes: Sequence[str], axis: str, baseline: str 
     others = [a for a in axes if a != axis]
     cubes = _example_cubes(table, others, axis, id_col, chosen) if id_col else [_case_cube(table, axes, axis,
                                                                                           chosen)]
-    rows: list[dict[str, Any]] = []
-    for position, cube in enumerate(cubes):
-        rows.extend(_compare_cube(cube, baseline, chosen, test, alpha, resampling, position))
+    def compare(numbered: tuple[int, Cube]) -> list[dict[str, Any]]:
+        position, cube = numbered
+        return _compare_cube(cube, baseline, chosen, test, alpha, resampling, position)
+
+    rows = [row for part in map_in_threads(compare, enumerate(cubes)) for row in part]
     group_axes = others if id_col else []
     for row in rows:
         row.update(dict(zip(group_axes, row.pop("_group"), strict=True)))
@@ -74,7 +78,7 @@ def axis_keys(table: pa.Table, axes: Sequence[str], axis: str) -> list[str]:
     if axis not in axes:
         raise AxisError(f"cannot test along `{axis}`: the target's axes are {join_names(axes, 'and')}",
                         help=help_did_you_mean(axis, axes) or "name an axis the task depends on")
-    keys = list(dict.fromkeys(table.column(axis).to_pylist()))
+    keys = table.column(axis).unique().to_pylist()  # Arrow keeps the order of first appearance
     if len(keys) < 2:
         raise UsageError(f"axis `{axis}` has only one key in the target (`{keys[0] if keys else ''}`): "
                          "there is nothing to compare", help=f"select several keys, e.g. `task[{axis}: *]`")
@@ -98,7 +102,7 @@ def _example_cubes(table: pa.Table, others: Sequence[str], axis: str, id_col: st
     groups = group_rows(examples, others)
     cubes = []
     for group, rows in zip(groups.keys, groups.rows, strict=True):
-        part = examples.take(rows)
+        part = examples.take(arrow_indices(rows))
         by_key = group_rows(part, [axis])
         units, count = column_codes(part.column(id_col))  # ids only need a number each, not their rows
         data = np.full((len(by_key.keys), count, len(metrics)), np.nan)

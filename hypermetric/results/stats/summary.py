@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hypermetric.errors import UsageError
 from hypermetric.results.stats.bootstrap import Resampling, bootstrap_mean_ci, bootstrap_mean_cis
 from hypermetric.results.stats.groups import group_rows
-from hypermetric.results.stats.perquery import split_examples, values
+from hypermetric.results.stats.perquery import check_metrics, id_column, split_examples, values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,7 +95,7 @@ class _quiet:
         self._catch.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._catch.__exit__(*exc)
 
 
@@ -144,3 +145,20 @@ def _array(column: list[Any], name: str, axes: Sequence[str], pa: Any) -> Any:
 def example_rows(table: pa.Table, id_col: str | None) -> pa.Table:
     """The example rows of `table` (all of it without an id column)."""
     return table if id_col is None else split_examples(table, id_col)[0]
+
+
+def case_cis(table: pa.Table, axes: Sequence[str], metrics: Sequence[str] | None = None, *,
+             id_col: str | None = None, resampling: Resampling = Resampling()) -> pa.Table:
+    """Per case and metric, the mean of its examples and its bootstrap interval.
+
+    Columns: the axes, `metric`, `n` (examples with a value), `mean`, `ci_low`, `ci_high`. A case without
+    examples (failed, missing) keeps its rows with `n` = 0 and null statistics.
+    """
+    id_col = id_column(table, id_col)
+    if id_col is None:
+        raise UsageError("confidence intervals need a row per example, and the table has one row per case",
+                         help="add --per-query (trec_eval `-q` lines), or give outputs with an `id` column")
+    chosen = check_metrics(table, axes, metrics, id_col)
+    examples, _ = split_examples(table, id_col)
+    rows = case_rows(table, examples, axes, chosen, resampling)
+    return summary_table(rows, axes, ["n", "mean", "ci_low", "ci_high"])

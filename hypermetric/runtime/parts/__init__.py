@@ -1,0 +1,2 @@
+"""Fourth, parts and reconciliation: evaluators flush scored rows to Parquet parts (`sink`), each with
+its `tally`; `reconcile` makes one table of them; `arrow_memory` says which memory Arrow uses meanwhile."""

@@ -1,0 +1,138 @@
+"""Lazy tensors of values: expression nodes with a shape (their axes), evaluated at one case at a time."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from hypermetric.semantics.model.values import Multiple, Pure, TaskOutput, Value
+
+if TYPE_CHECKING:
+    from hypermetric.source import Span
+
+EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Const:
+    """A literal: the same value at every case."""
+
+    value: Value
+    span: Span | None = None
+
+    @property
+    def shape(self) -> frozenset[str]:
+        return EMPTY
+
+    def at(self, case: Mapping[str, str]) -> Value:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Branch:
+    """`{A: k1=e1 k2=e2}`: the branch of the case's key on `axis` (its default when the case lacks it)."""
+
+    axis: str
+    default: str
+    branches: dict[str, Node]
+    span: Span | None = None
+    shape: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        shape = {self.axis}
+        for node in self.branches.values():
+            shape |= node.shape
+        object.__setattr__(self, "shape", frozenset(shape))
+
+    def at(self, case: Mapping[str, str]) -> Value:
+        return self.branches[case.get(self.axis, self.default)].at(case)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Output:
+    """`$t[A: k, B: *].o`: output `output` of the task named `task`, selected axes fixed and reduced axes
+    gathered."""
+
+    task: str
+    output: str
+    axes: tuple[str, ...]                       # the task's axes, sorted
+    defaults: tuple[str, ...]                   # their default keys
+    fixed: dict[str, str] = field(default_factory=dict)
+    reduced: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    service: str | None = None
+    span: Span | None = None
+    shape: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        gone = set(self.fixed) | {a for a, _ in self.reduced}
+        object.__setattr__(self, "shape", frozenset(a for a in self.axes if a not in gone))
+
+    def pairs(self, case: Mapping[str, str], fixed: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """The upstream canonical case: fixed keys first, else the consumer's key, else the default."""
+        out = []
+        for axis, default in zip(self.axes, self.defaults):
+            key = fixed.get(axis)
+            if key is None:
+                key = case.get(axis, default)
+            if key != default:
+                out.append((axis, key))
+        return tuple(out)
+
+    def at(self, case: Mapping[str, str]) -> Value:
+        if not self.reduced:
+            return TaskOutput(self.task, self.output, self.pairs(case, self.fixed), self.service)
+        names = tuple(a for a, _ in self.reduced)
+        # Each upstream case is the same template (fixed keys, else the consumer's, else the default) with
+        # the reduced axes' keys put in; a reduction over 10,000 cases builds 10,000 of them.
+        position = {axis: i for i, axis in enumerate(self.axes)}
+        template = [_key(self.fixed, case, axis, default) for axis, default in zip(self.axes, self.defaults)]
+        slots = [position.get(axis, len(template)) for axis in names]  # an axis the task lacks: no slot
+        template.append("")
+        axes, defaults = self.axes, self.defaults
+        task, output, service = self.task, self.output, self.service
+        entries = []
+        for combo in itertools.product(*(keys for _, keys in self.reduced)):
+            keys = template.copy()
+            for slot, key in zip(slots, combo):
+                keys[slot] = key
+            pairs = tuple([(a, k) for a, k, d in zip(axes, keys, defaults) if k != d])  # zip drops the spare
+            entries.append((tuple(zip(names, combo)), TaskOutput(task, output, pairs, service)))
+        return Multiple(names, tuple(entries))
+
+
+Node = Const | Branch | Output
+
+
+def _key(fixed: Mapping[str, str], case: Mapping[str, str], axis: str, default: str) -> str:
+    key = fixed.get(axis)
+    return case.get(axis, default) if key is None else key
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """The node and every node below it."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Branch):
+            stack.extend(current.branches.values())
+
+
+def outputs(node: Node) -> Iterator[Output]:
+    """Every task-output reference inside the node."""
+    return (n for n in walk(node) if isinstance(n, Output))
+
+
+def is_pure(node: Node) -> bool:
+    """Whether every value the node can take is a plain string."""
+    return first_impure(node) is None
+
+
+def first_impure(node: Node) -> Node | None:
+    """A leaf that is not a plain string (for error spans), if any."""
+    for n in walk(node):
+        if isinstance(n, Output) or (isinstance(n, Const) and not isinstance(n.value, Pure)):
+            return n
+    return None
