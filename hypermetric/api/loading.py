@@ -4,35 +4,57 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Iterable, Mapping
 
 from hypermetric.model.case import Pairs
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.planner import plan_jobs
-from hypermetric.plan.targets import Selection, check_plans, resolve_targets
-from hypermetric.semantics.analyzer import analyze
-from hypermetric.semantics.loader import Loader
+from hypermetric.plan.targets import Selection, resolve_targets
 from hypermetric.semantics.pipeline import Pipeline
 
 
 def load(path: str, *, includes: Iterable[str] = (), defines: Mapping[str, str] | None = None,
-         cwd: str | None = None, root: str | None = None) -> Pipeline:
+         cwd: str | None = None, root: str | None = None, cache: bool = True) -> Pipeline:
     """Parse `path` and everything it imports, check it, and return the `Pipeline`.
 
     `includes` are `-I` directories; `defines` are `-D name=value` overrides: each name must be a value the
     pipeline defines (or a built-in setting such as `local.root`), each value a HyperMake expression such as
     `{Model: a b}` or `$x` (other text is a plain string); `cwd` is the invocation directory (relative paths,
     the output root and inline commands use it); `root` (`--root`) replaces the output root `local.root`, a
-    relative one taken from `cwd`. A `.json`, `.yml` or `.yaml` file is a Hyperctl batch."""
+    relative one taken from `cwd`. A `.json`, `.yml` or `.yaml` file is a Hyperctl batch. With `cache`, a
+    pipeline whose files are all unchanged since an earlier load comes from the user's cache directory
+    instead of being parsed again (see `hypermetric.semantics.cache`)."""
     cwd = os.path.abspath(cwd or os.getcwd())
     if path.lower().endswith((".json", ".yml", ".yaml")):
         pipeline = _load_batch(path, defines, cwd)
     else:
-        program = Loader(includes=includes, cwd=cwd).load(path)
-        pipeline = analyze(program, defines=defines or {}, cwd=cwd)
-        check_plans(pipeline)
+        pipeline = _load_hm(path, includes, dict(defines or {}), cwd, cache)
     if root:
         pipeline = dataclasses.replace(pipeline, root=os.path.normpath(os.path.join(cwd, root)))
+    return pipeline
+
+
+def _load_hm(path: str, includes: Iterable[str], defines: dict[str, str], cwd: str, cache: bool) -> Pipeline:
+    from hypermetric.semantics.cache import HashingParser, PipelineCache
+    from hypermetric.semantics.loader import Loader
+
+    parser = HashingParser()
+    loader = Loader(includes=includes, cwd=cwd, parse=parser)
+    store = PipelineCache.for_user() if cache else None
+    main = os.path.normpath(os.path.join(cwd, path))
+    key = store.key(main, loader, defines) if store else ""
+    found = store.get(key, loader) if store else None
+    if found is not None:
+        return found
+    from hypermetric.plan.targets import check_plans
+    from hypermetric.semantics.analyzer import analyze
+
+    program = loader.load(path)
+    pipeline = analyze(program, defines=defines, cwd=cwd)
+    check_plans(pipeline)
+    if store:
+        store.put(key, program, parser.hashes, pipeline, defines)
     return pipeline
 
 
@@ -108,6 +130,7 @@ def _load_batch(path: str, defines: Mapping[str, str] | None, cwd: str) -> Pipel
 
 def is_batch(pipeline: Pipeline) -> bool:
     """Whether `pipeline` came from a Hyperctl batch file (its jobs need no targets: all of them run)."""
-    from hypermetric.batch import BatchPipeline
-
-    return isinstance(pipeline, BatchPipeline)
+    # Only the batch package makes batch pipelines: while it is not imported, none exists, and a command
+    # on a `.hm` file need not import it to find that out.
+    batch = sys.modules.get("hypermetric.batch")
+    return batch is not None and isinstance(pipeline, batch.BatchPipeline)

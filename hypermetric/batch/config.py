@@ -10,8 +10,9 @@ from typing import Any
 
 from hypermetric.errors import ParseError, UsageError
 from hypermetric.execution.remote_config import Machine, environments, parse_machines
+from hypermetric.execution.remote_config import object_of as _object
+from hypermetric.execution.remote_config import only_fields as _only
 from hypermetric.source import SourceFile, Span
-from hypermetric.suggest import help_did_you_mean
 
 BATCH_SUFFIXES = (".json", ".yml", ".yaml")
 # `server`, `scheduler` and `version` configure Hyperctl's own daemon; they are accepted and have no effect.
@@ -133,15 +134,3 @@ def _outputs(item: object, where: str) -> tuple[tuple[str, str], ...]:
                                   "writes itself (stdout, stderr, exitcode, job.json, args, script)")
         out.append((name, path))
     return tuple(out)
-
-
-def _object(item: object, where: str) -> Mapping:
-    if not isinstance(item, Mapping):
-        raise UsageError(f"{where}: expected an object, found {type(item).__name__}")
-    return item
-
-
-def _only(data: Mapping, where: str, known: tuple[str, ...]) -> None:
-    for name in data:
-        if name not in known:
-            raise UsageError(f"{where}: unknown field `{name}`", help=help_did_you_mean(str(name), known))

@@ -38,20 +38,31 @@ def _root(version: bool = typer.Option(False, "-V", "--version", callback=_versi
     """hypermetric COMMAND [FILE.hm] [TARGET...] [OPTIONS]"""
 
 
-def _register() -> None:
-    from hypermetric.cli.commands import (
-        generate,
-        history,
-        inspect,
-        maintain,
-        report,
-        results,
-        run,
-        tablecollect,
-    )
+# The module that defines each command. A command line imports only its own command's module (each pulls in
+# what its command needs, and typer builds a parser per registered command); anything else, `--help` or a
+# misspelt command, registers them all so that the listing and the "did you mean" see every one.
+COMMAND_MODULES = {
+    "list": "inspect", "dry-run": "inspect", "describe": "inspect", "get-path": "inspect", "graph": "inspect",
+    "run": "run", "invalidate": "maintain", "remove": "maintain", "touch": "maintain", "unlock": "maintain",
+    "results": "results", "runs": "history", "diff": "history", "report": "report", "generate": "generate",
+    "table-collect": "tablecollect",
+}
 
-    for module in (inspect, run, maintain, results, history, report, generate, tablecollect):
-        module.register(app)
+
+_registered: set[str] = set()
+
+
+def _register(args: list[str] | None = None) -> None:
+    """Add to `app` the commands `args` may name (each module once, as `main` may be called again)."""
+    import importlib
+
+    if args and args[0] in ("-V", "--version"):
+        return
+    wanted = COMMAND_MODULES.get(args[0]) if args else None
+    for name in [wanted] if wanted else dict.fromkeys(COMMAND_MODULES.values()):
+        if name not in _registered:
+            importlib.import_module(f"hypermetric.cli.commands.{name}").register(app)
+            _registered.add(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_cli(args: list[str], debug: bool = False) -> int:
-    _register()
+    _register(args)
     command = typer.main.get_command(app)
     try:
         with interrupts():  # SIGTERM and SIGHUP stop the command as Ctrl-C does

@@ -177,7 +177,7 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
 
 def _output_sink(emit: _Emitter) -> OutputSink:
     def sink(job: Job, stream: str, line: str) -> None:
-        emit(JobOutput(job, stream, line))
+        emit(JobOutput(job, "stderr" if stream == "stderr" else "stdout", line))
     return sink
 
 

@@ -86,6 +86,10 @@ class LocalBackend:
         if job.resources.gpus > 0 and self.gpu_count() > 0:
             devices = self._assign(job)
             options = replace(options, env=(("CUDA_VISIBLE_DEVICES", ",".join(map(str, devices))),))
+        return self._dispatch(job, attempt, options)
+
+    def _dispatch(self, job: Job, attempt: int, options: JobOptions) -> str:
+        """Hand the job to a worker thread with its hooks: lock-wait messages, the watchdog guard, cancel."""
         on_wait = partial(self._on_wait, job) if self._on_wait is not None else None
         guard = Guard(self._watchdog, os.path.join(job.workdir, LOCK))
         hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,

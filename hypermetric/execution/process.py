@@ -8,7 +8,9 @@ A job is its script's main process: once that has exited, whatever it left runni
 killed before the job is judged, so no background process can write to an output after the job is recorded
 (or after a consumer has read it). The group is killed while the main process is still a zombie, so its id
 cannot have been reused. The script inherits the job's open lock file (`keep_fds`): the lock stays held while
-any process of the job lives, so no other run can start the job beside a survivor.
+any process of the job lives, so no other run can start the job beside a survivor. A script whose process is
+handed to an `on_spawn` hook (a backend registering it with its watchdog) starts behind a `store.gate.Gate`
+and runs only once the hook has returned, so it never runs unguarded.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
         try:
             if hooks.on_spawn is not None and gate is not None:
                 _register(proc, hooks.on_spawn, gate)
-            if pipes is not None:
+            if pipes is not None and on_output is not None:  # pipes are made only for a callback
                 _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
             code = end_group(proc)
         except BaseException:

@@ -61,7 +61,7 @@ class _Attempt(Guard):
         self.procs: list[subprocess.Popen] = []
 
     def on_spawn(self, proc: object) -> None:
-        self.procs.append(proc)  # type: ignore[arg-type]
+        self.procs.append(proc)  # type: ignore[arg-type]  # the hook always receives a Popen here
         super().on_spawn(proc)
 
     def cancelled(self) -> bool:

@@ -8,19 +8,15 @@ slot count is the machines' total, so a machine never runs more than its own cou
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import replace
-from functools import partial
 
 from hypermetric.execution.local import LocalBackend
-from hypermetric.execution.protocol import JobHooks, JobOutcome
+from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.remote_config import Machine, check_login
 from hypermetric.execution.remote_run import STOP_WAIT, machine_json
-from hypermetric.execution.watchdog import Guard
 from hypermetric.plan.job import Job
-from hypermetric.store.layout import LOCK
 
 
 def total_slots(machines: tuple[Machine, ...]) -> int:
@@ -49,12 +45,7 @@ class RemoteBackend(LocalBackend):
         options = replace(self._options, shell=(*words, *self._options.shell), node=machine.name)
         if machine.connection.password is not None:
             options = replace(options, env=(("SSHPASS", machine.connection.password),))
-        on_wait = partial(self._on_wait, job) if self._on_wait is not None else None
-        guard = Guard(self._watchdog, os.path.join(job.workdir, LOCK))
-        hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,
-                         cancelled=self._cancelling.is_set)
-        self._pool.submit(self._work, job, attempt, options, hooks, guard)
-        return job.id
+        return self._dispatch(job, attempt, options)
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         outcomes = super().wait_any(timeout)

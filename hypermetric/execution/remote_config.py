@@ -51,8 +51,8 @@ def parse_machines(items: object, where: str) -> tuple[Machine, ...]:
 
 
 def _machine(item: object, where: str) -> Machine:
-    data = _object(item, where)
-    _only(data, where, ("connection", "slots", "environments", "workdir"))
+    data = object_of(item, where)
+    only_fields(data, where, ("connection", "slots", "environments", "workdir"))
     slots = data.get("slots", 1)
     if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
         raise UsageError(f"{where}.slots: expected a whole number of jobs >= 1, found {slots!r}")
@@ -64,8 +64,8 @@ def _machine(item: object, where: str) -> Machine:
 
 
 def _connection(item: object, where: str) -> Connection:
-    data = _object(item, where)
-    _only(data, where, ("hostname", "username", "port", "key", "password", "ssh_args"))
+    data = object_of(item, where)
+    only_fields(data, where, ("hostname", "username", "port", "key", "password", "ssh_args"))
     hostname = data.get("hostname")
     if not isinstance(hostname, str) or not hostname:
         raise UsageError(f"{where}.hostname: required, the machine's host name or address")
@@ -86,7 +86,7 @@ def environments(item: object, where: str) -> tuple[tuple[str, str], ...]:
     """`{NAME: value}` -> pairs of strings (numbers and booleans written as JSON writes them)."""
     if item is None:
         return ()
-    data = _object(item, where)
+    data = object_of(item, where)
     out = []
     for name, value in data.items():
         if not str(name).isidentifier():
@@ -107,13 +107,15 @@ def check_login(machine: Machine) -> None:
                               'replace "password" by "key": "~/.ssh/id_ed25519" in the connection')
 
 
-def _object(item: object, where: str) -> Mapping:
+def object_of(item: object, where: str) -> Mapping:
+    """`item` if it is a JSON/YAML object; else a user error naming `where`."""
     if not isinstance(item, Mapping):
         raise UsageError(f"{where}: expected an object, found {type(item).__name__}")
     return item
 
 
-def _only(data: Mapping, where: str, known: tuple[str, ...]) -> None:
+def only_fields(data: Mapping, where: str, known: tuple[str, ...]) -> None:
+    """A user error (with did-you-mean) for the first field of `data` that is not in `known`."""
     from hypermetric.suggest import help_did_you_mean
 
     for name in data:

@@ -12,10 +12,11 @@ child and in nobody's process group: a signal to the runner's group, or Ray kill
 it stops, does not reach it. A thread pool cannot use the kernel's parent-death signal instead: it fires when
 the thread that forked the job exits, not when the process does.
 
-A process is registered right after it was spawned, so a runner killed in between (a few microseconds) leaves
-it unguarded. That job's script still holds the open lock file it inherited (`process.run_script`), as does a
-job in a group of its own making, out of the watchdog's reach: a re-run waits for such a job to end instead of
-running beside it.
+A process can only be registered after it was spawned (its group's id is its pid), so every guarded process
+starts behind a gate (`store.gate`): it waits for a line from its runner, sent once the group is registered,
+and exits without running anything if the runner dies first. A job that makes a group of its own is out of
+the watchdog's reach; it still holds the open lock file it inherited (`process.run_script`), so a re-run waits
+for it to end instead of running beside it.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class Guard:
         self.pids: list[int] = []
 
     def on_spawn(self, proc: object) -> None:
-        pid = proc.pid  # type: ignore[attr-defined]
+        pid = proc.pid  # type: ignore[attr-defined]  # a Popen, typed loosely for every backend's hook
         self.pids.append(pid)
         self._watchdog.guard(pid, self._lock)
 

@@ -74,7 +74,7 @@ class Loader:
                 continue
             target = self.locate(stmt, path)
             program.imports[(path, stmt)] = target
-            LOG.info("%s: %s loaded from %s", _where(path, stmt), _what(stmt), target)
+            log_import(path, stmt, target)
             chain[-1] = (path, stmt)
             on_chain = [p for p, _ in chain]
             if target in on_chain:
@@ -103,6 +103,11 @@ class Loader:
             searched.append(directory)
         raise ResolutionError(f"cannot find {what}", stmt.span,
                               notes=[f"looked for `{relative}` in " + ", ".join(dict.fromkeys(searched))])
+
+
+def log_import(importer: str, stmt: ImportStmt, target: str) -> None:
+    """Say (to `-v`) which file an import statement loaded."""
+    LOG.info("%s: %s loaded from %s", _where(importer, stmt), _what(stmt), target)
 
 
 def _what(stmt: ImportStmt) -> str:

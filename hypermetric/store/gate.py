@@ -90,7 +90,7 @@ def _reads_bash_env(argv: Sequence[str], env: Mapping[str, str]) -> bool:
     the caller has no `BASH_ENV` of its own)."""
     if len(argv) < 2 or os.path.basename(argv[0]) != "bash" or "BASH_ENV" in env:
         return False
-    if argv[-1].startswith(("-", "+")) or not _UNQUOTED.match(_BASH_ENV_FILE):
+    if argv[-1].startswith(("-", "+")) or not _gate_file_usable():
         return False
     words = iter(argv[1:-1])
     for word in words:
@@ -99,6 +99,17 @@ def _reads_bash_env(argv: Sequence[str], env: Mapping[str, str]) -> bool:
         if not _FLAGS.match(word) or (word.endswith("o") and next(words, None) not in _SET_O):
             return False
     return True
+
+
+_FILE_USABLE: list[bool] = []
+
+
+def _gate_file_usable() -> bool:
+    """Whether `gate.bash` is there (an installation could lack it) under a path bash's expansion of
+    `BASH_ENV` leaves as it is."""
+    if not _FILE_USABLE:
+        _FILE_USABLE.append(bool(_UNQUOTED.match(_BASH_ENV_FILE)) and os.path.isfile(_BASH_ENV_FILE))
+    return _FILE_USABLE[0]
 
 
 _BASH: list[str] = []

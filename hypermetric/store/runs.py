@@ -51,17 +51,8 @@ def write_run_record(root: str, job_ids: Iterable[str], *, now: float | None = N
 def read_run_records(root: str) -> list[list[str]]:
     """The job ids of every run record under `root`, oldest first; empty lines are dropped."""
     base = runs_dir(root)
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return []
-    keyed = []
-    for name in names:
-        match = _RUN_NAME.match(name)
-        if match:
-            keyed.append(((match.group(1), int(match.group(2) or 1)), name))
     records = []
-    for _, name in sorted(keyed):
+    for name in run_names(root):
         try:
             with open(os.path.join(base, name, RUN_JOBS), encoding="utf-8") as f:
                 text = f.read()

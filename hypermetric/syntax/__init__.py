@@ -30,8 +30,20 @@ def check_text(source: SourceFile) -> None:
 
 
 def parse_target(text: str, path: str = "<target>") -> ast.TaskRef:
-    """Parse a target such as `evaluate[Dataset: *, Model: bm25]`."""
-    return _parse(SourceFile.from_text(text, path), "target")
+    """Parse a target such as `evaluate[Dataset: *, Model: bm25]`.
+
+    A command names its targets on every call, and Lark alone takes longer to import than the rest of a
+    command with nothing to do, so each target text parsed once is kept in the user's cache (`memo`)."""
+    from hypermetric.syntax import memo
+
+    directory = memo.cache_dir("targets")
+    key = memo.digest("target", text, path, memo.code_fingerprint("syntax"))
+    found = memo.read(directory, key)
+    if isinstance(found, ast.TaskRef):
+        return found
+    ref = _parse(SourceFile.from_text(text, path), "target")
+    memo.write(directory, key, ref)
+    return ref
 
 
 def _parse(source: SourceFile, start: str):

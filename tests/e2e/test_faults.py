@@ -1,13 +1,11 @@
 """Real processes and real signals: a job never outlives its runner, never runs twice at once, never counts as
-done when it was interrupted, leaves nothing running behind it; `remove`/`invalidate` wait for a running job;
-an unreachable Ray cluster is a quick user error."""
+done when it was interrupted, leaves nothing running behind it; `remove`/`invalidate` wait for a running job."""
 
 from __future__ import annotations
 
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -255,39 +253,6 @@ def test_invalidate_waits_for_a_running_job_so_it_does_not_end_done(project):
     assert run.returncode == 0, out + err
     assert invalidate.wait(TIMEOUT) == 0
     assert project.read("out/t/default/o") == "done\n"  # outputs kept
-    assert not project.path("out/t/default/exitcode").exists()
-
-
-def test_an_unreachable_ray_address_is_a_user_error_naming_it(project):
-    pytest.importorskip("ray")
-    with socket.socket() as s:  # a loopback port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    project.write("main.hm", """
-    task t -> o:
-      touch $o
-    """)
-    result = project.sh("run", "t", "--ray-address", f"127.0.0.1:{port}", timeout=TIMEOUT)
-    assert result.code == 2, result.err
-    assert f"error: cannot reach the Ray cluster at 127.0.0.1:{port}" in result.err
-    assert "Traceback" not in result.err and "--backend local" in result.err
-
-
-def test_a_ray_address_where_something_else_listens_is_a_quick_user_error(project):
-    """Ray would retry such an address for ever; the probe gives up after its timeout (10 s)."""
-    pytest.importorskip("ray")
-    project.write("main.hm", """
-    task t -> o:
-      touch $o
-    """)
-    with socket.socket() as server:  # a loopback listener that never says a word
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        address = f"127.0.0.1:{server.getsockname()[1]}"
-        result = project.sh("run", "t", "--ray-address", address, timeout=TIMEOUT)
-    assert result.code == 2, result.err
-    assert f"error: cannot join the Ray cluster at {address}" in result.err and "not a Ray head" in result.err
-    assert "Traceback" not in result.err and "--backend local" in result.err
     assert not project.path("out/t/default/exitcode").exists()
 
 

@@ -1,25 +1,21 @@
 """The process side of faults, in-process: what a job leaves running, jobs that ignore SIGTERM, the lock a
 job's processes inherit, a runner killed between a spawn and its registration, a directory removed
-meanwhile, and the Ray address probe."""
+meanwhile, an OS error inside a Ray job, and the exit code of a run stopped by SIGTERM or SIGHUP."""
 
 from __future__ import annotations
 
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from jobs import make_graph, make_job, read
 
-from hypermetric.errors import UsageError
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobOptions, execute_job
-from hypermetric.execution.ray_cluster import check_reachable, endpoint
 from hypermetric.execution.report import RunReport
 from hypermetric.store import lock, mutations
 from hypermetric.store.status import JobStatus, is_complete
@@ -231,62 +227,6 @@ def test_a_run_waiting_for_a_removed_directory_makes_it_again(tmp_path) -> None:
     held = lock.acquire(path, make_dir=True)
     lock.release(held)
     assert os.path.isdir(os.path.dirname(path))
-
-
-@pytest.mark.parametrize("address,expected", [
-    ("10.0.0.1:6379", ("10.0.0.1", 6379)), ("head", ("head", 6379)), ("ray://head:1234", ("head", 1234)),
-    ("ray://head", ("head", 10001)), ("[::1]:7000", ("::1", 7000)), ("auto", None), ("local", None),
-])
-def test_endpoint_of_a_ray_address(address, expected) -> None:
-    assert endpoint(address) == expected
-
-
-def test_an_unreachable_ray_address_is_a_usage_error() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(UsageError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
-        check_reachable(f"127.0.0.1:{port}")
-
-
-def _serve_once(server: socket.socket, reply: bytes) -> threading.Thread:
-    """Accept one connection on `server`, send `reply` once the client has spoken, then close."""
-    def serve() -> None:
-        conn, _ = server.accept()
-        with conn:
-            try:
-                conn.recv(64)
-                conn.sendall(reply)
-                conn.recv(64)
-            except OSError:  # the client hung up first (it has read all it wanted)
-                pass
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return thread
-
-
-SETTINGS_FRAME = bytes([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100])  # MAX_CONCURRENT_STREAMS=100
-
-
-@pytest.mark.parametrize("reply,head", [(SETTINGS_FRAME, True), (b"", False),
-                                        (b"HTTP/1.1 400 Bad Request\r\n\r\n", False)],
-                         ids=["grpc", "silent", "http1"])
-def test_a_ray_address_where_something_else_listens_is_a_usage_error(reply, head) -> None:
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        address = f"127.0.0.1:{server.getsockname()[1]}"
-        thread = _serve_once(server, reply) if reply else None
-        try:
-            if head:
-                check_reachable(address, timeout=TIMEOUT)
-                return
-            # a silent listener is judged when the timeout has passed, however loaded the machine is
-            with pytest.raises(UsageError, match=f"cannot join the Ray cluster at {address}: .*not a Ray head"):
-                check_reachable(address, timeout=0.5 if not reply else TIMEOUT)
-        finally:
-            if thread is not None:
-                thread.join(TIMEOUT)
 
 
 def test_unlock_refuses_a_lock_that_is_held(tmp_path) -> None:

@@ -1,0 +1,106 @@
+"""Results kept on disk between commands: parsed targets here, checked pipelines in `semantics.cache`.
+
+Each value is a pickle in `$XDG_CACHE_HOME/hypermetric/<kind>/` (else `~/.cache/...`), named by a hash of
+its key. The key must name everything the value depends on; `code_fingerprint` stands for the code, since an
+editable checkout keeps its version number while its modules change. Values are written to a temporary file
+and renamed into place, so that two processes writing at once leave one whole value; a value that cannot be
+read (missing, truncated, corrupt, or made by other code) is a miss. Reading and writing never raise: a
+cache that does not work only makes a command slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from hypermetric import __version__
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def cache_dir(kind: str) -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hypermetric", kind)
+
+
+def digest(*parts: object) -> str:
+    """A hash of `parts` (their reprs), the hypermetric version and the Python that pickles."""
+    import sys
+
+    text = repr((__version__, sys.implementation.cache_tag, parts))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read(directory: str, key: str) -> object | None:
+    """The value stored under `key`, or None; a stored value is a `(key, value)` pair, so that a file that
+    somehow holds another key's value is a miss too."""
+    try:
+        with open(_path(directory, key), "rb") as f:
+            stored = pickle.load(f)
+    except Exception:  # noqa: BLE001 - missing, corrupt, or made by other code: a miss
+        return None
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+        return None
+    return stored[1]
+
+
+def write(directory: str, key: str, value: object) -> None:
+    try:
+        data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a value that cannot be pickled is only not kept
+        return
+    temp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temp, _path(directory, key))  # readers see the old value or the new one, never part of one
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+
+
+def _path(directory: str, key: str) -> str:
+    return os.path.join(directory, key[:40] + ".pickle")
+
+
+def code_fingerprint(*parts: str) -> str:
+    """Changes whenever a module of the package's top level or of the subpackages `parts`, or the grammar,
+    is added, removed or rewritten."""
+    from hypermetric.resources import grammar_path
+
+    stamps = [_stamp(str(p)) for p in sorted(_PACKAGE.glob("*.py"))]
+    for part in parts:
+        stamps.extend(_tree_stamps(str(_PACKAGE / part)))
+    try:
+        stamps.append(_stamp(str(grammar_path())))
+    except FileNotFoundError:
+        stamps.append("no grammar")
+    return hashlib.sha256("\n".join(stamps).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _tree_stamps(directory: str) -> list[str]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return [f"{directory} missing"]
+    out: list[str] = []
+    for e in entries:
+        if e.is_dir(follow_symlinks=False) and e.name != "__pycache__":
+            out.extend(_tree_stamps(e.path))
+        elif e.name.endswith(".py"):
+            out.append(_stamp(e.path))
+    return out
+
+
+def _stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path} missing"
+    return f"{path} {st.st_mtime_ns} {st.st_size}"
