@@ -70,7 +70,16 @@ def test_version_and_help_import_no_command_they_do_not_show(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "['hypermetric.cli.commands']"
+    assert proc.stdout.splitlines() == ["hypermetric " + __import__("hypermetric").__version__, "[]"]
+
+
+def test_help_imports_nothing_heavy(tmp_path):
+    code = ("import sys; from hypermetric.cli.app import main\n"
+            "assert main(['--help']) == 0\n"
+            "print(sorted(m for m in ('lark', 'ray', 'pyarrow', 'numpy') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == "[]", proc.stderr
 
 
 def test_help_lists_every_command_and_each_module_registers_its_own():
@@ -112,7 +121,7 @@ def test_a_new_file_that_shadows_an_import_is_seen(tmp_path, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "main.hm").write_text("import lib\n\ntask t(a=$) -> o:\n  echo $a > $o\n")
+    (sub / "main.hm").write_text("import lib\n\ntask t(a=$lib.a) -> o:\n  echo $a > $o\n")
     (sub / "lib.hm").write_text("a = {A: x y}\n")
     assert "A=y" in keys_of(cli(tmp_path, cache, "get-path", "-F", "sub/main.hm", "t[A: *]"))
     (tmp_path / "lib.hm").write_text("a = {A: p q}\n")
@@ -125,7 +134,7 @@ def test_the_import_search_path_from_the_environment_is_part_of_the_key(tmp_path
     for name, key in (("one", "u"), ("two", "v")):
         (tmp_path / name).mkdir()
         (tmp_path / name / "lib.hm").write_text(f"a = {{A: x {key}}}\n")
-    (tmp_path / "main.hm").write_text("import lib\n\ntask t(a=$) -> o:\n  echo $a > $o\n")
+    (tmp_path / "main.hm").write_text("import lib\n\ntask t(a=$lib.a) -> o:\n  echo $a > $o\n")
     one = keys_of(cli(tmp_path, cache, "get-path", "t[A: *]", HYPERMETRIC_PATH=str(tmp_path / "one")))
     two = keys_of(cli(tmp_path, cache, "get-path", "t[A: *]", HYPERMETRIC_PATH=str(tmp_path / "two")))
     assert "A=u" in one and "A=v" in two
@@ -194,9 +203,12 @@ def test_the_key_changes_with_the_code_that_builds_the_model(tmp_path, monkeypat
     monkeypatch.setattr(memo, "_PACKAGE", tmp_path)
     (tmp_path / "syntax").mkdir()
     (tmp_path / "syntax" / "m.py").write_text("x = 1\n")
+    memo.code_fingerprint.cache_clear()
     before = memo.code_fingerprint("syntax")
     (tmp_path / "syntax" / "m.py").write_text("x = 22\n")
+    memo.code_fingerprint.cache_clear()
     assert memo.code_fingerprint("syntax") != before
+    memo.code_fingerprint.cache_clear()
 
 
 def test_concurrent_loads_all_succeed_and_leave_one_whole_entry(project, tmp_path_factory):
@@ -212,3 +224,24 @@ def test_concurrent_loads_all_succeed_and_leave_one_whole_entry(project, tmp_pat
     entries = list((cache / "hypermetric" / "pipelines").iterdir())
     assert len(entries) == 1 and not entries[0].name.startswith(".tmp")
     assert imported_by(project, cache, "list") == []
+
+
+def test_the_cache_stays_bounded(tmp_path, monkeypatch):
+    from hypermetric.syntax import memo
+
+    monkeypatch.setattr(memo, "_MOST", 4)
+    keys = [str(i) * 64 for i in range(5)]
+    for i, key in enumerate(keys):
+        memo.write(str(tmp_path), key, i)
+        os.utime(tmp_path / (key[:40] + ".pickle"), ns=(i * 10**9, i * 10**9))  # written in this order
+    assert [memo.read(str(tmp_path), k) for k in keys] == [None, None, None, 3, 4]
+
+
+def test_without_an_absolute_cache_place_nothing_is_written_here(project, tmp_path_factory):
+    """A relative `$XDG_CACHE_HOME` is ignored (the XDG rule); with no home either, nothing is cached."""
+    env = {"XDG_CACHE_HOME": "rel", "HOME": "rel-home"}
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "hypermetric", "get-path", "t[A: *]"], cwd=project,
+                              env={**_env(project), **env}, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "A=y" in proc.stdout, proc.stderr
+    assert sorted(p.name for p in project.iterdir()) == ["defs", "main.hm"]

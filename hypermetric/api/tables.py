@@ -15,8 +15,10 @@ from hypermetric.semantics.pipeline import Pipeline
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from hypermetric.plan.graph import JobGraph
     from hypermetric.results.collect import CaseResult
     from hypermetric.results.stats.request import StatsRequest, StatsResult
+    from hypermetric.store.status import JobStatus
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ def result_table(pipeline: Pipeline, targets: str | Sequence[str], *, output: st
                          notes=[f"the targets name {', '.join(sorted(names)) or 'no task'}"])
     output_file = choose_output(jobs[0], output)
     axes = [axis for axis, _ in jobs[0].full_case]
-    table = collect_table([case_result(job, output_file) for job in jobs], axes, per_query=per_query,
-                          with_meta=meta)
+    statuses = job_states(graph)
+    table = collect_table([case_result(job, output_file, statuses[job.id][0].label) for job in jobs], axes,
+                          per_query=per_query, with_meta=meta)
     if columns:
         table = select_columns(table, axes, columns)
     return ResultTable(table, axes, jobs[0].name)
@@ -103,13 +106,21 @@ def choose_output(job: Job, name: str | None) -> str:
     return next(iter(outputs.values()))
 
 
-def case_result(job: Job, relative: str) -> CaseResult:
+def job_states(graph: JobGraph) -> dict[str, tuple[JobStatus, str | None]]:
+    """Each job's status as `dry-run` shows it, OUTDATED (with its reason) included: a table read from
+    outputs that no longer match the pipeline says so on every row concerned."""
+    from hypermetric.store.staleness import Staleness
+
+    return Staleness(graph).states()
+
+
+def case_result(job: Job, relative: str, status_label: str | None = None) -> CaseResult:
     """Where one case's value is read from, with the job's status and `job.json` metadata."""
     from hypermetric.results.collect import CaseResult, case_status
     from hypermetric.results.readers import read_job_meta
     from hypermetric.store.status import job_status
 
-    status = case_status(job_status(job).label)
+    status = case_status(status_label if status_label is not None else job_status(job).label)
     meta = read_job_meta(os.path.join(job.workdir, "job.json"))
     return CaseResult(case=dict(job.full_case), status=status, path=os.path.join(job.workdir, relative),
                       meta=meta)

@@ -41,12 +41,14 @@ _DEATH_WAIT = 5.0       # at most this long for killed processes to die (one stu
 
 
 def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output: OutputCallback | None,
-               hooks: JobHooks, keep_fds: tuple[int, ...] = ()) -> int | None:
+               hooks: JobHooks, keep_fds: tuple[int, ...] = (),
+               while_running: Callable[[], None] | None = None) -> int | None:
     """Run `<shell words> script` in the job directory; its exit code, or None if the run was cancelled.
 
     A process killed by signal N reports 128 + N. A cancelled run is None whatever its exit code, so an
     interrupted job is never recorded. If the calling thread is interrupted (KeyboardInterrupt), the child's
     process group is stopped before the exception goes on. `keep_fds` stay open in the child.
+    `while_running` is called once the script runs, for work that can overlap with it.
     """
     cancelled = hooks.cancelled or _never
     workdir = job.workdir
@@ -61,6 +63,8 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
         try:
             if hooks.on_spawn is not None and gate is not None:
                 _register(proc, hooks.on_spawn, gate)
+            if while_running is not None:
+                while_running()
             if pipes is not None and on_output is not None:  # pipes are made only for a callback
                 _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
             code = end_group(proc)

@@ -28,6 +28,7 @@ from hypermetric.execution.fs_execute import run_on_file_system
 from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
 from hypermetric.execution.runners import run_with_runner
 from hypermetric.execution.script import args_text, run_variables, wrap
+from hypermetric.execution.spare import SpareFiles
 from hypermetric.plan.job import LOCAL, Job
 from hypermetric.store import lock as store_lock
 from hypermetric.store.layout import ARGS, EXITCODE, JOB_JSON, LOCK, STDERR
@@ -116,6 +117,16 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
         return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"cannot prepare the job: {e}", (), start,
                           time.time())
+    spare = SpareFiles(job.workdir, (JOB_JSON, EXITCODE))  # made while the script runs: see `spare`
+    try:
+        return _run_prepared(job, options, on_output, attempt, hooks, held, env, start, spare)
+    finally:
+        spare.discard()
+
+
+def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
+                  hooks: JobHooks, held: store_lock.Held, env: dict[str, str], start: float,
+                  spare: SpareFiles) -> JobOutcome:
     if job.runner is not None:
         code = run_with_runner(job, options.shell, env, on_output, hooks)
     elif job.exec_fs != LOCAL:
@@ -123,12 +134,12 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
     else:
         # The script inherits the lock: the job stays locked while any of its processes lives.
         keep = (held.fd,) if held.fd is not None else ()
-        code = process.run_script(job, options.shell, env, on_output, hooks, keep)
+        code = process.run_script(job, options.shell, env, on_output, hooks, keep, spare.create)
     end = time.time()
     if code is None:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
     try:
-        _record(job, options, code, attempt, start, end)
+        _record(job, options, code, attempt, start, end, spare)
     except FileNotFoundError:  # something deleted the directory under the running job
         reason = f"the job directory {job.workdir} was deleted while the job ran"
         return JobOutcome(job.id, JobStatus.FAILED, attempt, code, reason, (), start, end)
@@ -195,7 +206,8 @@ def _write(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float) -> None:
+def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float,
+            spare: SpareFiles | None = None) -> None:
     """`job.json`, then `exitcode` (the commit point), both written atomically."""
     info = {
         "id": job.id, "name": job.name, "case": dict(job.full_case), "attempt": attempt, "exit_code": code,
@@ -207,8 +219,9 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
     if job.signature:  # what the outputs were made from, so a later plan can tell whether they are stale;
         # first, so that planning can read it without parsing the whole file
         info = {"signature": job.signature, **info, "built_from": job.built_from}
-    write_atomic(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
-    write_atomic(os.path.join(job.workdir, EXITCODE), str(code).encode())
+    for name, data in ((JOB_JSON, json.dumps(info, ensure_ascii=False).encode()), (EXITCODE, str(code).encode())):
+        if spare is None or not spare.commit(name, data):
+            write_atomic(os.path.join(job.workdir, name), data)
 
 
 def _iso(t: float) -> str:

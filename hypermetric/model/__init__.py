@@ -1,1 +1,1 @@
-"""The tensor algebra of axes, cases and shapes (pure data, standard library only)."""
+"""Axes and cases: an axis with its keys and default, and the one rule that names a case's job directory."""

@@ -45,7 +45,7 @@ class Entry:
 class PipelineCache:
     """The entries under one directory; `get` and `put` never raise."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str | None) -> None:
         self.directory = directory
 
     @classmethod

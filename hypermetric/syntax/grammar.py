@@ -31,7 +31,9 @@ def _cache_file() -> str | bool:
     from hypermetric import __version__
 
     digest = hashlib.md5(grammar_path().read_bytes() + __version__.encode()).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or tempfile.gettempdir()
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG rule: a relative value is ignored, never a folder in the cwd
+        base = tempfile.gettempdir()
     folder = os.path.join(base, f"hypermetric-{os.getuid()}")
     try:
         os.makedirs(folder, exist_ok=True)

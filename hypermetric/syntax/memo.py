@@ -10,6 +10,7 @@ cache that does not work only makes a command slower.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -18,11 +19,16 @@ from pathlib import Path
 from hypermetric import __version__
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+_MOST = 512
 
 
-def cache_dir(kind: str) -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "hypermetric", kind)
+def cache_dir(kind: str) -> str | None:
+    """Where values of `kind` live; None when there is no absolute place for them (the XDG rule ignores a
+    relative `$XDG_CACHE_HOME`, and without a home `~` stays `~`), so nothing lands in the working directory."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hypermetric", kind) if os.path.isabs(base) else None
 
 
 def digest(*parts: object) -> str:
@@ -33,9 +39,11 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def read(directory: str, key: str) -> object | None:
+def read(directory: str | None, key: str) -> object | None:
     """The value stored under `key`, or None; a stored value is a `(key, value)` pair, so that a file that
     somehow holds another key's value is a miss too."""
+    if directory is None:
+        return None
     try:
         with open(_path(directory, key), "rb") as f:
             stored = pickle.load(f)
@@ -46,7 +54,9 @@ def read(directory: str, key: str) -> object | None:
     return stored[1]
 
 
-def write(directory: str, key: str, value: object) -> None:
+def write(directory: str | None, key: str, value: object) -> None:
+    if directory is None:
+        return
     try:
         data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a value that cannot be pickled is only not kept
@@ -59,19 +69,40 @@ def write(directory: str, key: str, value: object) -> None:
             f.write(data)
         os.replace(temp, _path(directory, key))  # readers see the old value or the new one, never part of one
     except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        _unlink(temp)
+        return
+    _prune(directory)
+
+
+def _prune(directory: str) -> None:
+    """Past `_MOST` values (each distinct file, directory and option set adds one), drop the oldest written
+    down to half, so that the cache stays small however many projects and temporary directories used it."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.name.endswith(".pickle")]
+        if len(entries) <= _MOST:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    except OSError:
+        return
+    for e in entries[:len(entries) - _MOST // 2]:
+        _unlink(e.path)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _path(directory: str, key: str) -> str:
     return os.path.join(directory, key[:40] + ".pickle")
 
 
+@functools.cache
 def code_fingerprint(*parts: str) -> str:
     """Changes whenever a module of the package's top level or of the subpackages `parts`, or the grammar,
-    is added, removed or rewritten."""
+    is added, removed or rewritten (once per process: the code a process runs was imported at its start)."""
     from hypermetric.resources import grammar_path
 
     stamps = [_stamp(str(p)) for p in sorted(_PACKAGE.glob("*.py"))]

@@ -100,6 +100,22 @@ def test_value_change_through_define(project):
     assert dry_run(project)["a"] == "OUTDATED (value of scale changed: 2 → 1)"
 
 
+def test_results_mark_values_read_from_outdated_jobs_and_warn(project):
+    project.write("r.hm", """
+scale = 1
+task score(model={Model: bm25 dense}, scale=$) -> o:
+  echo "{\\"score\\": $scale}" > $o
+""")
+    project.sh("run", "r.hm", "score[Model: *]").ok()
+    fresh = project.sh("results", "r.hm", "score[Model: *]", "--format", "csv").ok()
+    assert [line.split(",")[1] for line in fresh.out.splitlines()[1:]] == ['"COMPLETE"', '"COMPLETE"']
+    assert "warning" not in fresh.err
+    stale = project.sh("results", "r.hm", "score[Model: *]", "--format", "csv", "-D", "scale=2").ok()
+    rows = [line.split(",") for line in stale.out.splitlines()[1:]]
+    assert [(row[1], row[2]) for row in rows] == [('"OUTDATED"', "1"), ('"OUTDATED"', "1")]
+    assert "warning: 2 cases are OUTDATED" in stale.err
+
+
 def test_decorator_argument_change(project):
     decorated = """
     class tagged(tag):

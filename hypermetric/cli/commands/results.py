@@ -61,6 +61,7 @@ def cmd_results(c: Common, output: OutputOpt = None, pivots: PivotOpt = None, to
     found = api.result_table(s.pipeline, s.targets, output=output, per_query=per_query, meta=meta,
                              columns=columns)
     table, axes = found.table, found.axes
+    _warn_outdated(found.table)
     keys = axes
     if request.active or chart:
         table, keys = _statistics(s.pipeline, found, request, chart, c.color)
@@ -93,3 +94,14 @@ def _statistics(pipeline: api.Pipeline, found: api.ResultTable, request, chart: 
         table, keys = as_long_table(table, found.axes, request.id_col)
     print_charts(table, keys, chart, color)
     return None, []
+
+
+def _warn_outdated(table) -> None:
+    """Say on stderr when values come from jobs whose inputs, values or script changed since they ran."""
+    if "status" not in table.column_names:
+        return
+    stale = sum(1 for status in table.column("status").to_pylist() if status == "OUTDATED")
+    if stale:
+        cases = "case is" if stale == 1 else "cases are"
+        sys.stderr.write(f"warning: {stale} {cases} OUTDATED: their values were made from an older pipeline "
+                         "(`hypermetric dry-run` says why; `hypermetric run` brings them up to date)\n")
