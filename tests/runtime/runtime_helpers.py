@@ -170,3 +170,23 @@ def exits_or_crashes(x: int, exit_at: int, crash_at: int) -> int:
     if x == crash_at:
         os._exit(1)
     return x + 100
+
+
+def same_metrics(a: dict, b: dict) -> bool:
+    """Whether two runs' metric summaries agree. A mean adds per-batch tallies, and the batches of a run on
+    Ray or with other workers are added in another order, so the means may differ in the last bits; every
+    other field must be equal."""
+    import math
+    from dataclasses import replace
+
+    if a.keys() != b.keys():
+        return False
+    for name, summary in a.items():
+        other = b[name]
+        if (summary.mean is None) != (other.mean is None):
+            return False
+        if summary.mean is not None and not math.isclose(summary.mean, other.mean, rel_tol=1e-12, abs_tol=1e-15):
+            return False
+        if replace(summary, mean=other.mean) != other:
+            return False
+    return True
