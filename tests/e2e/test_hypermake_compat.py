@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from support.hypermake_docs import POPEN_RUNNER, with_refresh_interval
 
 FAR_FS = """
 object far:
@@ -180,33 +181,9 @@ task r(d=$t1[X: *].out, p="v") -> out:
 
 @pytest.mark.parametrize("interval", [None, "0.05"])
 def test_the_runner_example_of_hypermakes_docs_runs_unchanged(project, interval):
-    popen = """
-object popen:
-  def submit(script_file):
-    {
-      source $script_file > stdout 2> stderr
-      echo $? > exitcode
-    } &
-    echo $! > pid
-
-  def poll(pid):
-    if kill -0 $pid > /dev/null 2>&1
-    then
-      :
-    else
-      if [ -f exitcode ]
-      then
-        cat exitcode
-      else
-        echo -1
-      fi
-    fi
-
-  def cancel(pid):
-    kill -9 $pid
-"""
+    popen = POPEN_RUNNER
     if interval is not None:
-        popen = popen.replace("object popen:\n", f'object popen:\n  refresh_interval = "{interval}"\n')
+        popen = with_refresh_interval(popen, interval)
     project.write("main.hm", popen + """
 @@popen
 task t(x={X: a b}) -> o:

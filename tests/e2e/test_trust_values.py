@@ -5,6 +5,7 @@ HyperMake's docs work, and no output can be written outside the output root."""
 from __future__ import annotations
 
 import pytest
+from support.hypermake_docs import POPEN_RUNNER, with_refresh_interval
 
 DECORATED = 'class deco(val):\n  def run(inner):\n    echo "$val" > out\n    bash -e "$inner"\n' + "".join(
     f'@deco(val="v{i}")\ntask t{i} -> out:\n  true\n' for i in range(30)) + (
@@ -54,32 +55,7 @@ def test_a_function_call_task_gets_the_functions_outputs(project):
     assert project.read("out/u/A=two/out") == "two\np two\n"
 
 
-POPEN = """
-object popen:
-  refresh_interval = "0.1"
-  def submit(script_file):
-    {
-      source $script_file > stdout 2> stderr
-      echo $? > exitcode
-    } &
-    echo $! > pid
-
-  def poll(pid):
-    if kill -0 $pid > /dev/null 2>&1
-    then
-      :
-    else
-      if [ -f exitcode ]
-      then
-        cat exitcode
-      else
-        echo -1
-      fi
-    fi
-
-  def cancel(pid):
-    kill -9 $pid
-
+POPEN = with_refresh_interval(POPEN_RUNNER, "0.1") + """
 @@popen
 task t(x="hi") -> o:
   echo "out $x"

@@ -9,17 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ray_workers import ship_by_value
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
-
-def _ship_by_value(ray: Any) -> None:
-    """Ray workers cannot import modules from this folder, so Ray pickles them by value instead."""
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if path and Path(path).resolve().parent == HERE:
-            ray.cloudpickle.register_pickle_by_value(module)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +25,7 @@ def ray_local() -> Iterator[Any]:
     if started:
         os.environ.pop("RAY_ADDRESS", None)
         ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    _ship_by_value(ray)
+    ship_by_value(ray, HERE)
     yield ray
     if started:
         ray.shutdown()
