@@ -174,6 +174,12 @@ def _typed_values(values: Any, name_code: np.ndarray,
     is_int = pc.match_substring_regex(values, _INT).to_numpy(zero_copy_only=False)
     not_int = np.bincount(name_code, weights=~is_int, minlength=n_names)
     int_names = not_int == 0
+    mixed = is_int & ~int_names[name_code]  # integers among a name's other numbers
+    if mixed.any():
+        try:
+            pc.cast(pc.utf8_ltrim(values.filter(_bool_array(mixed)), "+"), pa.int64())
+        except pa.ArrowInvalid:
+            return None  # one past 64 bits: the Python parser keeps it exact
     ints = None
     if int_names.any():
         rows = int_names[name_code]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hypermetric.results.arrow import rows_to_table
@@ -131,6 +131,8 @@ _LINES = st.lists(st.tuples(_NAMES, _IDS, _VALUES, st.sampled_from(["\t", "\t ",
 
 @settings(max_examples=300, deadline=None)
 @given(lines=_LINES, per_query=st.booleans())
+@example(lines=[("map", "q1", "0.5", "\t"), ("map", "q2", "99999999999999999999", "\t")], per_query=False)
+@example(lines=[("map", "q1", "0.5", " "), ("map", "q2", "-99999999999999999999", " ")], per_query=True)
 def test_any_lines_agree_or_go_back(lines, per_query):
     text = "".join(f"{name}{sep}{id_}{sep}{value}\n" for name, id_, value, sep in lines)
     try:
