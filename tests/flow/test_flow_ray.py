@@ -74,10 +74,13 @@ def test_a_node_failure_on_ray_names_the_node_and_batch_instead_of_hanging(ray_l
         dag.start()
         for _ in dag.stream(range(10), source_queues=[queue], sink_queues=[sink], batch_size=2):
             pass
-    assert (failure.value.node, failure.value.index) == ("picky", 3)
+    assert failure.value.node == "picky"
     if die:
-        assert "died" in str(failure.value)
+        # A dying worker also loses the batches queued on it, and the earliest lost one is reported: which
+        # batches were on that worker when batch 3 killed it depends on timing, but batch 3 is always lost.
+        assert 0 <= failure.value.index <= 3 and "died" in str(failure.value)
     else:
+        assert failure.value.index == 3
         assert isinstance(failure.value.cause, ValueError) and "cannot take 6" in str(failure.value)
 
 
