@@ -8,17 +8,20 @@ the CPUs Ray sees) or this process alone, and the results back in batch order.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hypermetric.flow.messages import BatchMessage
 
 
-class Task:
-    """Subclass it and define `do(self, batch, **kwargs)` (or `do(self, a, b)` for a node with two inputs)."""
+class Task(ABC):
+    """Subclass it and define `do(self, batch, **kwargs)` (or `do(self, a, b)` for a node with two inputs);
+    a subclass without `do` cannot be instantiated."""
 
+    @abstractmethod
     def do(self, *batches: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define do(self, batch, **kwargs)")
+        """The result of one batch (one argument per input node)."""
 
     def run_batch(self, index: int, *batches: Any, **kwargs: Any) -> BatchMessage:
         """`do()` on one batch, with the batch's index kept beside its result."""

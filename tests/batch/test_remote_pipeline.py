@@ -8,9 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from support.waiting import wait_until
 
 SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 
@@ -95,12 +95,12 @@ task stuck(pids=$) -> out:
 """
 
 
-def _wait_for(path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
+def _wait_for(path, proc: subprocess.Popen) -> None:
+    """Wait for the file the job writes once it runs; fail at once if the runner ended first."""
+    def appeared() -> bool:
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.05)
+        return path.exists()
+    wait_until(appeared, f"{path} to appear")
 
 
 def _lock_held(path) -> bool:
@@ -144,10 +144,7 @@ def test_a_stopped_runner_stops_the_remote_job_and_leaves_it_not_done(project, t
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130, signal.SIGKILL: -9}[sig], (out, err)
     # The stop keeps the lock until the remote processes are gone (after SIGKILL, the watchdog runs it).
-    deadline = time.monotonic() + 120
-    while _lock_held(job / ".lock"):
-        assert time.monotonic() < deadline, "the job's lock was never released"
-        time.sleep(0.05)
+    wait_until(lambda: not _lock_held(job / ".lock"), "the job's lock to be released")
     assert not _running(script) and not _running(child)
     assert not (job / "exitcode").exists() and not (job / "out").exists()
     assert list((tmp_path / "scratch").iterdir()) == []
@@ -168,7 +165,5 @@ def test_what_a_remote_script_leaves_running_is_killed(project, two_machines, tm
     project.sh("run", "main.hm", "t", "--machines", "m.json").ok()
     assert project.read("out/t/default/out") == "done\n"
     left = int((pids / "left").read_text())
-    deadline = time.monotonic() + 60  # a SIGKILL takes effect a moment after it is sent
-    while _running(left):
-        assert time.monotonic() < deadline, "the script's background process outlived its job"
-        time.sleep(0.05)
+    # a SIGKILL takes effect a moment after it is sent: wait for the process state, not for a time
+    wait_until(lambda: not _running(left), "the script's background process to end with its job")

@@ -166,3 +166,13 @@ def test_a_source_that_feeds_nodes_must_get_data():
     dag.start()
     with pytest.raises(ValueError, match=r"\['second'\] feed the DAG but get no data"):
         dag.stream([1], source_queues=[first_queue], sink_queues=[sink])
+
+
+def test_a_task_without_do_cannot_be_made():
+    from hypermetric.flow import Task
+
+    class Empty(Task):
+        pass
+
+    with pytest.raises(TypeError, match="do"):
+        Empty()
