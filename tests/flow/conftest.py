@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.ray_workers import ship_by_value
+from support.ray_workers import local_ray
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -19,13 +18,5 @@ sys.path.insert(0, str(HERE))
 def ray_local() -> Iterator[Any]:
     """A local Ray with two CPUs for one test module (an already running one, e.g. the runtime tests', is
     reused and left running)."""
-    import ray
-
-    started = not ray.is_initialized()
-    if started:
-        os.environ.pop("RAY_ADDRESS", None)
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ship_by_value(ray, HERE)
-    yield ray
-    if started:
-        ray.shutdown()
+    with local_ray(HERE) as ray:
+        yield ray

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.ray_workers import ship_by_value
+from support.ray_workers import local_ray
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -18,16 +17,8 @@ sys.path.insert(0, str(HERE))
 @pytest.fixture(scope="session")
 def ray_session() -> Iterator[Any]:
     """A local Ray with two CPUs, started once and shared by every Ray test."""
-    import ray
-
-    started = not ray.is_initialized()
-    if started:
-        os.environ.pop("RAY_ADDRESS", None)
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ship_by_value(ray, HERE)
-    yield ray
-    if started:
-        ray.shutdown()
+    with local_ray(HERE) as ray:
+        yield ray
 
 
 @pytest.fixture
