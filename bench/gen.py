@@ -17,6 +17,12 @@ Workloads (default sizes; see WORKLOADS below):
   w4  rerun      w3 again with every output already up to date
   w5  plan       dry-run of a 5 params x 10 values tensor (100,000 cases +
                  10 reducers of 10,000 inputs each); nothing is executed
+  w6  plan       the same at 6 params x 10 values (1,000,000 cases)
+  w7  resume     `run` of the w6 tensor where all but the last 1000 jobs are
+                 done (made untimed by each tool's setup: for hypermetric
+                 bench/scale_setup.py, which writes what a successful job
+                 leaves); every task logs its start time and path to
+                 starts.log, so run.py reports the time to the first job
 
 Every task is one bash child process that writes its small output file and
 appends one line naming itself to <dir>/tasks.log (an O_APPEND write of a
@@ -62,6 +68,10 @@ WORKLOADS = {
            "title": "no-op rerun of w3 (all up to date)"},
     "w5": {"kind": "tensor", "dims": 5, "vals": 10, "mode": "plan",
            "title": "dry-run of 10^5-case tensor + 10 reducers"},
+    "w6": {"kind": "tensor", "dims": 6, "vals": 10, "mode": "plan", "scale": True,
+           "title": "dry-run of 10^6-case tensor + 10 reducers"},
+    "w7": {"kind": "tensor", "dims": 6, "vals": 10, "mode": "resume", "pending": 1000, "scale": True,
+           "title": "run of 10^6-case tensor + 10 reducers, all but 1000 jobs done"},
 }
 
 QUICK = {
@@ -71,7 +81,14 @@ QUICK = {
     "w3": {"dims": 3, "vals": 3},
     "w4": {"dims": 3, "vals": 3},
     "w5": {"dims": 4, "vals": 4},
+    "w6": {"dims": 4, "vals": 5},
+    "w7": {"dims": 4, "vals": 5, "pending": 20},
 }
+
+# The tools run at a million cases (w6, w7): generating a million explicit rules or tasks for the others is a
+# benchmark of its own, so they are left out there and their cells say so.
+SCALE_TOOLS = ("hypermetric", "threadpool")
+SCALE_NOTE = "not run at 10^6 cases: only hypermetric and the thread-pool floor are"
 
 # Command templates for hypermetric, in its primary form `hypermetric COMMAND
 # [FILE] [TARGET...]` (HyperMake's order `hypermetric FILE COMMAND TARGET...`
@@ -315,6 +332,8 @@ def gen_lowerbound(executor: str):
     def gen(spec: dict, d: str, log: str) -> dict:
         s = dict(spec)
         s["log"] = log
+        if spec["mode"] == "resume":
+            s["starts"] = starts_log(d)
         with open(os.path.join(d, "spec.json"), "w") as f:
             json.dump(s, f)
         lb = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lowerbound.py")
@@ -324,6 +343,7 @@ def gen_lowerbound(executor: str):
         if executor == "thread":
             m["rerun"] = base + ["--mode", "rerun"]
             m["plan"] = base + ["--mode", "plan"]
+            m["setup"] = base + ["--mode", "setup"]
         else:
             m["rerun"] = None  # raw Ray has no notion of up-to-date outputs
             m["plan"] = None   # ... nor of a dry run
@@ -364,13 +384,18 @@ def gen_hypermetric(spec: dict, d: str, log: str) -> dict:
         for p in ps:
             w(hm_param(p, p.upper(), spec["vals"]))
         w("")
+        starts = f'  echo "$(date +%s.%N) $PWD" >> {starts_log(d)}' if spec["mode"] == "resume" else None
         w("task t(" + ", ".join(f"{p}=$" for p in ps) + ") -> out:")
+        if starts:
+            w(starts)
         w("  echo " + " ".join(f"${p}" for p in ps) + " > $out")
         w("  echo t_" + "_".join(f"${{{p}}}" for p in ps) + f" >> {log}")
         w("")
         red = ", ".join(f"{p.upper()}: *" for p in ps[1:])
         w(f"task r(x=$t[{red}].out) -> out:")
-        w("  cat $x/* > $out")
+        if starts:
+            w(starts)
+        w("  " + cat_all("$x/*", "$out", spec))
         w(f"  echo r >> {log}")
         target = f"r[{ps[0].upper()}: *]"
     with open(os.path.join(d, "main.hm"), "w") as f:
@@ -380,8 +405,23 @@ def gen_hypermetric(spec: dict, d: str, log: str) -> dict:
     def fill(tmpl):
         return [a.format(file="main.hm", target=target, jobs="{jobs}")
                 for a in shlex.split(tmpl)]
+    setup = ["{hm_python}", os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale_setup.py"),
+             "main.hm", target, "--pending", str(spec.get("pending", 0))]
     return {"inputs": ["main.hm"], "run": fill(HM_RUN), "plan": fill(HM_PLAN),
-            "target": target}
+            "target": target, "setup": setup}
+
+
+def cat_all(pattern: str, out: str, spec: dict) -> str:
+    """`cat PATTERN > OUT`; for a reducer of more than 10,000 files through `xargs`, since that many names
+    can exceed the limit on the length of one command line."""
+    if spec["vals"] ** (spec["dims"] - 1) <= 10_000:
+        return f"cat {pattern} > {out}"
+    return f"printf '%s\\0' {pattern} | xargs -0 cat > {out}"
+
+
+def starts_log(d: str) -> str:
+    """Where the tasks of a `resume` workload log `<start time> <path they made>`, one line each."""
+    return os.path.join(d, "starts.log")
 
 
 def gen_hypermetric_ray(spec: dict, d: str, log: str) -> dict:
@@ -417,6 +457,8 @@ def title(spec: dict) -> str:
     v, d = spec["vals"], spec["dims"]
     shape = "x".join([str(v)] * d)
     base = f"tensor {shape} ({v ** d} cases) + {v} reducers"
+    if mode == "resume":
+        return f"run of {base}, all but {spec['pending']} jobs done"
     if mode == "rerun":
         return "no-op rerun of " + base
     if mode == "plan":
@@ -451,13 +493,21 @@ def generate(root: str, tools=None, workloads=None, quick=False) -> dict:
             log = os.path.join(d, "tasks.log")
             m = GENERATORS[tool](spec, d, log)
             mode = spec["mode"]
-            cmd = m["plan"] if mode == "plan" else m.get("rerun", m["run"]) if mode == "rerun" else m["run"]
+            cmd = m["plan"] if mode == "plan" else m.get("rerun", m["run"]) if mode in ("rerun", "resume") \
+                else m["run"]
+            na_note = m.get("na_note", "not applicable to this tool")
+            if mode == "resume" and not m.get("setup"):
+                cmd, na_note = None, "no setup that makes a tensor mostly done"
+            if spec.get("scale") and tool not in SCALE_TOOLS:
+                cmd, na_note = None, SCALE_NOTE
             manifest["entries"].append({
                 "workload": wl, "tool": tool, "dir": d, "mode": mode,
                 "inputs": m["inputs"], "log": log,
                 "cmd": cmd,          # None: not applicable to this tool
                 "prime": m["run"],   # run untimed before a rerun workload
-                "na_note": m.get("na_note", "not applicable to this tool"),
+                "setup": m.get("setup"),   # run untimed before a resume workload
+                "starts": starts_log(d),
+                "na_note": na_note,
             })
     with open(os.path.join(root, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -13,7 +13,8 @@ job output as events to a no-op subscriber), and with `-j cpus`, where the sched
 jobs as there are CPUs. Every variant runs once per repetition, interleaved; the best wall time counts.
 Next to wall time, "cpu" is the CPU time of the whole embedded cluster (this process and every process
 below it: GCS, raylet, workers, and the finished bash processes they waited for), read from `/proc`: on a
-machine that other work keeps busy it varies much less than wall time.
+machine that other work keeps busy it varies much less than wall time; "paired" is the median, over the
+repetitions, of each variant's CPU divided by the floor's CPU in the same repetition.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -152,13 +154,16 @@ def main() -> None:
           f"python {sys.version.split()[0]}, ray {ray.__version__}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}")
     print(f"  start-up (ray.init + one worker per CPU): {startup:.2f}s")
-    print(f"  {'':34s} {'wall/job':>9s} {'ratio':>6s} {'cpu/job':>9s} {'ratio':>6s}  all walls")
+    print(f"  {'':34s} {'wall/job':>9s} {'ratio':>6s} {'cpu/job':>9s} {'ratio':>6s} {'paired':>7s}  all walls")
+    floor = rows["raw Ray tasks"]
     for name, values in rows.items():
         wall = min(w for w, _ in values) / args.n
         cpu = min(c for _, c in values) / args.n
+        # each repetition's CPU against the floor's in the same repetition: steadier when the load changes
+        paired = statistics.median(c / f for (_, c), (_, f) in zip(values, floor))
         listing = ", ".join(f"{w:.2f}" for w, _ in values)
         print(f"  {name:34s} {wall * 1000:7.2f}ms {wall / floor_wall:5.2f}x {cpu * 1000:7.2f}ms "
-              f"{cpu / floor_cpu:5.2f}x  ({listing})")
+              f"{cpu / floor_cpu:5.2f}x {paired:6.2f}x  ({listing})")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Generates every workload for every tool (gen.py) into a scratch directory,
 runs one untimed warm-up (w0) per tool, then each (workload, tool) cell
 --reps times, clearing outputs between runs by moving them aside (they are
 deleted at the end; see clean()) except for w4, which is primed once and then
-re-run on up-to-date outputs,
+re-run on up-to-date outputs, and w7, which each tool's setup makes mostly done
+once (untimed) and each run's own jobs are removed after (see reset_resume()),
 times each run (wall clock, plus peak RSS and CPU time from /usr/bin/time -v
 when available), checks from tasks.log that every task ran exactly once (or,
 for w4/w5, not at all), writes one CSV row per run and prints markdown tables
@@ -55,7 +56,7 @@ import gen
 TIME = "/usr/bin/time"
 REPO = os.path.dirname(HERE)
 FIELDS = ["date", "tool", "version", "workload", "title", "mode", "n_tasks", "jobs",
-          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "sys_s", "load1", "note"]
+          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "sys_s", "load1", "first_job_s", "note"]
 SUBJECTS = ["hypermetric", "hypermetric-ray"]   # the tools the ratio tables are about
 BASES = ["make", "snakemake", "snakemake-greedy", "doit", "threadpool", "ray"]
 PROBE_HM = """\
@@ -200,7 +201,8 @@ def discover(env: dict, peers_venv: str, doit_par: str, hm: str | None,
     if hm:
         hmpy = first_line([os.path.join(os.path.dirname(hm), "python"), "-c",
                            "import sys; print(sys.version.split()[0])"], env)
-    subst = {"python": python, "doit_par": doit_par, "hypermetric": hm or "hypermetric"}
+    subst = {"python": python, "doit_par": doit_par, "hypermetric": hm or "hypermetric",
+             "hm_python": os.path.join(os.path.dirname(hm), "python") if hm else sys.executable}
     meta = {"python": pyver, "hypermetric_python": hmpy, "bash": bashver, "subst": subst,
             "hypermetric_path": hm, "hypermetric_ray_probe": msg}
     return tools, meta
@@ -313,6 +315,9 @@ def verify(entry, spec, lines) -> str | None:
     """None if tasks.log is right for this mode, else a message."""
     if entry["mode"] in ("rerun", "plan"):
         return None if not lines else f"{len(lines)} tasks ran, expected 0"
+    if entry["mode"] == "resume":
+        n = spec["pending"]
+        return None if len(lines) == n else f"{len(lines)} tasks ran, expected the {n} not done"
     exp = gen.expected_log(spec)
     if spec["kind"] == "chain":
         if lines != exp:
@@ -325,9 +330,38 @@ def verify(entry, spec, lines) -> str | None:
     return None
 
 
+def reset_resume(entry):
+    """Undo what the last run of a `resume` workload did: remove each path its tasks logged making (a job
+    directory or an output file), so the next run starts from the same mostly done state."""
+    starts = entry["starts"]
+    if os.path.exists(starts):
+        with open(starts) as f:
+            made = [line.split(None, 1)[1].strip() for line in f if line.strip()]
+        for path in made:
+            if not path.startswith(entry["dir"] + os.sep):
+                continue
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.lexists(path):
+                os.unlink(path)
+        os.unlink(starts)
+    if os.path.exists(entry["log"]):
+        os.unlink(entry["log"])
+
+
+def first_start(entry, since: float) -> float | None:
+    """Seconds from `since` (the command's start) to the earliest start a task logged."""
+    try:
+        with open(entry["starts"]) as f:
+            times = [float(line.split(None, 1)[0]) for line in f if line.strip()]
+    except (OSError, ValueError):
+        return None
+    return min(times) - since if times else None
+
+
 def fill(cmd, jobs, subst):
     argv = [a.replace("{jobs}", str(jobs)).replace("{python}", subst["python"])
-            .replace("{doit_par}", subst["doit_par"]) for a in cmd]
+            .replace("{doit_par}", subst["doit_par"]).replace("{hm_python}", subst["hm_python"]) for a in cmd]
     if argv and argv[0] == "hypermetric":
         argv[0] = subst["hypermetric"]
     return argv
@@ -386,6 +420,7 @@ GOALS = [
     ("w1", "w1 fan-out at least 10x faster than Snakemake", "faster", 10.0),
     ("w4", "w4 cached re-run under 1 s", "abs", 1.0),
     ("w5", "w5 dry-run of the 10^5-case tensor under 5 s", "abs", 5.0),
+    ("w6", "w6 dry-run of the 10^6-case tensor under 10 s", "abs", 10.0),
 ]
 
 
@@ -446,6 +481,26 @@ def render_hm(by, med, cpu, wls, tools, ntask, title, mode, w):
     w()
 
 
+def render_first_jobs(by, wls, tools, title, w):
+    """For the resume workloads (w7): median seconds from the command's start to its first task's start, and
+    median peak memory."""
+    first = {k: med_of(rs, "first_job_s") for k, rs in by.items()}
+    resumed = [wl for wl in wls if any(first.get((wl, t)) is not None for t in tools)]
+    if not resumed:
+        return
+    w("### Time to the first job (s) and peak memory (MB), median")
+    w()
+    w("| workload | " + " | ".join(tools) + " |")
+    w("|---|" + "---:|" * len(tools))
+    for wl in resumed:
+        cells = []
+        for t in tools:
+            f, rss = first.get((wl, t)), med_of(by.get((wl, t), []), "max_rss_mb")
+            cells.append("-" if f is None else f"{fmt_s(f)} ({rss:.0f} MB)" if rss else fmt_s(f))
+        w(f"| {wl} {title[wl]} | " + " | ".join(cells) + " |")
+    w()
+
+
 def cell_summary(rows):
     """rows of one (workload, tool) -> (display, median_wall or None)."""
     if not rows:
@@ -467,6 +522,8 @@ def cell_summary(rows):
 def _mode_of(wl, title_):
     if title_.startswith("no-op rerun"):
         return "rerun"
+    if title_.startswith("run of ") and title_.endswith(" done"):
+        return "resume"
     if title_.startswith("dry-run"):
         return "plan"
     return "run"
@@ -531,6 +588,7 @@ def render(rows, tools_order=None, file=sys.stdout):
                 cells.append(f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}")
         w(f"| {wl} {title[wl]} | {'(wN-w0)/n' if sub else 'wN/n'} | " + " | ".join(cells) + " |")
     w()
+    render_first_jobs(by, wls, tools, title, w)
     cpu = {}
     w("### Median CPU time (s): user+sys of the tool and every process it waited for")
     w()
@@ -632,6 +690,8 @@ def main(argv=None) -> int:
     ap.add_argument("--doit-parallel", choices=["thread", "process"], default="thread")
     ap.add_argument("--plan-timeout", type=float, default=300)
     ap.add_argument("--run-timeout", type=float, default=600)
+    ap.add_argument("--setup-timeout", type=float, default=3600,
+                    help="for the untimed setup of a resume workload (w7: a million job directories)")
     ap.add_argument("--out", help="CSV path (default bench/results/compare-<date>.csv)")
     ap.add_argument("--hypermetric", default=os.environ.get("HYPERMETRIC_BIN"),
                     help="hypermetric executable (default: <repo>/.venv/bin/hypermetric, then PATH)")
@@ -690,7 +750,7 @@ def main(argv=None) -> int:
     wr = csv.DictWriter(f, fieldnames=FIELDS)
     wr.writeheader()
 
-    def record(wl, tool, rep, status, wall=None, extra=None, note="", load=None):
+    def record(wl, tool, rep, status, wall=None, extra=None, note="", load=None, first=None):
         spec = specs[wl]
         extra = extra or {}
         row = {"date": date, "tool": tool, "version": tools_info[tool]["version"],
@@ -702,6 +762,7 @@ def main(argv=None) -> int:
                "cpu_s": f"{extra['cpu_s']:.2f}" if "cpu_s" in extra else "",
                "sys_s": f"{extra['sys_s']:.2f}" if "sys_s" in extra else "",
                "load1": f"{load:.2f}" if load is not None else "",
+               "first_job_s": f"{first:.3f}" if first is not None else "",
                "note": note}
         rows.append(row)
         wr.writerow(row)
@@ -744,6 +805,14 @@ def main(argv=None) -> int:
                     record(wl, tool, 0, "wrong" if st == "ok" else st, wall,
                            note="priming run failed: " + (msg if st == "ok" else tail))
                     continue
+            if spec["mode"] == "resume":
+                # setup: every job but the last `pending` made done, untimed (once: each rep undoes its run)
+                clean(e)
+                st, wall, _, tail = run_cmd(e, fill(e["setup"], a.jobs, meta["subst"]), env,
+                                            a.setup_timeout, "setup.out")
+                if st != "ok":
+                    record(wl, tool, 0, st, wall, note="setup failed: " + tail)
+                    continue
             active.append(tool)
         for rep in range(1, a.reps + 1):
             for tool in active:
@@ -753,12 +822,16 @@ def main(argv=None) -> int:
                 if spec["mode"] == "rerun":
                     if os.path.exists(e["log"]):
                         os.unlink(e["log"])
+                elif spec["mode"] == "resume":
+                    reset_resume(e)
                 else:
                     clean(e)
                 load = load1()
+                since = time.time()
                 st, wall, extra, tail = run_cmd(e, fill(e["cmd"], a.jobs, meta["subst"]),
                                                 env, timeout)
-                note = tail
+                first = first_start(e, since) if spec["mode"] == "resume" else None
+                note = tail if st != "ok" or first is None else f"first job started after {first:.2f}s"
                 if st == "ok":
                     msg = verify(e, spec, read_log(e))
                     if msg:
@@ -767,7 +840,7 @@ def main(argv=None) -> int:
                     dead.add(tool)
                 if st == "timeout":
                     note = f"killed after {timeout:.0f}s; remaining reps skipped"
-                record(wl, tool, rep, st, wall, extra, note, load)
+                record(wl, tool, rep, st, wall, extra, note, load, first)
     f.close()
     # write the whole CSV again from memory (through a temporary file and a
     # rename): the file written row by row above is for watching a long run,

@@ -5,10 +5,12 @@ made only inside the scope that needs it (a context manager) and undone when the
 ends. The processes hypermetric starts for itself (the runtime's Ray workers and evaluators) are the one
 exception: they run nothing but hypermetric, so they keep a setting for their whole life.
 
-1. The cyclic garbage collector switched off (`gc.disable`) while a file is parsed (`syntax.parse`) and while
-   the planner builds jobs (`plan.planner`): both allocate many small objects that never form cycles, and the
-   collector's passes over them only slow the work down. `collector_paused()` here; switched back on after
-   unless the caller had it off.
+1. The cyclic garbage collector switched off (`gc.disable`) while a file is parsed (`syntax.parse`), while
+   the planner builds jobs (`plan.planner`), and while the command line imports its parser and command
+   (`cli.app`), loads the pipeline (`cli.session`) and, for `dry-run`, lists the jobs with their status
+   (`cli.commands.inspect`): each allocates many small objects that never (or hardly ever) form cycles, and
+   the collector's passes over them only slow the work down.
+   `collector_paused()` here; switched back on after unless the caller had it off.
 2. Objects left out of the collector's passes (`gc.freeze`), undone with `gc.unfreeze` when the scope ends,
    and never when the caller had frozen objects itself (that freeze is theirs):
    - while the runtime drives a run (`runtime.session`, `older_objects_frozen()`): the run allocates steadily,

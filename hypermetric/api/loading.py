@@ -6,12 +6,14 @@ import dataclasses
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from hypermetric.model.case import Pairs
-from hypermetric.plan.graph import JobGraph
-from hypermetric.plan.planner import plan_jobs
-from hypermetric.plan.targets import Selection, resolve_targets
 from hypermetric.semantics.pipeline import Pipeline
+
+if TYPE_CHECKING:  # the planner is imported when something is planned: `list` only loads
+    from hypermetric.model.case import Pairs
+    from hypermetric.plan.graph import JobGraph
+    from hypermetric.plan.targets import Selection
 
 
 def load(path: str, *, includes: Iterable[str] = (), defines: Mapping[str, str] | None = None,
@@ -60,6 +62,7 @@ def _load_hm(path: str, includes: Iterable[str], defines: dict[str, str], cwd: s
 
 def select(pipeline: Pipeline, target_texts: Iterable[str]) -> list[Selection]:
     """Parse and expand command-line targets (`t`, `t[A: x y, B: *]`, plan names)."""
+    from hypermetric.plan.targets import resolve_targets
     from hypermetric.syntax import parse_target
 
     return resolve_targets(pipeline, [parse_target(text) for text in target_texts])
@@ -68,6 +71,8 @@ def select(pipeline: Pipeline, target_texts: Iterable[str]) -> list[Selection]:
 def plan(pipeline: Pipeline, target_texts: Iterable[str], root_override: str | None = None) -> JobGraph:
     """The job graph of the targets and everything upstream of them. `root_override` (`--root`)
     replaces `local.root`; a relative one is taken from the invocation directory."""
+    from hypermetric.plan.planner import plan_jobs
+
     if is_batch(pipeline):
         from hypermetric.batch import BatchPipeline
         from hypermetric.batch.planning import plan_batch
@@ -81,6 +86,8 @@ def plan_with_history(pipeline: Pipeline, target_texts: Iterable[str],
                       root_override: str | None = None) -> JobGraph:
     """As `plan`, plus every job recorded under `<root>/.runs` that is still defined, so that `invalidate`
     reaches the recorded jobs downstream of the targets. Only the targets are `targets`."""
+    from hypermetric.plan.planner import plan_jobs
+    from hypermetric.plan.targets import Selection
     from hypermetric.store.runs import parse_job_id, read_run_records
 
     if is_batch(pipeline):  # a batch's jobs depend on nothing: its own jobs are all there is

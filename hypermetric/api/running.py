@@ -7,16 +7,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from hypermetric.errors import UsageError
-from hypermetric.execution.backend import Backend
 from hypermetric.execution.choice import RAY_UNBOUNDED, choose_backend, cluster_address
-from hypermetric.execution.events import Event
-from hypermetric.execution.remote_config import Machine
-from hypermetric.execution.report import RunReport
-from hypermetric.plan.graph import JobGraph
-from hypermetric.semantics.pipeline import Pipeline
+
+if TYPE_CHECKING:  # types only: choosing options imports neither the engine nor the remote backend's config
+    from hypermetric.execution.backend import Backend
+    from hypermetric.execution.events import Event
+    from hypermetric.execution.remote_config import Machine
+    from hypermetric.execution.report import RunReport
+    from hypermetric.plan.graph import JobGraph
+    from hypermetric.semantics.pipeline import Pipeline
 
 BackendName = Literal["auto", "local", "ray", "remote"]
 BACKENDS: tuple[str, ...] = ("auto", "local", "ray", "remote")

@@ -3,39 +3,45 @@
 from __future__ import annotations
 
 import sys
-
-import typer
+from typing import TYPE_CHECKING
 
 from hypermetric import __version__
-from hypermetric.cli import options as o
-from hypermetric.cli.signals import exit_code as interrupted_exit_code
-from hypermetric.cli.signals import interrupts
 from hypermetric.errors import HmError, environment_error
-from hypermetric.process_wide import command_scope
+from hypermetric.process_wide import collector_paused, command_scope
+
+if TYPE_CHECKING:
+    import typer
 
 HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
-
-app = typer.Typer(
-    name="hypermetric",
-    help="Parameterized pipelines for ML evaluation: HyperMake files, run locally or on Ray.",
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion; targets complete from the .hm file here
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "-H", "--help"]},
-)
+VERSION_LINE = f"hypermetric {__version__}"
+VERSION_FLAGS = (["-V"], ["--version"])
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"hypermetric {__version__}")
-        raise typer.Exit()
+def _make_app() -> typer.Typer:
+    """The typer application with no command yet (`_register` adds those a command line needs)."""
+    import typer
 
+    app = typer.Typer(
+        name="hypermetric",
+        help="Parameterized pipelines for ML evaluation: HyperMake files, run locally or on Ray.",
+        no_args_is_help=True,
+        add_completion=True,  # --install-completion / --show-completion; targets complete from the .hm file
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "-H", "--help"]},
+    )
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "-V", "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
-    """hypermetric COMMAND [FILE.hm] [TARGET...] [OPTIONS]"""
+    def _version(value: bool) -> None:
+        if value:
+            typer.echo(VERSION_LINE)
+            raise typer.Exit()
+
+    @app.callback()
+    def _root(version: bool = typer.Option(False, "-V", "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit.")) -> None:
+        """hypermetric COMMAND [FILE.hm] [TARGET...] [OPTIONS]"""
+
+    return app
 
 
 # The module that defines each command. A command line imports only its own command's module (each pulls in
@@ -49,38 +55,63 @@ COMMAND_MODULES = {
 }
 
 
+_app: typer.Typer | None = None
 _registered: set[str] = set()
 
 
-def _register(args: list[str] | None = None) -> None:
-    """Add to `app` the commands `args` may name (each module once, as `main` may be called again)."""
+def _register(args: list[str] | None = None) -> typer.Typer:
+    """The application with the commands `args` may name added (each module once, as `main` may be called
+    again)."""
     import importlib
 
+    global _app
+    if _app is None:
+        _app = _make_app()
     if args and args[0] in ("-V", "--version"):
-        return
+        return _app
     wanted = COMMAND_MODULES.get(args[0]) if args else None
     for name in [wanted] if wanted else dict.fromkeys(COMMAND_MODULES.values()):
         if name not in _registered:
-            importlib.import_module(f"hypermetric.cli.commands.{name}").register(app)
+            importlib.import_module(f"hypermetric.cli.commands.{name}").register(_app)
             _registered.add(name)
+    return _app
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the process exit code."""
-    args = o.normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in VERSION_FLAGS:  # what typer would print, without importing it (or any command) to print it
+        try:
+            sys.stdout.write(VERSION_LINE + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        return _exit(0, argv)
+    with collector_paused():  # importing typer and the options makes many objects, none in cycles
+        from hypermetric.cli.options import normalize_argv
+    args = normalize_argv(args)
     debug = "--debug" in args
     # The command owns the process while it runs; the console script's process then exits, and thawing what
     # the command froze would only make the interpreter's last collection walk all of it (see process_wide).
     with command_scope(thaw=argv is not None):
         code = run_cli(args, debug)
+    return _exit(code, argv)
+
+
+def _exit(code: int, argv: list[str] | None) -> int:
     if argv is None:
         sys.exit(code)
     return code
 
 
 def run_cli(args: list[str], debug: bool = False) -> int:
-    _register(args)
-    command = typer.main.get_command(app)
+    import typer
+
+    from hypermetric.cli.signals import exit_code as interrupted_exit_code
+    from hypermetric.cli.signals import interrupts
+
+    with collector_paused():  # the same for the command's module and its parser
+        command = typer.main.get_command(_register(args))
     try:
         with interrupts():  # SIGTERM and SIGHUP stop the command as Ctrl-C does
             result = command.main(args=args, prog_name="hypermetric", standalone_mode=False)

@@ -4,7 +4,8 @@ Status lines read `<label>: RUNNING|WAITING|SUCCESS|COMPLETE|SKIPPED|FAILED: <re
 `<label>> <line>` (unless silent). A job is QUEUED from the start of the run until its `JobStarted`, which
 the engine sends when the backend starts it (on Ray: when its script starts, not when Ray is handed the
 task); queued jobs are counted on the bar, not printed one per line. On a terminal a live progress bar (`progress_live`) stays under the
-scrolling lines; elsewhere the lines are written straight to the console's file, with no rich work per job.
+scrolling lines; elsewhere the lines and the closing summary are written straight to the console's file, with
+no rich work per job (given a `LazyConsole`, a run off a terminal with no failure to show never imports rich).
 A job's `\r`-ended output (a tqdm bar's updates) only moves its latest line beside it in the live view; off a
 terminal each such update is a line of its own. At the end, a panel per failed job, with shell-quoted paths
 that can be pasted into a shell as they are.
@@ -16,12 +17,7 @@ import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group, RenderableType
-from rich.errors import MissingStyle
-from rich.panel import Panel
-from rich.style import Style
-from rich.text import Text
-
+from hypermetric.cli.console import rich_console
 from hypermetric.cli.progress_state import RunState
 from hypermetric.execution.events import (
     Event,
@@ -39,6 +35,10 @@ from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.store.status import JobStatus
 
 if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.style import Style
+
+    from hypermetric.cli.console import LazyConsole
     from hypermetric.cli.progress_live import LiveBar
 
 _FALLBACK = {"job.ok": "green", "job.failed": "bold red", "job.running": "cyan", "job.skipped": "yellow",
@@ -52,7 +52,7 @@ class Progress:
     Use it as a context manager (or call `close`) so a live bar is stopped even when the run raises.
     """
 
-    def __init__(self, console: Console, *, silent: bool = False, verbose: bool = False,
+    def __init__(self, console: Console | LazyConsole, *, silent: bool = False, verbose: bool = False,
                  live: bool | None = None) -> None:
         self.console = console
         self.silent = silent
@@ -86,7 +86,7 @@ class Progress:
         if self.live_mode and self._live is None and event.total:
             from hypermetric.cli.progress_live import LiveBar
 
-            self._live = LiveBar(self.console, self.state, self._style("job.running"))
+            self._live = LiveBar(rich_console(self.console), self.state, self._style("job.running"))
             self._live.start()
 
     def _queued(self, event: JobQueued) -> None:
@@ -115,6 +115,8 @@ class Progress:
         elif transient:
             self._live.refresh()
         else:
+            from rich.text import Text
+
             self._live.print(Text(f"{event.job.label}> {line}"))
 
     def _succeeded(self, event: JobSucceeded) -> None:
@@ -143,12 +145,14 @@ class Progress:
         report = event.report
         for result in report.failures:
             self.console.print(failure_panel(result, self._style("job.failed")))
-        self.console.print(Text(summary(report)), highlight=False)
+        self._write(summary(report))  # plain words: what rich would print, without making it print them
 
     def _line(self, label: str, status: str, style: str) -> None:
         if self._live is None:
             self._write(f"{label}: {status}")
         else:
+            from rich.text import Text
+
             self._live.print(Text.assemble(f"{label}: ", (status, self._style(style))))
 
     def _write(self, text: str) -> None:
@@ -157,6 +161,9 @@ class Progress:
         file.flush()
 
     def _style(self, name: str) -> Style:
+        from rich.errors import MissingStyle
+        from rich.style import Style
+
         try:
             return self.console.get_style(name)
         except MissingStyle:
@@ -167,6 +174,10 @@ def failure_panel(result: JobResult, style: Style | str = "red") -> RenderableTy
     """Id, reason and the last lines of stderr of one failed job in a panel, then its log paths under it,
     outside the box and quoted for a shell (a case directory may hold `&`, a root spaces), so that they can
     be pasted whole at any terminal width."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
     lines = [Text(f"id:     {result.job_id}"), Text(f"reason: {result.reason or 'failed'}")]
     if result.stderr_tail:
         lines.append(Text(f"last {min(_TAIL, len(result.stderr_tail))} lines of stderr:", style="bold"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from hypermetric import __version__
 from hypermetric.cli.console import use_color
@@ -22,11 +22,22 @@ def paint(text: str, style: str, color: bool) -> str:
 
 
 def write_lines(lines: Iterable[tuple[str, str | None]], color_mode: str = "auto") -> None:
-    """Write (text, style) lines to stdout in one go."""
+    """Write (text, style) lines to stdout, joined into one `write` per chunk of lines (a dry run may list a
+    million jobs; one write each would cost more than planning them)."""
     color = use_color(color_mode)
     out = sys.stdout
-    out.write("".join(paint(text, style, color) + "\n" if style else text + "\n" for text, style in lines))
+    chunk: list[str] = []
+    for text, style in lines:
+        chunk.append(paint(text, style, color) if style and color else text)
+        if len(chunk) >= _CHUNK:
+            out.write("\n".join(chunk) + "\n")
+            chunk.clear()
+    if chunk:
+        out.write("\n".join(chunk) + "\n")
     out.flush()
+
+
+_CHUNK = 8192
 
 
 def task_table(pipeline) -> list[tuple[str, str, list[str]]]:
@@ -56,25 +67,26 @@ def list_lines(file: str, pipeline) -> list[tuple[str, str | None]]:
     return lines
 
 
-def dry_run_lines(graph) -> list[tuple[str, str | None]]:
+def dry_run_lines(graph) -> Iterator[tuple[str, str | None]]:
+    """The header, one line per job in the graph's order with its status, and a summary; jobs are named by
+    their labels, never built for it."""
     from hypermetric.store.staleness import Staleness
     from hypermetric.store.status import JobStatus
 
     order = graph.order()
-    lines: list[tuple[str, str | None]] = [
-        (HEADER, "header"),
-        (f"The following {len(order)} job{'s' if len(order) != 1 else ''} "
-         f"{'are' if len(order) != 1 else 'is'} implied in the given target:", None)]
-    counts: Counter[str] = Counter()
-    jobs = graph.jobs
-    for job_id, (status, reason) in Staleness(graph).states().items():
-        counts[status.label] += 1
+    plural = len(order) != 1
+    yield HEADER, "header"
+    yield (f"The following {len(order)} job{'s' if plural else ''} {'are' if plural else 'is'} implied in the "
+           f"given target:", None)
+    label = graph.label
+    styles = {s: s.label if s in (JobStatus.COMPLETE, JobStatus.OUTDATED) else None for s in JobStatus}
+    counts: Counter[JobStatus] = Counter()
+    for job_id, status, reason in Staleness(graph).each():
+        counts[status] += 1
         why = f" ({reason})" if reason else ""
-        lines.append((f"{status.symbol} {jobs[job_id].label} {status.label}{why}",
-                      status.label if status in (JobStatus.COMPLETE, JobStatus.OUTDATED) else None))
-    summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
-    lines.append((f"{len(order)} job{'s' if len(order) != 1 else ''}: {summary}" if order else "no jobs", None))
-    return lines
+        yield f"{status.symbol} {label(job_id)} {status.label}{why}", styles[status]
+    summary = ", ".join(f"{n} {word}" for word, n in sorted((s.label, n) for s, n in counts.items()))
+    yield (f"{len(order)} job{'s' if plural else ''}: {summary}" if order else "no jobs", None)
 
 
 def dot(nodes: dict[str, str], edges: list[tuple[str, str]]) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hypermetric import api
 from hypermetric.cli.options import Common
 from hypermetric.errors import UsageError
+from hypermetric.process_wide import collector_paused
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Session:
 def open_session(common: Common) -> Session:
     """The pipeline the options name, loaded with their `-I`, `-D` and `--root`, and the targets."""
     file, targets = common.split()
-    pipeline = api.load(file, includes=common.includes, defines=common.define_map(), cwd=os.getcwd(),
-                        root=common.root)
+    with collector_paused():  # the model's modules and a cached pipeline: many objects, few if any cycles
+        pipeline = api.load(file, includes=common.includes, defines=common.define_map(), cwd=os.getcwd(),
+                            root=common.root)
     return Session(common, file, targets, pipeline)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from hypermetric.execution.protocol import JobOutcome
 from hypermetric.plan.job import Job
+
+if TYPE_CHECKING:  # a type only: what names a backend need not import how jobs are run
+    from hypermetric.execution.protocol import JobOutcome
 
 OutputSink = Callable[[Job, str, str], None]
 WaitSink = Callable[[Job, str], None]

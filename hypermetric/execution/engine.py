@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hypermetric.errors import UsageError
 from hypermetric.execution.backend import Backend, OutputSink, StartSink, WaitSink
@@ -23,17 +24,18 @@ from hypermetric.execution.events import (
     RunStarted,
 )
 from hypermetric.execution.interrupts import signal_of
-from hypermetric.execution.local import LocalBackend
-from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.execution.scheduler import Scheduler
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
-from hypermetric.store import mutations
-from hypermetric.store.history import write_run_summary
-from hypermetric.store.runs import write_run_record
 from hypermetric.store.staleness import prepare_run
 from hypermetric.store.status import JobStatus, is_complete
+
+if TYPE_CHECKING:
+    from hypermetric.execution.protocol import JobOutcome
+
+# What only running a job needs (the local runner, the run record, removing ephemeral outputs) is imported
+# when a job runs: a run whose jobs are all done plans, checks and reports, and imports none of it.
 
 EventSink = Callable[[Event], None]
 _POLL = 1.0
@@ -80,8 +82,13 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
         return choice
     choice = choose_backend(choice, ray_address=options.ray_address, machines=options.machines)
     if choice == "local":
-        return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                            lock_interval=options.lock_interval, grace=options.grace)
+        def make_local() -> Backend:
+            from hypermetric.execution.local import LocalBackend
+
+            return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
+                                lock_interval=options.lock_interval, grace=options.grace)
+
+        return OnFirstUse(make_local)
     if choice == "remote":
         from hypermetric.execution.remote import RemoteBackend
 
@@ -106,7 +113,7 @@ def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: Wai
 
 class OnFirstUse:
     """A backend made when it is first needed: a run whose jobs are all done never connects to (or starts)
-    a Ray cluster, which takes seconds."""
+    a Ray cluster, which takes seconds, nor imports the local runner and starts its threads."""
 
     def __init__(self, make: Callable[[], Backend], reports_start: bool = False) -> None:
         self._make = make
@@ -157,6 +164,8 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     try:
         # A run with nothing to do writes nothing, so that a finished root can be read-only.
         if options.record and graph.root and run.scheduler.to_run:
+            from hypermetric.store.runs import write_run_record
+
             report.record = write_run_record(graph.root, graph.order())
         run.execute()
     finally:
@@ -164,11 +173,15 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     if report.interrupted and run.scheduler.ready_finalizers():
         run.stop_services(backend_for_run())
     if report.executed:
+        from hypermetric.store import mutations
+
         for job in graph.jobs.values():
             if job.ephemeral:
                 mutations.remove(job)
     report.finished = time.time()
     if report.record:
+        from hypermetric.store.history import write_run_summary
+
         write_run_summary(report.record, graph, {i: r.status.label for i, r in report.results.items()},
                           report.started, report.finished, prepared.signer.known)
     emit(RunFinished(report))
@@ -240,6 +253,8 @@ class _Run:
     def cancel(self) -> None:
         """Stop starting jobs, cancel the running ones and wait until each has reported back."""
         self.scheduler.stop()
+        from hypermetric.execution.protocol import JobOutcome
+
         self.backend.cancel_all()
         now = time.time()
         for job_id in [i for i in self.scheduler.running if i not in self.in_flight]:

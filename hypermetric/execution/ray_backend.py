@@ -7,9 +7,10 @@ a reason instead of waiting forever. Ray itself retries a task whose worker or n
 worker side in `ray_task` makes a half-run attempt safe to repeat), never one whose script failed.
 
 Submission is cheap by design: options are built once per distinct `Resources`; the task's one argument is
-the `JobOptions`, pickled once, followed by the pickled job (`ray_task.payload`); and each task's end arrives
-through a completion callback (`ObjectRef.future()`) in a queue, so `wait_any` costs the same whether 10 or
-10,000 jobs are in flight (`ray.wait` over every pending reference costs O(jobs) per call).
+the `JobOptions` (with the package fingerprint its worker must have), pickled once, followed by the pickled
+job (`ray_task.payload`); and each task's end arrives through a completion callback (`ObjectRef.future()`) in
+a queue, so `wait_any` costs the same whether 10 or 10,000 jobs are in flight (`ray.wait` over every pending
+reference costs O(jobs) per call).
 Output lines are tailed from the jobs' files on the shared output root (`ray_output`), only when someone
 listens; lock-wait messages stay on the workers. Ray queues a task until a worker with its resources is free,
 so a job handed to Ray has not started yet: given `on_start`, the backend reports each job when its script
@@ -35,7 +36,8 @@ from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
 from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
 from hypermetric.execution.ray_cluster import alive_nodes, connect, task_options, unplaceable
 from hypermetric.execution.ray_output import OutputTail
-from hypermetric.execution.ray_task import payload, run_task
+from hypermetric.execution.ray_package import forget
+from hypermetric.execution.ray_task import payload, run_task, shared_options
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
 
@@ -54,11 +56,11 @@ class RayBackend:
         import ray
 
         self._ray: ModuleType = ray
-        self.address, self._owned = connect(ray, jobs, address)
+        self.address, self._owned, self._expected = connect(ray, jobs, address)
         self._task = ray.remote(max_retries=max_retries, retry_exceptions=False)(run_task)
         options = JobOptions(shell=tuple(shell), env=(("RAY_ADDRESS", self.address),),
                              lock_interval=lock_interval)
-        self._options = pickle.dumps(options, pickle.HIGHEST_PROTOCOL)
+        self._options = shared_options(options, self._expected)
         self._grace = grace
         self._variants: dict[Resources, Any] = {}
         self._nodes: list[dict[str, float]] | None = None
@@ -153,6 +155,8 @@ class RayBackend:
         now = time.time()
         if self._cancelling or isinstance(error, self._ray.exceptions.TaskCancelledError):
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), now, now)
+        if self._expected is not None and isinstance(error, self._ray.exceptions.RayTaskError):
+            forget(self._expected)  # perhaps a worker without hypermetric: the next run asks the cluster again
         cause = getattr(error, "cause", None)
         detail = repr(cause) if cause is not None else (str(error).strip().splitlines() or [""])[0]
         reason = f"the Ray task failed ({type(error).__name__}): {detail}"

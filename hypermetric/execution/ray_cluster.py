@@ -2,9 +2,10 @@
 
 `connect` reuses a Ray this process has already initialised (a library caller's, or a test session's); else it
 joins the cluster the caller names (`--ray-address`, else `RAY_ADDRESS`), shipping the hypermetric package to the
-workers as a runtime environment (`py_modules`), so nothing has to be installed on the nodes beyond Ray; else
-it starts an embedded local Ray (`address="local"`: never a cluster that `ray start` left running). Ray is
-imported by the callers, only when the Ray backend is chosen.
+workers as a runtime environment (`py_modules`) unless they already have this very package (`ray_package`),
+so nothing has to be installed on the nodes beyond Ray; else it starts an embedded local Ray
+(`address="local"`: never a cluster that `ray start` left running). Ray is imported by the callers, only when
+the Ray backend is chosen.
 
 Before joining, the cluster's address gets one plain TCP connection with a timeout, and what answers must
 speak gRPC: Ray itself retries an address nobody answers on for minutes, and one where something else
@@ -20,6 +21,7 @@ import socket
 from types import ModuleType
 
 from hypermetric.errors import UsageError
+from hypermetric.execution import ray_package
 from hypermetric.execution.choice import cluster_address
 from hypermetric.plan.job import Resources
 
@@ -32,32 +34,55 @@ _CLIENT_PORT = 10001   # Ray Client's default port (`ray://` addresses)
 
 def package_runtime_env() -> dict[str, object]:
     """The runtime environment that puts this hypermetric package on every worker's path."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return {"py_modules": [package],
+    return {"py_modules": [ray_package.PACKAGE],
             "excludes": ["__pycache__", "*.pyc"]}
 
 
-def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple[str, bool]:
-    """The cluster's GCS address, and whether this call initialised Ray (so `close` must shut it down).
-    `address` names the cluster to join; without it, `RAY_ADDRESS` does (`choice.cluster_address`).
+def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple[str, bool, str | None]:
+    """The cluster's GCS address; whether this call initialised Ray (so `close` must shut it down); and the
+    package fingerprint that each job's worker must have, when the package is not shipped to a cluster
+    (None where every worker runs this process's package). `address` names the cluster to join; without it,
+    `RAY_ADDRESS` does (`choice.cluster_address`).
 
     An embedded Ray gets at least `jobs` CPU slots, so that `-j N` jobs of one CPU each run at once even on a
     machine with fewer cores (Ray would otherwise queue all but as many jobs as it counts cores)."""
     if ray.is_initialized():
-        return ray.get_runtime_context().gcs_address, False
+        return ray.get_runtime_context().gcs_address, False, None
     address = cluster_address(address) or ""
     if address:
         check_reachable(address)
+    expected = None
     try:
         if address:
-            ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
+            expected = _join(ray, address)
         else:
             ray.init(address="local", include_dashboard=False, num_cpus=max(jobs, os.cpu_count() or 1), **_QUIET)
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UsageError(f"cannot start or join {where}: {e}",
                          help="check --ray-address / RAY_ADDRESS, or use --backend local") from None
-    return ray.get_runtime_context().gcs_address, True
+    return ray.get_runtime_context().gcs_address, True, expected
+
+
+def _join(ray: ModuleType, address: str) -> str | None:
+    """Join the cluster at `address`, with the package shipped unless its workers have it (then its
+    fingerprint, which each job checks; else None). A cluster that does not know is asked once."""
+    stamp = ray_package.fingerprint()
+    known = ray_package.remembered(address, stamp)
+    if known == ray_package.SHIP or (known is None and "://" in address):
+        ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
+        return None
+    ray.init(address=address, **_QUIET)
+    if known == ray_package.NATIVE:
+        return stamp
+    found = ray_package.probe(ray, stamp)
+    if found is not None:  # no answer in time is not remembered: the next run asks again
+        ray_package.remember(stamp, found)
+    if found == ray_package.NATIVE:
+        return stamp
+    ray.shutdown()
+    ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
+    return None
 
 
 def endpoint(address: str) -> tuple[str, int] | None:

@@ -10,7 +10,9 @@ again.
 
 Jobs see the worker's environment (with Ray's `CUDA_VISIBLE_DEVICES` for the task's GPUs), `RAY_ADDRESS` (the
 cluster's address, from the driver) and `HYPERMETRIC_PYTHON` (this worker's Python, unless it is set).
-`job.json` records the Ray node id as `node`. This module imports Ray only inside `node_id`, on a worker.
+`job.json` records the Ray node id as `node`. A job sent without the package shipped runs only on a worker
+whose package has the driver's fingerprint (`ray_package`). This module imports Ray only inside `node_id` and
+`ray_package.forget`, on a worker.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import sys
 import time
 from dataclasses import replace
 
+from hypermetric.execution import ray_package
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
+from hypermetric.store.status import JobStatus
 
 KILL_SETTLE = 2.0
 _watchdog: Watchdog | None = None
@@ -90,8 +94,15 @@ def run_on_worker(job: Job, options: JobOptions, attempt: int, grace: float = 5.
 
 
 def payload(options: bytes, job: Job, attempt: int, grace: float) -> bytes:
-    """The argument of `run_task`: `options` (pickled once by the driver) followed by the pickled job."""
+    """The argument of `run_task`: `options` (`shared_options`, pickled once by the driver) followed by the
+    pickled job."""
     return options + pickle.dumps((job, attempt, grace), pickle.HIGHEST_PROTOCOL)
+
+
+def shared_options(options: JobOptions, expected: str | None = None) -> bytes:
+    """What every job of a run shares, pickled once: `options`, and the package fingerprint its worker must
+    have (`ray_package`; None: any)."""
+    return pickle.dumps((options, expected), pickle.HIGHEST_PROTOCOL)
 
 
 def run_task(data: bytes) -> bytes:
@@ -100,6 +111,21 @@ def run_task(data: bytes) -> bytes:
     One bytes argument and a bytes result cost Ray far less to serialise than the objects themselves.
     """
     stream = io.BytesIO(data)
-    options = pickle.load(stream)
+    options, expected = pickle.load(stream)
     job, attempt, grace = pickle.load(stream)
-    return pickle.dumps(run_on_worker(job, options, attempt, grace), pickle.HIGHEST_PROTOCOL)
+    if expected is not None and expected != ray_package.fingerprint():
+        outcome = foreign_package(job, attempt, expected)
+    else:
+        outcome = run_on_worker(job, options, attempt, grace)
+    return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+
+
+def foreign_package(job: Job, attempt: int, expected: str) -> JobOutcome:
+    """The failed outcome of a job sent to a worker whose hypermetric package is not the driver's: the job
+    does not run, and the cluster forgets that its workers have the driver's package (so it is asked again)."""
+    ray_package.forget(expected)
+    now = time.time()
+    reason = (f"the hypermetric package of this Ray worker ({sys.executable}) is not the one that started the "
+              "run (another copy, or its files changed meanwhile), so the job did not run; run again: the "
+              "next run checks the cluster again and ships the package if its workers still differ")
+    return JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)

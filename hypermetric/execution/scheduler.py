@@ -23,11 +23,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from hypermetric.execution.protocol import JobOutcome
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.store.status import JobStatus, is_complete
+
+if TYPE_CHECKING:  # a type only: scheduling a run whose jobs are all done need not import how jobs are run
+    from hypermetric.execution.protocol import JobOutcome
 
 _EPS = 1e-9
 

@@ -92,12 +92,27 @@ class CaseNames(dict[tuple[str, str], str]):
         text = "&".join([self[p] for p in pairs])
         return shorten(text, max_length) if text else DEFAULT_DIRNAME
 
+    def job_id(self, path: str, pairs: Pairs) -> str:
+        """The job id of task path `path` at canonical `pairs`."""
+        return f"{path}?{'&'.join(map(self.__getitem__, pairs))}" if pairs else path
+
     def job(self, path: str, pairs: Pairs, max_length: int = MAX_FILE_NAME_LENGTH) -> tuple[str, str]:
         """The job id and the job directory (relative to the root) of task path `path` at canonical `pairs`."""
         if not pairs:
             return path, f"{path}/{DEFAULT_DIRNAME}"
         text = "&".join([self[p] for p in pairs])
         return f"{path}?{text}", f"{path}/{shorten(text, max_length)}"
+
+
+def relpath_of_id(job_id: str, max_length: int = MAX_FILE_NAME_LENGTH) -> str:
+    """The job directory (relative to the root) of job id `o/t?A=y`: `o/t/A=y`, the case string hashed when
+    too long, `o/t/default` for the default case (what `CaseNames.job` gives with the id)."""
+    path, _, text = job_id.partition("?")
+    if not text:
+        return f"{path}/{DEFAULT_DIRNAME}"
+    if len(text) <= max_length and text.isascii():
+        return f"{path}/{text}"
+    return f"{path}/{shorten(text, max_length)}"
 
 
 def parse_case_string(text: str) -> Pairs:

@@ -1,4 +1,9 @@
-"""The planner: targets -> `JobGraph`, exploring only the cases needed, each (task, case) built once."""
+"""The planner: targets -> `JobGraph`, exploring only the cases needed, each (task, case) built once.
+
+Exploring a job finds the jobs it needs; building it resolves its variables, paths and input links into a
+`Job`. Where no job can need more than its inputs to be explored (no services, no custom file systems, no
+resources decorator to check), jobs are only explored while planning and built when first read from the
+graph (`PlannedJobs`), so a dry run of a million cases never builds a million `Job`s."""
 
 from __future__ import annotations
 
@@ -11,11 +16,22 @@ from hypermetric.model.case import CaseNames, Pairs
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry
 from hypermetric.plan.objects import ObjectSpecs
+from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.resources import parse_resources
 from hypermetric.plan.targets import Selection
 from hypermetric.plan.task_plan import NO_RESOURCES, JobRef, TaskPlan
 from hypermetric.process_wide import collector_paused, freeze_built
-from hypermetric.semantics.model import INPUT, LOCAL, InputFile, Multiple, Pipeline, Pure, TaskOutput, Value
+from hypermetric.semantics.model import (
+    INPUT,
+    LOCAL,
+    InputFile,
+    Multiple,
+    Output,
+    Pipeline,
+    Pure,
+    TaskOutput,
+    Value,
+)
 
 
 class Planner:
@@ -28,27 +44,31 @@ class Planner:
         self.max_length = pipeline.max_file_name_length
         self.defaults = pipeline.defaults
         self._plans: dict[str, TaskPlan] = {}  # by task name
-        self._refs: dict[tuple[str, Pairs], JobRef] = {}
+        self._refs: dict[str, JobRef] = {}  # by job id
         self._pending: list[JobRef] = []
         self._stops: dict[str, set[str]] = {}
         self._objects = ObjectSpecs(pipeline, self.root, self._input_path, self._output_path)
         self._clauses = CaseNames()
-        self.jobs: dict[str, Job] = {}
+        self._built: dict[str, Job] = {}
+        self._needs: dict[str, tuple[str, ...]] = {}  # the deps of every job that has some
+        self._lazy = not pipeline.services and not pipeline.file_systems
 
     def ref(self, task: str, pairs: Pairs) -> JobRef:
-        """The job of the task named `task` at canonical `pairs`, queued to be built the first time."""
-        key = (task, pairs)
-        found = self._refs.get(key)
+        """The job of the task named `task` at canonical `pairs`, queued to be explored the first time (a job
+        that reads no other job's output needs no exploring where jobs are built lazily)."""
+        plan = self._plans.get(task) or self._plan_of(task)
+        job_id = self._clauses.job_id(plan.path, pairs)
+        found = self._refs.get(job_id)
         if found is None:
-            plan = self._plans.get(task) or self._plan_of(task)
-            found = self._refs[key] = JobRef(plan, pairs, self.root, self.max_length, self._clauses)
-            self._pending.append(found)
+            found = self._refs[job_id] = JobRef(plan, pairs, job_id)
+            if plan.explored or not self._lazy:
+                self._pending.append(found)
         return found
 
     def _plan_of(self, task: str) -> TaskPlan:
         plan = self._plans.get(task)
         if plan is None:
-            plan = self._plans[task] = TaskPlan(self.pipeline.tensors[task], self.fs_roots)
+            plan = self._plans[task] = TaskPlan(self.pipeline.tensors[task], self.fs_roots, self.max_length)
         return plan
 
     def plan(self, selections: Iterable[Selection], extra: Iterable[Selection] = ()) -> JobGraph:
@@ -60,17 +80,63 @@ class Planner:
             for pairs in selection.cases:
                 self.ref(selection.task, pairs)
         with collector_paused():  # many small acyclic objects: the collector would only slow this down
-            while self._pending:
-                ref = self._pending.pop()
-                self.jobs[ref.id] = self._build(ref)
+            self._explore()
             self._attach_stops()
             # Where a command owns the process, the graph lives until it ends and holds no cycles: frozen
             # (before the collector is back on), later collections need not walk its millions of objects.
             freeze_built()
-        return JobGraph(self.jobs, list(targets), self.root)
+        return JobGraph(PlannedJobs(self._refs, self._build, self._built, self._needs), list(targets), self.root)
+
+    def _explore(self) -> None:
+        """Find every job the queued ones need: explored only where that is all planning needs, else built."""
+        pending, built, needs = self._pending, self._built, self._needs
+        while pending:
+            ref = pending.pop()
+            if self._lazy and ref.plan.resources is None:
+                deps = self._deps_of(ref)
+            else:
+                job = built[ref.id] = self._build(ref)
+                deps = job.deps
+            if deps:
+                needs[ref.id] = deps
+
+    def _deps_of(self, ref: JobRef) -> tuple[str, ...]:
+        """The ids of the jobs `ref` reads outputs of (those `_build` would record), without building it."""
+        case = ref.case
+        deps: dict[str, None] = {}  # in the order found: nearly sorted already for a reduction
+        ref_of = self.ref
+        for node in ref.plan.explored:
+            if isinstance(node, Output):  # the common reference: its upstream cases, no values built
+                deps.update(dict.fromkeys(self._ids(node.task, node.upstream_cases(case))))
+                continue
+            value = node.at(case)
+            if isinstance(value, TaskOutput):
+                deps[ref_of(value.task, value.pairs).id] = None
+            elif isinstance(value, Multiple):
+                for _, item in value.entries:
+                    deps[ref_of(item.task, item.pairs).id] = None
+        return tuple(sorted(deps)) if deps else ()
+
+    def _ids(self, task: str, cases: Iterable[Pairs]) -> list[str]:
+        """`ref(task, pairs).id` of each case: a reduction's upstream jobs, named in one loop."""
+        plan = self._plans.get(task) or self._plan_of(task)
+        path, name, refs, pending = plan.path, self._clauses.job_id, self._refs, self._pending
+        queue = bool(plan.explored) or not self._lazy
+        ids = []
+        for pairs in cases:
+            job_id = name(path, pairs)
+            found = refs.get(job_id)
+            if found is None:
+                found = refs[job_id] = JobRef(plan, pairs, job_id)
+                if queue:
+                    pending.append(found)
+            ids.append(found.id)
+        return ids
 
     def _build(self, ref: JobRef) -> Job:
         plan, case = ref.plan, ref.case
+        relpath = ref.relpath
+        workdir = f"{self.root}/{relpath}"
         variables: dict[str, str] = {}
         links: dict[str, InputLink] = {}
         deps: set[str] = set()
@@ -81,12 +147,13 @@ class Planner:
                 axis, default, table = text
                 variables[name] = table[case.get(axis, default)]
             else:
-                variables[name] = self._realise(name, node.at(case), ref, deps, links, kind == INPUT, fs)
+                variables[name] = self._realise(name, node.at(case), relpath, deps, links, kind == INPUT, fs)
+        files = ref.files
         for name in plan.output_vars:
-            variables[name] = ref.abs[name]
+            variables[name] = plan.output_path(relpath, files[name], name)
         layers = []
         for deco in plan.decorators:
-            values = tuple((v.name, self._realise(v.name, v.node.at(case), ref, deps, links, True))
+            values = tuple((v.name, self._realise(v.name, v.node.at(case), relpath, deps, links, True))
                            for v in deco.variables)
             layers.append(DecoratorLayer(deco.name, deco.script, deco.param, values))
         resources = NO_RESOURCES
@@ -101,15 +168,15 @@ class Planner:
                 self._use_service(spec.name, ref, deps)
         return Job(
             id=ref.id, name=plan.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
-            relpath=ref.relpath, workdir=ref.workdir, script=plan.script, variables=tuple(variables.items()),
-            outputs=tuple(ref.files.items()), inputs=tuple(links.values()) if links else (),
+            relpath=relpath, workdir=workdir, script=plan.script, variables=tuple(variables.items()),
+            outputs=tuple(files.items()), inputs=tuple(links.values()) if links else (),
             decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
             ephemeral=plan.ephemeral, is_package=plan.is_package, resources=resources,
             runner=self._objects.runner(plan.runner),
             output_fs=plan.output_fs_items, file_systems=file_systems, exec_fs=plan.exec_fs,
         )
 
-    def _realise(self, name: str, value: Value, ref: JobRef, deps: set[str], links: dict[str, InputLink],
+    def _realise(self, name: str, value: Value, relpath: str, deps: set[str], links: dict[str, InputLink],
                  link: bool, fs: str = LOCAL) -> str:
         """The variable's text; records dependencies and the inputs to prepare in the job directory on `fs`,
         where the task expects the value (the original's path when it lives there, else the copy's)."""
@@ -118,20 +185,20 @@ class Planner:
         if isinstance(value, TaskOutput):
             upstream = self.ref(value.task, value.pairs)
             deps.add(upstream.id)
-            path = upstream.abs[value.output]
+            file, path = upstream.output(value.output)
             source_fs = upstream.plan.output_fs.get(value.output, LOCAL)
-            source = f"{upstream.relpath}/{upstream.files[value.output]}"
+            source = f"{upstream.relpath}/{file}"
         elif isinstance(value, InputFile):
             source_fs, source = value.fs, value.path
             path = self._input_path(value)
         else:
-            return self._reduction(name, value, ref, deps, links, fs)
+            return self._reduction(name, value, relpath, deps, links, fs)
         if not link:
             return path
         if name not in links:
             links[name] = InputLink(name, target=path, fs=fs, source_fs=source_fs,
                                     source=source if source_fs != LOCAL else None)
-        return path if source_fs == fs else self._copy_path(name, fs, ref)
+        return path if source_fs == fs else self._copy_path(name, fs, relpath)
 
     def _input_path(self, value: InputFile) -> str:
         """The absolute form of `"path"@fs`: relative paths are under the file system's root."""
@@ -142,14 +209,14 @@ class Planner:
             return os.path.normpath(os.path.join(root, value.path))
         return f"{root.rstrip('/')}/{value.path}" if root else value.path
 
-    def _copy_path(self, name: str, fs: str, ref: JobRef) -> str:
+    def _copy_path(self, name: str, fs: str, relpath: str) -> str:
         """Where input `name` lands in the job's directory on `fs`: `<fs root>/<job path>/<name>`."""
         if fs == LOCAL:
-            return f"{ref.workdir}/{name}"
+            return f"{self.root}/{relpath}/{name}"
         root = self.fs_roots[fs].rstrip("/")
-        return f"{root}/{ref.relpath}/{name}" if root else f"{ref.relpath}/{name}"
+        return f"{root}/{relpath}/{name}" if root else f"{relpath}/{name}"
 
-    def _reduction(self, name: str, value: Multiple, ref: JobRef, deps: set[str],
+    def _reduction(self, name: str, value: Multiple, relpath: str, deps: set[str],
                    links: dict[str, InputLink], fs: str = LOCAL) -> str:
         """A folder with one entry per reduced case, named by its case string over the reduced axes."""
         entries = []
@@ -161,12 +228,13 @@ class Planner:
             add(upstream.id)
             entry = clauses.dirname([pairs[i] for i, d in zip(order, defaults) if pairs[i][1] != d],
                                     self.max_length)
+            file, path = upstream.output(item.output)
             source_fs = upstream.plan.output_fs.get(item.output, LOCAL)
-            source = f"{upstream.relpath}/{upstream.files[item.output]}" if source_fs != LOCAL else None
-            entries.append(ReductionEntry(entry, upstream.abs[item.output], pairs, source_fs, source))
+            source = f"{upstream.relpath}/{file}" if source_fs != LOCAL else None
+            entries.append(ReductionEntry(entry, path, pairs, source_fs, source))
         if name not in links:
             links[name] = InputLink(name, is_reduction=True, entries=tuple(entries), fs=fs)
-        return self._copy_path(name, fs, ref)
+        return self._copy_path(name, fs, relpath)
 
     def _use_service(self, path: str, ref: JobRef, deps: set[str]) -> None:
         service = self.pipeline.services.get(path)
@@ -177,17 +245,17 @@ class Planner:
 
     def _attach_stops(self) -> None:
         """A service's `stop` job runs after every job that uses the service."""
-        while self._pending:
-            ref = self._pending.pop()
-            self.jobs[ref.id] = self._build(ref)
+        self._explore()
         if not self._stops:
             return
+        # Services make every job built while planning (`_lazy` is off), stops included.
         for stop, users in self._stops.items():
-            job = self.jobs[stop]
+            job = self._built[stop]
             after = tuple(sorted(users - set(job.deps)))
-            self.jobs[stop] = replace(job, deps=tuple(sorted(set(job.deps) | users)), after=after)
-        graph = JobGraph(self.jobs)
-        if len(graph.order()) != len(self.jobs):
+            self._built[stop] = replace(job, deps=tuple(sorted(set(job.deps) | users)), after=after)
+            self._needs[stop] = self._built[stop].deps
+        graph = JobGraph(self._built)
+        if len(graph.order()) != len(self._built):
             raise CycleError("the job graph has a cycle through a service's `stop` task")
 
     def _file_systems(self, plan: TaskPlan, links: Iterable[InputLink]) -> tuple[FileSystemSpec, ...]:
@@ -203,13 +271,12 @@ class Planner:
 
     def _peek(self, task: str, pairs: Pairs) -> JobRef:
         """The ref of a job, without planning it (for a function default naming a task output)."""
-        found = self._refs.get((task, pairs))
-        if found is not None:
-            return found
-        return JobRef(self._plan_of(task), pairs, self.root, self.max_length, self._clauses)
+        plan = self._plan_of(task)
+        job_id = self._clauses.job_id(plan.path, pairs)
+        return self._refs.get(job_id) or JobRef(plan, pairs, job_id)
 
     def _output_path(self, value: TaskOutput) -> str:
-        return self._peek(value.task, value.pairs).abs[value.output]
+        return self._peek(value.task, value.pairs).output(value.output)[1]
 
 
 def plan_jobs(pipeline: Pipeline, selections: Iterable[Selection], root: str | None = None,

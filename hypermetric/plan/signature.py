@@ -68,31 +68,46 @@ class Signer:
         self.graph = graph
         self._hints = hints
         self._memo: dict[str, Signature] = {}
+        self._digests: dict[str, str] = {}
         self._scripts: dict[tuple[str, tuple[DecoratorLayer, ...]], str] = {}
-        self._by_workdir: dict[str, Job] | None = None
+        self._by_workdir: dict[str, str] | None = None
         self._files: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, hash)
         self._root = graph.root.rstrip("/") + "/"
         self._hinted: Job | None = None
 
     def signature(self, job_id: str) -> Signature:
-        """The planned signature of a job of the graph (its upstream jobs' first)."""
+        """The planned signature of a job of the graph (its upstream jobs' digests first), kept."""
         found = self._memo.get(job_id)
-        if found is not None:
-            return found
-        jobs, memo = self.graph.jobs, self._memo
-        stack = [job_id]
+        if found is None:
+            self._upstream_digests(job_id)
+            found = self._memo[job_id] = self._compute(self.graph.jobs[job_id])
+            self._digests[job_id] = found.digest
+        return found
+
+    def digest(self, job_id: str) -> str:
+        """The planned signature's digest: all that is kept of a job whose full signature nobody asked for (a
+        done job's `built_from` is needed only to explain a change)."""
+        found = self._digests.get(job_id)
+        if found is None:
+            self._upstream_digests(job_id)
+            found = self._digests[job_id] = self._compute(self.graph.jobs[job_id]).digest
+        return found
+
+    def _upstream_digests(self, job_id: str) -> None:
+        """Compute the digests of every job upstream of `job_id`, dependencies first, without recursion."""
+        jobs, digests = self.graph.jobs, self._digests
+        stack = [d for d in jobs[job_id].deps if d not in digests and d in jobs]
         while stack:
             current = stack[-1]
-            if current in memo:
+            if current in digests:
                 stack.pop()
                 continue
-            missing = [d for d in jobs[current].deps if d not in memo and d in jobs]
+            missing = [d for d in jobs[current].deps if d not in digests and d in jobs]
             if missing:
                 stack.extend(missing)
                 continue
-            memo[current] = self._compute(jobs[current])
+            digests[current] = self._compute(jobs[current]).digest
             stack.pop()
-        return memo[job_id]
 
     def script_hash(self, job: Job) -> str:
         key = (job.script, job.decorators)
@@ -102,8 +117,12 @@ class Signer:
         return found
 
     def known(self, job_id: str) -> Signature | None:
-        """The signature of a job, if it has been computed."""
-        return self._memo.get(job_id)
+        """The signature of a job, if it has been computed; of a job whose digest alone was kept, that digest
+        with an empty `built_from`."""
+        found = self._memo.get(job_id)
+        if found is None and job_id in self._digests:
+            return Signature(self._digests[job_id], {})
+        return found
 
     def _compute(self, job: Job) -> Signature:
         self._hinted = job  # its recorded file fingerprints are read only if it has a plain input file
@@ -134,39 +153,40 @@ class Signer:
         if up is None:
             values[name] = value
         else:
-            inputs[name] = [_label(up, value), self.signature(up.id).digest]
+            inputs[name] = [_label(up, value), self.digest(up.id)]
 
     def _link(self, link: InputLink, inputs: dict, entries: dict, files: dict) -> None:
         if link.is_reduction:
             found = {}
             for entry in link.entries:
                 up = self._upstream(entry.target)
-                found[entry.name] = self.signature(up.id).digest if up is not None else entry.target
+                found[entry.name] = self.digest(up.id) if up is not None else entry.target
             entries[link.name] = found
             return
         if link.target is None:
             return
         up = self._upstream(link.target)
         if up is not None:
-            inputs[link.name] = [_label(up, link.target), self.signature(up.id).digest]
+            inputs[link.name] = [_label(up, link.target), self.digest(up.id)]
         elif link.source_fs != LOCAL or "://" in link.target:
             files[link.name] = [link.target, 0, 0, f"{link.source_fs}:{link.target}"]
         else:
-            if self._hinted is not None and self._hints is not None:
-                hint = self._hints(self._hinted)
+            if self._hinted is not None and self._hints is not None and link.target not in self._files:
+                hint = self._hints(self._hinted)  # read once per job, and only for a file not known yet
                 self._learn((hint or {}).get("files") or {})
-            self._hinted = None
+                self._hinted = None
             files[link.name] = self.fingerprint(link.target)
 
     def _upstream(self, path: str) -> Job | None:
         """The graph's job whose directory holds `path`, if any."""
-        if self._by_workdir is None:
-            self._by_workdir = {job.workdir: job for job in self.graph.jobs.values()}
+        if self._by_workdir is None:  # by id: a planned graph's jobs are not built for this
+            workdir = self.graph.workdir
+            self._by_workdir = {workdir(i): i for i in self.graph.jobs}
         head = os.path.dirname(path)
         while len(head) >= len(self._root):
-            job = self._by_workdir.get(head)
-            if job is not None:
-                return job
+            job_id = self._by_workdir.get(head)
+            if job_id is not None:
+                return self.graph.jobs[job_id]
             parent = os.path.dirname(head)
             if parent == head:
                 return None

@@ -127,9 +127,6 @@ def select_cases(pipeline: Pipeline, name: str, ref: TargetLike,
     if not enumerate_cases:
         return ()
     declared = pipeline.defaults  # every axis of a task is declared
-    defaults = [declared[a] for a in axes]
-    ranges = [choices.get(a, (d,)) for a, d in zip(axes, defaults)]
-    return tuple(
-        tuple((a, k) for a, k, d in zip(axes, combo, defaults) if k != d)
-        for combo in itertools.product(*ranges)
-    )
+    # Per axis, its (axis, key) pair per chosen key (None for the default): every case shares these tuples.
+    ranges = [[None if k == declared[a] else (a, k) for k in choices.get(a, (declared[a],))] for a in axes]
+    return tuple([tuple(filter(None, combo)) for combo in itertools.product(*ranges)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from hypermetric.plan.job import Job
 from hypermetric.plan.signature import MISSING, Signer
 from hypermetric.store.layout import JOB_JSON
 from hypermetric.store.mutations import invalidate
-from hypermetric.store.status import JobStatus, job_statuses
+from hypermetric.store.status import JobStatus, statuses_by_id
 
 State = tuple[JobStatus, "str | None"]
 _MAX_REASONS = 3
@@ -29,6 +29,7 @@ _MAX_VALUE = 40
 
 
 _HEAD = b'{"signature": "'  # the job protocol writes the signature first, so it is read without parsing
+_HEAD_SIZE = 256  # far more than the head and a signature
 
 
 def _read_bytes(workdir: str) -> bytes | None:
@@ -45,6 +46,20 @@ def _read_bytes(workdir: str) -> bytes | None:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _read_head(workdir: str) -> bytes | None:
+    """The first bytes of `job.json`: enough for the signature the job protocol writes first."""
+    try:
+        fd = os.open(f"{workdir}/{JOB_JSON}", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, _HEAD_SIZE)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _parse(data: bytes | None) -> dict[str, Any] | None:
@@ -69,46 +84,62 @@ def _signature_of(data: bytes | None) -> str | None:
 
 
 class Staleness:
-    """The status of each job of a graph, with OUTDATED and its reason (see the module docstring)."""
+    """The status of each job of a graph, with OUTDATED and its reason (see the module docstring).
+
+    A large tensor is mostly done jobs, so a done job costs as little as can be: its `exitcode` and outputs
+    are checked (store/status.py), the head of its `job.json` is read (the signature comes first), and its
+    planned digest is computed and compared; nothing of it is kept but its digest (upstream signatures go
+    into their dependents'). Only the jobs that are not COMPLETE are remembered by status."""
 
     def __init__(self, graph: JobGraph) -> None:
         self.graph = graph
-        self._raw: dict[str, bytes | None] = {}
         self.signer = Signer(graph, self._hint)
+        self._unfinished: dict[str, JobStatus] = {}  # every job seen that is not COMPLETE
 
     def _hint(self, job: Job) -> Mapping[str, Any] | None:
-        record = _parse(self._raw.get(job.id))
+        record = read_record(job.workdir)
         return record.get("built_from") if record else None
 
     def states(self) -> dict[str, State]:
         """Job id -> (status, reason), in the graph's order; the reason is set for OUTDATED jobs."""
-        order = self.graph.order()
-        jobs = self.graph.jobs
-        out: dict[str, State] = {}
-        for job_id, status in zip(order, job_statuses([jobs[i] for i in order])):
-            if status is JobStatus.COMPLETE:
-                reason = self._reason(jobs[job_id], out)
-                if reason is not None:
-                    status = JobStatus.OUTDATED
-                out[job_id] = (status, reason)
-            else:
-                out[job_id] = (status, None)
-        return out
+        plain = {status: (status, None) for status in JobStatus}  # one tuple shared by a million PENDING jobs
+        return {job_id: plain[status] if reason is None else (status, reason)
+                for job_id, status, reason in self.each()}
 
-    def _reason(self, job: Job, states: Mapping[str, State]) -> str | None:
-        data = self._raw[job.id] = _read_bytes(job.workdir)
-        recorded = _signature_of(data)
+    def each(self) -> Iterator[tuple[str, JobStatus, str | None]]:
+        """(job id, status, reason) of every job in the graph's order, without keeping them."""
+        graph = self.graph
+        order = graph.order()
+        jobs = graph.jobs
+        unfinished = self._unfinished
+        for job_id, status in zip(order, statuses_by_id(order, graph.workdir, jobs.__getitem__)):
+            reason = None
+            if status is JobStatus.COMPLETE:
+                reason = self._reason(jobs[job_id])
+                if reason is not None:
+                    status = unfinished[job_id] = JobStatus.OUTDATED
+            else:
+                unfinished[job_id] = status
+            yield job_id, status, reason
+
+    def _reason(self, job: Job) -> str | None:
+        head = _read_head(job.workdir)
+        recorded = _signature_of(head)
+        if recorded is None and head is not None and len(head) == _HEAD_SIZE:
+            recorded = _signature_of(_read_bytes(job.workdir))  # a head longer than expected: read it all
         if recorded:
-            planned = self.signer.signature(job.id)
-            if planned.digest != recorded:
-                record = _parse(data) or {}
-                return explain(record.get("built_from"), planned.built_from) or "signature changed"
+            planned = self.signer.digest(job.id)
+            if planned != recorded:
+                record = read_record(job.workdir) or {}
+                signature = self.signer.signature(job.id)
+                return explain(record.get("built_from"), signature.built_from) or "signature changed"
+        unfinished = self._unfinished
         for dep in job.deps:
-            upstream = self.graph.jobs.get(dep)
-            if upstream is None or upstream.ephemeral or dep in job.after:
-                continue
-            status = states[dep][0]
-            if status is not JobStatus.COMPLETE:
+            status = unfinished.get(dep)
+            if status is None or dep in job.after:
+                continue  # COMPLETE (every dep comes earlier in the order), or not in the graph
+            upstream = self.graph.jobs[dep]
+            if not upstream.ephemeral:
                 word = "outdated" if status is JobStatus.OUTDATED else "missing"
                 return f"input {input_label(job, upstream)} {word}"
         return None
@@ -116,14 +147,16 @@ class Staleness:
 
 @dataclass
 class Prepared:
-    """What `prepare_run` found: the jobs done (not to run), and the signer, which knows the signature of
-    every job whose status needed one."""
+    """What `prepare_run` found: the jobs not done (all others are), and the signer, which knows the
+    signature of every job whose status needed one. Only the jobs to run are kept by id: a done job costs
+    nothing here."""
 
-    done: set[str]
+    graph: JobGraph
+    not_done: set[str]
     signer: Signer
 
     def is_done(self, job: Job) -> bool:
-        return job.id in self.done
+        return job.id not in self.not_done and job.id in self.graph.jobs
 
 
 def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
@@ -132,16 +165,16 @@ def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
     re-run), so the run re-runs them and, through them, everything downstream."""
     staleness = Staleness(graph)
     jobs = graph.jobs
-    done = set()
-    for job_id, (status, _) in staleness.states().items():
+    not_done = set()
+    for job_id, status, _ in staleness.each():
         if status is JobStatus.COMPLETE or (status is JobStatus.OUTDATED and ignore_changes):
-            done.add(job_id)
             continue
+        not_done.add(job_id)
         if status is JobStatus.OUTDATED:
             invalidate([jobs[job_id]])
         signature = staleness.signer.signature(job_id)
         jobs[job_id] = replace(jobs[job_id], signature=signature.digest, built_from=signature.built_from)
-    return Prepared(done, staleness.signer)
+    return Prepared(graph, not_done, staleness.signer)
 
 
 def input_label(job: Job, upstream: Job) -> str:

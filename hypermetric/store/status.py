@@ -7,9 +7,9 @@ cannot run (`FileSystemError`, `OSError`), the job is not complete and its reaso
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hypermetric.errors import FileSystemError
 from hypermetric.store import fscall
@@ -18,6 +18,7 @@ from hypermetric.store.layout import EXITCODE
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
+K = TypeVar("K")
 CHECK_ERROR = "error encountered when checking status of outputs"
 CheckErrors = (FileSystemError, OSError)
 
@@ -50,13 +51,15 @@ class JobStatus(Enum):
 def read_exitcode(workdir: str) -> int | None:
     """The recorded exit code: None when there is no `exitcode` file, -1 when it is garbled (as HM)."""
     try:
-        fd = os.open(os.path.join(workdir, EXITCODE), os.O_RDONLY)
+        fd = os.open(f"{workdir}/{EXITCODE}", os.O_RDONLY)
     except OSError:
         return None
     try:
         data = os.read(fd, 32)
     finally:
         os.close(fd)
+    if data == b"0":  # what a successful job writes: most of a large, mostly finished tensor
+        return 0
     try:
         return int(data.strip())
     except ValueError:
@@ -94,8 +97,13 @@ def _outputs_present(job: Job) -> bool:
         except CheckErrors:
             return False
     workdir = job.workdir
-    exists = os.path.exists
-    return all(exists(os.path.join(workdir, rel)) for _, rel in job.outputs)
+    stat = os.stat
+    for _, rel in job.outputs:  # one `stat` each, following links: a dangling symlink is missing
+        try:
+            stat(f"{workdir}/{rel}")
+        except (OSError, ValueError):
+            return False
+    return True
 
 
 def job_status(job: Job) -> JobStatus:
@@ -114,9 +122,16 @@ def job_status(job: Job) -> JobStatus:
 def job_statuses(jobs: Iterable[Job]) -> Iterator[JobStatus]:
     """`job_status` of each job; each task's directory is listed once, so the jobs that never ran (most of
     a large fresh tensor) cost no failed `open` each."""
+    listed = list(jobs)
+    return statuses_by_id(range(len(listed)), lambda i: listed[i].workdir, listed.__getitem__)
+
+
+def statuses_by_id(ids: Iterable[K], workdir: Callable[[K], str], job: Callable[[K], Job]) -> Iterator[JobStatus]:
+    """`job_statuses` of jobs known by id: a job is asked for (`job`, which may build it) only when its
+    directory exists, so a planned graph's jobs that never ran are never built."""
     listings: dict[str, frozenset[str]] = {}
-    for job in jobs:
-        parent, name = os.path.split(job.workdir)
+    for job_id in ids:
+        parent, _, name = workdir(job_id).rpartition("/")
         present = listings.get(parent)
         if present is None:
             try:
@@ -124,7 +139,7 @@ def job_statuses(jobs: Iterable[Job]) -> Iterator[JobStatus]:
             except OSError:
                 present = frozenset()
             listings[parent] = present
-        yield job_status(job) if name in present else JobStatus.PENDING
+        yield job_status(job(job_id)) if name in present else JobStatus.PENDING
 
 
 def exit_reason(code: int) -> str:

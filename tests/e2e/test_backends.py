@@ -12,6 +12,8 @@ import threading
 import pytest
 from support.waiting import BOUND, alive, rendezvous, wait_until, waits_for_child
 
+from hypermetric.execution import ray_package
+
 SWEEP = """
 a = {A: x y z}
 task t(a=$) -> o:
@@ -364,11 +366,15 @@ def test_jobs_land_on_both_nodes_of_a_two_node_cluster(project, ray_cluster, two
       touch $o
     plan all = {{ t[N: *] pinned }}
     """)
+    # the cluster says its workers lack this package (they have it: it runs from this checkout), so it is shipped
+    stamp = ray_package.fingerprint.__wrapped__()
+    ray_package.remember(stamp, ray_package.SHIP)
     proc = _cli(project, ray_cluster.address, "run", "all", "-j5")
     try:
         out, err = proc.communicate(timeout=2 * BOUND)
     finally:
         proc.kill()
+        ray_package.forget(stamp)
     assert proc.returncode == 0, out + err
     cases = ("default", "N=2", "N=3", "N=4")
     nodes = {job_json(project, f"out/t/{c}")["node"] for c in cases}

@@ -16,7 +16,7 @@ from jobs import make_job, read
 from support.waiting import BOUND, wait_until
 
 from hypermetric.errors import UsageError
-from hypermetric.execution import ray_task
+from hypermetric.execution import ray_package, ray_task
 from hypermetric.execution.protocol import JobOptions
 from hypermetric.execution.ray_cluster import connect, package_runtime_env, task_options, unplaceable
 from hypermetric.execution.ray_output import OutputTail
@@ -53,19 +53,21 @@ def _fake_ray(initialized: bool = False, error: Exception | None = None) -> Simp
 
     context = SimpleNamespace(gcs_address="10.0.0.1:6379")
     return SimpleNamespace(is_initialized=lambda: initialized, init=init, calls=calls,
+                           shutdown=lambda: calls.append({"shutdown": True}),
                            get_runtime_context=lambda: context)
 
 
 def test_connect_reuses_joins_with_the_package_or_starts_a_local_ray(monkeypatch) -> None:
     ray = _fake_ray(initialized=True)
-    assert connect(ray) == ("10.0.0.1:6379", False) and not ray.calls
+    assert connect(ray) == ("10.0.0.1:6379", False, None) and not ray.calls
     ray = _fake_ray()
-    assert connect(ray) == ("10.0.0.1:6379", True)
+    assert connect(ray) == ("10.0.0.1:6379", True, None)
     assert ray.calls[0]["address"] == "local" and ray.calls[0]["include_dashboard"] is False
     assert "runtime_env" not in ray.calls[0]
     monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    monkeypatch.setattr(ray_package, "remembered", lambda address, stamp: ray_package.SHIP)
     ray = _fake_ray()
-    connect(ray)
+    assert connect(ray) == ("10.0.0.1:6379", True, None)
     assert ray.calls[0]["address"] == "10.0.0.1:6379"
     assert ray.calls[0]["runtime_env"] == package_runtime_env()
     (package,) = package_runtime_env()["py_modules"]

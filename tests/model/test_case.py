@@ -109,3 +109,11 @@ def test_percent_decode_inverts_encode(text):
     encoded = percent.encode(text)
     assert percent.decode(encoded) == text
     assert set(encoded) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-*_+%")
+
+
+@pytest.mark.parametrize("pairs", [(), (("A", "x"),), (("A", "a b"), ("B", "é")), (("A", "k" * 300),),
+                                   (("A", "ü" * 100),), (("Long", "v" * 40), ("Z", "?&="))])
+@pytest.mark.parametrize("max_length", [8, 255])
+def test_the_directory_read_from_a_job_id_is_the_one_named_with_it(pairs, max_length):
+    job_id, relpath = C.CaseNames().job("o/t", pairs, max_length)
+    assert C.relpath_of_id(job_id, max_length) == relpath

@@ -12,6 +12,7 @@ from hypermetric.cli import render
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
 from hypermetric.errors import UsageError
+from hypermetric.process_wide import collector_paused
 
 FormatOpt = Annotated[Literal["dot", "mermaid"], typer.Option("--format", help="dot or mermaid.")]
 OutputFmtOpt = Annotated[Literal["json"], typer.Option("-o", "--output", help="Output format: json.")]
@@ -36,7 +37,8 @@ def cmd_list(c: Common) -> None:
 def cmd_dry_run(c: Common) -> None:
     s = open_session(c)
     graph = s.plan()
-    render.write_lines(render.dry_run_lines(graph), c.color)
+    with collector_paused():  # a line and a status per job, a million of them, and no cycle among them
+        render.write_lines(render.dry_run_lines(graph), c.color)
 
 
 def cmd_describe(c: Common, output: OutputFmtOpt = "json") -> None:

@@ -46,9 +46,9 @@ def cmd_run(c: Common, jobs: JobsOpt = None, keep_going: KeepGoingOpt = False, s
     options = api.RunOptions(jobs=jobs, keep_going=keep_going, retries=retries, shell=s.shell_words(),
                              silent=silent, backend=chosen, ray_address=ray_address, machines=machines,
                              grace=grace, ignore_changes=ignore_changes)
-    from hypermetric.cli.console import make_console
+    from hypermetric.cli.console import LazyConsole
     from hypermetric.cli.progress import Progress
 
-    with Progress(make_console(c.color), silent=silent, verbose=c.verbose, live=sys.stdout.isatty()) as view:
+    with Progress(LazyConsole(c.color), silent=silent, verbose=c.verbose, live=sys.stdout.isatty()) as view:
         report = api.run(graph, options, on_event=view.handle, verbose=c.verbose)
     return interrupted_exit_code() if report.interrupted else report.exit_code

@@ -73,7 +73,7 @@ class WorkerActor:
 
     def __init__(self, fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy,
                  notices: FailureNotices | None = None) -> None:
-        use_system_pool()
+        # No Arrow here: a worker hands its evaluator plain columns (see BatchPayload).
         self._fn, self._plan, self._retry, self._notices = fn, plan, retry, notices
 
     def run(self, batch: RowBatch) -> tuple[BatchStatus, BatchPayload]:

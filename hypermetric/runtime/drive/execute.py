@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import operator
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +24,6 @@ from hypermetric.runtime.scoring.metric import Calls
 from hypermetric.runtime.scoring.payload import BatchPayload
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from hypermetric.runtime.data.sharding import RowBatch
     from hypermetric.runtime.drive.notices import FailureNotices
 
@@ -90,37 +87,10 @@ def _named_values(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> list[
     return named
 
 
-def _results_table(row_ids: Sequence[int], columns: dict[str, list[Any]]) -> pa.Table:
-    """The result columns as an Arrow table, with `row_id` first. Columns holding the very same values (the
-    function's output and that of the component it returned from, typically) are converted once."""
-    import pyarrow as pa
-
-    data = {cols.ROW_ID: pa.array(row_ids, type=pa.int64())}
-    converted: list[tuple[list[Any], pa.Array]] = []
-    for name, values in columns.items():
-        if name == cols.ERROR:
-            data[name] = pa.array(values, type=pa.string())
-        elif name == cols.ATTEMPTS:
-            data[name] = pa.array(values, type=pa.int64())
-        else:
-            data[name] = _converted(values, converted)
-    return pa.table(data)
-
-
-def _converted(values: list[Any], converted: list[tuple[list[Any], pa.Array]]) -> pa.Array:
-    """`values` as an Arrow array: the one already made from the very same objects, if any."""
-    for seen, array in converted:
-        if seen is values or (len(seen) == len(values) and all(map(operator.is_, seen, values))):
-            return array
-    array = cols.to_array(values)
-    converted.append((values, array))
-    return array
-
-
 def _payload(batch: RowBatch, columns: dict[str, list[Any]], calls: dict[str, Calls],
              specs: dict[str, MetricColumns], fields: dict[str, list[Any]]) -> BatchPayload:
     failed = len(columns[cols.ERROR]) - columns[cols.ERROR].count(None)
-    return BatchPayload(batch.batch_id, failed, _results_table(batch.row_ids, columns), calls, specs, fields)
+    return BatchPayload(batch.batch_id, failed, batch.row_ids, columns, calls, specs, fields)
 
 
 def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch: RowBatch,

@@ -163,7 +163,9 @@ def _reconcile(output_dir: Path) -> Reconciled:
     spans = _spans_in_order(parts) if footers.tally is not None else None
     tally = footers.tally if spans is not None and footers.tally is not None else Tally()
     tables = _laid_end_to_end(parts, spans, schema) if spans is not None else _windows(parts, schema)
-    first = next(tables, schema.empty_table())
+    first = next(tables, None)
+    if first is None:  # built only when needed: an empty table loads pandas where it is installed
+        first = schema.empty_table()
     with pq.ParquetWriter(temporary, schema, use_dictionary=_repetitive(first)) as writer:
         for table in itertools.chain([first], tables):
             writer.write_table(table)

@@ -101,7 +101,7 @@ class Evaluator:
                         scores.fail(column, row, metric)
                 else:
                     _score_all(metric, spec, calls, payload.fields, column, scores)
-        table = payload.results
+        table = payload.table()
         for name, array in scores.arrays().items():
             table = table.append_column(name, array)
         return table, scores.tally(payload.failed)

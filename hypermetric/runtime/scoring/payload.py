@@ -1,11 +1,14 @@
 """`BatchPayload`: what a worker sends an evaluator for one batch, its rows' results and its components'
-calls; it travels between processes as Arrow IPC bytes."""
+calls, as plain Python columns; the evaluator turns them into Arrow."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypermetric.runtime.result import columns as cols
 from hypermetric.runtime.scoring.context import MetricColumns
 from hypermetric.runtime.scoring.metric import Calls
 
@@ -15,33 +18,46 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class BatchPayload:
-    """A worker's results for one batch: the rows' result columns as an Arrow table (built by the worker, so
-    that evaluators, often fewer than the workers, only score and write) and the calls its components made
-    (evaluation requests), for an evaluator to score.
+    """A worker's results for one batch: the rows' ids and result columns (lists, one value per row) and the
+    calls its components made (evaluation requests), for an evaluator to score.
 
-    Pickled (sent to an evaluator in another process), the table travels as Arrow IPC bytes: a few
-    microseconds to write and read, where pickling an Arrow table as Ray does costs more than building it."""
+    The columns stay Python lists until the evaluator builds its table: a worker that only runs the user's
+    function then never loads Arrow (nor what Arrow loads with it: pandas, where installed, costs a fresh
+    process 0.3 s of CPU), and the lists pickle in one pass, sharing the objects that several columns hold."""
 
     batch_id: int
     failed: int  # rows whose call failed
-    results: pa.Table  # row_id first, then the result columns
+    row_ids: Sequence[int]  # often a range
+    columns: dict[str, list[Any]]  # result column -> its values
     calls: dict[str, Calls]  # component -> its calls
     specs: dict[str, MetricColumns]  # component -> its metrics
     fields: dict[str, list[Any]]  # the dataset columns the metrics read
 
     def __len__(self) -> int:
-        return self.results.num_rows
+        return len(self.row_ids)
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def table(self) -> pa.Table:
+        """The result columns as an Arrow table, with `row_id` first. Columns holding the very same values
+        (the function's output and that of the component it returned from, typically) are converted once."""
         import pyarrow as pa
 
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, self.results.schema) as writer:
-            writer.write_table(self.results)
-        return _from_ipc, (self.batch_id, self.failed, sink.getvalue(), self.calls, self.specs, self.fields)
+        data = {cols.ROW_ID: pa.array(self.row_ids, type=pa.int64())}
+        converted: list[tuple[list[Any], pa.Array]] = []
+        for name, values in self.columns.items():
+            if name == cols.ERROR:
+                data[name] = pa.array(values, type=pa.string())
+            elif name == cols.ATTEMPTS:
+                data[name] = pa.array(values, type=pa.int64())
+            else:
+                data[name] = _converted(values, converted)
+        return pa.table(data)
 
 
-def _from_ipc(batch_id: int, failed: int, results: Any, *rest: Any) -> BatchPayload:
-    import pyarrow as pa
-
-    return BatchPayload(batch_id, failed, pa.ipc.open_stream(results).read_all(), *rest)
+def _converted(values: list[Any], converted: list[tuple[list[Any], pa.Array]]) -> pa.Array:
+    """`values` as an Arrow array: the one already made from the very same objects, if any."""
+    for seen, array in converted:
+        if seen is values or (len(seen) == len(values) and all(map(operator.is_, seen, values))):
+            return array
+    array = cols.to_array(values)
+    converted.append((values, array))
+    return array

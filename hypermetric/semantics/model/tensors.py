@@ -84,22 +84,41 @@ class Output:
         if not self.reduced:
             return TaskOutput(self.task, self.output, self.pairs(case, self.fixed), self.service)
         names = tuple(a for a, _ in self.reduced)
+        task, output, service = self.task, self.output, self.service
+        entries = [(tuple(zip(names, combo)), TaskOutput(task, output, pairs, service))
+                   for combo, pairs in self._combinations(case)]
+        return Multiple(names, tuple(entries))
+
+    def upstream_cases(self, case: Mapping[str, str]) -> Iterator[tuple[tuple[str, str], ...]]:
+        """The canonical case of each upstream job the reference reads at `case` (one per reduced combination,
+        in no particular order), without building the values; the cases share their (axis, key) tuples."""
+        if not self.reduced:
+            yield self.pairs(case, self.fixed)
+            return
+        reduced = dict(self.reduced)
+        choices = []  # per axis of the task, in order: its (axis, key) pair per key, None for the default
+        for axis, default in zip(self.axes, self.defaults):
+            keys = reduced.get(axis)
+            if keys is None:
+                keys = (_key(self.fixed, case, axis, default),)
+            choices.append([None if k == default else (axis, k) for k in keys])
+        for combo in itertools.product(*choices):
+            yield tuple(filter(None, combo))
+
+    def _combinations(self, case: Mapping[str, str]) -> Iterator[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]:
+        """(keys of the reduced axes, upstream canonical case) for each combination of the reduced keys."""
         # Each upstream case is the same template (fixed keys, else the consumer's, else the default) with
         # the reduced axes' keys put in; a reduction over 10,000 cases builds 10,000 of them.
         position = {axis: i for i, axis in enumerate(self.axes)}
         template = [_key(self.fixed, case, axis, default) for axis, default in zip(self.axes, self.defaults)]
-        slots = [position.get(axis, len(template)) for axis in names]  # an axis the task lacks: no slot
+        slots = [position.get(axis, len(template)) for axis, _ in self.reduced]  # an axis the task lacks: no slot
         template.append("")
         axes, defaults = self.axes, self.defaults
-        task, output, service = self.task, self.output, self.service
-        entries = []
         for combo in itertools.product(*(keys for _, keys in self.reduced)):
             keys = template.copy()
             for slot, key in zip(slots, combo):
                 keys[slot] = key
-            pairs = tuple([(a, k) for a, k, d in zip(axes, keys, defaults) if k != d])  # zip drops the spare
-            entries.append((tuple(zip(names, combo)), TaskOutput(task, output, pairs, service)))
-        return Multiple(names, tuple(entries))
+            yield combo, tuple([(a, k) for a, k, d in zip(axes, keys, defaults) if k != d])  # zip drops the spare
 
 
 Node = Const | Branch | Output

@@ -1,0 +1,87 @@
+"""`PlannedJobs`: the planner's jobs by id, each `Job` built only when someone asks for it.
+
+A large tensor plans a million jobs, and most commands need only a job's id, label, directory and
+dependencies (`dry-run` lists them with their status). Those come from the job's `JobRef` (task, case) and the
+planner's table of dependencies, which lists only the jobs that have some. The full `Job` (variables, paths,
+input links) is built on first access and kept, so that execution sees one object per job, and a changed copy
+stored back (`jobs[id] = replace(...)`) is what later readers get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+
+from hypermetric.model.case import relpath_of_id
+from hypermetric.plan.job import Job
+from hypermetric.plan.task_plan import JobRef
+
+
+class PlannedJobs(MutableMapping[str, Job]):
+    """Job id -> `Job`, built from its `JobRef` by `build` the first time it is read."""
+
+    __slots__ = ("_build", "_built", "_refs", "needs")
+
+    def __init__(self, refs: dict[str, JobRef], build: Callable[[JobRef], Job], built: dict[str, Job],
+                 needs: dict[str, tuple[str, ...]]) -> None:
+        self._refs = refs
+        self._build = build
+        self._built = built
+        self.needs = needs  # id -> deps, for the jobs that have some (read-only to others)
+
+    def __reduce__(self) -> tuple[type[dict], tuple[dict[str, Job]]]:
+        """Pickled (to another process) as a plain dict of every job, built: the planner stays here."""
+        return dict, (dict(self.items()),)
+
+    def __getitem__(self, job_id: str) -> Job:
+        job = self._built.get(job_id)
+        if job is None:
+            job = self._built[job_id] = self._build(self._refs[job_id])
+        return job
+
+    def __setitem__(self, job_id: str, job: Job) -> None:
+        """Replace a planned job by a changed copy (a graph never gains jobs after planning)."""
+        if job_id not in self._refs:
+            raise KeyError(job_id)
+        self._built[job_id] = job
+        if job.deps:
+            self.needs[job_id] = job.deps
+        else:
+            self.needs.pop(job_id, None)
+
+    def __delitem__(self, job_id: str) -> None:
+        raise TypeError("a planned graph's jobs cannot be removed")
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._refs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def built_count(self) -> int:
+        """How many jobs have been built so far (the rest are only refs)."""
+        return len(self._built)
+
+    def deps(self, job_id: str) -> tuple[str, ...]:
+        """The ids of the jobs `job_id` needs, without building it."""
+        if job_id not in self._refs:
+            raise KeyError(job_id)
+        return self.needs.get(job_id, ())
+
+    def label(self, job_id: str) -> str:
+        if self._built:
+            job = self._built.get(job_id)
+            if job is not None:
+                return job.label
+        return self._refs[job_id].label
+
+    def workdir(self, job_id: str) -> str:
+        if self._built:
+            job = self._built.get(job_id)
+            if job is not None:
+                return job.workdir
+        plan = self._refs[job_id].plan
+        return f"{plan.root}/{relpath_of_id(job_id, plan.max_length)}"
+

@@ -1,0 +1,168 @@
+"""The status of a large, mostly done tensor: the fast check of done jobs agrees with the contract (done ⇔
+`exitcode` 0 and every output exists, and a recorded signature that differs makes it OUTDATED), costs a fixed,
+small number of file operations per done job, and keeps almost nothing of a done job."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+import tracemalloc
+
+import pytest
+
+from hypermetric import api
+from hypermetric.execution.protocol import JobOptions, _record
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.signature import Signer
+from hypermetric.store.staleness import Staleness, prepare_run, read_record
+from hypermetric.store.status import JobStatus, failure_reason, job_status
+
+PIPELINE = """\
+a = {{A: {a}}}
+b = {{B: {b}}}
+
+task t(a=$, b=$) -> out:
+  echo $a $b > $out
+
+task u(a=$) -> out:
+  echo $a > $out
+"""
+
+
+def _tensor(root: str, a: int, b: int) -> JobGraph:
+    """A planned `a` x `b` tensor `t` whose jobs look as a successful run leaves them (the job protocol's own
+    record, with the planned signature), and a task `u` that never ran (its folder does not exist)."""
+    path = os.path.join(root, "main.hm")
+    with open(path, "w") as f:
+        f.write(PIPELINE.format(a=" ".join(map(str, range(a))), b=" ".join(map(str, range(b)))))
+    graph = api.plan(api.load(path), ["t[A: *, B: *]", "u[A: *]"], root_override=os.path.join(root, "out"))
+    signer = Signer(graph)
+    now = time.time()
+    for job_id in graph.order():
+        job = graph.jobs[job_id]
+        if job.name != "t":
+            continue
+        signature = signer.signature(job_id)
+        os.makedirs(job.workdir)
+        for _, rel in job.outputs:
+            with open(os.path.join(job.workdir, rel), "w") as f:
+                f.write("x\n")
+        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
+                JobOptions(), 0, 1, now, now)
+    return graph
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _reference(graph: JobGraph, job_id: str) -> JobStatus:
+    """The contract, checked the slow way: the whole `job.json` parsed."""
+    job = graph.jobs[job_id]
+    status = job_status(job)
+    if status is not JobStatus.COMPLETE:
+        return status
+    record = read_record(job.workdir) or {}
+    recorded = record.get("signature")
+    if recorded and recorded != Signer(graph).signature(job_id).digest:
+        return JobStatus.OUTDATED
+    return status
+
+
+def test_the_fast_check_agrees_with_the_contract_among_10000_done_jobs(tmp_path) -> None:
+    graph = _tensor(str(tmp_path), 100, 100)
+    t = [i for i in graph.order() if graph.jobs[i].name == "t"]
+    assert len(t) == 10_000
+    no_output, failed, no_exitcode, changed, unsigned, newline = (graph.jobs[t[i]] for i in (17, 4242, 9999, 5000,
+                                                                                              123, 7777))
+    os.unlink(os.path.join(no_output.workdir, "out"))
+    _write(os.path.join(failed.workdir, "exitcode"), "1")
+    os.unlink(os.path.join(no_exitcode.workdir, "exitcode"))
+    record = read_record(changed.workdir) or {}
+    _write(os.path.join(changed.workdir, "job.json"),
+           '{"signature": "0123456789abcdef0123", ' + f'"built_from": {json.dumps(record["built_from"])}' + "}")
+    _write(os.path.join(unsigned.workdir, "job.json"), "{}")  # made by HyperMake or `touch`: done
+    _write(os.path.join(newline.workdir, "exitcode"), "0\n")
+
+    states = Staleness(graph).states()
+
+    expected = dict.fromkeys(t, JobStatus.COMPLETE)
+    expected.update({no_output.id: JobStatus.FAILED, failed.id: JobStatus.FAILED,
+                     no_exitcode.id: JobStatus.PENDING, changed.id: JobStatus.OUTDATED})
+    expected.update({i: JobStatus.PENDING for i in graph.order() if graph.jobs[i].name == "u"})
+    assert {i: s for i, (s, _) in states.items()} == expected
+    assert states[changed.id][1] == "signature changed"
+    assert failure_reason(no_output) == 'output {out = "out"@local} missing'
+    for job in (no_output, failed, no_exitcode, changed, unsigned, newline):
+        assert states[job.id][0] is _reference(graph, job.id)
+    u_jobs = [graph.jobs[i] for i in graph.order() if graph.jobs[i].name == "u"]
+    assert u_jobs and not os.path.exists(os.path.dirname(u_jobs[0].workdir))  # a task folder that does not exist
+
+    prepared = prepare_run(graph)
+    not_done = {i for i in graph.order() if not prepared.is_done(graph.jobs[i])}
+    assert not_done == {i for i, s in expected.items() if s is not JobStatus.COMPLETE}
+    assert not os.path.exists(os.path.join(changed.workdir, "exitcode"))  # OUTDATED: invalidated for the run
+
+
+class _Counter:
+    """Counts the calls of some `os` functions while it is installed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...]) -> None:
+        self.counts = dict.fromkeys(names, 0)
+        self.bytes_read = 0
+        for name in names:
+            monkeypatch.setattr(os, name, self._wrap(name, getattr(os, name)))
+
+    def _wrap(self, name: str, real):
+        def counted(*args, **kwargs):
+            self.counts[name] += 1
+            result = real(*args, **kwargs)
+            if name == "read":
+                self.bytes_read += len(result)
+            return result
+        return counted
+
+
+def test_a_done_job_costs_two_opens_two_reads_and_one_stat_per_output(tmp_path, monkeypatch) -> None:
+    graph = _tensor(str(tmp_path), 30, 30)
+    order = graph.order()
+    for job_id in order:  # planning and building jobs are not what is counted here
+        graph.jobs[job_id]
+    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "listdir", "scandir", "close"))
+    states = Staleness(graph).states()
+    done = sum(1 for s, _ in states.values() if s is JobStatus.COMPLETE)
+    assert done == 900
+    counts = counter.counts
+    assert counts["open"] <= 2 * done  # `exitcode` and the head of `job.json`
+    assert counts["read"] <= 2 * done  # one read each: `job.json` is not read to its end
+    assert counts["close"] == counts["open"]
+    assert counts["stat"] + counts["lstat"] <= done  # one output each
+    assert counts["listdir"] + counts["scandir"] <= 2  # once per task folder (`u`'s does not exist)
+    assert counter.bytes_read <= 300 * done  # the signature is at the head: the rest is never read
+
+
+def test_a_done_job_leaves_almost_nothing_behind(tmp_path) -> None:
+    graph = _tensor(str(tmp_path), 40, 50)
+    for job_id in graph.order():
+        graph.jobs[job_id]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        prepared = prepare_run(graph)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert sum(prepared.is_done(graph.jobs[i]) for i in graph.order()) == 2000
+    # a done job keeps its digest (its dependents' signatures need it) and little else
+    assert kept / 2000 < 300, f"{kept / 2000:.0f} bytes kept per done job"
+
+
+def test_a_signature_longer_than_the_head_read_is_still_compared(tmp_path) -> None:
+    graph = _tensor(str(tmp_path), 2, 2)
+    job = graph.jobs[next(i for i in graph.order() if graph.jobs[i].name == "t")]
+    _write(os.path.join(job.workdir, "job.json"), '{"signature": "' + "f" * 400 + '"}')
+    assert Staleness(graph).states()[job.id] == (JobStatus.OUTDATED, "signature changed")

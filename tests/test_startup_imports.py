@@ -1,0 +1,130 @@
+"""Start-up, counted: which modules a command imports and what it leaves on disk, for the commands that should
+do almost nothing (`--version`, a `run` whose jobs are all done, `list`). Each list names modules that a
+change once removed from that command's path; none of these tests measures time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# What only running a job needs: the runner and its job protocol, the watchdog, the run record and history,
+# the remote backend's configuration, and the rich console (a run off a terminal writes plain lines).
+RUNNING_ONLY = ("rich", "hypermetric.execution.protocol", "hypermetric.execution.local",
+                "hypermetric.execution.watchdog", "hypermetric.execution.remote_config",
+                "hypermetric.store.history", "hypermetric.store.runs",
+                "lark", "ray", "pyarrow")
+
+
+def imported(cwd: Path, cache: Path, args: list[str], names: tuple[str, ...]) -> list[str]:
+    """Runs `main(args)` in a fresh Python (exit 0 required); which of `names` (modules or packages) it
+    imported."""
+    code = ("import sys; from hypermetric.cli.app import main\n"
+            f"assert main({args!r}) == 0\n"
+            f"names = {names!r}\n"
+            "print(sorted(n for n in names if any(m == n or m.startswith(n + '.') for m in sys.modules)))")
+    env = {k: v for k, v in os.environ.items() if k not in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env={**env, "XDG_CACHE_HOME": str(cache)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "main.hm").write_text("a = {A: x y}\n\ntask t(a=$) -> o:\n  echo $a > $o\n")
+    return tmp_path
+
+
+def test_version_imports_neither_typer_nor_any_command(tmp_path):
+    names = ("typer", "rich", "hypermetric.cli.options", "hypermetric.cli.commands", "hypermetric.api")
+    assert imported(tmp_path, tmp_path / "cache", ["--version"], names) == []
+    assert imported(tmp_path, tmp_path / "cache", ["-V"], names) == []
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--version", "--bogus"]])
+def test_version_says_what_it_said_before(tmp_path, args):
+    proc = subprocess.run([sys.executable, "-m", "hypermetric", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    if args[1:]:  # the version flag with anything after it is still parsed whole, and refused
+        assert proc.returncode == 2 and "no option `--bogus`" in proc.stderr
+    else:
+        assert (proc.returncode, proc.stdout) == (0, f"hypermetric {__import__('hypermetric').__version__}\n")
+
+
+def test_a_run_whose_jobs_are_all_done_imports_nothing_that_runs_jobs(project, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    args = ["run", "main.hm", "t[A: *]", "-j2", "-y"]
+    first = imported(project, cache, args, RUNNING_ONLY)
+    assert "hypermetric.execution.local" in first and "lark" in first  # it ran the jobs, parsing first
+    assert imported(project, cache, args, RUNNING_ONLY) == []
+    assert (project / "out" / "t" / "A=y" / "o").read_text() == "y\n"
+
+
+def test_list_on_a_cached_pipeline_neither_plans_nor_reads_statuses(project, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    names = ("hypermetric.plan", "hypermetric.store", "hypermetric.execution.engine", "rich", "lark", "ray",
+             "pyarrow")
+    assert "lark" in imported(project, cache, ["list", "main.hm"], names)  # the first time parses
+    assert imported(project, cache, ["list", "main.hm"], names) == []
+
+
+def test_a_run_whose_jobs_are_all_done_writes_no_record_and_says_so(project, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    env = {k: v for k, v in os.environ.items() if k not in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH")}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hypermetric", "run", "main.hm", "t[A: *]"], cwd=project,
+                              env={**env, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True,
+                              timeout=120)
+
+    assert run().returncode == 0
+    records = sorted((project / "out" / ".runs").iterdir())
+    again = run()
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("2 complete in ") and again.stdout.count("\n") == 1
+    assert sorted((project / "out" / ".runs").iterdir()) == records
+
+
+def test_a_failed_job_still_gets_its_panel_off_a_terminal(project, tmp_path_factory):
+    """The console is made only when something needs rich; a failure's panel does."""
+    cache = tmp_path_factory.mktemp("cache")
+    (project / "main.hm").write_text("task t -> o:\n  echo oops >&2\n  exit 3\n")
+    proc = subprocess.run([sys.executable, "-m", "hypermetric", "run", "main.hm", "t"], cwd=project,
+                          env={**os.environ, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "t[default]: FAILED: exit code 3 ≠ 0" in lines
+    assert any(line.startswith("╭") and "t[default] FAILED" in line for line in lines)
+    assert any("oops" in line and line.startswith("│") for line in lines)
+    assert lines[-1].startswith("1 failed in ")
+
+
+
+def test_setting_up_a_command_leaves_the_collector_alone_and_as_it_was(project, tmp_path_factory):
+    """Importing the parser, the command and the model, and unpickling a cached pipeline, make many objects
+    and no cycles: the cyclic collector is paused for them (`list` once took 13 passes, in a fresh process
+    with the pipeline cached), and left on, or off, as the caller had it."""
+    cache = tmp_path_factory.mktemp("cache")
+    code = ("import contextlib, gc, io, sys\n"
+            "passes = []\n"
+            "gc.callbacks.append(lambda phase, info: passes.append(1) if phase == 'start' else None)\n"
+            "from hypermetric.cli.app import main\n"
+            "for collecting in (True, False):\n"
+            "    gc.enable() if collecting else gc.disable()\n"
+            "    passes.clear()\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        assert main(['list', 'main.hm']) == 0\n"
+            "    print(len(passes), gc.isenabled())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=project, env={**env, "XDG_CACHE_HOME": str(cache)},
+                           capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert all(proc.returncode == 0 for proc in runs), runs[-1].stderr
+    fresh, off = (line.split() for line in runs[1].stdout.splitlines())  # the second process: a cached load
+    assert fresh[1] == "True" and off == ["0", "False"]
+    assert int(fresh[0]) <= 6
