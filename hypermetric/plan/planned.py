@@ -35,7 +35,9 @@ class PlannedJobs(MutableMapping[str, Job]):
     def __getitem__(self, job_id: str) -> Job:
         job = self._built.get(job_id)
         if job is None:
-            job = self._built[job_id] = self._build(self._refs[job_id])
+            # Two threads may build the same job at once; the first stored (or a changed copy stored
+            # meanwhile) wins, so every reader sees one object.
+            job = self._built.setdefault(job_id, self._build(self._refs[job_id]))
         return job
 
     def __setitem__(self, job_id: str, job: Job) -> None:
