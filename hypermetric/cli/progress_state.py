@@ -28,6 +28,9 @@ class RunState:
     queued: set[str] = field(default_factory=set)
     running: dict[str, Running] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)
+    # A job's output can arrive before the event that says it started (the script writes while the event is
+    # still on its way from another thread): its latest line waits here until then.
+    early: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def queue(self, job_id: str) -> None:
@@ -35,18 +38,24 @@ class RunState:
 
     def start(self, job_id: str, label: str) -> None:
         self.queued.discard(job_id)
-        self.running[job_id] = Running(label, time.monotonic())
+        self.running[job_id] = Running(label, time.monotonic(), self.early.pop(job_id, ""))
 
     def output(self, job_id: str, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
         job = self.running.get(job_id)
-        if job is not None and line.strip():
-            job.latest = line.strip()
+        if job is not None:
+            job.latest = text
+        elif job_id in self.queued:
+            self.early[job_id] = text
 
     def finish(self, job_id: str, *, failed: bool = False, duration: float | None = None,
                counted: bool = True) -> None:
         """A job left the run (`counted`) or will be tried again (not counted: it goes back to the queue)."""
         was_planned = job_id in self.running or job_id in self.queued
         self.running.pop(job_id, None)
+        self.early.pop(job_id, None)
         if not counted:
             self.queued.add(job_id)
             return
