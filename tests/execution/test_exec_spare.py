@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
+import pytest
 from jobs import make_job, read
 
 from hypermetric.execution.protocol import execute_job
 from hypermetric.execution.spare import SpareFiles
 from hypermetric.store.status import JobStatus
 
-# The script waits (bounded only for failure) until the runner has made the spares, then acts on them.
-_WAIT_FOR_SPARES = "for _ in $(seq 6000); do [ -e ../.default.exitcode.tmp ] && break; sleep 0.01; done\n"
+
+@pytest.fixture
+def spares_made(tmp_path, monkeypatch):
+    """The first line of a script that waits until the runner has made the spares: it reads a line from a
+    FIFO that the runner's `create` writes to once the files exist (the test holds the FIFO open, so the
+    line waits there whichever side comes first)."""
+    fifo = tmp_path / "spares-made"
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDWR)
+    create = SpareFiles.create
+
+    def create_then_tell(self: SpareFiles) -> None:
+        create(self)
+        os.write(fd, b"made\n")
+
+    monkeypatch.setattr(SpareFiles, "create", create_then_tell)
+    yield f"read -r _ < {shlex.quote(str(fifo))}\n"
+    os.close(fd)
 
 
-def test_spares_exist_while_the_script_runs_and_become_the_record(tmp_path) -> None:
-    job = make_job(tmp_path, "t", _WAIT_FOR_SPARES + 'ls -A .. > ../seen; ls -A > ../inside; touch "$o"')
+def test_spares_exist_while_the_script_runs_and_become_the_record(tmp_path, spares_made) -> None:
+    job = make_job(tmp_path, "t", spares_made + 'ls -A .. > ../seen; ls -A > ../inside; touch "$o"')
     outcome = execute_job(job)
     assert outcome.status is JobStatus.SUCCESS
     seen = read(tmp_path / "t" / "seen").split()
@@ -27,16 +45,16 @@ def test_spares_exist_while_the_script_runs_and_become_the_record(tmp_path) -> N
     assert json.loads(read(os.path.join(job.workdir, "job.json")))["exit_code"] == 0
 
 
-def test_a_failed_job_records_its_exit_code_through_the_spares(tmp_path) -> None:
-    job = make_job(tmp_path, "t", _WAIT_FOR_SPARES + "exit 3")
+def test_a_failed_job_records_its_exit_code_through_the_spares(tmp_path, spares_made) -> None:
+    job = make_job(tmp_path, "t", spares_made + "exit 3")
     outcome = execute_job(job)
     assert outcome.status is JobStatus.FAILED and outcome.exit_code == 3
     assert read(os.path.join(job.workdir, "exitcode")) == "3"
     assert sorted(os.listdir(tmp_path / "t")) == ["default"]
 
 
-def test_deleted_spares_fall_back_to_an_ordinary_write(tmp_path) -> None:
-    job = make_job(tmp_path, "t", _WAIT_FOR_SPARES + 'rm -f ../.default.*.tmp; touch "$o"')
+def test_deleted_spares_fall_back_to_an_ordinary_write(tmp_path, spares_made) -> None:
+    job = make_job(tmp_path, "t", spares_made + 'rm -f ../.default.*.tmp; touch "$o"')
     assert execute_job(job).status is JobStatus.SUCCESS
     assert read(os.path.join(job.workdir, "exitcode")) == "0"
     assert json.loads(read(os.path.join(job.workdir, "job.json")))["id"] == job.id
