@@ -8,7 +8,8 @@ hand-written pool of Ray actors that receive batches, compute output and score, 
 turns into one Arrow table (with the runtime's columns) and one Parquet file. Every measurement runs in a
 fresh process with its own Ray, started (with its idle worker processes) before the timed region; both sides
 create their actors inside it.
-Runtime and baseline runs alternate; the best of each is kept. The runtime runs `--runtime-workers` workers
+Runtime and baseline runs alternate; the best of each is kept, with every run's seconds and the median CPU
+seconds (user and system, summed over the run's processes: steadier than wall time on a shared machine). The runtime runs `--runtime-workers` workers
 plus its evaluator actor (`--runtime-evaluators 0`: workers that score their own batches, as many actor
 processes as the baseline). Target: the runtime at 80% or more of the baseline's rows/second.
 
@@ -153,9 +154,12 @@ def _child(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
 def throughput(args: argparse.Namespace) -> dict[str, float]:
     """Alternates runtime and baseline runs, each in a fresh process; keeps the best of each."""
     ours, theirs, ours_steady, theirs_steady, ratios = [], [], [], [], []
+    ours_cpu, theirs_cpu = [], []
     for attempt in range(args.repeat):
         mine = _child("runtime", args.rows, args)
         base = _child("baseline", args.rows, args)
+        ours_cpu.append(mine["cpu_seconds"])
+        theirs_cpu.append(base["cpu_seconds"])
         ours.append(mine["seconds"])
         theirs.append(base["seconds"])
         ours_steady.append(mine["steady_rows_per_s"])
@@ -164,12 +168,16 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
         print(f"run {attempt + 1}: runtime {args.rows / mine['seconds']:,.0f} rows/s "
               f"(steady {mine['steady_rows_per_s']:,.0f}), "
               f"baseline {args.rows / base['seconds']:,.0f} rows/s "
-              f"(steady {base['steady_rows_per_s']:,.0f})", flush=True)
+              f"(steady {base['steady_rows_per_s']:,.0f}); CPU s (all processes) runtime "
+              f"{mine['cpu_seconds']:.2f}, baseline {base['cpu_seconds']:.2f}", flush=True)
     return {"rows": args.rows, "runtime_rows_per_s": args.rows / min(ours),
             "baseline_rows_per_s": args.rows / min(theirs), "ratio": min(theirs) / min(ours),
             "median_paired_ratio": statistics.median(ratios),
             "runtime_steady_rows_per_s": max(ours_steady), "baseline_steady_rows_per_s": max(theirs_steady),
-            "steady_ratio": max(ours_steady) / max(theirs_steady)}
+            "steady_ratio": max(ours_steady) / max(theirs_steady),
+            "runtime_cpu_seconds_median": statistics.median(ours_cpu),
+            "baseline_cpu_seconds_median": statistics.median(theirs_cpu),
+            "runtime_seconds": ours, "baseline_seconds": theirs}
 
 
 def _descendants_rss_kb(root: int) -> int:
@@ -194,6 +202,61 @@ def _descendants_rss_kb(root: int) -> int:
     return total
 
 
+def _descendants_cpu_s(root: int) -> dict[int, float]:
+    """CPU seconds (user and system) used so far by `root` and each of its descendants, by process id."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    found, stack = {}, [root]
+    while stack:
+        pid = stack.pop()
+        found[pid] = cpu.get(pid, 0.0)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by this process and its descendants (Ray's) between `start` and `stop`, sampled every
+    quarter second so that processes stopped meanwhile count up to their last sample."""
+
+    def __init__(self) -> None:
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+
+    def _sample(self) -> None:
+        for pid, seconds in _descendants_cpu_s(os.getpid()).items():
+            self._first.setdefault(pid, 0.0 if self._last else seconds)
+            self._last[pid] = seconds
+        self._first.setdefault(os.getpid(), 0.0)
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def start(self) -> CpuMeter:
+        self._sample()
+        self._first = dict(self._last)
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        return sum(seconds - self._first.get(pid, 0.0) for pid, seconds in self._last.items())
+
+
 def child(kind: str, n: int, args: argparse.Namespace) -> None:
     """In a fresh process: start Ray, load what both sides use, let Ray's idle workers start, then time one
     run; prints the seconds (and, for `memory`, the peak resident memory) as JSON."""
@@ -215,6 +278,7 @@ def child(kind: str, n: int, args: argparse.Namespace) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     if kind == "memory":
         sampler.start()
+    meter = CpuMeter().start()
     with tempfile.TemporaryDirectory() as tmp:
         if kind == "baseline":
             seconds, steady = run_baseline(n, args.workers, args.batch_size, Path(tmp))
@@ -223,8 +287,9 @@ def child(kind: str, n: int, args: argparse.Namespace) -> None:
             out = Path(tmp) / "out"
             seconds, steady = run_runtime(n, workers, args.batch_size, out, args.runtime_evaluators)
     stop.set()
+    cpu_seconds = meter.stop()
     driver_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": n, "seconds": seconds, "steady_rows_per_s": steady,
+    print(json.dumps({"rows": n, "seconds": seconds, "steady_rows_per_s": steady, "cpu_seconds": cpu_seconds,
                       "driver_peak_mb": driver_kb / 1024, "all_processes_peak_mb": peak[0] / 1024}))
 
 

@@ -17,6 +17,8 @@ class Label:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One error, warning or note: its message, where (a span), secondary labels, notes and a hint."""
+
     message: str
     span: Span | None = None
     labels: tuple[Label, ...] = ()
@@ -27,6 +29,8 @@ class Diagnostic:
 
 @dataclass
 class _Style:
+    """The terminal codes of each part of a rendered diagnostic (none without colour)."""
+
     color: bool
     codes: dict[str, str] = field(default_factory=lambda: {
         "error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "help": "\x1b[1;32m",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus
+from collections.abc import Callable
 
 _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-*_")
 _TABLE = [chr(b) if b in _SAFE else ("+" if b == 0x20 else f"%{b:02X}") for b in range(256)]
@@ -19,4 +19,14 @@ def encode(text: str) -> str:
 
 def decode(text: str) -> str:
     """Inverse of `encode`: `+` is a space, `%XX` a byte, bytes read as UTF-8 (invalid ones replaced)."""
-    return unquote_plus(text)
+    global _unquote_plus
+    if "%" not in text and "+" not in text:  # nothing encoded (most keys): no need to import urllib
+        return text
+    if _unquote_plus is None:
+        from urllib.parse import unquote_plus
+
+        _unquote_plus = unquote_plus
+    return _unquote_plus(text)
+
+
+_unquote_plus: Callable[[str], str] | None = None  # urllib's, once a key needs it

@@ -18,10 +18,12 @@ exception: they run nothing but hypermetric, so they keep a setting for their wh
    - after planning, inside `command_scope()` only (the command line wraps each command in it): the job
      graph lives until the command ends and holds no cycles, and left in the collector's passes it is walked
      again and again (a dry run of 100,000 jobs took 6.2 s instead of 5.0 s). A program calling the planner
-     directly gets no freeze unless it opens `command_scope()` itself. The console script's own process
-     keeps the freeze until it exits (`thaw=False`): thawing first would make the interpreter's final
-     collection walk the whole graph (about 1 s of CPU for 100,000 jobs); `main(argv)` called from Python
-     thaws.
+     directly gets no freeze unless it opens `command_scope()` itself. The command line also freezes, in
+     the same scope, what its start-up made (`cli.app`: the parser, the command's modules) and the loaded
+     pipeline (`cli.session`): each lives until the command ends, and the first pass after the collector's
+     pause would otherwise walk all of it. The console script's own process keeps the freeze until it exits
+     (`thaw=False`): thawing first would make the interpreter's final collection walk the whole graph
+     (about 1 s of CPU for 100,000 jobs); `main(argv)` called from Python thaws.
 3. Transparent huge pages off (Linux `prctl(PR_SET_THP_DISABLE)`) while a result part is written and while
    parts are reconciled, then put back as they were (`runtime.parts.arrow_memory.small_pages`): zeroing each
    huge page faulted in cost more than the work on lazily backed virtual machines.
@@ -29,6 +31,10 @@ exception: they run nothing but hypermetric, so they keep a setting for their wh
    caller's pool is set back (`runtime.parts.arrow_memory.system_pool`); the runtime's own worker and
    evaluator processes use the system allocator for their whole life (`use_system_pool`), as the one
    exception above says.
+5. An import finder ahead of the others in the runtime's own evaluator processes (and workers that score),
+   for their whole life (`runtime.parts.arrow_pandas`): pyarrow's first conversion would import pandas (0.3 s
+   or more) only to ask whether it is there, so it is told no until something imports pandas, and told yes
+   then.
 
 `tests/runtime/test_process_wide.py` checks that planning and running the runtime leave the frozen count, the
 huge-page setting and Arrow's default pool as they found them.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass(eq=False)
@@ -21,9 +20,10 @@ class SourceFile:
     not_utf8: tuple[int, str] | None = field(default=None, repr=False)
 
     @classmethod
-    def read(cls, path: str | Path) -> SourceFile:
+    def read(cls, path: str | os.PathLike[str]) -> SourceFile:
         """The file as UTF-8 text; a byte-order mark at the start is dropped, like CRLF line ends."""
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read()
         if raw.startswith(_BOM):
             raw = raw[len(_BOM):]
         try:

@@ -128,3 +128,105 @@ def test_setting_up_a_command_leaves_the_collector_alone_and_as_it_was(project, 
     fresh, off = (line.split() for line in runs[1].stdout.splitlines())  # the second process: a cached load
     assert fresh[1] == "True" and off == ["0", "False"]
     assert int(fresh[0]) <= 6
+
+
+@pytest.mark.parametrize("args", [["run", "main.hm", "t[A: *]", "-j2", "-y"], ["dry-run", "t[A: x]", "-F", "main.hm"],
+                                  ["list", "main.hm"], ["main.hm", "run", "t", "-kD", "a={A: z}"]])
+def test_a_plain_command_line_is_parsed_without_typer(project, tmp_path_factory, args):
+    """typer and its click are imported only for what the small parser of `fast_argv` leaves to them."""
+    cache = tmp_path_factory.mktemp("cache")
+    assert imported(project, cache, args, ("typer", "click")) == []
+
+
+@pytest.mark.parametrize("option, message", [
+    ("--bogus", "error: `hypermetric run` has no option `--bogus`"),
+    ("-j0", "error: invalid value for `--jobs`: 0 is not in the range x>=1"),
+    ("--color=blue", "error: invalid value `blue` for `--color`"),
+    ("-j", "error: option `-j` requires an argument"),
+    ("--verbose=1", "error: option `--verbose` does not take a value"),
+])
+def test_what_the_small_parser_leaves_to_typer_gets_typers_message(project, tmp_path, option, message):
+    proc = subprocess.run([sys.executable, "-m", "hypermetric", "run", "main.hm", "t", option], cwd=project,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.splitlines()[0] == message, proc.stderr
+    assert not (project / "out").exists()
+
+
+# What a command on an unchanged pipeline needs none of: the syntax tree (a target's classes have their own
+# module, `syntax.refs`), pathlib and urllib (its paths are strings, its keys mostly unencoded), difflib (a
+# suggestion for a misspelt name), typer (a plain command line).
+CACHED_NEVER = ("hypermetric.syntax.ast", "pathlib", "urllib", "difflib", "typer")
+
+
+@pytest.mark.parametrize("args", [["run", "main.hm", "t[A: *]", "-y"], ["dry-run", "main.hm", "t[A: x]"],
+                                  ["get-path", "main.hm", "t"], ["list", "main.hm"]])
+@pytest.mark.parametrize("imports", [False, True])
+def test_a_command_on_a_cached_pipeline_makes_no_syntax_tree(project, tmp_path_factory, args, imports):
+    cache = tmp_path_factory.mktemp("cache")
+    if imports:  # an entry keeps its imports as text, not as the statements' syntax nodes
+        (project / "defs").mkdir()
+        (project / "defs" / "lib.hm").write_text("a = {A: x y}\n")
+        (project / "main.hm").write_text('import "defs/lib.hm"\nimport defs.lib as l\n\n'
+                                         "task t(a=$) -> o:\n  echo $a > $o\n")
+    assert "hypermetric.syntax.ast" in imported(project, cache, args, CACHED_NEVER)  # the first time parses
+    assert imported(project, cache, args, CACHED_NEVER) == []
+
+
+def test_list_on_a_cached_pipeline_makes_the_collector_walk_nothing(project, tmp_path_factory):
+    """Start-up (the parser, the command, the model's modules, the cached pipeline) runs with the collector
+    paused and is then frozen out of its passes: what it made lives until the command ends, and a pass
+    triggered later (by the command's own imports) would otherwise walk all of it."""
+    cache = tmp_path_factory.mktemp("cache")
+    code = ("import contextlib, gc, io\n"
+            "from hypermetric.cli.app import main\n"
+            "passes = []\n"
+            "gc.callbacks.append(lambda phase, info: passes.append(1) if phase == 'start' else None)\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['list', 'main.hm']) == 0\n"
+            "print(len(passes), gc.get_freeze_count())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=project, env={**env, "XDG_CACHE_HOME": str(cache)},
+                           capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert all(proc.returncode == 0 for proc in runs), runs[-1].stderr
+    assert runs[1].stdout.split() == ["0", "0"]  # no pass; and `main(argv)` thaws what it froze
+
+
+def test_the_dataclasses_a_cached_command_creates_have_their_own_docstrings():
+    """A dataclass without a docstring is given one made from `inspect.signature` as it is created, which
+    costs about as much as a fifth of creating it; the command line and the model create theirs at start-up."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import hypermetric
+
+    names = ("hypermetric.syntax.", "hypermetric.semantics.", "hypermetric.model.", "hypermetric.diagnostic",
+             "hypermetric.source", "hypermetric.errors", "hypermetric.cli.session", "hypermetric.cli.options",
+             "hypermetric.cli.app", "hypermetric.cli.fast_argv", "hypermetric.cli.params")
+    made_up = []
+    for info in pkgutil.walk_packages(hypermetric.__path__, "hypermetric."):
+        if not info.name.startswith(names):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == info.name:
+                if (value.__dict__.get("__doc__") or "").startswith(value.__name__ + "("):
+                    made_up.append(f"{info.name}.{name}")
+    assert made_up == []
+
+
+def test_loading_a_pipeline_with_imports_needs_no_logging(project, tmp_path_factory):
+    """Each import is logged for `-v`, which imports `logging` to listen; nobody else can be listening before
+    something imports it, so a cached load does not import it to log into the void (Lark, which parses, does;
+    and the store still does)."""
+    cache = tmp_path_factory.mktemp("cache")
+    (project / "lib.hm").write_text("a = {A: x y}\n")
+    (project / "main.hm").write_text('import "lib.hm"\n\ntask t(a=$) -> o:\n  echo $a > $o\n')
+    code = ("import os, sys; from hypermetric import api\n"
+            "assert api.load('main.hm', cwd=os.getcwd()).axis('A').keys == ('x', 'y')\n"
+            "print('logging' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=project, env={**env, "XDG_CACHE_HOME": str(cache)},
+                           capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert [(proc.returncode, proc.stdout) for proc in runs] == [(0, "True\n"), (0, "False\n")], runs[-1].stderr

@@ -1,16 +1,23 @@
-"""The `hypermetric` command: a thin typer shell over `hypermetric.api`; the only place that exits."""
+"""The `hypermetric` command: a thin shell over `hypermetric.api`, parsed by typer or, for a command line that
+uses only what it fully understands, by the small parser of `fast_argv`; the only place that exits."""
 
 from __future__ import annotations
 
+import errno
 import sys
-from typing import TYPE_CHECKING
 
 from hypermetric import __version__
-from hypermetric.errors import HmError, environment_error
-from hypermetric.process_wide import collector_paused, command_scope
+from hypermetric.process_wide import collector_paused, command_scope, freeze_built
 
+# Everything else is imported by `run_cli` with the collector paused, `typing` too (hence no `typing` here).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     import typer
+
+    from hypermetric.errors import HmError
 
 HEADER = f"hypermetric {__version__} -- A parameterized pipeline manager"
 VERSION_LINE = f"hypermetric {__version__}"
@@ -87,14 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:
             pass
         return _exit(0, argv)
-    with collector_paused():  # importing typer and the options makes many objects, none in cycles
-        from hypermetric.cli.options import normalize_argv
-    args = normalize_argv(args)
-    debug = "--debug" in args
     # The command owns the process while it runs; the console script's process then exits, and thawing what
     # the command froze would only make the interpreter's last collection walk all of it (see process_wide).
     with command_scope(thaw=argv is not None):
-        code = run_cli(args, debug)
+        code = run_cli(args)
     return _exit(code, argv)
 
 
@@ -105,16 +108,24 @@ def _exit(code: int, argv: list[str] | None) -> int:
 
 
 def run_cli(args: list[str], debug: bool = False) -> int:
-    import typer
+    """Run the command line `args` (options anywhere, the command first or in HyperMake's place); its exit
+    code."""
+    # Importing the option parser, the command's module and the model makes many objects and no cycles.
+    with collector_paused():
+        from hypermetric.cli.options import normalize_argv
+        from hypermetric.cli.signals import exit_code as interrupted_exit_code
+        from hypermetric.cli.signals import interrupts
+        from hypermetric.errors import HmError, environment_error
 
-    from hypermetric.cli.signals import exit_code as interrupted_exit_code
-    from hypermetric.cli.signals import interrupts
-
-    with collector_paused():  # the same for the command's module and its parser
-        command = typer.main.get_command(_register(args))
+        args = normalize_argv(args)
+        debug = debug or "--debug" in args
+        invoke = _parsed_without_typer(args) or _parsed_by_typer(args)
+        # What start-up made (modules, classes, the command's parser) lives until the command ends: left in
+        # the collector's passes, each pass the command's own imports trigger would walk all of it again.
+        freeze_built()
     try:
         with interrupts():  # SIGTERM and SIGHUP stop the command as Ctrl-C does
-            result = command.main(args=args, prog_name="hypermetric", standalone_mode=False)
+            result = invoke()
         return int(result or 0)
     except HmError as exc:
         return report_error(exc)
@@ -135,6 +146,45 @@ def run_cli(args: list[str], debug: bool = False) -> int:
         if code is not None:
             return code
         return _internal_error(exc, debug)
+
+
+def _parsed_by_typer(args: list[str]) -> Callable[[], Any]:
+    import typer
+
+    command = typer.main.get_command(_register(args))
+    return lambda: command.main(args=args, prog_name="hypermetric", standalone_mode=False)
+
+
+def _parsed_without_typer(args: list[str]) -> Callable[[], Any] | None:
+    """The command bound to its options when the small parser understands the whole command line (see
+    `fast_argv`), run as typer would run it; None to let typer parse it."""
+    module = COMMAND_MODULES.get(args[0]) if args else None
+    if module is None:
+        return None
+    from hypermetric.cli.fast_argv import call
+
+    bound = call(args, module)
+    return None if bound is None else lambda: _as_typer_runs(bound)
+
+
+def _as_typer_runs(bound: Callable[[], Any]) -> Any:
+    """`bound()`, with what typer's `main` makes of the exceptions a command lets out: end of input aborts,
+    an interrupt is exit code 130, and a closed output pipe exits 1 with later flushes silenced."""
+    try:
+        return bound()
+    except EOFError:
+        sys.stderr.write("\nAborted.\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        from typer._click.utils import PacifyFlushWrapper
+
+        sys.stdout = PacifyFlushWrapper(sys.stdout)
+        sys.stderr = PacifyFlushWrapper(sys.stderr)
+        sys.exit(1)
 
 
 def _internal_error(exc: Exception, debug: bool) -> int:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Literal, Optional
 
-import typer
-
+from hypermetric.cli import params as typer  # typer's way of declaring options, without importing typer
 from hypermetric.cli.completion import complete_args
 from hypermetric.errors import UsageError
 
@@ -63,7 +61,7 @@ class Common:
         targets: list[str] = []
         chosen = self.file
         for arg in join_target_words(self.positional):
-            if chosen is None and (arg.endswith((".hm", ".json", ".yml", ".yaml")) or Path(arg).is_file()):
+            if chosen is None and (arg.endswith((".hm", ".json", ".yml", ".yaml")) or _is_file(arg)):
                 chosen = arg
             else:
                 targets.append(arg)
@@ -77,6 +75,16 @@ class Common:
                 raise UsageError(f"invalid definition `{item}`", help="write -D name=value")
             out[name.strip()] = value
         return out
+
+
+def _is_file(arg: str) -> bool:
+    """`Path(arg).is_file()`; a word without `/` (most targets), which `Path` leaves as it is, is looked up
+    without importing pathlib."""
+    if "/" not in arg:
+        return os.path.isfile(arg)
+    from pathlib import Path
+
+    return Path(arg).is_file()
 
 
 def join_target_words(words: list[str]) -> list[str]:
@@ -173,8 +181,9 @@ _RUN_PARAMS = (("jobs", AnyJobsOpt, None), ("keep_going", AnyKeepGoingOpt, False
                ("silent", AnySilentOpt, False), ("yes", AnyYesOpt, False))
 
 
-def command(app: typer.Typer, name: str, help: str, yes: bool = False):
-    """Register `fn(common, **own_options)` as command `name`, adding the options every command shares."""
+def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool = False):
+    """Register `fn(common, **own_options)` as command `name`, adding the options every command shares: in
+    a typer application, or in the `Commands` that the small parser of `fast_argv` reads."""
     import functools
     import inspect
 
@@ -208,6 +217,8 @@ def command(app: typer.Typer, name: str, help: str, yes: bool = False):
                 undo()
 
         params = shared + own
+        if not isinstance(app, typer.Commands):
+            params = [p.replace(annotation=typer.for_typer(p.annotation)) for p in params]
         wrapper.__signature__ = inspect.Signature(params)
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         del wrapper.__wrapped__

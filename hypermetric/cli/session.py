@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from hypermetric import api
 from hypermetric.cli.options import Common
 from hypermetric.errors import UsageError
-from hypermetric.process_wide import collector_paused
+from hypermetric.process_wide import collector_paused, freeze_built
 
 
 @dataclass
 class Session:
+    """A command's loaded pipeline, with the options and targets it was loaded for."""
+
     common: Common
     file: str
     targets: list[str]
@@ -43,4 +45,5 @@ def open_session(common: Common) -> Session:
     with collector_paused():  # the model's modules and a cached pipeline: many objects, few if any cycles
         pipeline = api.load(file, includes=common.includes, defines=common.define_map(), cwd=os.getcwd(),
                             root=common.root)
+        freeze_built()  # the pipeline lives until the command ends: the collector need not walk it again
     return Session(common, file, targets, pipeline)

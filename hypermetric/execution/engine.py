@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hypermetric.errors import UsageError
-from hypermetric.execution.backend import Backend, OutputSink, StartSink, WaitSink
-from hypermetric.execution.choice import choose_backend
+from hypermetric.execution.backend import Backend, OutputSink
+from hypermetric.execution.backends import make_backend
 from hypermetric.execution.events import (
     Event,
     JobFailed,
@@ -28,8 +28,9 @@ from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.execution.scheduler import Scheduler
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
+from hypermetric.plan.planned import PlannedJobs
 from hypermetric.store.staleness import prepare_run
-from hypermetric.store.status import JobStatus, is_complete
+from hypermetric.store.status import JobStatus
 
 if TYPE_CHECKING:
     from hypermetric.execution.protocol import JobOutcome
@@ -73,76 +74,6 @@ class _Emitter:
                 self._sink(event)
 
 
-def make_backend(options: RunOptions, on_output: OutputSink | None, on_wait: WaitSink | None,
-                 on_start: StartSink | None = None) -> Backend:
-    """The backend `options.backend` names (a given `Backend` instance is used as it is); `on_start` goes to
-    a backend that queues the jobs it is handed (Ray), to say when each one really starts."""
-    choice = options.backend
-    if not isinstance(choice, str):
-        return choice
-    choice = choose_backend(choice, ray_address=options.ray_address, machines=options.machines)
-    if choice == "local":
-        def make_local() -> Backend:
-            from hypermetric.execution.local import LocalBackend
-
-            return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                                lock_interval=options.lock_interval, grace=options.grace)
-
-        return OnFirstUse(make_local)
-    if choice == "remote":
-        from hypermetric.execution.remote import RemoteBackend
-
-        if not options.machines:
-            raise UsageError("the remote backend needs machines to run the jobs on",
-                             help="pass RunOptions(machines=...) (`run --machines FILE` on the command line)")
-        return RemoteBackend(options.machines, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                             lock_interval=options.lock_interval, grace=options.grace)
-    if choice == "ray":
-        def make_ray() -> Backend:
-            try:
-                from hypermetric.execution.ray_backend import RayBackend
-            except ImportError as e:
-                raise UsageError(f"the ray backend is not available: {e}") from None
-            return RayBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                              lock_interval=options.lock_interval, grace=options.grace, on_start=on_start,
-                              address=options.ray_address)
-
-        return OnFirstUse(make_ray, reports_start=on_start is not None)
-    raise UsageError(f"unknown backend {choice!r}", help="use one of: auto, local, ray, remote")
-
-
-class OnFirstUse:
-    """A backend made when it is first needed: a run whose jobs are all done never connects to (or starts)
-    a Ray cluster, which takes seconds, nor imports the local runner and starts its threads."""
-
-    def __init__(self, make: Callable[[], Backend], reports_start: bool = False) -> None:
-        self._make = make
-        self._backend: Backend | None = None
-        self.reports_start = reports_start
-
-    def _get(self) -> Backend:
-        if self._backend is None:
-            self._backend = self._make()
-        return self._backend
-
-    def gpu_count(self) -> int:
-        return self._get().gpu_count()
-
-    def start(self, job: Job, attempt: int) -> object:
-        return self._get().start(job, attempt)
-
-    def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
-        return [] if self._backend is None else self._backend.wait_any(timeout)
-
-    def cancel_all(self) -> None:
-        if self._backend is not None:
-            self._backend.cancel_all()
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-
-
 def run_graph(graph: JobGraph, options: RunOptions | None = None,
               on_event: EventSink | None = None) -> RunReport:
     """Run every job of `graph` that is not complete; Ctrl-C (or SIGTERM/SIGHUP inside
@@ -151,8 +82,7 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     options = options or RunOptions()
     emit = _Emitter(on_event)
     prepared = prepare_run(graph, ignore_changes=options.ignore_changes)  # OUTDATED jobs become not done
-    report = RunReport({i: JobResult(i, graph.jobs[i].label, graph.jobs[i].workdir) for i in graph.order()},
-                       started=time.time())
+    report = RunReport(started=time.time())
     on_output = None if options.silent or on_event is None else _output_sink(emit)
     on_start = None if on_event is None else lambda job, attempt: emit(JobStarted(job, attempt))
 
@@ -160,7 +90,7 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
         return make_backend(options, on_output, lambda job, message: emit(JobWaiting(job, message)), on_start)
 
     backend = backend_for_run()
-    run = _Run(graph, options, backend, emit, report, prepared.is_done)
+    run = _Run(graph, options, backend, emit, report, prepared.not_done)
     try:
         # A run with nothing to do writes nothing, so that a finished root can be read-only.
         if options.record and graph.root and run.scheduler.to_run:
@@ -173,19 +103,29 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
     if report.interrupted and run.scheduler.ready_finalizers():
         run.stop_services(backend_for_run())
     if report.executed:
-        from hypermetric.store import mutations
-
-        for job in graph.jobs.values():
-            if job.ephemeral:
-                mutations.remove(job)
+        _remove_ephemeral(graph)
     report.finished = time.time()
     if report.record:
         from hypermetric.store.history import write_run_summary
 
         write_run_summary(report.record, graph, {i: r.status.label for i, r in report.results.items()},
-                          report.started, report.finished, prepared.signer.known)
+                          report.started, report.finished, prepared.signer.known, prepared.not_done)
     emit(RunFinished(report))
     return report
+
+
+def _remove_ephemeral(graph: JobGraph) -> None:
+    """Delete the outputs of every ephemeral job of the graph (those of an earlier, interrupted run too),
+    asking the planner which jobs are ephemeral rather than building every job to see."""
+    from hypermetric.store import mutations
+
+    jobs = graph.jobs
+    if isinstance(jobs, PlannedJobs):
+        ephemeral = [i for i in jobs if jobs.ref(i).plan.ephemeral]
+    else:
+        ephemeral = [i for i, job in jobs.items() if job.ephemeral]
+    for job_id in ephemeral:
+        mutations.remove(jobs[job_id])
 
 
 def _output_sink(emit: _Emitter) -> OutputSink:
@@ -198,10 +138,13 @@ class _Run:
     """The loop of one run: start what the scheduler allows, settle what the backend reports."""
 
     def __init__(self, graph: JobGraph, options: RunOptions, backend: Backend, emit: _Emitter,
-                 report: RunReport, complete: Callable[[Job], bool] = is_complete) -> None:
+                 report: RunReport, not_done: AbstractSet[str]) -> None:
         self.graph, self.backend, self.emit, self.report = graph, backend, emit, report
         self.scheduler = Scheduler(graph, slots=options.jobs, keep_going=options.keep_going,
-                                   retries=options.retries, gpus=backend.gpu_count, complete=complete)
+                                   retries=options.retries, gpus=backend.gpu_count, not_done=not_done)
+        report.complete, report.not_needed = self.scheduler.done_count, self.scheduler.idle_count
+        jobs = graph.jobs
+        report.results = {i: JobResult(i, jobs[i].label, jobs[i].workdir) for i in self.scheduler.state}
         self.in_flight: set[str] = set()
 
     def execute(self) -> None:
@@ -215,11 +158,10 @@ class _Run:
             self.cancel()
 
     def start(self) -> None:
+        """Say how many jobs run and how many were found done (those are only counted: no event, no result
+        each, so a large graph that is mostly done costs what its jobs to run cost)."""
         sched, jobs = self.scheduler, self.graph.jobs
-        self.emit(RunStarted(len(sched.state), len(sched.complete), self.report.record))
-        for job_id in sched.complete:
-            self.report.results[job_id].status = JobStatus.COMPLETE
-            self.emit(JobSkipped(jobs[job_id], "complete"))
+        self.emit(RunStarted(len(sched.state), sched.done_count, self.report.record))
         for job_id in sched.state:
             self.emit(JobQueued(jobs[job_id]))
 

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunStarted:
-    """The run begins: `total` jobs will run (jobs found complete are not counted), `complete` are skipped."""
+    """The run begins: `total` jobs will run; `complete` were found done and are skipped, counted here only
+    (no event each: a large graph may have millions)."""
 
     total: int
     complete: int
@@ -71,8 +72,9 @@ class JobFailed:
 
 @dataclass(frozen=True, slots=True)
 class JobSkipped:
-    """Not run: already `complete`, or an `upstream failed` (with keep-going, where HyperMake would
-    run it on missing inputs)."""
+    """Not run: `complete` (a job of the run that another run on the same root finished meanwhile; those
+    found done at the start are only counted in `RunStarted`), or an `upstream failed` (with keep-going,
+    where HyperMake would run it on missing inputs)."""
 
     job: Job
     reason: Literal["complete", "upstream failed"]

@@ -137,11 +137,19 @@ def link_input(workdir: str, link: InputLink) -> None:
 
 
 def _symlink(target: str, path: str) -> None:
-    """A relative symlink `path -> target`, replacing any file there."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if os.path.lexists(path):
+    """A relative symlink `path -> target`, replacing any file there (and making its folder if missing).
+
+    The link is made first and the rest only when that fails: in a job's fresh directory, and in a
+    reduction folder of thousands of entries, the first try is the only system call."""
+    link = os.path.relpath(target, os.path.dirname(path))
+    try:
+        os.symlink(link, path)
+    except FileExistsError:
         os.unlink(path)
-    os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
+        os.symlink(link, path)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(link, path)
 
 
 def _write_manifest(folder: str, link: InputLink) -> None:

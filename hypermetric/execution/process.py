@@ -22,8 +22,9 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
+from hypermetric.execution.spawn import spawn, write_all
 from hypermetric.store.gate import Gate
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
 
@@ -47,17 +48,23 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
 
     A process killed by signal N reports 128 + N. A cancelled run is None whatever its exit code, so an
     interrupted job is never recorded. If the calling thread is interrupted (KeyboardInterrupt), the child's
-    process group is stopped before the exception goes on. `keep_fds` stay open in the child.
+    process group is stopped before the exception goes on. The open files of `keep_fds` stay open in the
+    child (not necessarily under the same numbers).
     `while_running` is called once the script runs, for work that can overlap with it.
     """
     cancelled = hooks.cancelled or _never
-    workdir = job.workdir
-    with open(os.path.join(workdir, STDOUT), "wb") as out, open(os.path.join(workdir, STDERR), "wb") as err:
+    out = _create(os.path.join(job.workdir, STDOUT))
+    try:
+        err = _create(os.path.join(job.workdir, STDERR))
+    except BaseException:
+        os.close(out)
+        raise
+    try:
         if cancelled():
             return None
         pipes = (os.pipe(), os.pipe()) if on_output is not None else None
         gate = Gate() if hooks.on_spawn is not None else None
-        proc = _spawn(job, shell, env, out, err, pipes, keep_fds, gate)
+        proc = spawn(job.workdir, [*shell, SCRIPT], env, (out, err), pipes, keep_fds, gate)
         if isinstance(proc, int):
             return proc
         try:
@@ -65,12 +72,16 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
                 _register(proc, hooks.on_spawn, gate)
             if while_running is not None:
                 while_running()
+            killed = False
             if pipes is not None and on_output is not None:  # pipes are made only for a callback
-                _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
-            code = end_group(proc)
+                killed = _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
+            code = end_group(proc, killed)
         except BaseException:
             stop_group(proc, INTERRUPT_GRACE)
             raise
+    finally:
+        os.close(err)
+        os.close(out)
     if cancelled():
         return None
     return 128 - code if code < 0 else code
@@ -87,11 +98,13 @@ def _register(proc: subprocess.Popen, on_spawn: Callable[[object], None], gate: 
     gate.open()
 
 
-def end_group(proc: subprocess.Popen) -> int:
-    """Wait for the main process to exit, SIGKILL what is left of its process group, reap it, and wait
-    until the rest has died too (a SIGKILL takes effect a moment after it is sent); its exit status."""
-    _wait_exited(proc.pid, block=True)
-    terminate_group(proc.pid, signal.SIGKILL)
+def end_group(proc: subprocess.Popen, killed: bool = False) -> int:
+    """Wait for the main process to exit, SIGKILL what is left of its process group (unless the caller saw
+    it exit and did so: `killed`), reap it, and wait until the rest has died too (a SIGKILL takes effect a
+    moment after it is sent); its exit status."""
+    if not killed:
+        _wait_exited(proc.pid, block=True)
+        terminate_group(proc.pid, signal.SIGKILL)
     code = proc.wait()
     deadline = time.monotonic() + _DEATH_WAIT
     while group_alive(proc.pid) and time.monotonic() < deadline:
@@ -140,34 +153,10 @@ def _wait_exited(pid: int, *, block: bool) -> bool:
         return True
 
 
-def _spawn(job: Job, shell: tuple[str, ...], env: dict[str, str], out: BinaryIO, err: BinaryIO,
-           pipes: tuple[tuple[int, int], tuple[int, int]] | None,
-           keep_fds: tuple[int, ...] = (), gate: Gate | None = None) -> subprocess.Popen | int:
-    """Start the script in a new session (its own process group); exit code 127 if the shell cannot start.
-
-    With `pipes` (two `(read, write)` pairs) the child writes into them; this closes their write ends, and
-    their read ends too when the start fails. With a `gate` the script waits behind it (see `store.gate`).
-    """
-    stdout, stderr = (pipes[0][1], pipes[1][1]) if pipes is not None else (out, err)
-    argv, stdin = [*shell, SCRIPT], subprocess.DEVNULL
-    if gate is not None:
-        argv, env = gate.command(argv, env)
-        stdin = gate.stdin
-    try:
-        return subprocess.Popen(argv, cwd=job.workdir, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
-                                start_new_session=True, pass_fds=keep_fds)
-    except OSError as e:
-        if gate is not None:
-            gate.close()
-        err.write(f"cannot start {shell[0] if shell else 'the shell'}: {e}\n".encode())
-        if pipes is not None:
-            os.close(pipes[0][0])
-            os.close(pipes[1][0])
-        return 127
-    finally:
-        if pipes is not None:
-            os.close(pipes[0][1])
-            os.close(pipes[1][1])
+def _create(path: str) -> int:
+    """A new empty file at `path` (emptied if there is one), opened for writing: a bare descriptor, which
+    costs one system call where a Python file object costs four."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
 
 
 def terminate_group(pgid: int, sig: int) -> None:
@@ -182,14 +171,14 @@ def _never() -> bool:
     return False
 
 
-def _pump(job: Job, streams: dict[int, tuple[str, BinaryIO]],
-          on_output: Callable[[Job, str, str], None], proc: subprocess.Popen) -> None:
+def _pump(job: Job, streams: dict[int, tuple[str, int]],
+          on_output: Callable[[Job, str, str], None], proc: subprocess.Popen) -> bool:
     """Copy each pipe to its file until EOF, passing each line (without its newline) to `on_output`.
 
     `streams` maps a pipe's read end to its stream name and file; the read ends are closed at the end. When
     the main process `proc` exits, the rest of its process group is killed (a background process holding a
     pipe would otherwise keep this waiting); pipes then still held by processes that left the group are let
-    go once they have been idle for a moment.
+    go once they have been idle for a moment. Whether it saw the main process exit (and killed the rest).
     """
     sel = selectors.PollSelector()
     partial = dict.fromkeys(streams, b"")
@@ -213,9 +202,10 @@ def _pump(job: Job, streams: dict[int, tuple[str, BinaryIO]],
         sel.close()
         for fd in streams:
             os.close(fd)
+    return ended
 
 
-def _read_one(job: Job, fd: int, stream: tuple[str, BinaryIO], partial: dict[int, bytes],
+def _read_one(job: Job, fd: int, stream: tuple[str, int], partial: dict[int, bytes],
               on_output: Callable[[Job, str, str], None], sel: selectors.BaseSelector) -> None:
     """Read what pipe `fd` holds into its file and hand its complete lines on; unregister it at EOF."""
     name, file = stream
@@ -225,7 +215,7 @@ def _read_one(job: Job, fd: int, stream: tuple[str, BinaryIO], partial: dict[int
         if partial[fd] not in (b"", _CR):
             on_output(job, name, partial.pop(fd).decode("utf-8", errors="replace"))
         return
-    file.write(data)
+    write_all(file, data)
     for line in _lines(partial, fd, data):
         on_output(job, name, line.decode("utf-8", errors="replace"))
 

@@ -1,7 +1,8 @@
 """The job protocol: one job, start to finish, in whatever process calls it.
 
-check status → create the directory → lock → re-check → empty the directory (except `.lock`) → link inputs →
-write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's `@@runner`,
+create the directory → check status (unless this call made the directory) → lock → re-check and empty the
+directory (except `.lock`; skipped when it holds nothing else) → link inputs → write scripts and `args` →
+run `<shell> script` in its own process group (or hand it to the job's `@@runner`,
 or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
 `exists` on custom file systems) → unlock. Inputs on or for custom file systems are transferred by
 `filesystems.Transfers`. `exitcode` is written only after the process has ended and never for an interrupted
@@ -90,9 +91,9 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     """Run `job` unless it is complete; see the module docstring for the steps."""
     hooks = hooks or _NO_HOOKS
     start = time.time()
-    if is_complete(job):
+    # A directory this call makes holds no `exitcode`, so only one that was there can hold a finished job.
+    if not _make_dir(job.workdir) and is_complete(job):
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
-    _make_dir(job.workdir)
     try:
         held = store_lock.acquire(os.path.join(job.workdir, LOCK), on_wait=hooks.on_wait,
                                   interval=options.lock_interval, cancelled=hooks.cancelled, make_dir=True)
@@ -107,9 +108,10 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
 def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
                 hooks: JobHooks, held: store_lock.Held) -> JobOutcome:
     start = time.time()
-    if is_complete(job):
-        return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
-    empty_dir(job.workdir)
+    if _leftovers(job.workdir):  # else nothing but our `.lock` is there: nothing done, nothing to delete
+        if is_complete(job):
+            return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
+        empty_dir(job.workdir)
     try:
         env = _prepare(job, options, hooks)
     except (OSError, FileSystemError) as e:
@@ -146,14 +148,21 @@ def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | Non
     return _judge(job, code, attempt, start, end)
 
 
-def _make_dir(workdir: str) -> None:
-    """Create the job directory (and its parents) unless it exists."""
+def _make_dir(workdir: str) -> bool:
+    """Create the job directory (and its parents) unless it exists; whether this call created it."""
     try:
         os.mkdir(workdir)
     except FileExistsError:
-        pass
+        return False
     except FileNotFoundError:
         os.makedirs(workdir, exist_ok=True)
+    return True
+
+
+def _leftovers(workdir: str) -> bool:
+    """Whether the job directory holds anything but `.lock`."""
+    with os.scandir(workdir) as entries:
+        return any(entry.name != LOCK for entry in entries)
 
 
 def empty_dir(workdir: str) -> None:

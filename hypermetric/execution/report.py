@@ -42,9 +42,16 @@ class JobResult:
 
 @dataclass
 class RunReport:
-    """Per-job results in the graph's order, plus whether the run was interrupted."""
+    """A result per job the run decided to run, in the graph's order, plus whether the run was interrupted.
+
+    The jobs found done are only counted (`complete`): in a large graph that is mostly done, a result each
+    would cost more than the run. So are the jobs not done that nothing needed (`not_needed`: an ephemeral
+    job whose consumers are done), which count as PENDING.
+    """
 
     results: dict[str, JobResult] = field(default_factory=dict)
+    complete: int = 0                           # jobs found done, not run (no result each)
+    not_needed: int = 0                         # jobs not done that the run had no need of (PENDING)
     interrupted: bool = False
     signum: int | None = None                   # the signal that interrupted the run (None: SIGINT)
     started: float = 0.0
@@ -65,11 +72,14 @@ class RunReport:
         return max(0.0, self.finished - self.started)
 
     def count(self, status: JobStatus) -> int:
-        return sum(1 for r in self.results.values() if r.status is status)
+        return self.counts().get(status, 0)
 
     def counts(self) -> dict[JobStatus, int]:
-        """Number of jobs per final status, for every status that occurs."""
+        """Number of jobs per final status, for every status that occurs (the jobs found done included)."""
         out: dict[JobStatus, int] = {}
+        for status, n in ((JobStatus.COMPLETE, self.complete), (JobStatus.PENDING, self.not_needed)):
+            if n:
+                out[status] = n
         for r in self.results.values():
             out[r.status] = out.get(r.status, 0) + 1
         return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -43,43 +44,74 @@ class Step:
     skipped: list[str] = field(default_factory=list)
 
 
-def jobs_to_run(graph: JobGraph, complete: set[str]) -> set[str]:
-    """The ids this run executes: incomplete jobs, ephemeral ones only where needed (module docstring)."""
-    jobs, targets = graph.jobs, set(graph.targets)
-    run = {i for i, j in jobs.items() if i not in complete and (not j.ephemeral or i in targets)}
-    dependents = graph.dependents()
-    for i, j in jobs.items():
-        if j.ephemeral and i not in complete and not dependents[i] and any(d in run for d in j.deps):
-            run.add(i)
-    for i in reversed(graph.order()):
-        if i in run:
-            run.update(d for d in jobs[i].deps if d in jobs and jobs[d].ephemeral and d not in complete)
+def jobs_to_run(graph: JobGraph, not_done: AbstractSet[str]) -> set[str]:
+    """The ids this run executes, from the jobs not done (module docstring): a job found done is never read, so
+    a run of a few jobs in a large, mostly done graph costs what those few cost."""
+    jobs = graph.jobs
+    pending = [i for i in not_done if i in jobs]
+    run = {i for i in pending if not jobs[i].ephemeral}
+    if len(run) < len(pending):  # ephemeral jobs run when they are targets (a tensor's targets may be many)
+        targets = set(graph.targets)
+        run.update(i for i in pending if i in targets)
+    services = [i for i in pending if i not in run and jobs[i].ephemeral and any(d in run for d in jobs[i].deps)]
+    if services:
+        needed = _depended_on(graph, set(services))
+        run.update(i for i in services if i not in needed)
+    stack = list(run)
+    while stack:  # the ephemeral jobs that what runs needs, directly or through other ephemeral ones
+        for dep in jobs[stack.pop()].deps:
+            if dep in not_done and dep not in run and dep in jobs and jobs[dep].ephemeral:
+                run.add(dep)
+                stack.append(dep)
     return run
+
+
+def _depended_on(graph: JobGraph, ids: set[str]) -> set[str]:
+    """Those of `ids` some job of the graph depends on (a scan of the dependencies, no reverse map)."""
+    return {dep for deps in graph.needs().values() for dep in deps if dep in ids}
+
+
+def _dependents(graph: JobGraph, ids: AbstractSet[str]) -> dict[str, list[str]]:
+    """Job id -> the jobs among `ids` that depend on it (sorted), for the jobs of `ids` only: the run's part of
+    the graph's reverse map."""
+    out: dict[str, list[str]] = {}
+    for job_id in sorted(ids):
+        for dep in graph.deps(job_id):
+            if dep in ids:
+                out.setdefault(dep, []).append(job_id)
+    return out
 
 
 class Scheduler:
     """Decides which job starts next; the engine starts them on a backend and reports outcomes back."""
 
     def __init__(self, graph: JobGraph, *, slots: int = 1, keep_going: bool = False, retries: int = 0,
-                 gpus: Callable[[], float] | float = 0.0,
-                 complete: Callable[[Job], bool] = is_complete) -> None:
+                 gpus: Callable[[], float] | float = 0.0, complete: Callable[[Job], bool] = is_complete,
+                 not_done: AbstractSet[str] | None = None) -> None:
+        """`not_done`: the ids of the jobs not done (a status pass's answer); without it, `complete` is asked
+        of every job."""
         self.graph = graph
         self.slots = max(1, slots)
         self.keep_going = keep_going
         self.retries = max(0, retries)
         self._gpu_source = gpus
         self._gpu_capacity: float | None = None
-        order = graph.order()
-        self.complete = [i for i in order if complete(graph.jobs[i])]
-        self.to_run = jobs_to_run(graph, set(self.complete))
-        self.state: dict[str, JobStatus] = {i: JobStatus.PENDING for i in order if i in self.to_run}
+        if not_done is None:
+            not_done = {i for i in graph.order() if not complete(graph.jobs[i])}
+        self.done_count = len(graph.jobs) - sum(1 for i in not_done if i in graph.jobs)  # skipped, never read
+        self.to_run = jobs_to_run(graph, not_done)
+        self.idle_count = len(graph.jobs) - self.done_count - len(self.to_run)  # not done, and not needed
+        order = [i for i in graph.order() if i in self.to_run] if self.to_run else []
+        self.state: dict[str, JobStatus] = dict.fromkeys(order, JobStatus.PENDING)
         self.attempts: dict[str, int] = dict.fromkeys(self.state, 0)
         self.running: dict[str, Job] = {}
         self.stopped = False
         self._cpus = 0.0
         self._gpus = 0.0
-        self._finalizers = {i: frozenset(graph.jobs[i].after) for i in self.state if graph.jobs[i].after}
-        self._remaining = {i: sum(1 for d in graph.jobs[i].deps if d in self.to_run) for i in self.state}
+        jobs = graph.jobs
+        self._finalizers = {i: frozenset(jobs[i].after) for i in self.state if jobs[i].after}
+        self._dependents = _dependents(graph, self.to_run)
+        self._remaining = {i: sum(1 for d in jobs[i].deps if d in self.to_run) for i in self.state}
         self._ready = [i for i, n in self._remaining.items() if n == 0 and i not in self._finalizers]
         heapq.heapify(self._ready)
 
@@ -166,20 +198,22 @@ class Scheduler:
         return Step(skipped=self._skip_downstream(job.id))
 
     def _release_dependents(self, job_id: str) -> None:
-        for dependent in self.graph.dependents()[job_id]:
+        for dependent in self._dependents.get(job_id, ()):
             if self.state.get(dependent) is JobStatus.PENDING and dependent not in self._finalizers:
                 self._remaining[dependent] -= 1
                 if self._remaining[dependent] == 0:
                     heapq.heappush(self._ready, dependent)
 
     def _skip_downstream(self, job_id: str) -> list[str]:
-        """Mark PENDING jobs downstream of `job_id` SKIPPED (a finalizer is not downstream of `after` deps)."""
-        dependents = self.graph.dependents()
+        """Mark PENDING jobs downstream of `job_id` SKIPPED (a finalizer is not downstream of `after` deps). Only
+        the jobs of this run are followed: one that depends on the failure only through a job found done does
+        not wait for it, and is not skipped."""
+        dependents = self._dependents
         seen = {job_id}
         stack = [job_id]
         while stack:
             current = stack.pop()
-            for dependent in dependents[current]:
+            for dependent in dependents.get(current, ()):
                 if dependent not in seen and current not in self._finalizers.get(dependent, ()):
                     seen.add(dependent)
                     stack.append(dependent)

@@ -26,10 +26,11 @@ class SpareFiles:
         self._workdir = workdir
         self._names = names
         self._fds: dict[str, int] = {}
+        parent, case = os.path.split(workdir)
+        self._prefix = os.path.join(parent, f".{case}.")
 
     def _temp(self, name: str) -> str:
-        parent, case = os.path.split(self._workdir)
-        return os.path.join(parent, f".{case}.{name}.tmp")
+        return f"{self._prefix}{name}.tmp"
 
     def create(self) -> None:
         """Make the spare files; one that cannot be made is simply not there."""

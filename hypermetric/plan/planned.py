@@ -1,7 +1,7 @@
 """`PlannedJobs`: the planner's jobs by id, each `Job` built only when someone asks for it.
 
-A large tensor plans a million jobs, and most commands need only a job's id, label, directory and
-dependencies (`dry-run` lists them with their status). Those come from the job's `JobRef` (task, case) and the
+A large tensor plans a million jobs, and most commands need only a job's id, label, directory, output paths
+and dependencies (`dry-run` lists them with their status). Those come from the job's `JobRef` (task, case) and the
 planner's table of dependencies, which lists only the jobs that have some. The full `Job` (variables, paths,
 input links) is built on first access and kept, so that execution sees one object per job, and a changed copy
 stored back (`jobs[id] = replace(...)`) is what later readers get.
@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator, MutableMapping
 
 from hypermetric.model.case import relpath_of_id
 from hypermetric.plan.job import Job
-from hypermetric.plan.task_plan import JobRef
+from hypermetric.plan.task_plan import JobRef, TaskPlan
 
 
 class PlannedJobs(MutableMapping[str, Job]):
     """Job id -> `Job`, built from its `JobRef` by `build` the first time it is read."""
 
-    __slots__ = ("_build", "_built", "_refs", "needs")
+    __slots__ = ("_build", "_built", "_files", "_refs", "needs")
 
     def __init__(self, refs: dict[str, JobRef], build: Callable[[JobRef], Job], built: dict[str, Job],
                  needs: dict[str, tuple[str, ...]]) -> None:
@@ -27,6 +27,7 @@ class PlannedJobs(MutableMapping[str, Job]):
         self._build = build
         self._built = built
         self.needs = needs  # id -> deps, for the jobs that have some (read-only to others)
+        self._files: dict[TaskPlan, tuple[str, ...]] = {}  # a task's output files, where the same at every case
 
     def __reduce__(self) -> tuple[type[dict], tuple[dict[str, Job]]]:
         """Pickled (to another process) as a plain dict of every job, built: the planner stays here."""
@@ -66,6 +67,10 @@ class PlannedJobs(MutableMapping[str, Job]):
         """How many jobs have been built so far (the rest are only refs)."""
         return len(self._built)
 
+    def ref(self, job_id: str) -> JobRef:
+        """The (task, case) a job was planned from, without building it (KeyError if not in the graph)."""
+        return self._refs[job_id]
+
     def deps(self, job_id: str) -> tuple[str, ...]:
         """The ids of the jobs `job_id` needs, without building it."""
         if job_id not in self._refs:
@@ -87,3 +92,20 @@ class PlannedJobs(MutableMapping[str, Job]):
         plan = self._refs[job_id].plan
         return f"{plan.root}/{relpath_of_id(job_id, plan.max_length)}"
 
+    def local_outputs(self, job_id: str) -> tuple[str, ...] | None:
+        """The paths of the job's outputs relative to its directory, as its `Job.outputs` has them, without
+        building it; None when some output is on a custom file system (those are checked through it)."""
+        if self._built:
+            job = self._built.get(job_id)
+            if job is not None:
+                return None if job.output_fs else tuple(rel for _, rel in job.outputs)
+        ref = self._refs[job_id]
+        plan = ref.plan
+        if plan.output_fs:
+            return None
+        if plan.files is None:
+            return tuple(ref.files.values())
+        found = self._files.get(plan)
+        if found is None:
+            found = self._files[plan] = tuple(plan.files.values())
+        return found

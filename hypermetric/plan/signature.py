@@ -9,7 +9,8 @@ left out, since the upstream signatures cover them; moving the output root there
 `built_from` keeps those components, compactly and JSON-ready, so that a later planning can say which one
 differs. Hashing a plain input file is the only costly step: a file whose size and mtime match a recorded
 fingerprint (`hint`) reuses the recorded hash, and each file is hashed at most once per process.
-Signatures are computed lazily, each job once, dependencies first, without recursion.
+Signatures are computed lazily, each job once, dependencies first, without recursion. A job whose digest
+alone is asked for (a done job, to compare with its record) is not built where plan/signature_fast.py covers it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hypermetric.model.case import DEFAULT_DIRNAME
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import LOCAL, DecoratorLayer, InputLink, Job
+from hypermetric.plan.planned import PlannedJobs
+from hypermetric.plan.signature_fast import FastDigests
+from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script
 
-_SEP = "\x1f"
+__all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
+
 MISSING = "missing"
 
 
@@ -33,31 +39,18 @@ class Signature:
     built_from: dict[str, Any]
 
 
-def digest(data: bytes) -> str:
-    """20 hex digits of blake2b: plenty to tell versions of one job apart."""
-    return hashlib.blake2b(data, digest_size=10).hexdigest()
-
-
-def normalize_script(text: str) -> str:
-    """The script without trailing whitespace on its lines and without blank lines."""
-    return "\n".join(s for s in (line.rstrip() for line in text.splitlines()) if s)
-
-
 def script_text(job: Job) -> str:
     """The task's script and each decorator layer around it, normalised: what the signature's script hash
     covers (values are hashed separately, so this is the same for every case of a task)."""
-    return _script_text(job.script, job.decorators)
-
-
-def _script_text(script: str, layers: tuple[DecoratorLayer, ...]) -> str:
-    parts = [normalize_script(script)]
-    for layer in layers:
-        parts.append(f"# @{layer.name} run({layer.param})")
-        parts.append(normalize_script(layer.script))
-    return "\n".join(parts)
+    return layered_script(job.script, job.decorators)
 
 
 Hints = Callable[[Job], "Mapping[str, Any] | None"]
+
+
+def _uncovered(job_id: str) -> None:
+    """No digest without building the job (a graph of built jobs)."""
+    return None
 
 
 class Signer:
@@ -74,6 +67,11 @@ class Signer:
         self._files: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, hash)
         self._root = graph.root.rstrip("/") + "/"
         self._hinted: Job | None = None
+        jobs = graph.jobs
+        self._fast: Callable[[str], str | None] = _uncovered  # a digest without building the job, if covered
+        self._needs: Mapping[str, tuple[str, ...]] | None = None  # of a planned graph: who has deps at all
+        if isinstance(jobs, PlannedJobs):
+            self._fast, self._needs = FastDigests(jobs, graph.root, self.digest).digest, jobs.needs
 
     def signature(self, job_id: str) -> Signature:
         """The planned signature of a job of the graph (its upstream jobs' digests first), kept."""
@@ -88,32 +86,36 @@ class Signer:
         """The planned signature's digest: all that is kept of a job whose full signature nobody asked for (a
         done job's `built_from` is needed only to explain a change)."""
         found = self._digests.get(job_id)
-        if found is None:
+        if found is not None:
+            return found
+        if self._needs is None or job_id in self._needs:  # (a job without deps has no upstream digests)
             self._upstream_digests(job_id)
-            found = self._digests[job_id] = self._compute(self.graph.jobs[job_id]).digest
+        found = self._digests[job_id] = self._fast(job_id) or self._compute(self.graph.jobs[job_id]).digest
         return found
 
     def _upstream_digests(self, job_id: str) -> None:
         """Compute the digests of every job upstream of `job_id`, dependencies first, without recursion."""
         jobs, digests = self.graph.jobs, self._digests
-        stack = [d for d in jobs[job_id].deps if d not in digests and d in jobs]
+        needs = self._needs
+        deps = self.graph.deps if needs is None else lambda i: needs.get(i, ())  # without building jobs
+        stack = [d for d in deps(job_id) if d not in digests and d in jobs]
         while stack:
             current = stack[-1]
             if current in digests:
                 stack.pop()
                 continue
-            missing = [d for d in jobs[current].deps if d not in digests and d in jobs]
+            missing = [d for d in deps(current) if d not in digests and d in jobs]
             if missing:
                 stack.extend(missing)
                 continue
-            digests[current] = self._compute(jobs[current]).digest
+            digests[current] = self._fast(current) or self._compute(jobs[current]).digest
             stack.pop()
 
     def script_hash(self, job: Job) -> str:
         key = (job.script, job.decorators)
         found = self._scripts.get(key)
         if found is None:
-            found = self._scripts[key] = digest(_script_text(job.script, job.decorators).encode())
+            found = self._scripts[key] = digest(layered_script(job.script, job.decorators).encode())
         return found
 
     def known(self, job_id: str) -> Signature | None:
@@ -143,9 +145,9 @@ class Signer:
         files: dict[str, list[Any]] = {}
         for link in job.inputs:
             self._link(link, inputs, entries, files)
-        built = {"script": self.script_hash(job), "values": values, "inputs": inputs, "entries": entries,
-                 "files": files}
-        return Signature(digest(_encode(job, built).encode()), built)
+        script = self.script_hash(job)
+        built = {"script": script, "values": values, "inputs": inputs, "entries": entries, "files": files}
+        return Signature(digest(encode(job.id, script, job.outputs, built).encode()), built)
 
     def _value(self, name: str, value: str, values: dict[str, str], inputs: dict[str, list[str]]) -> None:
         """A plain value, or a path to an upstream job's output passed as a value."""
@@ -153,21 +155,21 @@ class Signer:
         if up is None:
             values[name] = value
         else:
-            inputs[name] = [_label(up, value), self.digest(up.id)]
+            inputs[name] = [_label(self.graph.jobs[up], value), self.digest(up)]
 
     def _link(self, link: InputLink, inputs: dict, entries: dict, files: dict) -> None:
         if link.is_reduction:
             found = {}
             for entry in link.entries:
                 up = self._upstream(entry.target)
-                found[entry.name] = self.digest(up.id) if up is not None else entry.target
+                found[entry.name] = self.digest(up) if up is not None else entry.target
             entries[link.name] = found
             return
         if link.target is None:
             return
         up = self._upstream(link.target)
         if up is not None:
-            inputs[link.name] = [_label(up, link.target), self.digest(up.id)]
+            inputs[link.name] = [_label(self.graph.jobs[up], link.target), self.digest(up)]
         elif link.source_fs != LOCAL or "://" in link.target:
             files[link.name] = [link.target, 0, 0, f"{link.source_fs}:{link.target}"]
         else:
@@ -177,8 +179,14 @@ class Signer:
                 self._hinted = None
             files[link.name] = self.fingerprint(link.target)
 
-    def _upstream(self, path: str) -> Job | None:
-        """The graph's job whose directory holds `path`, if any."""
+    def _upstream(self, path: str) -> str | None:
+        """The id of the graph's job whose directory holds `path`, if any (not built: a reduction's entries
+        need only their digests)."""
+        # Most often a file right in a job's directory (no job directory ends with a slash, so this is what
+        # the walk below finds first), once for each entry of a reduction: named from the directory.
+        job_id = self._job_in(path.rpartition("/")[0])
+        if job_id is not None:
+            return job_id
         if self._by_workdir is None:  # by id: a planned graph's jobs are not built for this
             workdir = self.graph.workdir
             self._by_workdir = {workdir(i): i for i in self.graph.jobs}
@@ -186,11 +194,22 @@ class Signer:
         while len(head) >= len(self._root):
             job_id = self._by_workdir.get(head)
             if job_id is not None:
-                return self.graph.jobs[job_id]
+                return job_id
             parent = os.path.dirname(head)
             if parent == head:
                 return None
             head = parent
+        return None
+
+    def _job_in(self, head: str) -> str | None:
+        """The job whose directory is `head`, found by the id its directory names (`<task path>/<case>`);
+        None when that is no job's directory (a case string too long for a file name is hashed)."""
+        if not head.startswith(self._root):
+            return None
+        task, _, case = head[len(self._root):].rpartition("/")
+        job_id = task if case == DEFAULT_DIRNAME else f"{task}?{case}"
+        if job_id in self.graph.jobs and self.graph.workdir(job_id) == head:
+            return job_id
         return None
 
     def _learn(self, files: Mapping[str, Any]) -> None:
@@ -221,19 +240,6 @@ def _label(up: Job, path: str) -> str:
         if out == rel:
             return f"{up.name}.{name}"
     return f"{up.name}/{rel}"
-
-
-def _encode(job: Job, built: Mapping[str, Any]) -> str:
-    """A compact, order-independent byte string of the identity and the components (file hashes only, so
-    touching a file changes nothing)."""
-    parts = [job.id, built["script"]]
-    parts += [f"o:{name}={rel}" for name, rel in job.outputs]
-    parts += [f"v:{k}={v}" for k, v in sorted(built["values"].items())]
-    parts += [f"i:{k}={v[1]}" for k, v in sorted(built["inputs"].items())]
-    for k, found in sorted(built["entries"].items()):
-        parts.append(f"r:{k}=" + ",".join(f"{e}:{s}" for e, s in sorted(found.items())))
-    parts += [f"f:{k}={v[3]}" for k, v in sorted(built["files"].items())]
-    return _SEP.join(parts)
 
 
 def _hash_file(path: str) -> str:

@@ -20,25 +20,33 @@ import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from hypermetric.errors import HmError
-from hypermetric.semantics.loader import ImportStmt, LoadedProgram, Loader, log_import
+from hypermetric.semantics.loader import LoadedProgram, Loader, described_import, import_file, log_loaded
 from hypermetric.semantics.model.pipeline import Pipeline
 from hypermetric.source import SourceFile, Span
-from hypermetric.syntax import ast, memo
+from hypermetric.syntax import memo
+
+if TYPE_CHECKING:  # a pipeline read back from the cache needs no syntax tree
+    from hypermetric.syntax import ast
 
 # Bumped when the layout of an entry changes.
-FORMAT = 1
+FORMAT = 2
 # The subpackages whose code decides what a file parses and analyses to.
 _MODEL_CODE = ("syntax", "model", "semantics", "plan")
 
-Imports = tuple[tuple[str, ImportStmt, str], ...]
+# (importing file, where the statement is, what it imports, the file it names, the file it found): plain text,
+# so that reading an entry back makes no syntax tree.
+Imports = tuple[tuple[str, str, str, str, str], ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
+    """One cached pipeline and what it was made from."""
+
     files: tuple[tuple[str, str], ...]  # (path, sha256 of the text parsed)
-    imports: Imports                    # (importing file, statement, file it found)
+    imports: Imports
     pipeline: Pipeline
 
 
@@ -65,8 +73,8 @@ class PipelineCache:
             return None
         if not _files_unchanged(entry.files) or not _imports_unchanged(entry.imports, loader):
             return None
-        for importer, stmt, target in entry.imports:
-            log_import(importer, stmt, target)
+        for _, where, what, _, target in entry.imports:
+            log_loaded(where, what, target)
         return entry.pipeline
 
     def put(self, key: str, program: LoadedProgram, parsed: Mapping[str, str], pipeline: Pipeline,
@@ -74,7 +82,8 @@ class PipelineCache:
         """Keep `pipeline`, made from `program` whose files had the text hashes `parsed`."""
         if not cacheable(program, defines):
             return
-        imports = tuple((importer, stmt, target) for (importer, stmt), target in program.imports.items())
+        imports = tuple((importer, *described_import(importer, stmt), import_file(stmt), target)
+                        for (importer, stmt), target in program.imports.items())
         memo.write(self.directory, key, Entry(tuple(sorted(parsed.items())), imports, pipeline))
 
 
@@ -103,6 +112,8 @@ def cacheable(program: LoadedProgram, defines: Mapping[str, str]) -> bool:
 
 
 def _has_inline_command(module: ast.Module) -> bool:
+    from hypermetric.syntax import ast
+
     if module.span is not None and "`" not in module.span.file.text:
         return False
     stack: list[object] = [module]
@@ -126,6 +137,6 @@ def _files_unchanged(files: tuple[tuple[str, str], ...]) -> bool:
 
 def _imports_unchanged(imports: Imports, loader: Loader) -> bool:
     try:
-        return all(loader.locate(stmt, importer) == target for importer, stmt, target in imports)
+        return all(loader.find(relative, importer) == target for importer, _, _, relative, target in imports)
     except HmError:
         return False

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import CycleError, ResolutionError, UsageError
-from hypermetric.resources import stdlib_dir
+from hypermetric.resources import stdlib_folder
 from hypermetric.source import SourceFile
-from hypermetric.syntax import ast
 
-Parse = Callable[[SourceFile], ast.Module]
-ImportStmt = ast.ImportFile | ast.ImportModule
-LOG = logging.getLogger("hypermetric.load")
+if TYPE_CHECKING:  # the syntax tree is imported where files are parsed: a cached pipeline needs none of it
+    from hypermetric.source import Span
+    from hypermetric.syntax import ast
+
+    ImportStmt = ast.ImportFile | ast.ImportModule
+
+Parse = Callable[[SourceFile], "ast.Module"]
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Loader:
         for var in ("HYPERMETRIC_PATH", "HYPERMAKE_PATH"):
             self.dirs.extend(os.path.join(self.cwd, d) for d in env.get(var, "").split(os.pathsep) if d)
         try:
-            self.dirs.append(str(stdlib_dir()))
+            self.dirs.append(stdlib_folder())
         except FileNotFoundError:
             pass
         self.parse = parse or _default_parse
@@ -66,6 +69,8 @@ class Loader:
         return program
 
     def _visit(self, program: LoadedProgram, path: str, chain: list[tuple[str, ImportStmt | None]]) -> None:
+        from hypermetric.syntax import ast
+
         module = self.parse(SourceFile.read(path))
         program.modules[path] = module
         chain.append((path, None))
@@ -88,29 +93,53 @@ class Loader:
 
     def locate(self, stmt: ImportStmt, importer: str) -> str:
         """The absolute, normalised path an import statement names (first hit on the search path)."""
-        what = _what(stmt)
-        relative = (os.path.join(*stmt.module.split(".")) + ".hm" if isinstance(stmt, ast.ImportModule)
-                    else stmt.path)
+        return self.find(import_file(stmt), importer, _what(stmt), stmt.span)
+
+    def find(self, relative: str, importer: str, what: str = "", span: Span | None = None) -> str:
+        """Where the search path of `importer` finds `relative` (`import_file` of a statement); `what` and
+        `span` say, if it is nowhere, what the statement was and where it is written."""
         if os.path.isabs(relative):
             if os.path.isfile(relative):
                 return os.path.normpath(relative)
-            raise ResolutionError(f"cannot find {what}", stmt.span)
+            raise ResolutionError(f"cannot find {what}", span)
         searched = []
         for directory in self.search_path(importer):
             candidate = os.path.normpath(os.path.join(directory, relative))
             if os.path.isfile(candidate):
                 return candidate
             searched.append(directory)
-        raise ResolutionError(f"cannot find {what}", stmt.span,
+        raise ResolutionError(f"cannot find {what}", span,
                               notes=[f"looked for `{relative}` in " + ", ".join(dict.fromkeys(searched))])
+
+
+def import_file(stmt: ImportStmt) -> str:
+    """The file an import statement names, before the search path: `a/b.hm` for `import a.b`."""
+    from hypermetric.syntax import ast
+
+    return os.path.join(*stmt.module.split(".")) + ".hm" if isinstance(stmt, ast.ImportModule) else stmt.path
+
+
+def described_import(importer: str, stmt: ImportStmt) -> tuple[str, str]:
+    """(where the statement is written, what it imports), as `-v` says them: `main.hm:3:1`, ``file `x.hm` ``."""
+    return _where(importer, stmt), _what(stmt)
 
 
 def log_import(importer: str, stmt: ImportStmt, target: str) -> None:
     """Say (to `-v`) which file an import statement loaded."""
-    LOG.info("%s: %s loaded from %s", _where(importer, stmt), _what(stmt), target)
+    log_loaded(*described_import(importer, stmt), target)
+
+
+def log_loaded(where: str, what: str, target: str) -> None:
+    """An INFO record of the `hypermetric.load` logger. Until something imports `logging` nothing can listen
+    to that logger or have set it up, and the record would go nowhere: `logging` is not imported for it."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("hypermetric.load").info("%s: %s loaded from %s", where, what, target)
 
 
 def _what(stmt: ImportStmt) -> str:
+    from hypermetric.syntax import ast
+
     return f"module `{stmt.module}`" if isinstance(stmt, ast.ImportModule) else f"file `{stmt.path}`"
 
 
@@ -120,7 +149,7 @@ def _where(path: str, stmt: ImportStmt) -> str:
 
 
 def _import_cycle(chain: list[tuple[str, ImportStmt | None]], target: str) -> CycleError:
-    names = [Path(p).name for p, _ in chain] + [Path(target).name]
+    names = [os.path.basename(p) for p, _ in chain] + [os.path.basename(target)]  # normalised file paths
     stmts = [s for _, s in chain if s is not None]
     spans = [s.span for s in stmts if s.span is not None]
     labels = [Label(span, "imported here") for span in spans[1:]]

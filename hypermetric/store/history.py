@@ -1,10 +1,13 @@
 """Run history: what each run did and what its jobs were made from, and what changed between two runs.
 
 Beside a run record's `jobs` file, `run.json` holds the run's targets, start and end, its count per status and,
-per job, its status and signature; a job that ran also keeps what it was built from (plan/signature.py).
-A job found already done keeps only its signature: what that was built from is in the record of the run that
-made it, or in its `job.json`. The scripts of the jobs that ran are kept once each, by their hash, in the
-run's `scripts/` folder, so `diff` can show how a script changed.
+per job the run did not find done, its status and signature; a job that ran also keeps what it was built from
+(plan/signature.py). A job found already done keeps only its signature, in the `signatures` file: a line for
+each line of `jobs`, its signature (`-` when it has none) or, for a job listed in `run.json`, an empty line. A
+run of a few jobs in a graph of a million done ones so writes a few bytes per done job, and `runs` reads none
+of them. What a done job was built from is in the record of the run that made it, or in its `job.json`. The
+scripts of the jobs that ran are kept once each, by their hash, in the run's `scripts/` folder, so `diff` can
+show how a script changed. (A `run.json` that lists every job, with no `signatures` file, reads the same.)
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypermetric.errors import about_path
 from hypermetric.model.case import dirname_of
 from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import Job
 from hypermetric.plan.signature import Signature, script_text
 from hypermetric.store.layout import RUN_JOBS, runs_dir
 from hypermetric.store.mutations import write_atomic
@@ -25,30 +30,28 @@ from hypermetric.store.runs import parse_job_id, run_names
 from hypermetric.store.staleness import differences, read_record
 
 RUN_SUMMARY = "run.json"
+SIGNATURES = "signatures"
 SCRIPTS = "scripts"
+_NONE = "-"
 _RAN = ("SUCCESS", "FAILED")
 
 
 def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str], start: float,
-                      end: float, known: Callable[[str], Signature | None] = lambda _: None) -> None:
-    """Write `run.json` next to the run record's `jobs` file (`record`), and the scripts of the jobs that ran.
-    `known` gives the signatures of jobs found done (those that ran carry theirs)."""
+                      end: float, known: Callable[[str], Signature | None] = lambda _: None,
+                      not_done: Container[str] = ()) -> None:
+    """Write `run.json` and `signatures` next to the run record's `jobs` file (`record`), and the scripts of the
+    jobs that ran. `statuses` are those of the jobs the run decided about; any other job was found done (or, in
+    `not_done`, was not needed: PENDING). `known` gives the signatures of jobs found done, which are never
+    built here (those that ran carry theirs)."""
     folder = os.path.dirname(record)
+    listed, done = _write_signatures(os.path.join(folder, SIGNATURES), graph.order(), statuses, not_done, known)
     jobs: dict[str, dict[str, Any]] = {}
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"COMPLETE": done} if done else {}
     scripts: dict[str, str] = {}
-    for job_id in graph.order():
-        job, status = graph.jobs[job_id], statuses.get(job_id, "PENDING")
+    for job_id in listed:
+        status = statuses.get(job_id, "PENDING")
         counts[status] = counts.get(status, 0) + 1
-        entry: dict[str, Any] = {"status": status}
-        signature = job.signature or getattr(known(job_id), "digest", "")
-        if signature:
-            entry["signature"] = signature
-            if status in _RAN and job.built_from is not None:
-                entry["built_from"] = job.built_from
-                if job.built_from["script"] not in scripts:
-                    scripts[job.built_from["script"]] = script_text(job)
-        jobs[job_id] = entry
+        jobs[job_id] = _entry(graph.jobs[job_id], status, known, scripts)
     summary = {"targets": list(graph.targets), "start": start, "end": end, "counts": counts, "jobs": jobs}
     write_atomic(os.path.join(folder, RUN_SUMMARY), json.dumps(summary, ensure_ascii=False).encode())
     store = os.path.join(folder, SCRIPTS)
@@ -59,6 +62,46 @@ def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str],
             write_atomic(path, text.encode())
 
 
+def _write_signatures(path: str, order: list[str], statuses: Mapping[str, str], not_done: Container[str],
+                      known: Callable[[str], Signature | None]) -> tuple[list[str], int]:
+    """Write `signatures` (through a temporary sibling, so it is whole or absent); returns the ids that go to
+    `run.json` instead, in order, and how many jobs were found done."""
+    listed: list[str] = []
+    done = 0
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with about_path(path), open(tmp, "w", encoding="utf-8") as f:
+            write = f.write
+            for n, job_id in enumerate(order):
+                if n:
+                    write("\n")
+                if job_id in statuses or job_id in not_done:
+                    listed.append(job_id)
+                else:
+                    done += 1
+                    write(getattr(known(job_id), "digest", "") or _NONE)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)  # a failed write (a full disk) leaves no temporary file behind
+        raise
+    return listed, done
+
+
+def _entry(job: Job, status: str, known: Callable[[str], Signature | None],
+           scripts: dict[str, str]) -> dict[str, Any]:
+    """A job's entry in `run.json`; the script of a job that ran goes to `scripts`, by its hash."""
+    entry: dict[str, Any] = {"status": status}
+    signature = job.signature or getattr(known(job.id), "digest", "")
+    if signature:
+        entry["signature"] = signature
+        if status in _RAN and job.built_from is not None:
+            entry["built_from"] = job.built_from
+            if job.built_from["script"] not in scripts:
+                scripts[job.built_from["script"]] = script_text(job)
+    return entry
+
+
 @dataclass
 class RunInfo:
     """One recorded run: its folder name, and `run.json` (None for a run that did not finish writing it)."""
@@ -67,10 +110,17 @@ class RunInfo:
     folder: str
     summary: dict[str, Any] | None = None
     job_count: int = 0
+    _jobs: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def jobs(self) -> dict[str, Any]:
-        return (self.summary or {}).get("jobs") or {}
+        """Job id -> its entry (status, signature, maybe what it was built from); the jobs found done are read
+        from `signatures` on first use."""
+        if self._jobs is None:
+            listed = (self.summary or {}).get("jobs") or {}
+            self._jobs = _done_jobs(self.folder) if self.summary is not None else {}
+            self._jobs.update(listed)
+        return self._jobs
 
 
 def list_runs(root: str) -> list[RunInfo]:
@@ -87,7 +137,10 @@ def _load(folder: str, name: str) -> RunInfo:
         info.summary = data if isinstance(data, dict) else None
     except (OSError, ValueError):
         pass
-    if info.summary is not None:
+    counts = (info.summary or {}).get("counts")
+    if isinstance(counts, dict):
+        info.job_count = sum(n for n in counts.values() if isinstance(n, int))
+    elif info.summary is not None:
         info.job_count = len(info.jobs)
     else:
         try:
@@ -96,6 +149,24 @@ def _load(folder: str, name: str) -> RunInfo:
         except OSError:
             pass
     return info
+
+
+def _done_jobs(folder: str) -> dict[str, Any]:
+    """The entries of the jobs a run found done, from its `signatures` file beside its `jobs` file (none
+    when it has no such file: a run recorded with every job in `run.json`)."""
+    try:
+        with open(os.path.join(folder, SIGNATURES), encoding="utf-8") as f:
+            signatures = f.read().split("\n")
+        with open(os.path.join(folder, RUN_JOBS), encoding="utf-8") as f:
+            ids = f.read().split("\n")
+    except OSError:
+        return {}
+    out: dict[str, Any] = {}
+    for job_id, signature in zip(ids, signatures):
+        if signature:
+            out[job_id] = {"status": "COMPLETE"} if signature == _NONE else \
+                {"status": "COMPLETE", "signature": signature}
+    return out
 
 
 @dataclass

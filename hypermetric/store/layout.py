@@ -19,6 +19,7 @@ JOB_JSON = "job.json"
 LOCK = ".lock"
 MANIFEST = ".manifest.arrow"
 RUNS = ".runs"
+STATUS_CACHE = ".status"  # the status cache of finished jobs, one file per task folder (store/statuscache.py)
 RUN_JOBS = "jobs"
 
 # Names an input or output may not take, because the job protocol writes them itself.

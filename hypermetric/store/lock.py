@@ -71,12 +71,13 @@ def try_acquire(path: str) -> Held | None:
     except OSError:
         os.close(fd)
         return None
-    if not _still_linked(fd, path):
+    size = _linked_size(fd, path)
+    if size is None:
         os.close(fd)
         return None
     try:
         with about_path(path):
-            _write_holder(fd)
+            _write_holder(fd, size)
     except OSError:
         release(Held(path, fd))  # a full disk: let go of the lock rather than leak it
         raise
@@ -169,18 +170,21 @@ def unlock(job: Job) -> bool:
     return True
 
 
-def _still_linked(fd: int, path: str) -> bool:
+def _linked_size(fd: int, path: str) -> int | None:
+    """The size of the open lock file, or None when `path` no longer names it (unlinked or replaced)."""
     try:
-        return os.fstat(fd).st_ino == os.stat(path).st_ino
+        opened = os.fstat(fd)
+        return opened.st_size if opened.st_ino == os.stat(path).st_ino else None
     except OSError:
-        return False
+        return None
 
 
-def _write_holder(fd: int) -> None:
-    # Never truncate to zero: on ext4 that makes the close flush the file to disk (auto_da_alloc), which costs
-    # milliseconds per job. A fresh lock file is empty; an old one is cut to the new text's length.
+def _write_holder(fd: int, had: int) -> None:
+    """Write `pid@host` over the lock file's `had` bytes.
+
+    Never truncate to zero: on ext4 that makes the close flush the file to disk (auto_da_alloc), which costs
+    milliseconds per job. A fresh lock file is empty; an old one is cut to the new text's length."""
     data = f"{os.getpid()}@{_HOST}".encode()
-    had = os.fstat(fd).st_size
     os.pwrite(fd, data, 0)
     if had > len(data):
         os.ftruncate(fd, len(data))

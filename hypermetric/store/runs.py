@@ -12,6 +12,8 @@ import re
 import shutil
 import time
 from collections.abc import Iterable
+from itertools import islice
+from typing import TextIO
 
 from hypermetric.errors import about_path
 from hypermetric.model.case import parse_job_id
@@ -19,6 +21,7 @@ from hypermetric.store.layout import RUN_JOBS, runs_dir
 
 __all__ = ["parse_job_id", "read_run_records", "run_names", "write_run_record"]
 
+_BLOCK = 1024
 _RUN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})(?:_(\d+))?\Z")
 
 
@@ -41,11 +44,20 @@ def write_run_record(root: str, job_ids: Iterable[str], *, now: float | None = N
     path = os.path.join(folder, RUN_JOBS)
     try:
         with about_path(path), open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(job_ids))
+            _write_lines(f, job_ids)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)  # no half-written record (a full disk) is left behind
         raise
     return path
+
+
+def _write_lines(f: TextIO, lines: Iterable[str]) -> None:
+    """`lines` joined by newlines, a block at a time: a million ids never become one string."""
+    it = iter(lines)
+    sep = ""
+    while block := list(islice(it, _BLOCK)):
+        f.write(sep + "\n".join(block))
+        sep = "\n"
 
 
 def read_run_records(root: str) -> list[list[str]]:

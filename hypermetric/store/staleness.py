@@ -10,86 +10,35 @@ Only finished jobs have their `job.json` read, so planning a fresh tensor costs 
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
+from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature import MISSING, Signer
-from hypermetric.store.layout import JOB_JSON
 from hypermetric.store.mutations import invalidate
-from hypermetric.store.status import JobStatus, statuses_by_id
+from hypermetric.store.records import read_record
+from hypermetric.store.scan import StatusScan
+from hypermetric.store.status import JobStatus
+
+__all__ = ["Prepared", "Staleness", "differences", "explain", "input_label", "prepare_run", "read_record"]
 
 State = tuple[JobStatus, "str | None"]
 _MAX_REASONS = 3
 _MAX_VALUE = 40
 
 
-_HEAD = b'{"signature": "'  # the job protocol writes the signature first, so it is read without parsing
-_HEAD_SIZE = 256  # far more than the head and a signature
-
-
-def _read_bytes(workdir: str) -> bytes | None:
-    try:
-        fd = os.open(os.path.join(workdir, JOB_JSON), os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
-
-
-def _read_head(workdir: str) -> bytes | None:
-    """The first bytes of `job.json`: enough for the signature the job protocol writes first."""
-    try:
-        fd = os.open(f"{workdir}/{JOB_JSON}", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        return os.read(fd, _HEAD_SIZE)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def _parse(data: bytes | None) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(data) if data else None
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def read_record(workdir: str) -> dict[str, Any] | None:
-    """The job's `job.json` as a dict, or None when it is absent or unreadable."""
-    return _parse(_read_bytes(workdir))
-
-
-def _signature_of(data: bytes | None) -> str | None:
-    """The recorded signature at the head of `job.json`, if there is one."""
-    if not data or not data.startswith(_HEAD):
-        return None
-    end = data.find(b'"', len(_HEAD))
-    return data[len(_HEAD):end].decode("ascii", "replace") if end > 0 else None
-
-
 class Staleness:
     """The status of each job of a graph, with OUTDATED and its reason (see the module docstring).
 
-    A large tensor is mostly done jobs, so a done job costs as little as can be: its `exitcode` and outputs
-    are checked (store/status.py), the head of its `job.json` is read (the signature comes first), and its
-    planned digest is computed and compared; nothing of it is kept but its digest (upstream signatures go
-    into their dependents'). Only the jobs that are not COMPLETE are remembered by status."""
+    A large tensor is mostly done jobs, so a done job costs as little as can be: its files are checked and
+    its recorded signature found without building its `Job` (store/scan.py: a few `stat`s where the status
+    cache knows it), and its planned digest is computed and compared; nothing of it is kept but its digest
+    (upstream signatures go into their dependents'). Only the jobs that are not COMPLETE are remembered by
+    status."""
 
     def __init__(self, graph: JobGraph) -> None:
         self.graph = graph
@@ -107,42 +56,66 @@ class Staleness:
                 for job_id, status, reason in self.each()}
 
     def each(self) -> Iterator[tuple[str, JobStatus, str | None]]:
-        """(job id, status, reason) of every job in the graph's order, without keeping them."""
+        """(job id, status, reason) of every job in the graph's order, without keeping them; what it read is
+        written to the status cache once every job has been seen."""
         graph = self.graph
-        order = graph.order()
         jobs = graph.jobs
         unfinished = self._unfinished
-        for job_id, status in zip(order, statuses_by_id(order, graph.workdir, jobs.__getitem__)):
+        scan = StatusScan(graph.root)
+        locate = _locator(graph)
+        for job_id in graph.order():
+            workdir, outputs = locate(job_id)
+            if outputs is None:
+                status, recorded = scan.check_job(jobs[job_id])
+            else:
+                status, recorded = scan.check(workdir, outputs)
             reason = None
             if status is JobStatus.COMPLETE:
-                reason = self._reason(jobs[job_id])
+                reason = self._reason(job_id, recorded)
                 if reason is not None:
                     status = unfinished[job_id] = JobStatus.OUTDATED
             else:
                 unfinished[job_id] = status
             yield job_id, status, reason
+        scan.save()
 
-    def _reason(self, job: Job) -> str | None:
-        head = _read_head(job.workdir)
-        recorded = _signature_of(head)
-        if recorded is None and head is not None and len(head) == _HEAD_SIZE:
-            recorded = _signature_of(_read_bytes(job.workdir))  # a head longer than expected: read it all
+    def _reason(self, job_id: str, recorded: str | None) -> str | None:
+        """Why a finished job is OUTDATED (None when it is not): its recorded signature differs from the
+        planned one, or an upstream job it reads from is not finished or is OUTDATED. Its `Job` is built only
+        when there is a reason to give."""
         if recorded:
-            planned = self.signer.digest(job.id)
+            planned = self.signer.digest(job_id)
             if planned != recorded:
-                record = read_record(job.workdir) or {}
-                signature = self.signer.signature(job.id)
+                record = read_record(self.graph.workdir(job_id)) or {}
+                signature = self.signer.signature(job_id)
                 return explain(record.get("built_from"), signature.built_from) or "signature changed"
         unfinished = self._unfinished
+        if not unfinished or unfinished.keys().isdisjoint(self.graph.deps(job_id)):
+            return None  # every dep is COMPLETE (every dep comes earlier in the order)
+        job = self.graph.jobs[job_id]
         for dep in job.deps:
             status = unfinished.get(dep)
             if status is None or dep in job.after:
-                continue  # COMPLETE (every dep comes earlier in the order), or not in the graph
+                continue  # COMPLETE, or not in the graph
             upstream = self.graph.jobs[dep]
             if not upstream.ephemeral:
                 word = "outdated" if status is JobStatus.OUTDATED else "missing"
                 return f"input {input_label(job, upstream)} {word}"
         return None
+
+
+def _locator(graph: JobGraph) -> Callable[[str], tuple[str, tuple[str, ...] | None]]:
+    """Job id -> (directory, outputs' relative paths, or None when some output is on a custom file
+    system), without building the job where the graph is the planner's."""
+    jobs = graph.jobs
+    if isinstance(jobs, PlannedJobs):
+        workdir, outputs = jobs.workdir, jobs.local_outputs
+        return lambda job_id: (workdir(job_id), outputs(job_id))
+
+    def locate(job_id: str) -> tuple[str, tuple[str, ...] | None]:
+        job = jobs[job_id]
+        return job.workdir, None if job.output_fs else tuple(rel for _, rel in job.outputs)
+    return locate
 
 
 @dataclass

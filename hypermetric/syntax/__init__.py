@@ -6,10 +6,14 @@ Lark never leaks out of this package: its exceptions become `ParseError`s with s
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from hypermetric.errors import ParseError
 from hypermetric.source import SourceFile
-from hypermetric.syntax import ast
+from hypermetric.syntax.refs import TaskRef
+
+if TYPE_CHECKING:  # `ast` is imported where a file is parsed or its tree read: see `refs`
+    from hypermetric.syntax import ast
 
 
 def parse(source: SourceFile) -> ast.Module:
@@ -29,7 +33,7 @@ def check_text(source: SourceFile) -> None:
     check_characters(source)
 
 
-def parse_target(text: str, path: str = "<target>") -> ast.TaskRef:
+def parse_target(text: str, path: str = "<target>") -> TaskRef:
     """Parse a target such as `evaluate[Dataset: *, Model: bm25]`.
 
     A command names its targets on every call, and Lark alone takes longer to import than the rest of a
@@ -39,7 +43,7 @@ def parse_target(text: str, path: str = "<target>") -> ast.TaskRef:
     directory = memo.cache_dir("targets")
     key = memo.digest("target", text, path, memo.code_fingerprint("syntax"))
     found = memo.read(directory, key)
-    if isinstance(found, ast.TaskRef):
+    if isinstance(found, TaskRef):
         return found
     ref = _parse(SourceFile.from_text(text, path), "target")
     memo.write(directory, key, ref)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from hypermetric.source import Span
-
-
-def _span() -> Span:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]  # set by the parser
-
+from hypermetric.syntax.refs import AxisIndex as AxisIndex  # a target's parts live apart: see `refs`
+from hypermetric.syntax.refs import TaskRef as TaskRef
+from hypermetric.syntax.refs import _span
 
 # ---------------------------------------------------------------------------------------------- expressions
 
@@ -42,19 +40,6 @@ class DictLit:
     entries: tuple[DictEntry, ...] = ()
     command: str | None = None
     span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class AxisIndex:
-    """One clause of an index: `Axis: k` (select), `Axis: k1 k2` (reduce these) or `Axis: *` (`keys is None`)."""
-
-    axis: str
-    keys: tuple[str, ...] | None
-    span: Span = _span()
-
-    @property
-    def is_star(self) -> bool:
-        return self.keys is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +140,6 @@ class PackageDef:
     output: Param | None = None
     body: Script | Call = None  # type: ignore[assignment]  # every parsed definition has one
     decorators: tuple[Decorator, ...] = ()
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class TaskRef:
-    """A target: `path` or `path[A: k1 k2, B: *]` (command line, plans)."""
-
-    path: str
-    indices: tuple[AxisIndex, ...] = ()
     span: Span = _span()
 
 

@@ -14,11 +14,10 @@ import functools
 import hashlib
 import os
 import pickle
-from pathlib import Path
 
 from hypermetric import __version__
 
-_PACKAGE = Path(__file__).resolve().parents[1]
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _MOST = 512
 
 
@@ -103,13 +102,14 @@ def _path(directory: str, key: str) -> str:
 def code_fingerprint(*parts: str) -> str:
     """Changes whenever a module of the package's top level or of the subpackages `parts`, or the grammar,
     is added, removed or rewritten (once per process: the code a process runs was imported at its start)."""
-    from hypermetric.resources import grammar_path
+    from hypermetric.resources import grammar_file
 
-    stamps = [_stamp(str(p)) for p in sorted(_PACKAGE.glob("*.py"))]
+    top = sorted(e.name for e in os.scandir(_PACKAGE) if e.name.endswith(".py"))
+    stamps = [_stamp(os.path.join(_PACKAGE, name)) for name in top]
     for part in parts:
-        stamps.extend(_tree_stamps(str(_PACKAGE / part)))
+        stamps.extend(_tree_stamps(os.path.join(_PACKAGE, part)))
     try:
-        stamps.append(_stamp(str(grammar_path())))
+        stamps.append(_stamp(grammar_file()))
     except FileNotFoundError:
         stamps.append("no grammar")
     return hashlib.sha256("\n".join(stamps).encode("utf-8", "surrogatepass")).hexdigest()

@@ -58,8 +58,10 @@ def test_dependencies_gate_starts() -> None:
 
 def test_complete_jobs_take_no_slot() -> None:
     sched = Scheduler(_diamond(), slots=1, complete=lambda job: job.id in {"a", "b"})
-    assert sched.complete == ["a", "b"]
-    assert _ids(sched.take()) == ["c"]
+    assert sched.done_count == 2 and list(sched.state) == ["c", "d"]
+    same = Scheduler(_diamond(), slots=1, not_done={"c", "d"})
+    assert same.done_count == 2 and same.state == sched.state
+    assert _ids(sched.take()) == _ids(same.take()) == ["c"]
 
 
 def test_fail_stop_starts_nothing_new() -> None:
@@ -133,12 +135,12 @@ def test_ephemeral_jobs_run_only_when_needed() -> None:
     e = make_job(ROOT, "e", ephemeral=True)
     t = make_job(ROOT, "t", deps=["e"])
     graph = make_graph(ROOT, e, t)
-    assert jobs_to_run(graph, set()) == {"e", "t"}
-    assert jobs_to_run(graph, {"t"}) == set()
+    assert jobs_to_run(graph, {"e", "t"}) == {"e", "t"}
+    assert jobs_to_run(graph, {"e"}) == set()
     f = make_job(ROOT, "f", deps=["e"], ephemeral=True)
     chain = make_graph(ROOT, e, f, make_job(ROOT, "u", deps=["f"]))
-    assert jobs_to_run(chain, set()) == {"e", "f", "u"}
-    assert jobs_to_run(chain, {"f"}) == {"u"}
+    assert jobs_to_run(chain, {"e", "f", "u"}) == {"e", "f", "u"}
+    assert jobs_to_run(chain, {"e", "u"}) == {"u"}
 
 
 def test_service_stop_runs_when_a_user_runs() -> None:
@@ -146,10 +148,20 @@ def test_service_stop_runs_when_a_user_runs() -> None:
     user = make_job(ROOT, "u", deps=["s/start"])
     stop = make_job(ROOT, "s.stop", deps=["s/start", "u"], ephemeral=True)
     graph = make_graph(ROOT, start, user, stop, targets=["u"])
-    assert jobs_to_run(graph, set()) == {"s/start", "u", "s/stop"}
-    assert jobs_to_run(graph, {"u"}) == set()
+    assert jobs_to_run(graph, {"s/start", "u", "s/stop"}) == {"s/start", "u", "s/stop"}
+    assert jobs_to_run(graph, {"s/start", "s/stop"}) == set()
 
 
 def test_ephemeral_target_runs() -> None:
     graph = make_graph(ROOT, make_job(ROOT, "e", ephemeral=True))
-    assert jobs_to_run(graph, set()) == {"e"}
+    assert jobs_to_run(graph, {"e"}) == {"e"}
+
+
+def test_a_job_found_done_cuts_the_way_from_a_failure() -> None:
+    # `c` needs `b`, found done (with --ignore-changes, though `a` below it runs again): it does not wait for
+    # `a`, and a failure of `a` does not skip it. Only the jobs of the run are followed.
+    jobs = [make_job(ROOT, "a"), make_job(ROOT, "b", deps=["a"]), make_job(ROOT, "c", deps=["b"])]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=1, keep_going=True, not_done={"a", "c"})
+    assert sched.done_count == 1 and _ids(sched.take()) == ["a"]
+    assert sched.finish(_fail("a")).skipped == []
+    assert _ids(sched.take()) == ["c"]

@@ -95,8 +95,13 @@ def test_remote_tmux_runs_jobs_on_the_server(short_project, sshd_server):
           echo "$x" > "$o"
         """) + deco + "task f:\n  exit 4\n")
     result = project.run("run", "t", "f", "-k", "-j2")
-    for remote_dir in re.findall(r"remote job started on hmtest in (\S+)", result.out):
+    remote_dirs = re.findall(r"remote job started on hmtest in (\S+)", result.out)
+    for remote_dir in remote_dirs:
         shutil.rmtree(remote_dir, ignore_errors=True)  # the server is this machine
+    # Each execution has a folder and session of its own (the same job run from two roots in one second
+    # once shared them): both are named after the execution's UUID.
+    uuid = re.search(r"HYPERMAKE_JOB_UUID='?([0-9a-f-]+)", project.read("out/t/default/args")).group(1)
+    assert any(d.endswith(f"-{uuid}") for d in remote_dirs), (uuid, remote_dirs)
     assert result.code == 1
     assert "t[default]> remote says hello" in result.out
     assert "f[default]: FAILED: exit code 4 ≠ 0" in result.out

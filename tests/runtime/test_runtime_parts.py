@@ -290,20 +290,23 @@ class _FaultyPool(_LossyPool):
             return _Lost(ActorLost("worker died")), None
         return super().run(worker, batch)
 
-    def ingest(self, evaluator, payload):
+    def ingest(self, evaluator, payloads):
         self.ingests += 1
         if self.ingests == self.lose_evaluator_at:
             self._evaluators[evaluator] = self._config.make(evaluator, 50)  # its buffer dies with it
             return _Lost(ActorLost("evaluator died"))
-        value = getattr(payload, "value", payload)
-        batch_id = value.batch_id
-        if batch_id == self.poison and value.calls:
+        values = [getattr(payload, "value", payload) for payload in payloads]
+        if any(value.batch_id == self.poison and value.calls for value in values):
+            # it dies scoring the poison batch, after buffering (and so losing) those before it
+            for value in values[:[v.batch_id for v in values].index(self.poison)]:
+                self._evaluators[evaluator].ingest(value)
             self._evaluators[evaluator] = self._config.make(evaluator, 50)
             return _Lost(ActorLost("evaluator died"))
-        if batch_id in self.lose_payload:
-            self.lose_payload.discard(batch_id)
+        lost = [value.batch_id for value in values if value.batch_id in self.lose_payload]
+        if lost:  # a payload that cannot be read fails the whole call before anything is scored
+            self.lose_payload.difference_update(lost)
             return _Lost(PayloadLost("object lost"))
-        return super().ingest(evaluator, payload)
+        return super().ingest(evaluator, payloads)
 
 
 
@@ -420,8 +423,8 @@ class _ReplyLostPool(_LossyPool):
         super().__init__(*args, **kwargs)
         self.died = False
 
-    def ingest(self, evaluator, payload):
-        done = super().ingest(evaluator, payload)
+    def ingest(self, evaluator, payloads):
+        done = super().ingest(evaluator, payloads)
         if done.value and not self.died:  # a part was written; the reply never leaves the dying process
             self.died = True
             return _Lost(ActorLost("evaluator died after writing a part"))

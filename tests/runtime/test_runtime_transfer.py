@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import runtime_helpers as h
 
 from hypermetric.runtime import Dataset, runtime
@@ -78,3 +79,41 @@ def test_reconciling_parts_loads_no_pandas(tmp_path):
     """, ("pandas",))
     assert report == {"loaded": [], "rows": 30}
     assert pq.read_table(result.path).equals(expected)
+
+
+def test_an_evaluator_process_scores_and_writes_without_loading_pandas(tmp_path):
+    """pyarrow imports pandas on its first conversion (0.3-0.5 s in a fresh process); an evaluator's own
+    conversions never need it. Once something imports pandas, pyarrow handles pandas objects as usual."""
+    pytest.importorskip("pandas")
+    report = _run(f"""
+        import json, math
+        from pathlib import Path
+        import runtime_helpers as h
+        from hypermetric.runtime import Dataset
+        from hypermetric.runtime.data.sharding import RowBatch
+        from hypermetric.runtime.drive.actors import EvaluatorActor
+        from hypermetric.runtime.drive.execute import CallPlan, run_batch
+        from hypermetric.runtime.drive.pool import EvaluatorConfig
+        from hypermetric.runtime.options import RetryPolicy
+
+        evaluator = EvaluatorActor(EvaluatorConfig(Path({str(tmp_path)!r}), 1, 15, 1 << 30), 0, 0)
+        rows = h.records(20)
+        plan = CallPlan.bind(h.pipeline, (Dataset.query,), {{}})
+        committed = []
+        for start in (0, 10):
+            batch = RowBatch(start // 10, range(start, start + 10),
+                             {{key: [row[key] for row in rows[start:start + 10]] for key in rows[0]}})
+            committed += evaluator.ingest(run_batch(h.pipeline, plan, RetryPolicy(0, 0.0, (Exception,)), batch))
+        committed += evaluator.close()
+        loaded = list(attempts)
+
+        import pandas as pd
+        import pyarrow as pa
+        series = pa.array(pd.Series([1.0, math.nan])).to_pylist()  # pandas's NaN is a null, as ever
+        frame = pa.table(pd.DataFrame({{"a": [1, 2]}})).num_rows
+        print(json.dumps({{"loaded": loaded, "committed": sorted(committed), "series": series, "frame": frame,
+                          "loader": type(pd.__loader__).__name__}}))
+    """, ("pandas",))
+    assert report["loaded"] == [] and report["committed"] == [0, 1]
+    assert report["series"] == [1.0, None] and report["frame"] == 2
+    assert report["loader"] == "SourceFileLoader"

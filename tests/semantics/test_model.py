@@ -66,7 +66,7 @@ def test_the_pipeline_holds_no_scope_declaration_or_syntax_tree(tmp_path):
     pipeline = load(tmp_path, PIPELINE)
     kinds = {type(obj) for obj in _reachable(pipeline)}
     leaked = sorted(k.__qualname__ for k in kinds if k.__module__ in (
-        "hypermetric.syntax.ast", entities.__name__, namespace.__name__))
+        "hypermetric.syntax.ast", "hypermetric.syntax.refs", entities.__name__, namespace.__name__))
     assert not leaked, f"the model holds analyzer state: {leaked}"
     names = {k.__name__ for k in kinds}
     assert {"TaskTensor", "Runner", "FileSystem", "Service", "Target", "Output", "Branch"} <= names

@@ -4,59 +4,18 @@ small number of file operations per done job, and keeps almost nothing of a done
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import time
 import tracemalloc
 
 import pytest
+from finished import tensor as _tensor
+from finished import write as _write
 
-from hypermetric import api
-from hypermetric.execution.protocol import JobOptions, _record
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.signature import Signer
 from hypermetric.store.staleness import Staleness, prepare_run, read_record
 from hypermetric.store.status import JobStatus, failure_reason, job_status
-
-PIPELINE = """\
-a = {{A: {a}}}
-b = {{B: {b}}}
-
-task t(a=$, b=$) -> out:
-  echo $a $b > $out
-
-task u(a=$) -> out:
-  echo $a > $out
-"""
-
-
-def _tensor(root: str, a: int, b: int) -> JobGraph:
-    """A planned `a` x `b` tensor `t` whose jobs look as a successful run leaves them (the job protocol's own
-    record, with the planned signature), and a task `u` that never ran (its folder does not exist)."""
-    path = os.path.join(root, "main.hm")
-    with open(path, "w") as f:
-        f.write(PIPELINE.format(a=" ".join(map(str, range(a))), b=" ".join(map(str, range(b)))))
-    graph = api.plan(api.load(path), ["t[A: *, B: *]", "u[A: *]"], root_override=os.path.join(root, "out"))
-    signer = Signer(graph)
-    now = time.time()
-    for job_id in graph.order():
-        job = graph.jobs[job_id]
-        if job.name != "t":
-            continue
-        signature = signer.signature(job_id)
-        os.makedirs(job.workdir)
-        for _, rel in job.outputs:
-            with open(os.path.join(job.workdir, rel), "w") as f:
-                f.write("x\n")
-        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
-                JobOptions(), 0, 1, now, now)
-    return graph
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def _reference(graph: JobGraph, job_id: str) -> JobStatus:
@@ -126,7 +85,7 @@ class _Counter:
         return counted
 
 
-def test_a_done_job_costs_two_opens_two_reads_and_one_stat_per_output(tmp_path, monkeypatch) -> None:
+def test_a_done_job_costs_two_opens_two_reads_and_three_stats_until_it_is_cached(tmp_path, monkeypatch) -> None:
     graph = _tensor(str(tmp_path), 30, 30)
     order = graph.order()
     for job_id in order:  # planning and building jobs are not what is counted here
@@ -139,9 +98,25 @@ def test_a_done_job_costs_two_opens_two_reads_and_one_stat_per_output(tmp_path, 
     assert counts["open"] <= 2 * done  # `exitcode` and the head of `job.json`
     assert counts["read"] <= 2 * done  # one read each: `job.json` is not read to its end
     assert counts["close"] == counts["open"]
-    assert counts["stat"] + counts["lstat"] <= done  # one output each
+    assert counts["stat"] + counts["lstat"] <= 3 * done + 10  # the identities of both, and one output each
     assert counts["listdir"] + counts["scandir"] <= 2  # once per task folder (`u`'s does not exist)
     assert counter.bytes_read <= 300 * done  # the signature is at the head: the rest is never read
+
+
+def test_a_cached_done_job_is_three_stats_and_no_read(tmp_path, monkeypatch) -> None:
+    from hypermetric.store import statuscache
+
+    graph = _tensor(str(tmp_path), 30, 30)
+    monkeypatch.setattr(statuscache, "MARGIN_NS", -60 * 10**9)  # as if the pass ran a minute later
+    Staleness(graph).states()  # reads every job and writes the cache
+    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "listdir", "scandir", "close"))
+    states = Staleness(graph).states()
+    assert sum(1 for s, _ in states.values() if s is JobStatus.COMPLETE) == 900
+    counts = counter.counts
+    assert counts["read"] <= 2  # the cache file of `t`, not one job's file
+    assert counts["stat"] + counts["lstat"] <= 3 * 900 + 10  # `exitcode`, `job.json`, the output
+    assert counts["listdir"] + counts["scandir"] <= 2
+    assert counter.bytes_read <= 60 * 900 + 100  # the cache: a few dozen bytes per job
 
 
 def test_a_done_job_leaves_almost_nothing_behind(tmp_path) -> None:

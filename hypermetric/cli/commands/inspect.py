@@ -6,8 +6,7 @@ import json
 import sys
 from typing import Annotated, Literal
 
-import typer
-
+from hypermetric.cli import params as typer  # typer's way of declaring options, without importing typer
 from hypermetric.cli import render
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session

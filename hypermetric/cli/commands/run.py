@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Optional
 
-import typer
-
 from hypermetric import api
+from hypermetric.cli import params as typer  # typer's way of declaring options, without importing typer
 from hypermetric.cli.options import Common, command
 from hypermetric.cli.session import open_session
 from hypermetric.cli.signals import exit_code as interrupted_exit_code

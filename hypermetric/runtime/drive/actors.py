@@ -34,6 +34,7 @@ from hypermetric.runtime.drive.pool import (
 )
 from hypermetric.runtime.options import RetryPolicy
 from hypermetric.runtime.parts.arrow_memory import use_system_pool
+from hypermetric.runtime.parts.arrow_pandas import arrow_without_pandas
 from hypermetric.runtime.scoring.payload import BatchPayload
 
 
@@ -87,10 +88,12 @@ class EvaluatorActor:
 
     def __init__(self, config: EvaluatorConfig, index: int, generation: int) -> None:
         use_system_pool()
+        arrow_without_pandas()
         self._evaluator = config.make(index, generation)
 
-    def ingest(self, payload: BatchPayload) -> list[int]:
-        return self._evaluator.ingest(payload)
+    def ingest(self, *payloads: BatchPayload) -> list[int]:
+        """Scores and buffers batches (Ray hands them over as values: each is an argument of its own)."""
+        return self._evaluator.ingest_all(payloads)
 
     def close(self) -> list[int]:
         return self._evaluator.close()
@@ -156,8 +159,8 @@ class RayPool:
         self._runs.add(status)
         return status, payload
 
-    def ingest(self, evaluator: int, payload: Any) -> Any:
-        return self.evaluators[evaluator].ingest.remote(payload)
+    def ingest(self, evaluator: int, payloads: list[Any]) -> Any:
+        return self.evaluators[evaluator].ingest.remote(*payloads)
 
     def close(self, evaluator: int) -> Any:
         return self.evaluators[evaluator].close.remote()
@@ -165,9 +168,13 @@ class RayPool:
     def wait(self, handles: Collection[Any]) -> list[Any]:
         import ray
 
-        ready, _ = ray.wait(list(handles), num_returns=1)
-        more, _ = ray.wait(list(handles), num_returns=len(handles), timeout=0)
-        return list(dict.fromkeys([*ready, *more]))
+        # Every handle already done in one call, else the first to finish: one round trip when the driver is
+        # behind (as under load), two when it waits.
+        pending = list(handles)
+        ready, _ = ray.wait(pending, num_returns=len(pending), timeout=0)
+        if not ready:
+            ready, _ = ray.wait(pending, num_returns=1)
+        return ready
 
     def result(self, handle: Any) -> Any:
         import ray

@@ -3,9 +3,10 @@ and keeps every batch until a part holding it is on disk, so that a lost worker 
 
 A batch goes: read → running (on a worker) → ingesting (sent to an evaluator) → buffered (acknowledged, in
 the evaluator's memory) → committed (in a Parquet part). Rows count as in flight while running or ingesting;
-buffered rows are bounded by the evaluators' flush thresholds. When a worker dies its batches run again (the
-one it was running in two halves, so that a row that kills workers ends up failing alone); when an evaluator
-dies, a fresh one receives every batch the dead one had not committed.
+buffered rows are bounded by the evaluators' flush thresholds. Batches whose runs end together go to an
+evaluator in one call. When a worker dies its batches run again (the one it was running in two halves, so
+that a row that kills workers ends up failing alone); when an evaluator dies, a fresh one receives every
+batch the dead one had not committed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from hypermetric.runtime.drive.execute import CallPlan, failed_payload
 from hypermetric.runtime.drive.pool import ActorLost, PayloadLost, Pool
 from hypermetric.runtime.drive.state import BatchState, Counters, DriveStats, Progress, Wait
 
-__all__ = ["BATCHES_PER_WORKER", "DriveStats", "Driver", "Progress"]
+__all__ = ["BATCHES_PER_WORKER", "MAX_BATCHES_PER_INGEST", "DriveStats", "Driver", "Progress"]
 
 
 BATCHES_PER_WORKER = 2  # a worker has its next batch queued while it runs one
+MAX_BATCHES_PER_INGEST = 8  # batches handed to an evaluator in one call at most
 
 
 class Driver:
@@ -45,6 +47,7 @@ class Driver:
         self._evaluator_generation = [0] * evaluators
         self._count = Counters()
         self._split_ids = itertools.count(-1, -1)  # the source numbers its batches from 0 up
+        self._ready: list[BatchState] = []  # run batches whose payloads go to evaluators together
 
     def run(self) -> DriveStats:
         """Drives the run to its end; stopping the pool is the caller's part."""
@@ -58,6 +61,7 @@ class Driver:
             for handle in self._pool.wait(self._waiting.keys()):
                 self._handle(handle, self._waiting.pop(handle))
                 self._report()
+            self._send_ready()
         if self._batches or self._next is not None or not self._exhausted:
             raise RuntimeError(f"internal error: {len(self._batches)} batches were never committed")
         c = self._count
@@ -94,15 +98,34 @@ class Driver:
         self._waiting[status] = Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
 
     def _send(self, state: BatchState) -> None:
-        evaluator = min(range(len(self._evaluator_load)), key=self._evaluator_load.__getitem__)
-        self._send_to(state, evaluator)
+        """Queues a run batch for an evaluator; the batches whose runs ended together go in one call (fewer
+        calls, each with more rows). A batch that an evaluator died scoring goes alone, so that a batch which
+        kills evaluators counts its crashes alone and fails alone."""
+        if state.crashes:
+            self._send_to([state], self._least_loaded_evaluator())
+        else:
+            self._ready.append(state)
 
-    def _send_to(self, state: BatchState, evaluator: int) -> None:
-        state.evaluator = evaluator
-        self._evaluator_load[evaluator] += 1
-        handle = self._pool.ingest(evaluator, state.payload)
+    def _send_ready(self) -> None:
+        """Sends the queued batches, shared out among the evaluators."""
+        ready, self._ready = self._ready, []
+        if not ready:
+            return
+        size = min(MAX_BATCHES_PER_INGEST, -(-len(ready) // len(self._evaluator_load)))
+        for start in range(0, len(ready), size):
+            self._send_to(ready[start:start + size], self._least_loaded_evaluator())
+
+    def _least_loaded_evaluator(self) -> int:
+        return min(range(len(self._evaluator_load)), key=self._evaluator_load.__getitem__)
+
+    def _send_to(self, states: list[BatchState], evaluator: int) -> None:
+        for state in states:
+            state.evaluator = evaluator
+        self._evaluator_load[evaluator] += len(states)
+        handle = self._pool.ingest(evaluator, [state.payload for state in states])
         generation = self._evaluator_generation[evaluator]
-        self._waiting[handle] = Wait("ingest", state.batch.batch_id, evaluator, generation)
+        batch_ids = tuple(state.batch.batch_id for state in states)
+        self._waiting[handle] = Wait("ingest", batch_ids[0], evaluator, generation, batch_ids)
 
     def _handle(self, handle: Any, wait: Wait) -> None:
         if wait.kind == "run":
@@ -172,20 +195,20 @@ class Driver:
     def _on_ingest(self, handle: Any, wait: Wait) -> None:
         current = wait.generation == self._evaluator_generation[wait.actor]
         if current:
-            self._evaluator_load[wait.actor] -= 1
-        state = self._batches.get(wait.batch_id)
+            self._evaluator_load[wait.actor] -= len(wait.batch_ids)
+        states = [state for state in map(self._batches.get, wait.batch_ids) if state is not None]
         try:
             committed = self._pool.result(handle)
         except ActorLost as error:
-            if state is not None and current:  # the first failed request of a dead evaluator was its last one
+            for state in states if current else ():  # the first failed request of a dead evaluator was its last
                 self._crashed(state, f"EvaluatorDied: {error}")
             self._evaluator_lost(wait.actor, wait.generation)
             return
         except PayloadLost:
-            if state is not None and current:
+            for state in states if current else ():
                 self._start(state)
             return
-        if state is not None and current:
+        for state in states if current else ():
             self._acknowledge(state)
         self._commit(committed)
 
@@ -259,7 +282,7 @@ class Driver:
                 if state.payload is None:
                     self._start(state)
                 else:
-                    self._send_to(state, evaluator)
+                    self._send_to([state], evaluator)
         if self._closing:
             self._close(evaluator)
 

@@ -61,8 +61,9 @@ class Pool(Protocol):
     def run(self, worker: int, batch: RowBatch) -> tuple[Any, Any]:
         """Starts a batch; returns handles to its status and to its payload (None where the worker scores)."""
 
-    def ingest(self, evaluator: int, payload: Any) -> Any:
-        """Sends a payload (a handle or a payload) to an evaluator; the handle yields committed batch ids."""
+    def ingest(self, evaluator: int, payloads: list[Any]) -> Any:
+        """Sends payloads (handles or payloads) to an evaluator in one call; the handle yields the batch ids
+        that became durable."""
 
     def close(self, evaluator: int) -> Any:
         """Asks an evaluator to flush; the handle yields committed batch ids."""
@@ -123,9 +124,9 @@ class LocalPool:
         payload = run_batch(self._fn, self._plan, self._retry, batch, self._notices)
         return _Done(status_of(payload)), _Done(payload)
 
-    def ingest(self, evaluator: int, payload: Any) -> _Done:
-        value = payload.value if isinstance(payload, _Done) else payload
-        return _Done(self._evaluators[evaluator].ingest(value))
+    def ingest(self, evaluator: int, payloads: list[Any]) -> _Done:
+        values = [payload.value if isinstance(payload, _Done) else payload for payload in payloads]
+        return _Done(self._evaluators[evaluator].ingest_all(values))
 
     def close(self, evaluator: int) -> _Done:
         return _Done(self._evaluators[evaluator].close())

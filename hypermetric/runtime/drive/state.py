@@ -36,12 +36,14 @@ class DriveStats:
 
 @dataclass(frozen=True, slots=True)
 class Wait:
-    """What a pending handle stands for: a batch run, an ingest or a close, on which actor generation."""
+    """What a pending handle stands for: a batch run, an ingest or a close, on which actor generation (an
+    ingest may carry several batches: `batch_ids`)."""
 
     kind: str
     batch_id: int
     actor: int
     generation: int
+    batch_ids: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime.parts.sink import PartSink
@@ -109,6 +109,10 @@ class Evaluator:
     def ingest(self, payload: BatchPayload) -> list[int]:
         """Scores and buffers one batch; returns the batch ids a flush made durable (often none)."""
         return self._sink.add(payload.batch_id, *self.score(payload))
+
+    def ingest_all(self, payloads: Iterable[BatchPayload]) -> list[int]:
+        """Scores and buffers batches in turn; returns the batch ids flushes made durable meanwhile."""
+        return [batch_id for payload in payloads for batch_id in self.ingest(payload)]
 
     def close(self) -> list[int]:
         """Flushes what is buffered; returns the batch ids that became durable."""

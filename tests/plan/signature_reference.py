@@ -1,0 +1,261 @@
+"""A frozen copy of the signature algorithm as it was before digests were computed without building jobs
+(2026-12-03): the reference that every digest and `built_from` of the product must still equal, byte for
+byte, since existing `job.json` files hold them. Do not change it.
+
+Job signatures: a short hash of everything that determines a job's outputs, and what it was built from.
+
+A signature covers the job's identity (id and output files), its script after every decorator layer (with
+trailing whitespace and blank lines dropped, so reformatting does not count), every argument's value, and
+for each input: the upstream job's signature (a task output), the entries of a reduction with their
+signatures, or the content of a plain input file (a directory by its listing). Absolute paths of inputs are
+left out, since the upstream signatures cover them; moving the output root therefore changes nothing.
+
+`built_from` keeps those components, compactly and JSON-ready, so that a later planning can say which one
+differs. Hashing a plain input file is the only costly step: a file whose size and mtime match a recorded
+fingerprint (`hint`) reuses the recorded hash, and each file is hashed at most once per process.
+Signatures are computed lazily, each job once, dependencies first, without recursion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hypermetric.plan.graph import JobGraph
+from hypermetric.plan.job import LOCAL, DecoratorLayer, InputLink, Job
+
+_SEP = "\x1f"
+MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    digest: str
+    built_from: dict[str, Any]
+
+
+def digest(data: bytes) -> str:
+    """20 hex digits of blake2b: plenty to tell versions of one job apart."""
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def normalize_script(text: str) -> str:
+    """The script without trailing whitespace on its lines and without blank lines."""
+    return "\n".join(s for s in (line.rstrip() for line in text.splitlines()) if s)
+
+
+def script_text(job: Job) -> str:
+    """The task's script and each decorator layer around it, normalised: what the signature's script hash
+    covers (values are hashed separately, so this is the same for every case of a task)."""
+    return _script_text(job.script, job.decorators)
+
+
+def _script_text(script: str, layers: tuple[DecoratorLayer, ...]) -> str:
+    parts = [normalize_script(script)]
+    for layer in layers:
+        parts.append(f"# @{layer.name} run({layer.param})")
+        parts.append(normalize_script(layer.script))
+    return "\n".join(parts)
+
+
+Hints = Callable[[Job], "Mapping[str, Any] | None"]
+
+
+class Signer:
+    """Signatures of the jobs of one graph. `hints(job)` returns the job's recorded `built_from` (or None):
+    its file fingerprints spare re-hashing files that have not changed."""
+
+    def __init__(self, graph: JobGraph, hints: Hints | None = None) -> None:
+        self.graph = graph
+        self._hints = hints
+        self._memo: dict[str, Signature] = {}
+        self._digests: dict[str, str] = {}
+        self._scripts: dict[tuple[str, tuple[DecoratorLayer, ...]], str] = {}
+        self._by_workdir: dict[str, str] | None = None
+        self._files: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, hash)
+        self._root = graph.root.rstrip("/") + "/"
+        self._hinted: Job | None = None
+
+    def signature(self, job_id: str) -> Signature:
+        """The planned signature of a job of the graph (its upstream jobs' digests first), kept."""
+        found = self._memo.get(job_id)
+        if found is None:
+            self._upstream_digests(job_id)
+            found = self._memo[job_id] = self._compute(self.graph.jobs[job_id])
+            self._digests[job_id] = found.digest
+        return found
+
+    def digest(self, job_id: str) -> str:
+        """The planned signature's digest: all that is kept of a job whose full signature nobody asked for (a
+        done job's `built_from` is needed only to explain a change)."""
+        found = self._digests.get(job_id)
+        if found is None:
+            self._upstream_digests(job_id)
+            found = self._digests[job_id] = self._compute(self.graph.jobs[job_id]).digest
+        return found
+
+    def _upstream_digests(self, job_id: str) -> None:
+        """Compute the digests of every job upstream of `job_id`, dependencies first, without recursion."""
+        jobs, digests = self.graph.jobs, self._digests
+        stack = [d for d in jobs[job_id].deps if d not in digests and d in jobs]
+        while stack:
+            current = stack[-1]
+            if current in digests:
+                stack.pop()
+                continue
+            missing = [d for d in jobs[current].deps if d not in digests and d in jobs]
+            if missing:
+                stack.extend(missing)
+                continue
+            digests[current] = self._compute(jobs[current]).digest
+            stack.pop()
+
+    def script_hash(self, job: Job) -> str:
+        key = (job.script, job.decorators)
+        found = self._scripts.get(key)
+        if found is None:
+            found = self._scripts[key] = digest(_script_text(job.script, job.decorators).encode())
+        return found
+
+    def known(self, job_id: str) -> Signature | None:
+        """The signature of a job, if it has been computed; of a job whose digest alone was kept, that digest
+        with an empty `built_from`."""
+        found = self._memo.get(job_id)
+        if found is None and job_id in self._digests:
+            return Signature(self._digests[job_id], {})
+        return found
+
+    def _compute(self, job: Job) -> Signature:
+        self._hinted = job  # its recorded file fingerprints are read only if it has a plain input file
+        links = {link.name: link for link in job.inputs}
+        outputs = dict(job.outputs)
+        values: dict[str, str] = {}
+        inputs: dict[str, list[str]] = {}
+        layered = set()  # a decorator's argument also reaches the task's variables: name it once, by its layer
+        for layer in job.decorators:
+            for name, value in layer.variables:
+                layered.add((name, value))
+                if name not in links:
+                    self._value(f"{layer.name}.{name}", value, values, inputs)
+        for name, value in job.variables:
+            if name not in outputs and name not in links and (name, value) not in layered:
+                self._value(name, value, values, inputs)
+        entries: dict[str, dict[str, str]] = {}
+        files: dict[str, list[Any]] = {}
+        for link in job.inputs:
+            self._link(link, inputs, entries, files)
+        built = {"script": self.script_hash(job), "values": values, "inputs": inputs, "entries": entries,
+                 "files": files}
+        return Signature(digest(_encode(job, built).encode()), built)
+
+    def _value(self, name: str, value: str, values: dict[str, str], inputs: dict[str, list[str]]) -> None:
+        """A plain value, or a path to an upstream job's output passed as a value."""
+        up = self._upstream(value) if value.startswith(self._root) else None
+        if up is None:
+            values[name] = value
+        else:
+            inputs[name] = [_label(up, value), self.digest(up.id)]
+
+    def _link(self, link: InputLink, inputs: dict, entries: dict, files: dict) -> None:
+        if link.is_reduction:
+            found = {}
+            for entry in link.entries:
+                up = self._upstream(entry.target)
+                found[entry.name] = self.digest(up.id) if up is not None else entry.target
+            entries[link.name] = found
+            return
+        if link.target is None:
+            return
+        up = self._upstream(link.target)
+        if up is not None:
+            inputs[link.name] = [_label(up, link.target), self.digest(up.id)]
+        elif link.source_fs != LOCAL or "://" in link.target:
+            files[link.name] = [link.target, 0, 0, f"{link.source_fs}:{link.target}"]
+        else:
+            if self._hinted is not None and self._hints is not None and link.target not in self._files:
+                hint = self._hints(self._hinted)  # read once per job, and only for a file not known yet
+                self._learn((hint or {}).get("files") or {})
+                self._hinted = None
+            files[link.name] = self.fingerprint(link.target)
+
+    def _upstream(self, path: str) -> Job | None:
+        """The graph's job whose directory holds `path`, if any."""
+        if self._by_workdir is None:  # by id: a planned graph's jobs are not built for this
+            workdir = self.graph.workdir
+            self._by_workdir = {workdir(i): i for i in self.graph.jobs}
+        head = os.path.dirname(path)
+        while len(head) >= len(self._root):
+            job_id = self._by_workdir.get(head)
+            if job_id is not None:
+                return self.graph.jobs[job_id]
+            parent = os.path.dirname(head)
+            if parent == head:
+                return None
+            head = parent
+        return None
+
+    def _learn(self, files: Mapping[str, Any]) -> None:
+        for item in files.values():
+            if isinstance(item, list) and len(item) == 4 and item[0] not in self._files:
+                self._files[item[0]] = (item[1], item[2], item[3])
+
+    def fingerprint(self, path: str) -> list[Any]:
+        """`[path, size, mtime_ns, hash]`: the content hash is computed only when size or mtime changed."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return [path, -1, 0, MISSING]
+        if os.path.isdir(path):
+            return [path, -1, 0, _listing(path)]
+        known = self._files.get(path)
+        if known is not None and known[0] == st.st_size and known[1] == st.st_mtime_ns:
+            return [path, st.st_size, st.st_mtime_ns, known[2]]
+        content = _hash_file(path)
+        self._files[path] = (st.st_size, st.st_mtime_ns, content)
+        return [path, st.st_size, st.st_mtime_ns, content]
+
+
+def _label(up: Job, path: str) -> str:
+    """`task.output` for a path to an upstream output (or `task/<file>` when it names no declared output)."""
+    rel = path[len(up.workdir) + 1:]
+    for name, out in up.outputs:
+        if out == rel:
+            return f"{up.name}.{name}"
+    return f"{up.name}/{rel}"
+
+
+def _encode(job: Job, built: Mapping[str, Any]) -> str:
+    """A compact, order-independent byte string of the identity and the components (file hashes only, so
+    touching a file changes nothing)."""
+    parts = [job.id, built["script"]]
+    parts += [f"o:{name}={rel}" for name, rel in job.outputs]
+    parts += [f"v:{k}={v}" for k, v in sorted(built["values"].items())]
+    parts += [f"i:{k}={v[1]}" for k, v in sorted(built["inputs"].items())]
+    for k, found in sorted(built["entries"].items()):
+        parts.append(f"r:{k}=" + ",".join(f"{e}:{s}" for e, s in sorted(found.items())))
+    parts += [f"f:{k}={v[3]}" for k, v in sorted(built["files"].items())]
+    return _SEP.join(parts)
+
+
+def _hash_file(path: str) -> str:
+    h = hashlib.blake2b(digest_size=10)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return MISSING
+    return h.hexdigest()
+
+
+def _listing(path: str) -> str:
+    """A directory by its listing: entry names, with each regular file's size."""
+    try:
+        with os.scandir(path) as it:
+            items = sorted(f"{e.name}:{e.stat().st_size if e.is_file() else 'd'}" for e in it)
+    except OSError:
+        return MISSING
+    return "dir:" + digest("\n".join(items).encode())
