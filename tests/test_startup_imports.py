@@ -65,6 +65,18 @@ def test_a_run_whose_jobs_are_all_done_imports_nothing_that_runs_jobs(project, t
     assert (project / "out" / "t" / "A=y" / "o").read_text() == "y\n"
 
 
+def test_checking_done_jobs_needs_no_file_system_calls_or_process_modules(project, tmp_path_factory):
+    """The status of local jobs is `stat`s and small reads: a run whose jobs are all done loads neither the
+    custom file systems' call machinery (logging, subprocess, tempfile) nor what removing outdated jobs needs
+    (shutil, which loads the compressors), nor uuid (which loads platform) for a temporary name."""
+    cache = tmp_path_factory.mktemp("cache")
+    args = ["run", "main.hm", "t[A: *]", "-j2", "-y"]
+    imported(project, cache, args, ())
+    heavy = ("hypermetric.store.fscall", "hypermetric.store.mutations", "logging", "subprocess", "tempfile",
+             "shutil", "uuid", "socket")
+    assert imported(project, cache, args, heavy) == []
+
+
 def test_list_on_a_cached_pipeline_neither_plans_nor_reads_statuses(project, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     names = ("hypermetric.plan", "hypermetric.store", "hypermetric.execution.engine", "rich", "lark", "ray",

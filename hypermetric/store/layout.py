@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,4 +55,4 @@ def runs_dir(root: str) -> str:
 def hidden_sibling(path: str, tag: str) -> str:
     """A fresh hidden name next to `path` (`.<name>.<tag>-<hex>`), for atomic renames."""
     head, tail = os.path.split(path.rstrip(os.sep))
-    return os.path.join(head, f".{tail}.{tag}-{uuid.uuid4().hex[:12]}")
+    return os.path.join(head, f".{tail}.{tag}-{os.urandom(6).hex()}")

@@ -19,7 +19,6 @@ from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature import MISSING, Signer
-from hypermetric.store.mutations import invalidate
 from hypermetric.store.records import read_record
 from hypermetric.store.scan import StatusScan
 from hypermetric.store.status import JobStatus
@@ -144,6 +143,8 @@ def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
             continue
         not_done.add(job_id)
         if status is JobStatus.OUTDATED:
+            from hypermetric.store.mutations import invalidate  # its file-system calls: only when needed
+
             invalidate([jobs[job_id]])
         signature = staleness.signer.signature(job_id)
         jobs[job_id] = replace(jobs[job_id], signature=signature.digest, built_from=signature.built_from)

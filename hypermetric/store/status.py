@@ -12,7 +12,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
 from hypermetric.errors import FileSystemError
-from hypermetric.store import fscall
 from hypermetric.store.layout import EXITCODE
 
 if TYPE_CHECKING:
@@ -81,6 +80,8 @@ def _output_exists(job: Job, name: str, rel: str) -> bool:
     fs = job.output_file_system(name)
     if fs == "local":
         return os.path.exists(os.path.join(job.workdir, rel))
+    from hypermetric.store import fscall  # a custom file system's shell functions: not needed for local jobs
+
     return fscall.exists(job.file_system(fs), f"{job.relpath}/{rel}")
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import struct
 import sys
-import uuid
 from array import array
 from bisect import bisect_left, bisect_right
 
@@ -184,7 +183,7 @@ def _write(path: str, parts: list[bytes | bytearray]) -> None:
     """Write `path` through a fresh temporary name and a rename; a failure (a read-only or full root, a
     root that does not exist) leaves things as they were."""
     folder = os.path.dirname(path)
-    tmp = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
+    tmp = f"{path}.{os.urandom(6).hex()}.tmp"
     try:
         if not os.path.isdir(folder):
             os.mkdir(folder)  # only the hidden folder: never the output root itself
