@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hypermetric.errors import CycleError
 from hypermetric.model.case import DEFAULT_DIRNAME
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import LOCAL, DecoratorLayer, InputLink, Job
@@ -67,6 +68,7 @@ class Signer:
         self._files: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, hash)
         self._root = graph.root.rstrip("/") + "/"
         self._hinted: Job | None = None
+        self._computing: set[str] = set()  # jobs whose signature is being computed (see `_value`)
         jobs = graph.jobs
         self._fast: Callable[[str], str | None] = _uncovered  # a digest without building the job, if covered
         self._needs: Mapping[str, tuple[str, ...]] | None = None  # of a planned graph: who has deps at all
@@ -127,6 +129,18 @@ class Signer:
         return found
 
     def _compute(self, job: Job) -> Signature:
+        if job.id in self._computing:  # only values naming outputs can lead back: dependencies have no cycles
+            raise CycleError(f"job {job.label} would be built from its own outputs: a value names the output "
+                             "of a job that is built from it",
+                             help="pass outputs as inputs (`$task.output`), or remove the value that closes the "
+                                  "cycle")
+        self._computing.add(job.id)
+        try:
+            return self._record(job)
+        finally:
+            self._computing.discard(job.id)
+
+    def _record(self, job: Job) -> Signature:
         self._hinted = job  # its recorded file fingerprints are read only if it has a plain input file
         links = {link.name: link for link in job.inputs}
         outputs = dict(job.outputs)
@@ -137,10 +151,10 @@ class Signer:
             for name, value in layer.variables:
                 layered.add((name, value))
                 if name not in links:
-                    self._value(f"{layer.name}.{name}", value, values, inputs)
+                    self._value(job.id, f"{layer.name}.{name}", value, values, inputs)
         for name, value in job.variables:
             if name not in outputs and name not in links and (name, value) not in layered:
-                self._value(name, value, values, inputs)
+                self._value(job.id, name, value, values, inputs)
         entries: dict[str, dict[str, str]] = {}
         files: dict[str, list[Any]] = {}
         for link in job.inputs:
@@ -149,10 +163,12 @@ class Signer:
         built = {"script": script, "values": values, "inputs": inputs, "entries": entries, "files": files}
         return Signature(digest(encode(job.id, script, job.outputs, built).encode()), built)
 
-    def _value(self, name: str, value: str, values: dict[str, str], inputs: dict[str, list[str]]) -> None:
-        """A plain value, or a path to an upstream job's output passed as a value."""
+    def _value(self, job_id: str, name: str, value: str, values: dict[str, str],
+               inputs: dict[str, list[str]]) -> None:
+        """A plain value, or a path to an upstream job's output passed as a value; a path into the job's own
+        directory is a plain value (a job is not its own upstream)."""
         up = self._upstream(value) if value.startswith(self._root) else None
-        if up is None:
+        if up is None or up == job_id:
             values[name] = value
         else:
             inputs[name] = [_label(self.graph.jobs[up], value), self.digest(up)]
