@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hypermetric.store.layout import EXITCODE, JOB_JSON
 from hypermetric.store.records import read_signature
-from hypermetric.store.status import JobStatus, job_status, read_exitcode
+from hypermetric.store.status import JobStatus, Listing, job_status, local_outputs_present, read_exitcode
 from hypermetric.store.statuscache import StatusCache
 
 if TYPE_CHECKING:
@@ -25,31 +25,6 @@ if TYPE_CHECKING:
 Found = tuple[JobStatus, "str | None"]
 _PENDING: Found = (JobStatus.PENDING, None)
 _FAILED: Found = (JobStatus.FAILED, None)
-
-
-class Listing:
-    """Which names a folder held when it was listed, in two bits or so per name: a name it held is always
-    found; one it did not is found now and then, which costs the caller only a `stat` that fails."""
-
-    __slots__ = ("_bits", "_mask")
-
-    def __init__(self, folder: str) -> None:
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            names = []
-        size = 64
-        while size < 16 * len(names):
-            size *= 2
-        bits, mask = bytearray(size >> 3), size - 1
-        for h in map(hash, names):
-            h &= mask
-            bits[h >> 3] |= 1 << (h & 7)
-        self._bits, self._mask = bits, mask
-
-    def __contains__(self, name: object) -> bool:
-        h = hash(name) & self._mask
-        return bool(self._bits[h >> 3] >> (h & 7) & 1)
 
 
 class StatusScan:
@@ -87,12 +62,8 @@ class StatusScan:
             code = read_exitcode(workdir)
             if code != 0:
                 return _PENDING if code is None else _FAILED
-        stat = os.stat
-        for rel in outputs:  # one `stat` each, following links: a dangling symlink is missing
-            try:
-                stat(f"{workdir}/{rel}")
-            except (OSError, ValueError):
-                return _FAILED
+        if not local_outputs_present(workdir, outputs):
+            return _FAILED
         if recorded is None:
             recorded = read_signature(workdir)
             if folder is not None:

@@ -7,9 +7,9 @@ cannot run (`FileSystemError`, `OSError`), the job is not complete and its reaso
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from hypermetric.errors import FileSystemError
 from hypermetric.store.layout import EXITCODE
@@ -17,7 +17,6 @@ from hypermetric.store.layout import EXITCODE
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
-K = TypeVar("K")
 CHECK_ERROR = "error encountered when checking status of outputs"
 CheckErrors = (FileSystemError, OSError)
 
@@ -97,9 +96,13 @@ def _outputs_present(job: Job) -> bool:
             return not missing_outputs(job)
         except CheckErrors:
             return False
-    workdir = job.workdir
+    return local_outputs_present(job.workdir, [rel for _, rel in job.outputs])
+
+
+def local_outputs_present(workdir: str, outputs: Iterable[str]) -> bool:
+    """Every output (a path relative to `workdir` on this machine) exists."""
     stat = os.stat
-    for _, rel in job.outputs:  # one `stat` each, following links: a dangling symlink is missing
+    for rel in outputs:  # one `stat` each, following links: a dangling symlink is missing
         try:
             stat(f"{workdir}/{rel}")
         except (OSError, ValueError):
@@ -123,24 +126,38 @@ def job_status(job: Job) -> JobStatus:
 def job_statuses(jobs: Iterable[Job]) -> Iterator[JobStatus]:
     """`job_status` of each job; each task's directory is listed once, so the jobs that never ran (most of
     a large fresh tensor) cost no failed `open` each."""
-    listed = list(jobs)
-    return statuses_by_id(range(len(listed)), lambda i: listed[i].workdir, listed.__getitem__)
+    listings: dict[str, Listing] = {}
+    for job in jobs:
+        parent, _, name = job.workdir.rpartition("/")
+        listing = listings.get(parent)
+        if listing is None:
+            listing = listings[parent] = Listing(parent)
+        yield job_status(job) if name in listing else JobStatus.PENDING
 
 
-def statuses_by_id(ids: Iterable[K], workdir: Callable[[K], str], job: Callable[[K], Job]) -> Iterator[JobStatus]:
-    """`job_statuses` of jobs known by id: a job is asked for (`job`, which may build it) only when its
-    directory exists, so a planned graph's jobs that never ran are never built."""
-    listings: dict[str, frozenset[str]] = {}
-    for job_id in ids:
-        parent, _, name = workdir(job_id).rpartition("/")
-        present = listings.get(parent)
-        if present is None:
-            try:
-                present = frozenset(os.listdir(parent))
-            except OSError:
-                present = frozenset()
-            listings[parent] = present
-        yield job_status(job(job_id)) if name in present else JobStatus.PENDING
+class Listing:
+    """Which names a folder held when it was listed, in two bits or so per name: a name it held is always
+    found; one it did not is found now and then, which costs the caller only a check that fails."""
+
+    __slots__ = ("_bits", "_mask")
+
+    def __init__(self, folder: str) -> None:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        size = 64
+        while size < 16 * len(names):
+            size *= 2
+        bits, mask = bytearray(size >> 3), size - 1
+        for h in map(hash, names):
+            h &= mask
+            bits[h >> 3] |= 1 << (h & 7)
+        self._bits, self._mask = bits, mask
+
+    def __contains__(self, name: object) -> bool:
+        h = hash(name) & self._mask
+        return bool(self._bits[h >> 3] >> (h & 7) & 1)
 
 
 def exit_reason(code: int) -> str:
