@@ -4,8 +4,8 @@ The child's program is named by its absolute path. `subprocess` looks a bare com
 child, after the fork: it tries `execve` in every `PATH` directory in turn until one succeeds, and bash then
 searches `PATH` again for itself to set `$BASH`. On a `PATH` of nine directories that is about twenty failed
 system calls per job, all repeated for every job, while the answer never changes within a run. So the
-absolute path is found once per command name and `PATH` value, the way the child would find it (the first
-executable regular file, in `PATH` order). A `PATH` with a relative directory (or an empty entry, which means
+absolute path is found once per command name and `PATH` value, as the child would find it (`shutil.which`: the
+first executable file, in `PATH` order). A `PATH` with a relative directory (or an empty entry, which means
 the current directory) depends on the directory the job runs in, so it is not resolved: the child searches
 it as before. A path that stops working (the program was removed) is forgotten and the start is tried again
 by name, so the next job searches again.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-import stat
+import shutil
 import subprocess
 from collections.abc import Mapping
 
@@ -119,12 +119,4 @@ def forget_program(path: str) -> None:
 def _search(name: str, directories: list[str]) -> str:
     if not all(os.path.isabs(d) for d in directories):
         return name
-    for directory in directories:
-        path = os.path.join(directory, name)
-        try:
-            mode = os.stat(path).st_mode
-        except OSError:
-            continue
-        if stat.S_ISREG(mode) and os.access(path, os.X_OK):
-            return path
-    return name
+    return shutil.which(name, path=os.pathsep.join(directories)) or name
