@@ -1,25 +1,32 @@
 """Ray backend overhead: 1,000 no-op jobs through `run_graph` on an embedded Ray against raw Ray tasks.
 
-    .venv/bin/python bench/ray_bench.py [--n 1000] [--cpus 2] [--reps 3] [--root DIR]
+    .venv/bin/python bench/ray_bench.py [--n 1000] [--cpus 2] [--reps 5] [--variants jn-silent,...]
+                                        [--json FILE] [--root DIR]
 
 Start-up is timed once and reported apart: `ray.init` of an embedded local Ray with `--cpus` CPUs, then one
-round of tasks that starts a worker per CPU. The floor ("raw Ray tasks") is one `@ray.remote` task per job
-that spawns the same `bash -e script` process (the script `: > "$o"` writes the job's one output) in a
-directory prepared beforehand (untimed), with its stdout and stderr in files; all tasks are submitted at
-once and gathered with `ray.get`. `run_graph` with the Ray backend is timed end to end (scheduler, events,
-submission, and on the workers the whole job protocol: status checks, directories, locks, scripts, `args`,
-`job.json`, `exitcode`, output checks): with every job handed to Ray at once (`-j n`, silent, and streaming
-job output as events to a no-op subscriber), and with `-j cpus`, where the scheduler hands Ray only as many
-jobs as there are CPUs. Every variant runs once per repetition, interleaved; the best wall time counts.
-Next to wall time, "cpu" is the CPU time of the whole embedded cluster (this process and every process
-below it: GCS, raylet, workers, and the finished bash processes they waited for), read from `/proc`: on a
-machine that other work keeps busy it varies much less than wall time; "paired" is the median, over the
-repetitions, of each variant's CPU divided by the floor's CPU in the same repetition.
+round of tasks that starts a worker per CPU; then every variant runs 50 jobs untimed, so that the workers
+have imported what it runs. The floor (`raw`) is one `@ray.remote` task per job that spawns the same
+`bash -e script` process (the script `: > "$o"` writes the job's one output) in a directory prepared
+beforehand (untimed), with its stdout and stderr in files; all tasks are submitted at once and gathered with
+`ray.get`. `run_graph` with the Ray backend is timed end to end (scheduler, events, submission, and on the
+workers the whole job protocol: status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`,
+output checks): with every job handed to Ray at once (`jn-silent`; `jn-events` streams job output as events
+to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler hands Ray only as many jobs
+as there are CPUs (as `hypermetric run -j2 --backend ray` does).
+
+Every variant runs once per repetition, the order reversed every other repetition, so each run of ours has a
+floor run beside it. The figures are medians over the repetitions, per job. Wall time moves with whatever
+else the machine runs; CPU time much less: "cpu" is the CPU time of the whole embedded cluster, read from
+`/proc` and split by process: this `driver` process (with Ray's threads in it), the `workers`, the `job
+processes` the workers waited for (the scripts, with bash), the `watchdogs` our workers start (nobody's
+children: found by the raylet named in their environment) and the `ray daemons` (GCS, raylet, helpers).
+"paired" is the median of each variant's CPU over the floor's CPU in the same repetition.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -27,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import ray
 
@@ -36,29 +44,71 @@ from hypermetric.plan.job import Job
 
 SCRIPT = ': > "$o"\n'
 _TICK = os.sysconf("SC_CLK_TCK")
+_WATCHDOG = b"grace, pause, groups"   # a line of the watchdog's script (execution/watchdog.py)
+KINDS = ("driver", "workers", "job processes", "watchdogs", "ray daemons")
 
 
-def tree_cpu() -> float:
-    """CPU seconds of this process and its descendants, each with the children it has waited for."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
+def _processes() -> dict[int, tuple[int, list[int], bytes]]:
+    """Every process: its parent, its CPU ticks (user, system, waited children's user and system), its
+    command line."""
+    table = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read(4096)
         except OSError:
             continue
-        parents[int(name)] = int(fields[1])
-        ticks[int(name)] = sum(int(x) for x in fields[11:15])
+        table[int(name)] = (int(fields[1]), [int(x) for x in fields[11:15]], cmdline)
+    return table
+
+
+def _started_by(pid: int, raylets: set[str]) -> bool:
+    """Whether process `pid` runs under one of `raylets` (a watchdog is nobody's child: it inherits the
+    worker's environment, which names the worker's raylet)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return False
+    return any(v.startswith(b"RAY_RAYLET_PID=") and v[15:].decode() in raylets for v in env)
+
+
+def cpu_by_kind() -> dict[int, tuple[str, float, float]]:
+    """CPU seconds (own, and of the children it has waited for) of each process of the embedded cluster:
+    this process, Ray's daemons, its workers, and the watchdogs the workers started."""
+    table = _processes()
     tree, frontier = {os.getpid()}, [os.getpid()]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(ticks.get(pid, 0) for pid in tree) / _TICK
+    raylets = {str(pid) for pid in tree if b"raylet" in table[pid][2] and not table[pid][2].startswith(b"ray::")}
+    tree.update(pid for pid, (_, _, cmd) in table.items()
+                if pid not in tree and _WATCHDOG in cmd and _started_by(pid, raylets))
+    out = {}
+    for pid in tree:
+        _, ticks, cmd = table[pid]
+        kind = ("driver" if pid == os.getpid() else "workers" if cmd.startswith(b"ray::")
+                else "watchdogs" if _WATCHDOG in cmd else "ray daemons")
+        out[pid] = (kind, (ticks[0] + ticks[1]) / _TICK, (ticks[2] + ticks[3]) / _TICK)
+    return out
+
+
+def cpu_spent(before: dict[int, tuple[str, float, float]],
+              after: dict[int, tuple[str, float, float]]) -> dict[str, float]:
+    """CPU seconds by kind between two `cpu_by_kind` readings; what workers waited for is `job processes`
+    (the scripts, and the raw tasks' bash)."""
+    spent = dict.fromkeys(KINDS, 0.0)
+    for pid, (kind, own, waited) in after.items():
+        _, own0, waited0 = before.get(pid, (kind, 0.0, 0.0))
+        spent[kind] += own - own0
+        spent["job processes" if kind == "workers" else kind] += waited - waited0
+    return spent
 
 
 def make_graph(root: str, n: int) -> JobGraph:
@@ -117,53 +167,83 @@ def hypermetric(root: str, n: int, jobs: int, silent: bool) -> float:
     return elapsed
 
 
-def measure(base: str, n: int, cpus: int, reps: int) -> dict[str, list[tuple[float, float]]]:
-    rows: dict[str, list[tuple[float, float]]] = {}
-    variants = {
-        "raw Ray tasks": lambda root: raw(root, n),
-        f"run_graph -j {n} (silent)": lambda root: hypermetric(root, n, n, True),
-        f"run_graph -j {n} (output events)": lambda root: hypermetric(root, n, n, False),
-        f"run_graph -j {cpus} (silent)": lambda root: hypermetric(root, n, cpus, True),
+def variants(n: int, cpus: int, chosen: list[str] | None) -> dict[str, Callable[[str], float]]:
+    every = {
+        "raw": lambda root: raw(root, n),
+        "jn-silent": lambda root: hypermetric(root, n, n, True),
+        "jn-events": lambda root: hypermetric(root, n, n, False),
+        "jcpus-silent": lambda root: hypermetric(root, n, cpus, True),
     }
+    return {name: fn for name, fn in every.items() if name == "raw" or not chosen or name in chosen}
+
+
+def measure(base: str, runs: dict[str, Callable[[str], float]], reps: int) -> dict[str, list[dict[str, float]]]:
+    """Each variant once per repetition, the order reversed every other repetition (the floor first, then
+    last): so each of ours has a floor run next to it, and a change of load hits both."""
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
     for rep in range(reps):
-        for k, (name, fn) in enumerate(variants.items()):
-            cpu = tree_cpu()
-            wall = fn(os.path.join(base, f"r{rep}v{k}"))
-            rows.setdefault(name, []).append((wall, tree_cpu() - cpu))
+        order = list(runs) if rep % 2 == 0 else list(runs)[::-1]
+        for name in order:
+            before = cpu_by_kind()
+            wall = runs[name](os.path.join(base, f"r{rep}-{name}"))
+            rows[name].append({"wall": wall, **cpu_spent(before, cpu_by_kind())})
     return rows
+
+
+def summary(rows: dict[str, list[dict[str, float]]], n: int) -> dict[str, dict[str, float]]:
+    """Per variant, milliseconds per job (medians over the repetitions) and, as `paired`, the median of its
+    CPU over the floor's CPU in the same repetition."""
+    floor = rows["raw"]
+    out = {}
+    for name, values in rows.items():
+        cpu = [sum(v[k] for k in KINDS) for v in values]
+        floor_cpu = [sum(v[k] for k in KINDS) for v in floor]
+        line = {key: statistics.median(v[key] for v in values) / n * 1000 for key in ("wall", *KINDS)}
+        line["cpu"] = statistics.median(cpu) / n * 1000
+        line["paired"] = statistics.median(c / f for c, f in zip(cpu, floor_cpu))
+        out[name] = line
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--cpus", type=int, default=2)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--variants", default="", help="comma-separated: jn-silent, jn-events, jcpus-silent "
+                                                        "(default: all; the floor `raw` always runs)")
+    parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
     args = parser.parse_args()
     os.environ.pop("RAY_ADDRESS", None)
     base = tempfile.mkdtemp(prefix="hm-ray-bench-", dir=args.root)
+    runs = variants(args.n, args.cpus, [v for v in args.variants.split(",") if v])
+    load = [os.getloadavg()[0]]
     try:
         startup = start(args.cpus)
-        rows = measure(base, args.n, args.cpus, args.reps)
+        warm = variants(50, args.cpus, list(runs))   # every worker imports what each variant runs
+        for name, fn in warm.items():
+            fn(os.path.join(base, f"warm-{name}"))
+        rows = measure(base, runs, args.reps)
     finally:
         ray.shutdown()
         shutil.rmtree(base, ignore_errors=True)
-    floor_wall = min(w for w, _ in rows["raw Ray tasks"]) / args.n
-    floor_cpu = min(c for _, c in rows["raw Ray tasks"]) / args.n
-    print(f"{args.n} no-op jobs on an embedded Ray with {args.cpus} CPUs, best of {args.reps}, "
+    load.append(os.getloadavg()[0])
+    table = summary(rows, args.n)
+    print(f"{args.n} no-op jobs on an embedded Ray with {args.cpus} CPUs, {args.reps} repetitions (medians), "
           f"python {sys.version.split()[0]}, ray {ray.__version__}, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f}")
-    print(f"  start-up (ray.init + one worker per CPU): {startup:.2f}s")
-    print(f"  {'':34s} {'wall/job':>9s} {'ratio':>6s} {'cpu/job':>9s} {'ratio':>6s} {'paired':>7s}  all walls")
-    floor = rows["raw Ray tasks"]
-    for name, values in rows.items():
-        wall = min(w for w, _ in values) / args.n
-        cpu = min(c for _, c in values) / args.n
-        # each repetition's CPU against the floor's in the same repetition: steadier when the load changes
-        paired = statistics.median(c / f for (_, c), (_, f) in zip(values, floor))
-        listing = ", ".join(f"{w:.2f}" for w, _ in values)
-        print(f"  {name:34s} {wall * 1000:7.2f}ms {wall / floor_wall:5.2f}x {cpu * 1000:7.2f}ms "
-              f"{cpu / floor_cpu:5.2f}x {paired:6.2f}x  ({listing})")
+          f"load {load[0]:.1f} -> {load[1]:.1f}")
+    print(f"  start-up (ray.init + one worker per CPU): {startup:.2f}s; ms per job:")
+    print(f"  {'':13s} {'wall':>6s} {'cpu':>6s} {'paired':>6s} " + " ".join(f"{k:>13s}" for k in KINDS))
+    for name, line in table.items():
+        print(f"  {name:13s} {line['wall']:6.2f} {line['cpu']:6.2f} {line['paired']:5.2f}x "
+              + " ".join(f"{line[k]:13.3f}" for k in KINDS))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"n": args.n, "cpus": args.cpus, "reps": args.reps, "load": load, "startup_s": startup,
+                       "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                       "ray": ray.__version__, "python": sys.version.split()[0], "machine_cpus": os.cpu_count(),
+                       "ms_per_job_medians": table, "runs_seconds": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,40 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from hypermetric.record import Record, setfield
 from hypermetric.source import Span
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(Record):
     """A secondary span with a short note (`first defined here`)."""
 
+    __slots__ = ("span", "message")
     span: Span
     message: str
 
+    def __init__(self, span: Span, message: str) -> None:
+        setfield(self, "span", span)
+        setfield(self, "message", message)
 
-@dataclass(frozen=True)
-class Diagnostic:
+
+class Diagnostic(Record):
     """One error, warning or note: its message, where (a span), secondary labels, notes and a hint."""
 
+    __slots__ = ("message", "span", "labels", "notes", "help", "severity")
     message: str
-    span: Span | None = None
-    labels: tuple[Label, ...] = ()
-    notes: tuple[str, ...] = ()
-    help: str | None = None
-    severity: str = "error"
+    span: Span | None
+    labels: tuple[Label, ...]
+    notes: tuple[str, ...]
+    help: str | None
+    severity: str
+
+    def __init__(self, message: str, span: Span | None = None, labels: tuple[Label, ...] = (),
+                 notes: tuple[str, ...] = (), help: str | None = None, severity: str = "error") -> None:
+        setfield(self, "message", message)
+        setfield(self, "span", span)
+        setfield(self, "labels", labels)
+        setfield(self, "notes", notes)
+        setfield(self, "help", help)
+        setfield(self, "severity", severity)
 
 
-@dataclass
+_CODES = {
+    "error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "help": "\x1b[1;32m",
+    "gutter": "\x1b[1;34m", "bold": "\x1b[1m",
+}
+
+
 class _Style:
     """The terminal codes of each part of a rendered diagnostic (none without colour)."""
 
-    color: bool
-    codes: dict[str, str] = field(default_factory=lambda: {
-        "error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m", "help": "\x1b[1;32m",
-        "gutter": "\x1b[1;34m", "bold": "\x1b[1m",
-    })
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.codes = _CODES
 
     def __call__(self, kind: str, text: str) -> str:
         return f"{self.codes[kind]}{text}\x1b[0m" if self.color else text

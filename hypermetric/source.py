@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field
+
+from hypermetric.record import Record, setfield
 
 
-@dataclass(eq=False)
 class SourceFile:
     """One `.hm` file (or a command-line string) with its text normalised to LF line endings,
-    so that CRLF and CR files parse, and report positions, exactly like LF ones."""
+    so that CRLF and CR files parse, and report positions, exactly like LF ones. Compared by identity."""
 
-    path: str
-    text: str
-    _line_starts: list[int] | None = field(default=None, repr=False)
-    # Where the file stops being UTF-8: (offset in `text`, what is wrong). `text` then shows the bad bytes
-    # as U+FFFD, so that the parser can point at them; it never parses such a file.
-    not_utf8: tuple[int, str] | None = field(default=None, repr=False)
+    def __init__(self, path: str, text: str, _line_starts: list[int] | None = None,
+                 not_utf8: tuple[int, str] | None = None) -> None:
+        self.path = path
+        self.text = text
+        self._line_starts = _line_starts
+        # Where the file stops being UTF-8: (offset in `text`, what is wrong). `text` then shows the bad bytes
+        # as U+FFFD, so that the parser can point at them; it never parses such a file.
+        self.not_utf8 = not_utf8
+
+    def __repr__(self) -> str:
+        return f"SourceFile(path={self.path!r}, text={self.text!r})"
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> SourceFile:
@@ -83,13 +88,19 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open range of character offsets in one source file."""
+class Span(Record):
+    """A half-open range of character offsets in one source file (compared by its offsets alone)."""
 
-    file: SourceFile = field(compare=False, hash=False)
+    __slots__ = ("file", "start", "end")
+    _compared = ("start", "end")
+    file: SourceFile
     start: int
     end: int
+
+    def __init__(self, file: SourceFile, start: int, end: int) -> None:
+        setfield(self, "file", file)
+        setfield(self, "start", start)
+        setfield(self, "end", end)
 
     @property
     def line(self) -> int:

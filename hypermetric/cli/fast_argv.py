@@ -13,7 +13,6 @@ checks the two parsers against each other.
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from collections.abc import Callable
 from typing import Any, Literal, Union, get_args, get_origin
@@ -60,8 +59,12 @@ def call(args: list[str], module: str) -> Callable[[], Any] | None:
 
 
 def table(fn: Callable[..., Any]) -> list[Spec] | None:
-    """The parameters of a registered command, or None when one is beyond this parser."""
-    specs = [spec_of(p) for p in inspect.signature(fn).parameters.values()]
+    """The parameters of a registered command, or None when one is beyond this parser (or the command was
+    registered without `options.command`, which declares them)."""
+    declared = getattr(fn, "declared", None)
+    if declared is None:
+        return None
+    specs = [spec_of(p) for p in declared]
     if any(s is None for s in specs):
         return None
     found = [s for s in specs if s is not None]
@@ -71,9 +74,9 @@ def table(fn: Callable[..., Any]) -> list[Spec] | None:
     return found
 
 
-def spec_of(param: inspect.Parameter) -> Spec | None:
+def spec_of(param: params.Param) -> Spec | None:
     kind, decl = params.declared(param.annotation)
-    if decl is None or set(decl.settings) - _UNDERSTOOD[decl.kind] or param.default is inspect.Parameter.empty:
+    if decl is None or set(decl.settings) - _UNDERSTOOD[decl.kind] or param.default is params.EMPTY:
         return None
     kind = _optional_inner(kind)
     if decl.kind == "Argument":

@@ -4,12 +4,14 @@ choice of the pipeline file."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 from hypermetric.cli import params as typer  # typer's way of declaring options, without importing typer
 from hypermetric.cli.completion import complete_args
 from hypermetric.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 COMMANDS = ("list", "dry-run", "describe", "get-path", "graph", "run", "invalidate", "remove", "touch",
             "unlock", "results", "runs", "diff", "report")
@@ -39,19 +41,29 @@ ArgsArg = Annotated[Optional[list[str]], typer.Argument(help="[FILE.hm] TARGET..
                                                         autocompletion=complete_args)]
 
 
-@dataclass(kw_only=True)
 class Common:
     """What every command needs to load a pipeline."""
 
-    positional: list[str] = field(default_factory=list)
-    file: str | None = None
-    defines: list[str] = field(default_factory=list)
-    includes: list[str] = field(default_factory=list)
-    shell: str = "bash -e"
-    root: str | None = None
-    color: str = "auto"
-    verbose: bool = False
-    yes: bool = False
+    def __init__(self, *, positional: list[str] | None = None, file: str | None = None,
+                 defines: list[str] | None = None, includes: list[str] | None = None, shell: str = "bash -e",
+                 root: str | None = None, color: str = "auto", verbose: bool = False, yes: bool = False) -> None:
+        self.positional: list[str] = [] if positional is None else positional
+        self.file = file
+        self.defines: list[str] = [] if defines is None else defines
+        self.includes: list[str] = [] if includes is None else includes
+        self.shell = shell
+        self.root = root
+        self.color = color
+        self.verbose = verbose
+        self.yes = yes
+
+    def __repr__(self) -> str:
+        return f"Common({', '.join(f'{name}={value!r}' for name, value in vars(self).items())})"
+
+    def __eq__(self, other: object) -> bool:
+        return vars(self) == vars(other) if other.__class__ is self.__class__ else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # changed as options are read: never a key
 
     def split(self) -> tuple[str, list[str]]:
         """(pipeline file, targets): the first positional naming a file or ending in `.hm` is the file.
@@ -181,19 +193,57 @@ _RUN_PARAMS = (("jobs", AnyJobsOpt, None), ("keep_going", AnyKeepGoingOpt, False
                ("silent", AnySilentOpt, False), ("yes", AnyYesOpt, False))
 
 
-def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool = False):
-    """Register `fn(common, **own_options)` as command `name`, adding the options every command shares: in
-    a typer application, or in the `Commands` that the small parser of `fast_argv` reads."""
-    import functools
+def _evaluated(annotation: object, fn: Callable[..., object]) -> object:
+    """What `annotation` names in `fn`'s module: an option's type is a name there (`JobsOpt`), looked up
+    rather than evaluated, as evaluating text compiles it first; anything else is evaluated."""
+    if not isinstance(annotation, str):
+        return annotation
+    scope = fn.__globals__
+    if annotation.isidentifier() and annotation in scope:
+        return scope[annotation]
+    return eval(annotation, scope)
+
+
+def _own_params(fn: Callable[..., object]) -> list[typer.Param]:
+    """Each parameter of `fn` after the first (the shared options), as `inspect.signature` reads it: from the
+    signature the function carries, if any, else from its code (without importing inspect: it and the
+    modules it loads cost a command line more than parsing it does)."""
+    carried = getattr(fn, "__signature__", None)
+    if carried is not None:
+        return [typer.Param(p.name, _evaluated(p.annotation, fn), typer.EMPTY if p.default is p.empty else p.default)
+                for p in list(carried.parameters.values())[1:]]
+    code = fn.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    positional = fn.__defaults__ or ()
+    defaults = dict(zip(names[code.co_argcount - len(positional):code.co_argcount], positional))
+    defaults.update(fn.__kwdefaults__ or {})
+    annotations = fn.__annotations__
+    return [typer.Param(n, _evaluated(annotations.get(n, typer.EMPTY), fn), defaults.get(n, typer.EMPTY))
+            for n in names[1:]]
+
+
+def _signature(params: list[typer.Param]):  # -> inspect.Signature
+    """The keyword-only signature typer reads, with each declaration made typer's own."""
     import inspect
 
+    def made(value):
+        return inspect.Parameter.empty if value is typer.EMPTY else value
+
+    return inspect.Signature([inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=made(p.default),
+                                                annotation=made(typer.for_typer(p.annotation))) for p in params])
+
+
+def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool = False):
+    """Register `fn(common, **own_options)` as command `name`, adding the options every command shares: in
+    a typer application (as the signature typer reads), or in the `Commands` that the small parser of
+    `fast_argv` reads (as the function's `declared` parameters)."""
+    import functools
+
     def decorate(fn):
-        own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
-        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        own = _own_params(fn)
         own_names = [p.name for p in own]
         extra = [(n, YesOpt if n == "yes" and yes else a, d) for n, a, d in _RUN_PARAMS if n not in own_names]
-        shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-                  for n, a, d in (*_COMMON_PARAMS, *extra)]
+        params = [typer.Param(n, a, d) for n, a, d in (*_COMMON_PARAMS, *extra)] + own
 
         @functools.wraps(fn)
         def wrapper(**kw):
@@ -216,12 +266,14 @@ def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool =
                 undo_load()
                 undo()
 
-        params = shared + own
-        if not isinstance(app, typer.Commands):
-            params = [p.replace(annotation=typer.for_typer(p.annotation)) for p in params]
-        wrapper.__signature__ = inspect.Signature(params)
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
         del wrapper.__wrapped__
+        wrapper.__dict__.pop("__signature__", None)  # one `fn` carried (copied by `wraps`) is not the wrapper's
+        if isinstance(app, typer.Commands):
+            wrapper.declared = tuple(params)
+            wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        else:
+            wrapper.__signature__ = _signature(params)
+            wrapper.__annotations__ = {p.name: typer.for_typer(p.annotation) for p in params}
         app.command(name, help=help)(wrapper)
         return fn
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from typer import Typer as Typer  # what a command module's `register(app: typer.Typer)` names
 
-__all__ = ["Argument", "Commands", "Declared", "Option", "for_typer"]
+__all__ = ["EMPTY", "Argument", "Commands", "Declared", "Option", "Param", "for_typer"]
+
+EMPTY: Any = object()  # a parameter without an annotation or a default (inspect's `Parameter.empty`)
 
 
 class Declared:
@@ -38,6 +40,16 @@ class Declared:
         if self.kind == "Option":
             return typer.Option(*self.names, **self.settings)
         return typer.Argument(*self.names, **self.settings)
+
+
+class Param:
+    """One keyword parameter of a registered command as both parsers read it: its name, its annotation (a
+    type, or `Annotated[type, Option(...)]`) and its default."""
+
+    __slots__ = ("name", "annotation", "default")
+
+    def __init__(self, name: str, annotation: Any, default: Any) -> None:
+        self.name, self.annotation, self.default = name, annotation, default
 
 
 def Option(*names: str, **settings: Any) -> Any:  # noqa: N802 - typer's name, so a module can alias us

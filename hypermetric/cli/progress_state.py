@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
 
-@dataclass
 class Running:
-    label: str
-    since: float
-    latest: str = ""          # the job's latest output line (a `\r` progress line replaces the one before)
+    __slots__ = ("label", "since", "latest")
+
+    def __init__(self, label: str, since: float, latest: str = "") -> None:
+        self.label = label
+        self.since = since
+        self.latest = latest  # the job's latest output line (a `\r` progress line replaces the one before)
 
 
-@dataclass
 class RunState:
-    total: int = 0
-    done: int = 0
-    failed: int = 0
-    started: float = field(default_factory=time.monotonic)
-    queued: set[str] = field(default_factory=set)
-    running: dict[str, Running] = field(default_factory=dict)
-    durations: list[float] = field(default_factory=list)
-    # A job's output can arrive before the event that says it started (the script writes while the event is
-    # still on its way from another thread): its latest line waits here until then.
-    early: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, total: int = 0) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self.queued: set[str] = set()
+        self.running: dict[str, Running] = {}
+        self.durations: list[float] = []
+        # A job's output can arrive before the event that says it started (the script writes while the event
+        # is still on its way from another thread): its latest line waits here until then.
+        self.early: dict[str, str] = {}
+        self.lock = threading.Lock()
 
     def queue(self, job_id: str) -> None:
         self.queued.add(job_id)

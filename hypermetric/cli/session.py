@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
 
 from hypermetric import api
 from hypermetric.cli.options import Common
@@ -12,14 +11,14 @@ from hypermetric.errors import UsageError
 from hypermetric.process_wide import collector_paused, freeze_built
 
 
-@dataclass
 class Session:
     """A command's loaded pipeline, with the options and targets it was loaded for."""
 
-    common: Common
-    file: str
-    targets: list[str]
-    pipeline: api.Pipeline
+    def __init__(self, common: Common, file: str, targets: list[str], pipeline: api.Pipeline) -> None:
+        self.common = common
+        self.file = file
+        self.targets = targets
+        self.pipeline = pipeline
 
     def plan(self, targets: list[str] | None = None, *, required: bool = True) -> api.JobGraph:
         chosen = self.targets if targets is None else targets

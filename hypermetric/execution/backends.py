@@ -85,8 +85,20 @@ class OnFirstUse:
     def start(self, job: Job, attempt: int) -> object:
         return self._get().start(job, attempt)
 
+    def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
+        """Passed on to a backend that makes job directories ahead (the local one), else nothing."""
+        stage = getattr(self._get(), "stage_ahead", None)
+        if stage is not None:
+            stage(job_id, jobs)
+
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         return [] if self._backend is None else self._backend.wait_any(timeout)
+
+    def idle(self) -> bool:
+        """Whether the backend has nothing left to report (see `LocalBackend.idle`); False when it cannot
+        tell."""
+        idle = getattr(self._backend, "idle", None)
+        return self._backend is None or (idle is not None and idle())
 
     def cancel_all(self) -> None:
         if self._backend is not None:

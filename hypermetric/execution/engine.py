@@ -117,13 +117,15 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
 def _remove_ephemeral(graph: JobGraph) -> None:
     """Delete the outputs of every ephemeral job of the graph (those of an earlier, interrupted run too),
     asking the planner which jobs are ephemeral rather than building every job to see."""
-    from hypermetric.store import mutations
-
     jobs = graph.jobs
     if isinstance(jobs, PlannedJobs):
         ephemeral = [i for i in jobs if jobs.ref(i).plan.ephemeral]
     else:
         ephemeral = [i for i, job in jobs.items() if job.ephemeral]
+    if not ephemeral:
+        return
+    from hypermetric.store import mutations
+
     for job_id in ephemeral:
         mutations.remove(jobs[job_id])
 
@@ -167,8 +169,13 @@ class _Run:
 
     def drive(self) -> None:
         sched = self.scheduler
+        stage_ahead = getattr(self.backend, "stage_ahead", None)
         while not sched.done:
             for job, attempt in sched.take():
+                if stage_ahead is not None:
+                    ahead = sched.held_back_by(job.id)
+                    if ahead:
+                        stage_ahead(job.id, ahead)
                 self.backend.start(job, attempt)
                 self.in_flight.add(job.id)
                 self.report.results[job.id].attempts = attempt
@@ -201,12 +208,26 @@ class _Run:
         now = time.time()
         for job_id in [i for i in self.scheduler.running if i not in self.in_flight]:
             self.settle(JobOutcome(job_id, JobStatus.PENDING, reason="interrupted", start=now, end=now))
+        idle = getattr(self.backend, "idle", None)
         while self.in_flight:
             try:
-                for outcome in self.backend.wait_any(0.2):
+                outcomes = self.backend.wait_any(0.2)
+                for outcome in outcomes:
                     self.settle(outcome)
+                if not outcomes and idle is not None and idle():
+                    self._settle_lost()
             except KeyboardInterrupt:
                 self.backend.cancel_all()
+
+    def _settle_lost(self) -> None:
+        """The interrupt can arrive after the backend handed over an outcome and before it was settled; once
+        the backend says every job it started has ended and been reported, the jobs still in flight are such
+        lost outcomes. They are settled as interrupted (never as done: the next run checks their files)."""
+        from hypermetric.execution.protocol import JobOutcome
+
+        now = time.time()
+        for job_id in sorted(self.in_flight):
+            self.settle(JobOutcome(job_id, JobStatus.PENDING, reason="interrupted", start=now, end=now))
 
     def settle(self, outcome: JobOutcome) -> None:
         job = self.graph.jobs[outcome.job_id]

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 
 from hypermetric.errors import FileSystemError
+from hypermetric.execution.links import symlink, write_manifest
 from hypermetric.plan.job import LOCAL, InputLink, Job
 from hypermetric.store.fscall import (
     DEFAULT_SHELL,
@@ -26,11 +27,6 @@ from hypermetric.store.fscall import (
     fs_call,
     job_file_systems,
 )
-
-
-def needs_transfer(link: InputLink) -> bool:
-    """Whether preparing `link` involves a custom file system (else it is a local symlink or folder)."""
-    return link.fs != LOCAL or link.source_fs != LOCAL or any(e.fs != LOCAL for e in link.entries)
 
 
 class Transfers:
@@ -62,7 +58,7 @@ class Transfers:
         for entry in link.entries:
             self._place(entry.fs, entry.source or entry.target, link.fs, f"{folder}/{entry.name}")
         if link.fs == LOCAL:
-            _write_manifest(folder, link)
+            write_manifest(folder, link)
 
     def _dest(self, fs: str, name: str) -> str:
         """The input's place: absolute in the local job dir, or `<job path>/<name>` on a custom fs."""
@@ -71,7 +67,7 @@ class Transfers:
     def _place(self, source_fs: str, src: str, fs: str, dst: str) -> None:
         if source_fs == fs:
             if fs == LOCAL:
-                _symlink(src, dst)
+                symlink(src, dst)
             else:
                 self._link(fs, src, dst)
         elif source_fs == LOCAL:
@@ -120,44 +116,3 @@ class Transfers:
 
     def _call(self, fs: str, op: str, *args: str) -> None:
         fs_call(self.job.file_system(fs), op, *args, shell=self.shell, on_spawn=self.on_spawn)
-
-
-def link_input(workdir: str, link: InputLink) -> None:
-    """A relative symlink per local file input; per reduction, a folder of relative symlinks and a manifest
-    beside it."""
-    path = os.path.join(workdir, link.name)
-    if not link.is_reduction:
-        if link.target is not None:
-            _symlink(link.target, path)
-        return
-    os.mkdir(path)
-    for entry in link.entries:
-        _symlink(entry.target, os.path.join(path, entry.name))
-    _write_manifest(path, link)
-
-
-def _symlink(target: str, path: str) -> None:
-    """A relative symlink `path -> target`, replacing any file there (and making its folder if missing).
-
-    The link is made first and the rest only when that fails: in a job's fresh directory, and in a
-    reduction folder of thousands of entries, the first try is the only system call."""
-    link = os.path.relpath(target, os.path.dirname(path))
-    try:
-        os.symlink(link, path)
-    except FileExistsError:
-        os.unlink(path)
-        os.symlink(link, path)
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.symlink(link, path)
-
-
-def _write_manifest(folder: str, link: InputLink) -> None:
-    """The folder's manifest (`.<input>.manifest.arrow`, beside the folder, so the folder holds only its
-    entries) through the results module when it is installed; nothing otherwise."""
-    try:
-        from hypermetric.results.manifest import write_manifest
-    except ImportError:
-        return
-    axes = [axis for axis, _ in link.entries[0].case] if link.entries else []
-    write_manifest(folder, [(e.name, dict(e.case), e.target) for e in link.entries], axes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hypermetric.plan.job import Job
 
@@ -29,8 +30,12 @@ class JobOptions:
 
 @dataclass(frozen=True, slots=True)
 class JobHooks:
-    """Callbacks a backend passes in: the spawned process, lock-wait messages, and whether to give up."""
+    """Callbacks a backend passes in: the spawned process, lock-wait messages, whether to give up, work to do
+    while the job's script runs (`while_running`), and the job's directory if the backend made it ahead
+    (`claim`: `staging.Staged` or None)."""
 
     on_spawn: Callable[[object], None] | None = None
     on_wait: Callable[[str], None] | None = None
     cancelled: Callable[[], bool] | None = None
+    while_running: Callable[[], None] | None = None
+    claim: Callable[[Job], Any] | None = None  # a `staging.Staged` (not named here: it imports `process`)

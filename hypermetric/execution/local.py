@@ -24,16 +24,20 @@ import signal
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
+from hypermetric.execution.ahead import Ahead
 from hypermetric.execution.backend import OutputSink, WaitSink
-from hypermetric.execution.process import group_alive, terminate_group
+from hypermetric.execution.prepare import environment
+from hypermetric.execution.process import group_alive, start_script, terminate_group
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
+from hypermetric.execution.staging import Staged
 from hypermetric.execution.watchdog import Guard, Watchdog
+from hypermetric.execution.workers import Workers
 from hypermetric.plan.job import Job
-from hypermetric.store.layout import LOCK
+from hypermetric.store.gate import can_change_dir
+from hypermetric.store.layout import LOCK, SCRIPT
 
 _EPS = 1e-9
 
@@ -59,7 +63,7 @@ class LocalBackend:
     def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"),
                  on_output: OutputSink | None = None, on_wait: WaitSink | None = None,
                  lock_interval: float = 5.0, grace: float = 5.0, gpus: int | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="hm-job")
+        self._pool = Workers(jobs, "hm-job")
         self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval, base_env=dict(os.environ))
         self._on_output = on_output
         self._on_wait = on_wait
@@ -75,6 +79,8 @@ class LocalBackend:
         self._gpus = gpus
         self._load: list[float] | None = None
         self._assigned: dict[str, tuple[list[int], float]] = {}
+        self._ahead = Ahead(self._cancelling.is_set, self._start_ahead)
+        self._real: dict[str, str] = {}  # task folder -> its physical path
 
     def gpu_count(self) -> int:
         if self._gpus is None:
@@ -93,9 +99,16 @@ class LocalBackend:
         on_wait = partial(self._on_wait, job) if self._on_wait is not None else None
         guard = Guard(self._watchdog, os.path.join(job.workdir, LOCK))
         hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,
-                         cancelled=self._cancelling.is_set)
+                         cancelled=self._cancelling.is_set, while_running=self._ahead.runner_for(job.id),
+                         claim=self._ahead.claim)
         self._pool.submit(self._work, job, attempt, options, hooks, guard)
         return job.id
+
+    def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
+        """While job `job_id` runs, make the directories of `jobs` ahead (`ahead.Ahead`); not in a subclass
+        that starts jobs its own way (the remote backend: its jobs run elsewhere)."""
+        if type(self).start is LocalBackend.start:
+            self._ahead.plan(job_id, jobs)
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         try:
@@ -111,6 +124,10 @@ class LocalBackend:
             self._unassign(outcome.job_id)
         return outcomes
 
+    def idle(self) -> bool:
+        """Whether every job started has ended and its outcome has been taken by `wait_any`."""
+        return self._pool.unfinished() == 0 and self._done.empty()
+
     def cancel_all(self) -> None:
         with self._mutex:
             if not self._cancelling.is_set():
@@ -122,7 +139,8 @@ class LocalBackend:
             terminate_group(pgid, signal.SIGTERM)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown()
+        self._ahead.close()
         if self._groups:
             self._reap_groups()
         self._watchdog.close()
@@ -141,6 +159,30 @@ class LocalBackend:
         for pgid in groups:
             terminate_group(pgid, signal.SIGKILL)
         return timeout
+
+    def _start_ahead(self, job: Job, staged: Staged) -> None:
+        """Start the script of a job whose folder was made ahead, behind its gate, registered with the
+        watchdog (not for a job with GPUs: those get their devices when they start)."""
+        options = self._options
+        env = environment(options, staged.variables)
+        if job.resources.gpus > 0 or not can_change_dir([*options.shell, SCRIPT], env):
+            return
+        guard = Guard(self._watchdog, os.path.join(job.workdir, LOCK))
+        parent, case = os.path.split(job.workdir)
+        real = self._real.get(parent)
+        if real is None:  # once per task folder: the job directory itself is no link (it is made by a rename)
+            real = self._real[parent] = os.path.realpath(parent)
+        started = start_script(staged.path, options.shell, env, self._on_output is not None,
+                               (staged.held.fd,) if staged.held.fd is not None else (), True,
+                               cd=os.path.join(real, case))
+        if isinstance(started, int):  # it cannot start: the job's own start says why
+            return
+        try:
+            guard.on_spawn(started.proc)
+        except BaseException:
+            started.abandon()
+            raise
+        staged.started, staged.guard, staged.launch = started, guard, (tuple(options.shell), env)
 
     def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks, guard: Guard) -> None:
         try:

@@ -16,15 +16,14 @@ and runs only once the hook has returned, so it never runs unguarded.
 from __future__ import annotations
 
 import os
-import re
-import selectors
 import signal
 import subprocess
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hypermetric.execution.spawn import spawn, write_all
+from hypermetric.execution.pump import pump
+from hypermetric.execution.spawn import spawn
 from hypermetric.store.gate import Gate
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
 
@@ -32,11 +31,6 @@ if TYPE_CHECKING:
     from hypermetric.execution.hooks import JobHooks, OutputCallback
     from hypermetric.plan.job import Job
 
-_CHUNK = 65536
-_LINE_END = re.compile(rb"\r\n|\n|\r")
-_CR = b"\r"                # the leftover of a pipe whose last line ended with a lone `\r`
-_TICK = 0.05            # how often the pump looks whether the main process has exited
-_DRAIN_IDLE = 0.5       # after the group is killed: stop reading pipes only processes outside it still hold
 INTERRUPT_GRACE = 5.0   # seconds between SIGTERM and SIGKILL when the calling thread is interrupted
 _DEATH_WAIT = 5.0       # at most this long for killed processes to die (one stuck in the kernel may not)
 
@@ -52,39 +46,98 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     child (not necessarily under the same numbers).
     `while_running` is called once the script runs, for work that can overlap with it.
     """
-    cancelled = hooks.cancelled or _never
-    out = _create(os.path.join(job.workdir, STDOUT))
+    if hooks.cancelled is not None and hooks.cancelled():
+        return None
+    started = start_script(job.workdir, shell, env, on_output is not None, keep_fds, hooks.on_spawn is not None)
+    if isinstance(started, int):
+        return started
+    return finish_script(job, started, on_output, hooks, while_running)
+
+
+class Started:
+    """A script's process, started (behind its gate when it has one), with its output files and pipes."""
+
+    __slots__ = ("proc", "gate", "out", "err", "pipes")
+
+    def __init__(self, proc: subprocess.Popen, gate: Gate | None, out: int, err: int,
+                 pipes: tuple[tuple[int, int], tuple[int, int]] | None) -> None:
+        self.proc, self.gate, self.out, self.err, self.pipes = proc, gate, out, err, pipes
+
+    def abandon(self) -> None:
+        """Close the gate unopened (the child exits without running anything), reap it, close the files."""
+        try:
+            if self.gate is None:  # it runs already: stop it
+                stop_group(self.proc, INTERRUPT_GRACE)
+            else:
+                self.gate.close()
+                end_group(self.proc)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for fd in (self.out, self.err) + ((self.pipes[0][0], self.pipes[1][0]) if self.pipes else ()):
+            os.close(fd)
+        self.pipes = None
+
+
+def start_script(folder: str, shell: tuple[str, ...], env: dict[str, str], piped: bool,
+                 keep_fds: tuple[int, ...], gated: bool, cd: str | None = None) -> Started | int:
+    """Start `<shell words> script` with its output in `folder`'s `stdout`/`stderr` (through pipes when
+    `piped`) and, when `gated`, behind a gate; in `folder`, or, with `cd`, in `folder` and then, once
+    through the gate, in directory `cd` (which `folder` has become by then: see `staging`). The exit code
+    when it cannot start."""
+    out = _create(os.path.join(folder, STDOUT))
     try:
-        err = _create(os.path.join(job.workdir, STDERR))
+        err = _create(os.path.join(folder, STDERR))
     except BaseException:
         os.close(out)
         raise
     try:
-        if cancelled():
-            return None
-        pipes = (os.pipe(), os.pipe()) if on_output is not None else None
-        gate = Gate() if hooks.on_spawn is not None else None
-        proc = spawn(job.workdir, [*shell, SCRIPT], env, (out, err), pipes, keep_fds, gate)
-        if isinstance(proc, int):
-            return proc
+        pipes = (os.pipe(), os.pipe()) if piped else None
+        gate = Gate(cd) if gated else None
+        proc = spawn(os.path.dirname(folder) if cd else folder, [*shell, SCRIPT], env, (out, err), pipes,
+                     keep_fds, gate)
+    except BaseException:
+        os.close(err)
+        os.close(out)
+        raise
+    if isinstance(proc, int):
+        os.close(err)
+        os.close(out)
+        return proc
+    return Started(proc, gate, out, err, pipes)
+
+
+def finish_script(job: Job, started: Started, on_output: OutputCallback | None, hooks: JobHooks,
+                  while_running: Callable[[], None] | None = None) -> int | None:
+    """Let a started script run (`run_script`), wait for it and its process group; its exit code."""
+    cancelled = hooks.cancelled or _never
+    proc, pipes, out, err = started.proc, started.pipes, started.out, started.err
+    try:
         try:
-            if hooks.on_spawn is not None and gate is not None:
-                _register(proc, hooks.on_spawn, gate)
+            if started.gate is not None:
+                _register(proc, hooks.on_spawn or _ignore, started.gate)
             if while_running is not None:
                 while_running()
             killed = False
             if pipes is not None and on_output is not None:  # pipes are made only for a callback
-                killed = _pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output, proc)
+                started.pipes = None  # the pump closes them
+                killed = pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output,
+                              lambda: _wait_exited(proc.pid, block=False),
+                              lambda: terminate_group(proc.pid, signal.SIGKILL))
             code = end_group(proc, killed)
         except BaseException:
             stop_group(proc, INTERRUPT_GRACE)
             raise
     finally:
-        os.close(err)
-        os.close(out)
+        started.close()
     if cancelled():
         return None
     return 128 - code if code < 0 else code
+
+
+def _ignore(proc: object) -> None:
+    pass
 
 
 def _register(proc: subprocess.Popen, on_spawn: Callable[[object], None], gate: Gate) -> None:
@@ -169,73 +222,3 @@ def terminate_group(pgid: int, sig: int) -> None:
 
 def _never() -> bool:
     return False
-
-
-def _pump(job: Job, streams: dict[int, tuple[str, int]],
-          on_output: Callable[[Job, str, str], None], proc: subprocess.Popen) -> bool:
-    """Copy each pipe to its file until EOF, passing each line (without its newline) to `on_output`.
-
-    `streams` maps a pipe's read end to its stream name and file; the read ends are closed at the end. When
-    the main process `proc` exits, the rest of its process group is killed (a background process holding a
-    pipe would otherwise keep this waiting); pipes then still held by processes that left the group are let
-    go once they have been idle for a moment. Whether it saw the main process exit (and killed the rest).
-    """
-    sel = selectors.PollSelector()
-    partial = dict.fromkeys(streams, b"")
-    for fd in streams:
-        sel.register(fd, selectors.EVENT_READ)
-    ended = False
-    try:
-        while sel.get_map():
-            events = sel.select(_DRAIN_IDLE if ended else _TICK)
-            if ended and not events:
-                break
-            for key, _ in events:
-                _read_one(job, key.fd, streams[key.fd], partial, on_output, sel)
-            if not ended and _wait_exited(proc.pid, block=False):
-                ended = True
-                terminate_group(proc.pid, signal.SIGKILL)
-        for fd, rest in partial.items():  # pipes let go of before their EOF
-            if rest not in (b"", _CR):
-                on_output(job, streams[fd][0], rest.decode("utf-8", errors="replace"))
-    finally:
-        sel.close()
-        for fd in streams:
-            os.close(fd)
-    return ended
-
-
-def _read_one(job: Job, fd: int, stream: tuple[str, int], partial: dict[int, bytes],
-              on_output: Callable[[Job, str, str], None], sel: selectors.BaseSelector) -> None:
-    """Read what pipe `fd` holds into its file and hand its complete lines on; unregister it at EOF."""
-    name, file = stream
-    data = os.read(fd, _CHUNK)
-    if not data:
-        sel.unregister(fd)
-        if partial[fd] not in (b"", _CR):
-            on_output(job, name, partial.pop(fd).decode("utf-8", errors="replace"))
-        return
-    write_all(file, data)
-    for line in _lines(partial, fd, data):
-        on_output(job, name, line.decode("utf-8", errors="replace"))
-
-
-def _lines(partial: dict[int, bytes], fd: int, data: bytes) -> list[bytes]:
-    """The complete lines of what pipe `fd` has sent so far, without their newline; a line ended by a lone
-    `\r` (a progress bar redrawing itself) keeps its `\r`, so a viewer can show it in place at once.
-
-    After such a line the pipe's leftover is `_CR`, so that a `\n` arriving next (the second half of a
-    `\r\n`) ends nothing more."""
-    text = partial[fd]
-    if text == _CR:
-        text = b""
-        data = data[1:] if data.startswith(b"\n") else data
-    text += data
-    out: list[bytes] = []
-    start = 0
-    for match in _LINE_END.finditer(text):
-        cr = match.group() == b"\r"
-        out.append(text[start:match.start()] + (b"\r" if cr else b""))
-        start = match.end()
-    partial[fd] = _CR if out and start == len(text) and out[-1].endswith(b"\r") else text[start:]
-    return out

@@ -9,6 +9,9 @@ or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill
 run, so a failed or interrupted job never counts as done. The script inherits the open lock file, so the job
 stays locked until its last process has ended, even when the process that ran it dies first.
 Inputs and outputs are plain picklable data, so a remote backend can call `execute_job` on another machine.
+A backend may hand over (`JobHooks.claim`) the job's directory made ahead and locked, with its inputs linked and
+scripts written, and maybe its script's process waiting at its gate (`staging`): one rename replaces the steps
+up to the run, and the steps after it are the same.
 """
 
 from __future__ import annotations
@@ -16,24 +19,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from hypermetric.errors import FileSystemError, environment_error
-from hypermetric.execution import process
-from hypermetric.execution.filesystems import Transfers, link_input, needs_transfer
-from hypermetric.execution.fs_execute import run_on_file_system
+from hypermetric.execution import process, staging
 from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
-from hypermetric.execution.runners import run_with_runner
-from hypermetric.execution.script import args_text, run_variables, wrap
+from hypermetric.execution.prepare import environment, prepare
 from hypermetric.execution.spare import SpareFiles
 from hypermetric.plan.job import LOCAL, Job
 from hypermetric.store import lock as store_lock
-from hypermetric.store.layout import ARGS, EXITCODE, JOB_JSON, LOCK, STDERR
-from hypermetric.store.mutations import write_atomic
+from hypermetric.store.layout import EXITCODE, JOB_JSON, LOCK, STDERR
 from hypermetric.store.status import (
     CHECK_ERROR,
     CheckErrors,
@@ -45,7 +43,6 @@ from hypermetric.store.status import (
 )
 
 STDERR_TAIL_LINES = 20
-_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +88,16 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     """Run `job` unless it is complete; see the module docstring for the steps."""
     hooks = hooks or _NO_HOOKS
     start = time.time()
+    staged: staging.Staged | None = hooks.claim(job) if hooks.claim is not None else None
+    if staged is not None:  # made ahead while the job before it ran: see `staging`
+        held = staging.claim(staged, job)
+        if held is not None:
+            try:
+                env = environment(options, staged.variables)
+                started = staged.started_as(options.shell, env)
+                return _run_spared(job, options, on_output, attempt, hooks, held, env, start, started)
+            finally:
+                store_lock.release(held)
     # A directory this call makes holds no `exitcode`, so only one that was there can hold a finished job.
     if not _make_dir(job.workdir) and is_complete(job):
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
@@ -113,30 +120,41 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
             return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
         empty_dir(job.workdir)
     try:
-        env = _prepare(job, options, hooks)
+        env = prepare(job, options, hooks)
     except (OSError, FileSystemError) as e:
         if hooks.cancelled is not None and hooks.cancelled():
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
         return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"cannot prepare the job: {e}", (), start,
                           time.time())
+    return _run_spared(job, options, on_output, attempt, hooks, held, env, start)
+
+
+def _run_spared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
+                hooks: JobHooks, held: store_lock.Held, env: dict[str, str], start: float,
+                started: process.Started | None = None) -> JobOutcome:
     spare = SpareFiles(job.workdir, (JOB_JSON, EXITCODE))  # made while the script runs: see `spare`
     try:
-        return _run_prepared(job, options, on_output, attempt, hooks, held, env, start, spare)
+        return _run_prepared(job, options, on_output, attempt, hooks, held, env, start, spare, started)
     finally:
         spare.discard()
 
 
 def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
                   hooks: JobHooks, held: store_lock.Held, env: dict[str, str], start: float,
-                  spare: SpareFiles) -> JobOutcome:
-    if job.runner is not None:
+                  spare: SpareFiles, started: process.Started | None) -> JobOutcome:
+    if job.runner is not None:  # both import the machinery that calls shell functions: only when needed
+        from hypermetric.execution.runners import run_with_runner
+
         code = run_with_runner(job, options.shell, env, on_output, hooks)
     elif job.exec_fs != LOCAL:
+        from hypermetric.execution.fs_execute import run_on_file_system
+
         code = run_on_file_system(job, options.shell, on_output, hooks)
     else:
-        # The script inherits the lock: the job stays locked while any of its processes lives.
-        keep = (held.fd,) if held.fd is not None else ()
-        code = process.run_script(job, options.shell, env, on_output, hooks, keep, spare.create)
+        during = spare.create
+        if hooks.while_running is not None:
+            during = _chain(spare.create, hooks.while_running)
+        code = _run_local(job, options, env, on_output, hooks, held, during, started)
     end = time.time()
     if code is None:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
@@ -146,6 +164,27 @@ def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | Non
         reason = f"the job directory {job.workdir} was deleted while the job ran"
         return JobOutcome(job.id, JobStatus.FAILED, attempt, code, reason, (), start, end)
     return _judge(job, code, attempt, start, end)
+
+
+def _run_local(job: Job, options: JobOptions, env: dict[str, str], on_output: OutputCallback | None,
+               hooks: JobHooks, held: store_lock.Held, during: Callable[[], None],
+               started: process.Started | None) -> int | None:
+    """Run the script, or let the process started ahead for it (see `staging`) through its gate."""
+    if started is None:
+        # The script inherits the lock: the job stays locked while any of its processes lives.
+        keep = (held.fd,) if held.fd is not None else ()
+        return process.run_script(job, options.shell, env, on_output, hooks, keep, during)
+    if hooks.cancelled is not None and hooks.cancelled():
+        started.abandon()
+        return None
+    return process.finish_script(job, started, on_output, hooks, during)
+
+
+def _chain(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        then()
+    return both
 
 
 def _make_dir(workdir: str) -> bool:
@@ -181,47 +220,13 @@ def empty_dir(workdir: str) -> None:
                 os.unlink(entry.path)
 
 
-def _prepare(job: Job, options: JobOptions, hooks: JobHooks = _NO_HOOKS) -> dict[str, str]:
-    """Link or transfer inputs, write the script files and `args`; the full environment of the script."""
-    transfers = Transfers(job, options.shell, hooks.on_spawn) if job.file_systems else None
-    if transfers is not None:
-        transfers.make_dirs()
-    for link in job.inputs:
-        if link.link:
-            if transfers is not None and needs_transfer(link):
-                transfers.prepare(link)
-            else:
-                link_input(job.workdir, link)
-    prepared = wrap(job)
-    variables = run_variables(job, prepared, str(uuid.uuid4()))
-    if transfers is not None:  # a reduction placed on a custom file system keeps the planner's path
-        planned = dict(job.variables)
-        variables.update((link.name, planned[link.name]) for link in job.inputs
-                         if link.is_reduction and link.link and link.fs != LOCAL and link.name in planned)
-    for name, text in prepared.files:
-        _write(os.path.join(job.workdir, name), text.encode())
-    _write(os.path.join(job.workdir, ARGS), args_text(variables).encode())
-    env = dict(options.base_env) if options.base_env is not None else os.environ.copy()
-    env.update(options.env)
-    env.update(variables)
-    return env
-
-
-def _write(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
 def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float,
             spare: SpareFiles | None = None) -> None:
     """`job.json`, then `exitcode` (the commit point), both written atomically."""
     info = {
         "id": job.id, "name": job.name, "case": dict(job.full_case), "attempt": attempt, "exit_code": code,
         "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 6),
-        "host": _HOST,
+        "host": store_lock.HOST,
     }
     if options.node is not None:
         info["node"] = options.node
@@ -230,6 +235,8 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
         info = {"signature": job.signature, **info, "built_from": job.built_from}
     for name, data in ((JOB_JSON, json.dumps(info, ensure_ascii=False).encode()), (EXITCODE, str(code).encode())):
         if spare is None or not spare.commit(name, data):
+            from hypermetric.store.mutations import write_atomic
+
             write_atomic(os.path.join(job.workdir, name), data)
 
 

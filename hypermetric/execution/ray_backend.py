@@ -8,9 +8,10 @@ worker side in `ray_task` makes a half-run attempt safe to repeat), never one wh
 
 Submission is cheap by design: options are built once per distinct `Resources`; the task's one argument is
 the `JobOptions` (with the package fingerprint its worker must have), pickled once, followed by the pickled
-job (`ray_task.payload`); and each task's end arrives through a completion callback (`ObjectRef.future()`) in
-a queue, so `wait_any` costs the same whether 10 or 10,000 jobs are in flight (`ray.wait` over every pending
-reference costs O(jobs) per call).
+job (`ray_codec`: a worker decodes the shared part once); the result is the outcome as a tuple of plain
+values; and each task's end arrives through a completion callback (`ObjectRef.future()`) in a queue, so
+`wait_any` costs the same whether 10 or 10,000 jobs are in flight (`ray.wait` over every pending reference
+costs O(jobs) per call).
 Output lines are tailed from the jobs' files on the shared output root (`ray_output`), only when someone
 listens; lock-wait messages stay on the workers. Ray queues a task until a worker with its resources is free,
 so a job handed to Ray has not started yet: given `on_start`, the backend reports each job when its script
@@ -22,7 +23,6 @@ started or joined it.
 
 from __future__ import annotations
 
-import pickle
 import queue
 import signal
 import time
@@ -35,9 +35,10 @@ from typing import Any
 from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
 from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
 from hypermetric.execution.ray_cluster import alive_nodes, connect, task_options, unplaceable
+from hypermetric.execution.ray_codec import payload, read_outcome, shared_options
 from hypermetric.execution.ray_output import OutputTail
 from hypermetric.execution.ray_package import forget
-from hypermetric.execution.ray_task import payload, run_task, shared_options
+from hypermetric.execution.ray_task import run_task
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
 
@@ -141,7 +142,7 @@ class RayBackend:
     def _settle(self, ref: Any, future: Future) -> JobOutcome:
         job, attempt = self._running.pop(ref)
         try:
-            outcome = pickle.loads(future.result())
+            outcome = read_outcome(future.result())
         except self._ray.exceptions.RayError as e:
             outcome = self._lost(job, attempt, e)
         if self._cancelling and outcome.exit_code == 128 + signal.SIGKILL:  # killed with its worker

@@ -17,7 +17,6 @@ whose package has the driver's fingerprint (`ray_package`). This module imports 
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import signal
@@ -28,6 +27,7 @@ from dataclasses import replace
 
 from hypermetric.execution import ray_package
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
+from hypermetric.execution.ray_codec import outcome_bytes, unpack
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import LOCK
@@ -36,6 +36,7 @@ from hypermetric.store.status import JobStatus
 KILL_SETTLE = 2.0
 _watchdog: Watchdog | None = None
 _node: str | None = None
+_local: tuple[JobOptions, JobOptions] | None = None   # options as sent, and as this worker runs them
 
 
 def node_id() -> str:
@@ -84,8 +85,7 @@ def run_on_worker(job: Job, options: JobOptions, attempt: int, grace: float = 5.
     """The body of the Ray task: `execute_job` in this worker, with its process group guarded."""
     hooks = _Attempt(job, worker_setup(grace))
     try:
-        options = replace(options, node=node_id(), base_env=None)
-        return execute_job(job, options, None, attempt,
+        return execute_job(job, _on_this_worker(options), None, attempt,
                            hooks=JobHooks(on_spawn=hooks.on_spawn, cancelled=hooks.cancelled))
     except Exception as e:  # a bug or an unexpected OS error ends the job, not the task (no Ray retry)
         return crash_outcome(job, attempt, e)
@@ -93,34 +93,26 @@ def run_on_worker(job: Job, options: JobOptions, attempt: int, grace: float = 5.
         hooks.release()
 
 
-def payload(options: bytes, job: Job, attempt: int, grace: float) -> bytes:
-    """The argument of `run_task`: `options` (`shared_options`, pickled once by the driver) followed by the
-    pickled job."""
-    return options + pickle.dumps((job, attempt, grace), pickle.HIGHEST_PROTOCOL)
-
-
-def shared_options(options: JobOptions, expected: str | None = None) -> bytes:
-    """What every job of a run shares, pickled once: `options`, and the package fingerprint its worker must
-    have (`ray_package`; None: any)."""
-    return pickle.dumps((options, expected), pickle.HIGHEST_PROTOCOL)
+def _on_this_worker(options: JobOptions) -> JobOptions:
+    """`options` with this worker's node and environment; made once for the options every job of a run
+    shares (`run_task` hands the same object to each)."""
+    global _local
+    if _local is None or _local[0] is not options:
+        _local = (options, replace(options, node=node_id(), base_env=None))
+    return _local[1]
 
 
 def run_task(data: bytes) -> bytes:
-    """The Ray task: `run_on_worker` on a `payload`; the pickled `JobOutcome`.
-
-    One bytes argument and a bytes result cost Ray far less to serialise than the objects themselves.
-    """
-    stream = io.BytesIO(data)
-    options, expected = pickle.load(stream)
-    job, attempt, grace = pickle.load(stream)
-    if expected is not None and expected != ray_package.fingerprint():
-        outcome = foreign_package(job, attempt, expected)
-    else:
-        outcome = run_on_worker(job, options, attempt, grace)
-    return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+    """The Ray task: `run_on_worker` on a `ray_codec.payload`; its outcome as `ray_codec.outcome_bytes`, or,
+    from a worker whose package is not the driver's, the pickled `JobOutcome` itself (which any version of
+    the driver reads)."""
+    task = unpack(data)
+    if task.expected is not None and task.expected != ray_package.fingerprint():
+        return pickle.dumps(foreign_package(task.job_id, task.attempt, task.expected), pickle.HIGHEST_PROTOCOL)
+    return outcome_bytes(run_on_worker(task.job(), task.options, task.attempt, task.grace))
 
 
-def foreign_package(job: Job, attempt: int, expected: str) -> JobOutcome:
+def foreign_package(job_id: str, attempt: int, expected: str) -> JobOutcome:
     """The failed outcome of a job sent to a worker whose hypermetric package is not the driver's: the job
     does not run, and the cluster forgets that its workers have the driver's package (so it is asked again)."""
     ray_package.forget(expected)
@@ -128,4 +120,4 @@ def foreign_package(job: Job, attempt: int, expected: str) -> JobOutcome:
     reason = (f"the hypermetric package of this Ray worker ({sys.executable}) is not the one that started the "
               "run (another copy, or its files changed meanwhile), so the job did not run; run again: the "
               "next run checks the cluster again and ships the package if its workers still differ")
-    return JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, (), now, now)
+    return JobOutcome(job_id, JobStatus.FAILED, attempt, None, reason, (), now, now)

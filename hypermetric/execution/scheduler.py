@@ -197,6 +197,18 @@ class Scheduler:
             return Step()
         return Step(skipped=self._skip_downstream(job.id))
 
+    def held_back_by(self, job_id: str) -> list[Job]:
+        """The jobs that only `job_id` still holds back (they become ready if it succeeds), at most as many as
+        can start at once: a backend may prepare them while it runs."""
+        out: list[Job] = []
+        for dependent in self._dependents.get(job_id, ()):
+            if len(out) >= self.slots:
+                break
+            if self._remaining.get(dependent) == 1 and dependent not in self._finalizers and \
+                    self.state.get(dependent) is JobStatus.PENDING:
+                out.append(self.graph.jobs[dependent])
+        return out
+
     def _release_dependents(self, job_id: str) -> None:
         for dependent in self._dependents.get(job_id, ()):
             if self.state.get(dependent) is JobStatus.PENDING and dependent not in self._finalizers:

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hypermetric.record import Record, setfield
 
 
-@dataclass(frozen=True, slots=True)
-class Axis:
+class Axis(Record):
     """An axis (HyperMake "parameter"): keys in declaration order, the first one being the default key."""
 
+    __slots__ = ("name", "keys", "_positions")
+    _compared = _shown = ("name", "keys")
+    _derived = ("_positions",)
     name: str
     keys: tuple[str, ...]
-    _positions: dict[str, int] = field(init=False, compare=False, repr=False, hash=False)
+    _positions: dict[str, int]
 
-    def __post_init__(self) -> None:
-        if not self.keys:
-            raise ValueError(f"axis `{self.name}` has no keys")
+    def __init__(self, name: str, keys: tuple[str, ...]) -> None:
+        setfield(self, "name", name)
+        setfield(self, "keys", keys)
+        if not keys:
+            raise ValueError(f"axis `{name}` has no keys")
         positions: dict[str, int] = {}
-        for i, key in enumerate(self.keys):
+        for i, key in enumerate(keys):
             positions.setdefault(key, i)
-        if len(positions) != len(self.keys):
-            raise ValueError(f"axis `{self.name}` lists a key twice")
-        object.__setattr__(self, "_positions", positions)
+        if len(positions) != len(keys):
+            raise ValueError(f"axis `{name}` lists a key twice")
+        setfield(self, "_positions", positions)
 
     @property
     def default(self) -> str:

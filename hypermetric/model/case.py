@@ -11,11 +11,10 @@ clauses: the same few keys repeat across every case.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from hypermetric.percent import decode, encode
+from hypermetric.record import Record, setfield
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -43,7 +42,11 @@ def shorten(name: str, max_length: int = MAX_FILE_NAME_LENGTH) -> str:
     if len(name) <= max_length and name.isascii():  # the usual case string: its length is its byte count
         return name
     data = name.encode("utf-8")
-    return hashlib.md5(data).hexdigest() if len(data) > max_length else name
+    if len(data) <= max_length:
+        return name
+    import hashlib  # rarely needed, and it loads OpenSSL
+
+    return hashlib.md5(data).hexdigest()
 
 
 def dirname_of(text: str, max_length: int = MAX_FILE_NAME_LENGTH) -> str:
@@ -152,11 +155,14 @@ def case_of_dirname(name: str) -> dict[str, str]:
         return {}
 
 
-@dataclass(frozen=True, slots=True)
-class Case:
+class Case(Record):
     """A canonical case: the non-default (axis, key) pairs sorted by axis name."""
 
-    pairs: Pairs = ()
+    __slots__ = ("pairs",)
+    pairs: Pairs
+
+    def __init__(self, pairs: Pairs = ()) -> None:
+        setfield(self, "pairs", pairs)
 
     @classmethod
     def of(cls, case: Mapping[str, str], defaults: Mapping[str, str]) -> Case:

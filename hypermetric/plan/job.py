@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 LOCAL = "local"
@@ -22,7 +23,7 @@ class InputLink:
     name: str
     target: str | None = None                    # absolute path (single input)
     is_reduction: bool = False
-    entries: tuple[ReductionEntry, ...] = ()
+    entries: Sequence[ReductionEntry] = ()       # a tuple, or the planner's, made when first read
     link: bool = True                            # False for call arguments: in the environment only, no symlink
     fs: str = LOCAL                              # where the task expects the input (`name@fs`)
     source_fs: str = LOCAL                       # where the value lives (single input)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
 
-from hypermetric.model.case import relpath_of_id
+from hypermetric.model.case import DEFAULT_DIRNAME, shorten
 from hypermetric.plan.job import Job
 from hypermetric.plan.task_plan import JobRef, TaskPlan
 
@@ -19,7 +19,7 @@ from hypermetric.plan.task_plan import JobRef, TaskPlan
 class PlannedJobs(MutableMapping[str, Job]):
     """Job id -> `Job`, built from its `JobRef` by `build` the first time it is read."""
 
-    __slots__ = ("_build", "_built", "_files", "_refs", "needs")
+    __slots__ = ("_build", "_built", "_refs", "needs")
 
     def __init__(self, refs: dict[str, JobRef], build: Callable[[JobRef], Job], built: dict[str, Job],
                  needs: dict[str, tuple[str, ...]]) -> None:
@@ -27,7 +27,6 @@ class PlannedJobs(MutableMapping[str, Job]):
         self._build = build
         self._built = built
         self.needs = needs  # id -> deps, for the jobs that have some (read-only to others)
-        self._files: dict[TaskPlan, tuple[str, ...]] = {}  # a task's output files, where the same at every case
 
     def __reduce__(self) -> tuple[type[dict], tuple[dict[str, Job]]]:
         """Pickled (to another process) as a plain dict of every job, built: the planner stays here."""
@@ -89,8 +88,7 @@ class PlannedJobs(MutableMapping[str, Job]):
             job = self._built.get(job_id)
             if job is not None:
                 return job.workdir
-        plan = self._refs[job_id].plan
-        return f"{plan.root}/{relpath_of_id(job_id, plan.max_length)}"
+        return _workdir(self._refs[job_id].plan, job_id)
 
     def local_outputs(self, job_id: str) -> tuple[str, ...] | None:
         """The paths of the job's outputs relative to its directory, as its `Job.outputs` has them, without
@@ -100,12 +98,30 @@ class PlannedJobs(MutableMapping[str, Job]):
             if job is not None:
                 return None if job.output_fs else tuple(rel for _, rel in job.outputs)
         ref = self._refs[job_id]
+        found = ref.plan.local_files
+        return found if found is not None else _outputs_of(ref)
+
+    def locate(self, job_id: str) -> tuple[str, tuple[str, ...] | None]:
+        """`(workdir(job_id), local_outputs(job_id))` in one look-up: what the status of a done job needs,
+        asked of every job of a large tensor."""
+        if self._built and job_id in self._built:
+            return self.workdir(job_id), self.local_outputs(job_id)
+        ref = self._refs[job_id]
         plan = ref.plan
-        if plan.output_fs:
-            return None
-        if plan.files is None:
-            return tuple(ref.files.values())
-        found = self._files.get(plan)
-        if found is None:
-            found = self._files[plan] = tuple(plan.files.values())
-        return found
+        found = plan.local_files
+        return _workdir(plan, job_id), found if found is not None else _outputs_of(ref)
+
+
+def _workdir(plan: TaskPlan, job_id: str) -> str:
+    """The directory of the job of `plan` with id `job_id` (`relpath_of_id`, with the task's part made once)."""
+    text = job_id[len(plan.path) + 1:]  # the case string, after `path?`
+    if not text:
+        return plan.workdirs + DEFAULT_DIRNAME
+    if len(text) <= plan.max_length and text.isascii():
+        return plan.workdirs + text
+    return plan.workdirs + shorten(text, plan.max_length)
+
+
+def _outputs_of(ref: JobRef) -> tuple[str, ...] | None:
+    """The outputs' relative paths of a job whose task has them vary by case, or None (a custom file system)."""
+    return None if ref.plan.output_fs else tuple(ref.files.values())

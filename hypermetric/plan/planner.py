@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 
 from hypermetric.errors import CycleError
 from hypermetric.model.case import CaseNames, Pairs
 from hypermetric.plan.graph import JobGraph
-from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job, ReductionEntry
+from hypermetric.plan.job import DecoratorLayer, FileSystemSpec, InputLink, Job
 from hypermetric.plan.objects import ObjectSpecs
 from hypermetric.plan.planned import PlannedJobs
+from hypermetric.plan.reduction import Reduction, ReductionEntries, upstream_cases
 from hypermetric.plan.resources import parse_resources
 from hypermetric.plan.targets import Selection
 from hypermetric.plan.task_plan import NO_RESOURCES, JobRef, TaskPlan
@@ -24,13 +26,13 @@ from hypermetric.process_wide import collector_paused, freeze_built
 from hypermetric.semantics.model import (
     INPUT,
     LOCAL,
+    Branch,
     InputFile,
-    Multiple,
+    Node,
     Output,
     Pipeline,
     Pure,
     TaskOutput,
-    Value,
 )
 
 
@@ -52,6 +54,8 @@ class Planner:
         self._built: dict[str, Job] = {}
         self._needs: dict[str, tuple[str, ...]] = {}  # the deps of every job that has some
         self._lazy = not pipeline.services and not pipeline.file_systems
+        self._planned = False  # set once `plan` has explored every job
+        self._reductions = Reduction(self._clauses, self.defaults, self.max_length)
 
     def ref(self, task: str, pairs: Pairs) -> JobRef:
         """The job of the task named `task` at canonical `pairs`, queued to be explored the first time (a job
@@ -85,6 +89,7 @@ class Planner:
             # Where a command owns the process, the graph lives until it ends and holds no cycles: frozen
             # (before the collector is back on), later collections need not walk its millions of objects.
             freeze_built()
+        self._planned = True
         return JobGraph(PlannedJobs(self._refs, self._build, self._built, self._needs), list(targets), self.root)
 
     def _explore(self) -> None:
@@ -104,27 +109,25 @@ class Planner:
         """The ids of the jobs `ref` reads outputs of (those `_build` would record), without building it."""
         case = ref.case
         deps: dict[str, None] = {}  # in the order found: nearly sorted already for a reduction
-        ref_of = self.ref
         for node in ref.plan.explored:
-            if isinstance(node, Output):  # the common reference: its upstream cases, no values built
-                deps.update(dict.fromkeys(self._ids(node.task, node.upstream_cases(case))))
+            leaf = _leaf(node, case)
+            if isinstance(leaf, Output):  # the common reference: its upstream cases, no values built
+                deps.update(dict.fromkeys(self._ids(leaf, case)))
                 continue
-            value = node.at(case)
+            value = leaf.at(case)
             if isinstance(value, TaskOutput):
-                deps[ref_of(value.task, value.pairs).id] = None
-            elif isinstance(value, Multiple):
-                for _, item in value.entries:
-                    deps[ref_of(item.task, item.pairs).id] = None
+                deps[self.ref(value.task, value.pairs).id] = None
         return tuple(sorted(deps)) if deps else ()
 
-    def _ids(self, task: str, cases: Iterable[Pairs]) -> list[str]:
-        """`ref(task, pairs).id` of each case: a reduction's upstream jobs, named in one loop."""
-        plan = self._plans.get(task) or self._plan_of(task)
-        path, name, refs, pending = plan.path, self._clauses.job_id, self._refs, self._pending
+    def _ids(self, ref: Output, case: dict[str, str]) -> list[str]:
+        """The ids of the jobs reference `ref` reads at `case` (refs made and queued as `ref` does), named in
+        one loop from their case strings (plan/reduction.py)."""
+        plan = self._plans.get(ref.task) or self._plan_of(ref.task)
+        path, refs, pending = plan.path, self._refs, self._pending
         queue = bool(plan.explored) or not self._lazy
         ids = []
-        for pairs in cases:
-            job_id = name(path, pairs)
+        for pairs, text in upstream_cases(ref, case, self._clauses):
+            job_id = f"{path}?{text}" if text else path
             found = refs.get(job_id)
             if found is None:
                 found = refs[job_id] = JobRef(plan, pairs, job_id)
@@ -147,13 +150,13 @@ class Planner:
                 axis, default, table = text
                 variables[name] = table[case.get(axis, default)]
             else:
-                variables[name] = self._realise(name, node.at(case), relpath, deps, links, kind == INPUT, fs)
+                variables[name] = self._realise(name, node, case, relpath, deps, links, kind == INPUT, fs)
         files = ref.files
         for name in plan.output_vars:
             variables[name] = plan.output_path(relpath, files[name], name)
         layers = []
         for deco in plan.decorators:
-            values = tuple((v.name, self._realise(v.name, v.node.at(case), relpath, deps, links, True))
+            values = tuple((v.name, self._realise(v.name, v.node, case, relpath, deps, links, True))
                            for v in deco.variables)
             layers.append(DecoratorLayer(deco.name, deco.script, deco.param, values))
         resources = NO_RESOURCES
@@ -170,16 +173,20 @@ class Planner:
             id=ref.id, name=plan.name, case=ref.pairs, full_case=tuple([(a, case[a]) for a in plan.axes]),
             relpath=relpath, workdir=workdir, script=plan.script, variables=tuple(variables.items()),
             outputs=tuple(files.items()), inputs=tuple(links.values()) if links else (),
-            decorators=tuple(layers) if layers else (), deps=tuple(sorted(deps)) if deps else (),
+            decorators=tuple(layers) if layers else (), deps=self._deps_built(ref, deps),
             ephemeral=plan.ephemeral, is_package=plan.is_package, resources=resources,
             runner=self._objects.runner(plan.runner),
             output_fs=plan.output_fs_items, file_systems=file_systems, exec_fs=plan.exec_fs,
         )
 
-    def _realise(self, name: str, value: Value, relpath: str, deps: set[str], links: dict[str, InputLink],
-                 link: bool, fs: str = LOCAL) -> str:
+    def _realise(self, name: str, node: Node, case: dict[str, str], relpath: str, deps: set[str],
+                 links: dict[str, InputLink], link: bool, fs: str = LOCAL) -> str:
         """The variable's text; records dependencies and the inputs to prepare in the job directory on `fs`,
         where the task expects the value (the original's path when it lives there, else the copy's)."""
+        leaf = _leaf(node, case)
+        if isinstance(leaf, Output) and leaf.reduced:
+            return self._reduction(name, leaf, case, relpath, deps, links, fs)
+        value = leaf.at(case)
         if isinstance(value, Pure):
             return value.text
         if isinstance(value, TaskOutput):
@@ -191,8 +198,8 @@ class Planner:
         elif isinstance(value, InputFile):
             source_fs, source = value.fs, value.path
             path = self._input_path(value)
-        else:
-            return self._reduction(name, value, relpath, deps, links, fs)
+        else:  # only a reference with reduced axes gives a reduction, and it went above
+            raise TypeError(f"unexpected value {value!r}")
         if not link:
             return path
         if name not in links:
@@ -216,25 +223,25 @@ class Planner:
         root = self.fs_roots[fs].rstrip("/")
         return f"{root}/{relpath}/{name}" if root else f"{relpath}/{name}"
 
-    def _reduction(self, name: str, value: Multiple, relpath: str, deps: set[str],
+    def _reduction(self, name: str, ref: Output, case: dict[str, str], relpath: str, deps: set[str],
                    links: dict[str, InputLink], fs: str = LOCAL) -> str:
-        """A folder with one entry per reduced case, named by its case string over the reduced axes."""
-        entries = []
-        order = sorted(range(len(value.axes)), key=value.axes.__getitem__)
-        defaults = [self.defaults[value.axes[i]] for i in order]
-        clauses, ref_of, add = self._clauses, self.ref, deps.add
-        for pairs, item in value.entries:
-            upstream = ref_of(item.task, item.pairs)
-            add(upstream.id)
-            entry = clauses.dirname([pairs[i] for i, d in zip(order, defaults) if pairs[i][1] != d],
-                                    self.max_length)
-            file, path = upstream.output(item.output)
-            source_fs = upstream.plan.output_fs.get(item.output, LOCAL)
-            source = f"{upstream.relpath}/{file}" if source_fs != LOCAL else None
-            entries.append(ReductionEntry(entry, path, pairs, source_fs, source))
+        """A folder with one entry per reduced case, named by its case string over the reduced axes; the
+        entries are made when first read (plan/reduction.py)."""
         if name not in links:
-            links[name] = InputLink(name, is_reduction=True, entries=tuple(entries), fs=fs)
+            upstream = self._plans.get(ref.task) or self._plan_of(ref.task)
+            entries = ReductionEntries(partial(self._reductions.entries, ref, case, upstream))
+            links[name] = InputLink(name, is_reduction=True, entries=entries, fs=fs)
+        if not (self._planned and self._lazy):  # else the planner's table has them (`_deps_built`)
+            deps.update(self._ids(ref, case))
         return self._copy_path(name, fs, relpath)
+
+    def _deps_built(self, ref: JobRef, deps: set[str]) -> tuple[str, ...]:
+        """A built job's deps: from the planner's table once it is whole (after planning, where jobs are built
+        lazily, every job that reads another job's output was explored: `_deps_of` walks the same references),
+        else those its values named."""
+        if self._planned and self._lazy:
+            return self._needs.get(ref.id, ())
+        return tuple(sorted(deps)) if deps else ()
 
     def _use_service(self, path: str, ref: JobRef, deps: set[str]) -> None:
         service = self.pipeline.services.get(path)
@@ -277,6 +284,13 @@ class Planner:
 
     def _output_path(self, value: TaskOutput) -> str:
         return self._peek(value.task, value.pairs).output(value.output)[1]
+
+
+def _leaf(node: Node, case: dict[str, str]) -> Node:
+    """The constant or reference a value comes from at `case`: through dicts as `Branch.at` chooses."""
+    while isinstance(node, Branch):
+        node = node.branches[case.get(node.axis, node.default)]
+    return node
 
 
 def plan_jobs(pipeline: Pipeline, selections: Iterable[Selection], root: str | None = None,

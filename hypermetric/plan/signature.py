@@ -27,6 +27,7 @@ from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import LOCAL, DecoratorLayer, InputLink, Job
 from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature_fast import FastDigests
+from hypermetric.plan.signature_fingerprint import NONE
 from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script
 
 __all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
@@ -49,11 +50,6 @@ def script_text(job: Job) -> str:
 Hints = Callable[[Job], "Mapping[str, Any] | None"]
 
 
-def _uncovered(job_id: str) -> None:
-    """No digest without building the job (a graph of built jobs)."""
-    return None
-
-
 class Signer:
     """Signatures of the jobs of one graph. `hints(job)` returns the job's recorded `built_from` (or None):
     its file fingerprints spare re-hashing files that have not changed."""
@@ -70,10 +66,13 @@ class Signer:
         self._hinted: Job | None = None
         self._computing: set[str] = set()  # jobs whose signature is being computed (see `_value`)
         jobs = graph.jobs
-        self._fast: Callable[[str], str | None] = _uncovered  # a digest without building the job, if covered
+        self._fast: Callable[[str], str | None] = lambda _: None  # a digest without building the job, if covered
         self._needs: Mapping[str, tuple[str, ...]] | None = None  # of a planned graph: who has deps at all
+        self.task_fingerprint: Callable[[str], int] = lambda _: NONE  # of a job's task (signature_fingerprint)
+        self._full: set[str] = set()  # jobs whose digest is not the fast one, or is made from such a digest
         if isinstance(jobs, PlannedJobs):
-            self._fast, self._needs = FastDigests(jobs, graph.root, self.digest).digest, jobs.needs
+            fast = FastDigests(jobs, graph.root, self.digest)
+            self._fast, self._needs, self.task_fingerprint = fast.digest, jobs.needs, fast.fingerprint
 
     def signature(self, job_id: str) -> Signature:
         """The planned signature of a job of the graph (its upstream jobs' digests first), kept."""
@@ -82,6 +81,7 @@ class Signer:
             self._upstream_digests(job_id)
             found = self._memo[job_id] = self._compute(self.graph.jobs[job_id])
             self._digests[job_id] = found.digest
+            self._full.add(job_id)
         return found
 
     def digest(self, job_id: str) -> str:
@@ -92,8 +92,27 @@ class Signer:
             return found
         if self._needs is None or job_id in self._needs:  # (a job without deps has no upstream digests)
             self._upstream_digests(job_id)
-        found = self._digests[job_id] = self._fast(job_id) or self._compute(self.graph.jobs[job_id]).digest
+        found = self._digests[job_id] = self._planned(job_id)
         return found
+
+    def _planned(self, job_id: str) -> str:
+        """The job's digest, its upstream jobs' known: the fast one where it is covered."""
+        found, full = self._fast(job_id), self._full
+        if found is None:
+            full.add(job_id)
+            return self._compute(self.graph.jobs[job_id]).digest
+        if full and self._needs is not None and not full.isdisjoint(self._needs.get(job_id, ())):
+            full.add(job_id)
+        return found
+
+    def reusable(self, job_id: str) -> int:
+        """The fingerprint of the job's task when its computed digest is a function of that and its id alone
+        (the fast one, made from upstream digests made so), else NONE: under it, the digest may be kept."""
+        return NONE if job_id in self._full or job_id not in self._digests else self.task_fingerprint(job_id)
+
+    def learn(self, job_id: str, digest: str) -> None:
+        """The job's planned digest, known without computing it (kept by the status cache, see `reusable`)."""
+        self._digests.setdefault(job_id, digest)
 
     def _upstream_digests(self, job_id: str) -> None:
         """Compute the digests of every job upstream of `job_id`, dependencies first, without recursion."""
@@ -110,7 +129,7 @@ class Signer:
             if missing:
                 stack.extend(missing)
                 continue
-            digests[current] = self._fast(current) or self._compute(jobs[current]).digest
+            digests[current] = self._planned(current)
             stack.pop()
 
     def script_hash(self, job: Job) -> str:

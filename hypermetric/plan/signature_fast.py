@@ -18,6 +18,7 @@ from collections.abc import Callable
 from hypermetric.model.case import CaseNames, Pairs, task_path
 from hypermetric.plan.job import LOCAL
 from hypermetric.plan.planned import PlannedJobs
+from hypermetric.plan.signature_fingerprint import Fingerprints
 from hypermetric.plan.signature_record import BLANK, SEP, digest, output_parts
 from hypermetric.plan.signature_task import Link, TaskRecord, may_be_covered
 from hypermetric.plan.task_plan import JobRef, TaskPlan
@@ -37,6 +38,14 @@ class FastDigests:
         self._names = CaseNames()
         self._paths: dict[str, str] = {}  # task name -> task path
         self._labels: dict[tuple[str, str], str] = {}  # (task, output) -> label, where covered at every case
+        self.fingerprint = Fingerprints(jobs.ref, jobs.needs, lambda plan: self._task_of(plan) is not None).of
+
+    def _task_of(self, plan: TaskPlan) -> TaskRecord | None:
+        try:
+            return self._tasks[plan]
+        except KeyError:
+            task = self._tasks[plan] = self._task(plan)
+            return task
 
     def digest(self, job_id: str) -> str | None:
         """The job's planned digest (its upstream jobs' come from `upstream`), or None when not covered."""
@@ -44,7 +53,7 @@ class FastDigests:
         try:
             task = self._tasks[ref.plan]
         except KeyError:
-            task = self._tasks[ref.plan] = self._task(ref.plan)
+            task = self._task_of(ref.plan)
         if task is None:
             return None
         plain = task.plain

@@ -25,6 +25,7 @@ class TaskPlan:
         "files",
         "inputs",
         "is_package",
+        "local_files",
         "max_length",
         "name",
         "output_fs",
@@ -38,6 +39,7 @@ class TaskPlan:
         "runner",
         "script",
         "services",
+        "workdirs",
     )
 
     def __init__(self, resolved: TaskTensor, fs_roots: dict[str, str], max_length: int) -> None:
@@ -55,6 +57,11 @@ class TaskPlan:
         self.ephemeral, self.is_package = resolved.ephemeral, resolved.is_package
         self.output_vars = [b.name for b in resolved.bindings if b.kind == OUTPUT]
         self.files = _constant_files(self.outputs)
+        # What the status of a done job needs, the same for every job of the task: its directory is
+        # `workdirs` + its case directory, and its outputs' paths are `local_files` (None: they vary by
+        # case, or some is on a custom file system).
+        self.workdirs = f"{self.root}/{self.path}/"
+        self.local_files = tuple(self.files.values()) if self.files is not None and not self.output_fs else None
         self.decorators = resolved.decorators
         self.resources = next((d for d in resolved.decorators
                                if is_resources_decorator(d.cls, {v.name for v in d.variables})), None)

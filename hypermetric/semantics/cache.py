@@ -16,13 +16,12 @@ another version) is ignored and replaced. Failing to read or write the cache nev
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from hypermetric.errors import HmError
+from hypermetric.record import Record, setfield
 from hypermetric.semantics.loader import LoadedProgram, Loader, described_import, import_file, log_loaded
 from hypermetric.semantics.model.pipeline import Pipeline
 from hypermetric.source import SourceFile, Span
@@ -41,13 +40,18 @@ _MODEL_CODE = ("syntax", "model", "semantics", "plan")
 Imports = tuple[tuple[str, str, str, str, str], ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """One cached pipeline and what it was made from."""
 
-    files: tuple[tuple[str, str], ...]  # (path, sha256 of the text parsed)
+    __slots__ = ("files", "imports", "pipeline")
+    files: tuple[tuple[str, str], ...]  # (path, digest of the text parsed)
     imports: Imports
     pipeline: Pipeline
+
+    def __init__(self, files: tuple[tuple[str, str], ...], imports: Imports, pipeline: Pipeline) -> None:
+        setfield(self, "files", files)
+        setfield(self, "imports", imports)
+        setfield(self, "pipeline", pipeline)
 
 
 class PipelineCache:
@@ -101,7 +105,7 @@ class HashingParser:
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return memo.text_digest(text)
 
 
 def cacheable(program: LoadedProgram, defines: Mapping[str, str]) -> bool:
@@ -112,6 +116,8 @@ def cacheable(program: LoadedProgram, defines: Mapping[str, str]) -> bool:
 
 
 def _has_inline_command(module: ast.Module) -> bool:
+    import dataclasses
+
     from hypermetric.syntax import ast
 
     if module.span is not None and "`" not in module.span.file.text:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
+from hypermetric.record import replace
 from hypermetric.semantics.entities import FunctionDecl, ValueDef
 from hypermetric.semantics.model.objects import Defaults, FileSystem, Functions, Runner
 from hypermetric.semantics.model.tasks import TaskTensor
@@ -53,7 +53,7 @@ def _with_copies(fs: FileSystem, root: Scope, resolver: Resolver, names: Iterabl
         if decl is not None and source != fs.name:
             copies[source] = (tuple(p.name for p in decl.node.params), decl.node.script.text)
             defaults[f"copy_from_{source}"] = function_defaults(resolver, decl)
-    return dataclasses.replace(fs, copies=copies, defaults=defaults) if copies else fs
+    return replace(fs, copies=copies, defaults=defaults) if copies else fs
 
 
 def _file_system(root: Scope, resolver: Resolver, name: str, span: Span | None) -> FileSystem:

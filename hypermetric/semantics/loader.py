@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
@@ -22,13 +21,14 @@ if TYPE_CHECKING:  # the syntax tree is imported where files are parsed: a cache
 Parse = Callable[[SourceFile], "ast.Module"]
 
 
-@dataclass
 class LoadedProgram:
     """Every file reachable from the main one, parsed once, and the file each import statement names."""
 
-    main: str
-    modules: dict[str, ast.Module] = field(default_factory=dict)
-    imports: dict[tuple[str, ImportStmt], str] = field(default_factory=dict)
+    def __init__(self, main: str, modules: dict[str, ast.Module] | None = None,
+                 imports: dict[tuple[str, ImportStmt], str] | None = None) -> None:
+        self.main = main
+        self.modules: dict[str, ast.Module] = {} if modules is None else modules
+        self.imports: dict[tuple[str, ImportStmt], str] = {} if imports is None else imports
 
     def target(self, importer: str, stmt: ImportStmt) -> str:
         return self.imports[(importer, stmt)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from hypermetric.diagnostic import Label
 from hypermetric.errors import ResolutionError
+from hypermetric.record import replace
 from hypermetric.semantics.axes import AxisRegistry
 from hypermetric.semantics.cycles import Guard
 from hypermetric.semantics.declare import Declarer, check_args
@@ -122,7 +122,7 @@ class TaskResolver:
             return resolved
         where = Binding(task.name, Const(Pure("")), INPUT, task_fs, node.span)  # the job itself uses the fs
         services = set(resolved.services) | self._fs_services(scope, [where])
-        return dataclasses.replace(resolved, fs=task_fs, services=tuple(sorted(services)))
+        return replace(resolved, fs=task_fs, services=tuple(sorted(services)))
 
     def _exec_fs(self, task: TaskDecl) -> str:
         """`task t@fs`: the file system whose `execute` function runs the task's jobs (`local` if none)."""

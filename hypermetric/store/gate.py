@@ -29,6 +29,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 CLOSED = 125  # the exit status of a child whose gate was closed without a go-ahead
+CD_VARIABLE = "HYPERMETRIC_GATE_CD"  # the directory `gate.bash` changes to (a gate with `cd`)
 # `$0` names hypermetric in the shell's own messages (`hypermetric: 1: exec: tool: not found`).
 _EXEC_GATE = 'read -r hm_go || exit 125; exec "$@" </dev/null'
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -46,16 +47,27 @@ _UNQUOTED = re.compile(r"[\w./+-]+\Z")  # bash expands `BASH_ENV`: the path must
 class Gate:
     """One gated start: `command` gives `argv` and `env` for `subprocess.Popen` (with `stdin=gate.stdin`),
     then `open` lets the child run, or `close` makes it exit. The first of the two closes both ends of the
-    pipe; the other is then a no-op."""
+    pipe; the other is then a no-op.
 
-    def __init__(self) -> None:
+    With `cd` (a physical path: no symbolic link in it, so `PWD` becomes what bash started there would
+    find), the child changes to that directory once let through, before it reads its script, and leaves
+    `OLDPWD` as it was: a child started ahead of its job in another directory then runs exactly as if started
+    in `cd`. Only the `BASH_ENV` gate does this (`can_change_dir`)."""
+
+    def __init__(self, cd: str | None = None) -> None:
         self.stdin, self._write = os.pipe()
+        self._cd = cd
 
     def command(self, argv: Sequence[str], env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
         """`argv` (shell words, then the script file) behind the gate, and the environment to start it
         with, for a command meant to get environment `env`."""
+        if CD_VARIABLE in env:  # only the gate may set it: a value from outside would move the script
+            env = {name: value for name, value in env.items() if name != CD_VARIABLE}
         if _reads_bash_env(argv, env):
-            return list(argv), {**env, "BASH_ENV": _BASH_ENV_FILE}
+            extra = {CD_VARIABLE: self._cd} if self._cd is not None else {}
+            return list(argv), {**env, "BASH_ENV": _BASH_ENV_FILE, **extra}
+        if self._cd is not None:
+            raise ValueError("only the BASH_ENV gate changes directory")
         shell = _POSIX_SHELL
         if not all(_NAME.match(name) for name in env):
             shell = _bash() or shell
@@ -83,6 +95,11 @@ class Gate:
         if self.stdin >= 0:
             os.close(self.stdin)
             self.stdin = -1
+
+
+def can_change_dir(argv: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Whether a gate with `cd` can start `argv` with environment `env` (the `BASH_ENV` gate applies)."""
+    return _reads_bash_env(argv, env)
 
 
 def _reads_bash_env(argv: Sequence[str], env: Mapping[str, str]) -> bool:

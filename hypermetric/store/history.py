@@ -12,7 +12,6 @@ show how a script changed. (A `run.json` that lists every job, with no `signatur
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable, Container, Mapping
@@ -34,6 +33,7 @@ SIGNATURES = "signatures"
 SCRIPTS = "scripts"
 _NONE = "-"
 _RAN = ("SUCCESS", "FAILED")
+_BLOCK = 4096  # lines of `signatures` per write
 
 
 def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str], start: float,
@@ -65,27 +65,27 @@ def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str],
 def _write_signatures(path: str, order: list[str], statuses: Mapping[str, str], not_done: Container[str],
                       known: Callable[[str], Signature | None]) -> tuple[list[str], int]:
     """Write `signatures` (through a temporary sibling, so it is whole or absent); returns the ids that go to
-    `run.json` instead, in order, and how many jobs were found done."""
+    `run.json` instead, in order, and how many jobs were found done. Written a block of lines at a time: a
+    million done jobs cost one `write` per thousands of them."""
     listed: list[str] = []
-    done = 0
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         with about_path(path), open(tmp, "w", encoding="utf-8") as f:
-            write = f.write
-            for n, job_id in enumerate(order):
-                if n:
-                    write("\n")
-                if job_id in statuses or job_id in not_done:
-                    listed.append(job_id)
-                else:
-                    done += 1
-                    write(getattr(known(job_id), "digest", "") or _NONE)
+            for start in range(0, len(order), _BLOCK):
+                lines = []
+                for job_id in order[start:start + _BLOCK]:
+                    if job_id in statuses or job_id in not_done:
+                        listed.append(job_id)
+                        lines.append("")
+                    else:
+                        lines.append(getattr(known(job_id), "digest", "") or _NONE)
+                f.write("\n".join(lines) if not start else "\n" + "\n".join(lines))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)  # a failed write (a full disk) leaves no temporary file behind
         raise
-    return listed, done
+    return listed, len(order) - len(listed)
 
 
 def _entry(job: Job, status: str, known: Callable[[str], Signature | None],
@@ -240,6 +240,8 @@ def script_diff(runs: list[RunInfo], old: str, new: str) -> str:
         if text is None:
             return ""
         texts.append(text.splitlines())
+    import difflib  # only `diff` shows scripts: every run records one, and should not pay for this import
+
     lines = difflib.unified_diff(texts[0], texts[1], f"script {old[:8]}", f"script {new[:8]}", lineterm="")
     return "\n".join(lines)
 

@@ -12,7 +12,6 @@ job's script inherits it, so a job whose runner was killed stays locked until it
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,18 @@ if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
 WaitCallback = Callable[[str], None]
-_HOST = socket.gethostname()
+
+
+def _hostname() -> str:
+    """What `socket.gethostname()` answers (on POSIX the node name of `uname`), without importing `socket`."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - not POSIX
+
+    return socket.gethostname()  # pragma: no cover - not POSIX
+
+
+HOST = _hostname()
 _POLL = 0.05
 
 
@@ -184,7 +194,7 @@ def _write_holder(fd: int, had: int) -> None:
 
     Never truncate to zero: on ext4 that makes the close flush the file to disk (auto_da_alloc), which costs
     milliseconds per job. A fresh lock file is empty; an old one is cut to the new text's length."""
-    data = f"{os.getpid()}@{_HOST}".encode()
+    data = f"{os.getpid()}@{HOST}".encode()
     os.pwrite(fd, data, 0)
     if had > len(data):
         os.ftruncate(fd, len(data))

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from hypermetric.errors import about_path
-from hypermetric.store import fscall, lock
+from hypermetric.store import lock
 from hypermetric.store.layout import EXITCODE, LOCK, hidden_sibling
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ def remove(job: Job, *, on_wait: lock.WaitCallback | None = None) -> bool:
     """
     with _locked_dir(job, on_wait):
         found = remove_tree(job.workdir)
+    from hypermetric.store import fscall  # custom file systems only: it imports subprocess, logging, tempfile
+
     for spec in fscall.job_file_systems(job):
         fscall.fs_call(spec, "remove", job.relpath)
     return found
@@ -107,6 +109,8 @@ def touch(job: Job, *, on_wait: lock.WaitCallback | None = None) -> None:
 
 def _touch_on(job: Job, fs: str, rel: str) -> None:
     """`fs.mkdir` of the output's folder, then `fs.touch` of `<job path>/<file>`."""
+    from hypermetric.store import fscall
+
     spec = job.file_system(fs)
     path = f"{job.relpath}/{rel}"
     fscall.fs_call(spec, "mkdir", os.path.dirname(path))

@@ -19,6 +19,7 @@ from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature import MISSING, Signer
+from hypermetric.plan.signature_fingerprint import NONE
 from hypermetric.store.records import read_record
 from hypermetric.store.scan import StatusScan
 from hypermetric.store.status import JobStatus
@@ -35,14 +36,16 @@ class Staleness:
 
     A large tensor is mostly done jobs, so a done job costs as little as can be: its files are checked and
     its recorded signature found without building its `Job` (store/scan.py: a few `stat`s where the status
-    cache knows it), and its planned digest is computed and compared; nothing of it is kept but its digest
-    (upstream signatures go into their dependents'). Only the jobs that are not COMPLETE are remembered by
-    status."""
+    cache knows it), and its planned digest is computed and compared, unless the cache holds its recorded
+    signature to be the planned one under the fingerprint its task still has (plan/signature_fingerprint.py);
+    nothing of it is kept but its digest (upstream signatures go into their dependents'). Only the jobs that
+    are not COMPLETE are remembered by status."""
 
     def __init__(self, graph: JobGraph) -> None:
         self.graph = graph
         self.signer = Signer(graph, self._hint)
         self._unfinished: dict[str, JobStatus] = {}  # every job seen that is not COMPLETE
+        self._scan: StatusScan | None = None  # the pass under way
 
     def _hint(self, job: Job) -> Mapping[str, Any] | None:
         record = read_record(job.workdir)
@@ -60,34 +63,50 @@ class Staleness:
         graph = self.graph
         jobs = graph.jobs
         unfinished = self._unfinished
-        scan = StatusScan(graph.root)
+        scan = self._scan = StatusScan(graph.root, self.signer.task_fingerprint)
         locate = _locator(graph)
-        for job_id in graph.order():
-            workdir, outputs = locate(job_id)
-            if outputs is None:
-                status, recorded = scan.check_job(jobs[job_id])
-            else:
-                status, recorded = scan.check(workdir, outputs)
-            reason = None
-            if status is JobStatus.COMPLETE:
-                reason = self._reason(job_id, recorded)
-                if reason is not None:
-                    status = unfinished[job_id] = JobStatus.OUTDATED
-            else:
-                unfinished[job_id] = status
-            yield job_id, status, reason
-        scan.save()
+        learn = self.signer.learn
+        try:
+            for job_id in graph.order():
+                workdir, outputs = locate(job_id)
+                if outputs is None:
+                    status, recorded, known = scan.check_job(jobs[job_id])
+                else:
+                    status, recorded, known = scan.check(job_id, workdir, outputs)
+                reason = None
+                if status is JobStatus.COMPLETE:
+                    if known and recorded and not unfinished:  # most done jobs of a tensor: `_reason`, inline
+                        learn(job_id, recorded)
+                    else:
+                        reason = self._reason(job_id, recorded, known)
+                    if reason is not None:
+                        status = unfinished[job_id] = JobStatus.OUTDATED
+                else:
+                    unfinished[job_id] = status
+                yield job_id, status, reason
+            scan.save()
+        finally:
+            scan.close()  # (a pass left before its end: its folders are let go)
+            self._scan = None  # the signer, kept for the run, holds this object: not what the pass read
 
-    def _reason(self, job_id: str, recorded: str | None) -> str | None:
+    def _reason(self, job_id: str, recorded: str | None, known: bool = False) -> str | None:
         """Why a finished job is OUTDATED (None when it is not): its recorded signature differs from the
         planned one, or an upstream job it reads from is not finished or is OUTDATED. Its `Job` is built only
-        when there is a reason to give."""
+        when there is a reason to give. `known`: the status cache holds the recorded signature to be the
+        planned one (under the fingerprint its task has now): the digest is not computed."""
         if recorded:
-            planned = self.signer.digest(job_id)
-            if planned != recorded:
-                record = read_record(self.graph.workdir(job_id)) or {}
-                signature = self.signer.signature(job_id)
-                return explain(record.get("built_from"), signature.built_from) or "signature changed"
+            signer = self.signer
+            if known:
+                signer.learn(job_id, recorded)
+            else:
+                planned = signer.digest(job_id)
+                if planned != recorded:
+                    record = read_record(self.graph.workdir(job_id)) or {}
+                    return explain(record.get("built_from"), signer.signature(job_id).built_from) or \
+                        "signature changed"
+                fingerprint = signer.reusable(job_id)
+                if fingerprint != NONE and self._scan is not None:
+                    self._scan.confirm(fingerprint)
         unfinished = self._unfinished
         if not unfinished or unfinished.keys().isdisjoint(self.graph.deps(job_id)):
             return None  # every dep is COMPLETE (every dep comes earlier in the order)
@@ -108,8 +127,7 @@ def _locator(graph: JobGraph) -> Callable[[str], tuple[str, tuple[str, ...] | No
     system), without building the job where the graph is the planner's."""
     jobs = graph.jobs
     if isinstance(jobs, PlannedJobs):
-        workdir, outputs = jobs.workdir, jobs.local_outputs
-        return lambda job_id: (workdir(job_id), outputs(job_id))
+        return jobs.locate
 
     def locate(job_id: str) -> tuple[str, tuple[str, ...] | None]:
         job = jobs[job_id]

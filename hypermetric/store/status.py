@@ -137,9 +137,10 @@ def job_statuses(jobs: Iterable[Job]) -> Iterator[JobStatus]:
 
 class Listing:
     """Which names a folder held when it was listed, in two bits or so per name: a name it held is always
-    found; one it did not is found now and then, which costs the caller only a check that fails."""
+    found; one it did not is found now and then, which costs the caller only a check that fails. `bits`:
+    the bits and the mask of a name's hash, for a caller that checks a million names."""
 
-    __slots__ = ("_bits", "_mask")
+    __slots__ = ("_bits", "_mask", "bits")
 
     def __init__(self, folder: str) -> None:
         try:
@@ -154,6 +155,7 @@ class Listing:
             h &= mask
             bits[h >> 3] |= 1 << (h & 7)
         self._bits, self._mask = bits, mask
+        self.bits = bits, mask
 
     def __contains__(self, name: object) -> bool:
         h = hash(name) & self._mask

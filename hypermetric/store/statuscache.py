@@ -4,10 +4,13 @@ every command.
 
 One file per task folder, `ROOT/.status/<dotted task path>` (never inside a job directory, whose list of files
 is shared with HyperMake). Each entry is a job whose `exitcode` read 0: the identity (device, inode, size,
-mtime, ctime) of its `exitcode` and of its `job.json` (zeros when it has none), and the signature recorded at
-the head of its `job.json`. A job whose two files still have those identities is finished with that
-signature, and neither file is read. Entries are found by the files' identities, not by the job's name: a
-file with the same inode and ctime is the same file, with the same content, wherever it is.
+mtime, ctime) of its `exitcode` and of its `job.json` (zeros when it has none), the signature recorded at
+the head of its `job.json`, and the fingerprint of the task (plan/signature_fingerprint.py) under which that
+signature was found equal to the planned one (0 when it was not). A job whose two files still have those
+identities is finished with that signature, and neither file is read; when its task's fingerprint is still
+the same, its planned signature is that one, and it is not computed either. Entries are found by the files'
+identities, and hold only for the job directory of the name they were written for (a directory moved by
+hand is read again).
 
 A file changed shortly before the status pass began is not cached: it could change again within the file
 system's timestamp granularity (or a clock's skew) and keep its identity. Each entry carries a hash of all of
@@ -21,32 +24,37 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 
 from hypermetric.store.layout import STATUS_CACHE
 
 MARGIN_NS = 2_000_000_000  # files changed this close to the pass's start are read, never cached
-_MAGIC = b"hypermetric status cache 1\n"
+_MAGIC = b"hypermetric status cache 2\n"
 _TAG = f"{sys.implementation.cache_tag} {sys.byteorder} {struct.calcsize('q')}".encode()
 _HEADER = struct.Struct("=32s32sqq")  # magic, tag, entries, the most jobs one pass looked up in the folder
 _KEY = struct.Struct("=q")  # the `exitcode`'s inode: the entries are sorted by it
-_ENTRY = struct.Struct("=qqqqB16s")  # exitcode ctime, job.json inode and ctime, check hash, signature
+_ENTRY = struct.Struct("=qqqqB16sq")  # exitcode ctime, job.json inode and ctime, check hash, signature, print
 _MAX_SIGNATURE = 16  # bytes: a signature of up to 32 hex digits is cached
 _ABSENT = (0, 0, 0, 0, 0)  # the identity of a `job.json` that does not exist
 
 
-def _identity(st: os.stat_result | None) -> tuple[int, int, int, int, int]:
-    if st is None:
-        return _ABSENT
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+def _check(e: os.stat_result, record: os.stat_result | None, name: int, length: int, signature: bytes,
+           tag: int) -> int:
+    """A hash of a whole entry and the job directory's name (`name_hash`); a tuple of ints hashes the same in
+    every process of one Python."""
+    if record is None:
+        return hash((e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, *_ABSENT, name, length,
+                     int.from_bytes(signature, "little"), tag))
+    return hash((e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, record.st_dev, record.st_ino,
+                 record.st_size, record.st_mtime_ns, record.st_ctime_ns, name, length,
+                 int.from_bytes(signature, "little"), tag))
 
 
-def _check(e: os.stat_result, record: os.stat_result | None, length: int, signature: bytes) -> int:
-    """A hash of a whole entry (a tuple of ints hashes the same in every process of one Python)."""
-    j = _identity(record)
-    return hash((e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, j[0], j[1], j[2], j[3], j[4], length,
-                 int.from_bytes(signature, "little")))
+def name_hash(name: str) -> int:
+    """The hash of a job directory's name that its entries are bound to."""
+    return zlib.crc32(name.encode("utf-8", "surrogateescape"))
 
 
 def _packed(signature: str | None) -> tuple[int, bytes] | None:
@@ -68,8 +76,8 @@ def _packed(signature: str | None) -> tuple[int, bytes] | None:
 class FolderCache:
     """The cache of one task folder for one status pass: looked up, added to, and written back once."""
 
-    __slots__ = ("_added", "_count", "_data", "_entries", "_hits", "_keys", "_limit", "_lookups", "_most",
-                 "_next", "path")
+    __slots__ = ("_added", "_changed", "_count", "_data", "_entries", "_hits", "_keys", "_last", "_limit",
+                 "_lookups", "_most", "_next", "path")
 
     def __init__(self, path: str, limit_ns: int) -> None:
         self.path = path
@@ -81,44 +89,53 @@ class FolderCache:
         self._lookups = 0
         self._next = 0  # the entry after the last one found: the likeliest next
         self._added: list[tuple[int, bytes]] = []
+        self._changed = False  # some entry read from the file was given a fingerprint
+        self._last: tuple | None = None  # the entry last found or added, and what it was made of
 
-    def lookup(self, exitcode: os.stat_result, record: os.stat_result | None) -> str | None:
-        """The signature recorded by a finished job whose `exitcode` and `job.json` have these identities
-        (`""` when it recorded none), or None when the cache does not know them."""
+    def lookup(self, exitcode: os.stat_result, record: os.stat_result | None, name: int) -> tuple[str, int] | None:
+        """(signature, fingerprint) of a finished job in the directory whose name hashes to `name`, whose
+        `exitcode` and `job.json` have these identities: the signature it recorded (`""` when none), and the
+        fingerprint of its task when that was its planned signature (else 0); None when the cache does not
+        know them."""
         self._lookups += 1
+        self._last = None
         ino, keys, count = exitcode.st_ino, self._keys, self._count
         i = self._next  # inodes are handed out in about the order jobs finish, which is the order they are seen
         if i < count and keys[i] == ino:
-            found = self._entry(i, exitcode, record)
+            found = self._entry(i, exitcode, record, name)
             if found is not None:
                 return found
         i = bisect_left(keys, ino)
         while i < count and keys[i] == ino:
-            found = self._entry(i, exitcode, record)
+            found = self._entry(i, exitcode, record, name)
             if found is not None:
                 return found
             i += 1
         return None
 
-    def _entry(self, i: int, exitcode: os.stat_result, record: os.stat_result | None) -> str | None:
-        """Entry `i`'s signature if it is of files with these identities, else None."""
-        ctime, j_ino, j_ctime, check, length, signature = _ENTRY.unpack_from(self._data,
-                                                                            self._entries + i * _ENTRY.size)
+    def _entry(self, i: int, exitcode: os.stat_result, record: os.stat_result | None,
+               name: int) -> tuple[str, int] | None:
+        """Entry `i`'s signature and fingerprint if it is of files with these identities, else None."""
+        ctime, j_ino, j_ctime, check, length, signature, tag = _ENTRY.unpack_from(self._data,
+                                                                                 self._entries + i * _ENTRY.size)
         if ctime != exitcode.st_ctime_ns or j_ino != (record.st_ino if record is not None else 0):
             return None
         if j_ctime != (record.st_ctime_ns if record is not None else 0):
             return None
-        if check != _check(exitcode, record, length, signature):
+        if check != _check(exitcode, record, name, length, signature, tag):
             return None
         if self._hits is None:
             self._hits = bytearray(self._count)
         self._hits[i] = 1
         self._next = i + 1
-        return signature[:length].hex()
+        self._last = (i, exitcode, record, name, length, signature)
+        return signature[:length].hex(), tag
 
-    def add(self, exitcode: os.stat_result, record: os.stat_result | None, signature: str | None) -> None:
+    def add(self, exitcode: os.stat_result, record: os.stat_result | None, name: int,
+            signature: str | None) -> None:
         """Remember a job found finished by reading its files, which had these identities before they were
         read; unless a file changed too recently to be trusted, or the signature is not a digest."""
+        self._last = None
         newest = max(exitcode.st_mtime_ns, exitcode.st_ctime_ns)
         if record is not None:
             newest = max(newest, record.st_mtime_ns, record.st_ctime_ns)
@@ -126,15 +143,26 @@ class FolderCache:
         if newest >= self._limit or packed is None:
             return
         length, raw = packed
-        j_ino, j_ctime = (record.st_ino, record.st_ctime_ns) if record is not None else (0, 0)
-        entry = _ENTRY.pack(exitcode.st_ctime_ns, j_ino, j_ctime, _check(exitcode, record, length, raw), length, raw)
-        self._added.append((exitcode.st_ino, entry))
+        self._added.append((exitcode.st_ino, _pack(exitcode, record, name, length, raw, 0)))
+        self._last = (-len(self._added), exitcode, record, name, length, raw)
+
+    def confirm(self, tag: int) -> None:
+        """The entry last found or added holds its job's planned signature under the task's fingerprint `tag`."""
+        if self._last is None:
+            return
+        i, exitcode, record, name, length, raw = self._last
+        entry = _pack(exitcode, record, name, length, raw, tag)
+        if i < 0:
+            self._added[-i - 1] = (exitcode.st_ino, entry)
+        else:
+            self._data[self._entries + i * _ENTRY.size:self._entries + (i + 1) * _ENTRY.size] = entry
+            self._changed = True
 
     def save(self) -> None:
         """Write the cache back when this pass learnt something: atomically (a concurrent writer's file or
         this one wins, whole). Entries no lookup used are dropped once they outnumber the most jobs a pass has
         looked up in this folder: they are of files that changed or of jobs no command asks about."""
-        if not self._added:
+        if not self._added and not self._changed:
             return
         most = max(self._most, self._lookups)
         keys, entries = self._old()
@@ -156,27 +184,45 @@ class FolderCache:
         header = _HEADER.pack(_MAGIC, _TAG, len(out_keys), most)
         _write(self.path, [header, out_keys.tobytes(), out_entries])
 
-    def _old(self) -> tuple[bytes, bytes]:
+    def _old(self) -> tuple[bytes | bytearray, bytes | bytearray]:
         data, entries = self._data, self._entries
         return data[_HEADER.size:entries], data[entries:entries + _ENTRY.size * self._count]
 
 
-def _load(path: str) -> tuple[bytes, int, int]:
+def _pack(exitcode: os.stat_result, record: os.stat_result | None, name: int, length: int, raw: bytes,
+          tag: int) -> bytes:
+    j_ino, j_ctime = (record.st_ino, record.st_ctime_ns) if record is not None else (0, 0)
+    check = _check(exitcode, record, name, length, raw, tag)
+    return _ENTRY.pack(exitcode.st_ctime_ns, j_ino, j_ctime, check, length, raw, tag)
+
+
+def _load(path: str) -> tuple[bytearray, int, int]:
     """The file's bytes, its number of entries and its most lookups; nothing when it is not a whole cache
     file of this format and this Python."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = _read(path)
     except OSError:
-        return b"", 0, 0
+        return bytearray(), 0, 0
     try:
         magic, tag, count, most = _HEADER.unpack_from(data)
     except struct.error:
-        return b"", 0, 0
+        return bytearray(), 0, 0
     if (magic != _MAGIC.ljust(32, b"\0") or tag != _TAG.ljust(32, b"\0") or count < 0 or most < 0
             or len(data) != _HEADER.size + count * (_KEY.size + _ENTRY.size)):
-        return b"", 0, 0
+        return bytearray(), 0, 0
     return data, count, most
+
+
+def _read(path: str) -> bytearray:
+    """The file's bytes, in a buffer that entries can be changed in (read in place: no copy of them)."""
+    with open(path, "rb", buffering=0) as f:
+        data = bytearray(os.fstat(f.fileno()).st_size + 1)  # one more: a file that grew is not read whole
+        size = 0
+        with memoryview(data) as view:
+            while count := f.readinto(view[size:]):
+                size += count
+    del data[size:]
+    return data
 
 
 def _write(path: str, parts: list[bytes | bytearray]) -> None:

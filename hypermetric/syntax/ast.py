@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from hypermetric.source import Span
 from hypermetric.syntax.refs import AxisIndex as AxisIndex  # a target's parts live apart: see `refs`
 from hypermetric.syntax.refs import TaskRef as TaskRef
-from hypermetric.syntax.refs import _span
+
+
+def _span() -> Span:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]  # set by the parser
 
 # ---------------------------------------------------------------------------------------------- expressions
 

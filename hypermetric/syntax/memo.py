@@ -11,11 +11,19 @@ cache that does not work only makes a command slower.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import pickle
 
 from hypermetric import __version__
+
+try:  # the unpickler itself, without the `pickle` module around it (its pure-Python half, `struct`, ...)
+    from _pickle import load
+except ImportError:  # a Python without the accelerator
+    from pickle import load
+
+try:  # hashlib's own blake2b, without the OpenSSL library that importing hashlib loads (a few ms at start-up)
+    from _blake2 import blake2b
+except ImportError:  # a Python without the module: the same hash through hashlib
+    from hashlib import blake2b
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _MOST = 512
@@ -35,7 +43,12 @@ def digest(*parts: object) -> str:
     import sys
 
     text = repr((__version__, sys.implementation.cache_tag, parts))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text_digest(text)
+
+
+def text_digest(text: str) -> str:
+    """64 hex digits naming `text` (blake2b)."""
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
 
 
 def read(directory: str | None, key: str) -> object | None:
@@ -45,7 +58,7 @@ def read(directory: str | None, key: str) -> object | None:
         return None
     try:
         with open(_path(directory, key), "rb") as f:
-            stored = pickle.load(f)
+            stored = load(f)
     except Exception:  # noqa: BLE001 - missing, corrupt, or made by other code: a miss
         return None
     if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
@@ -56,6 +69,8 @@ def read(directory: str | None, key: str) -> object | None:
 def write(directory: str | None, key: str, value: object) -> None:
     if directory is None:
         return
+    import pickle  # only after a parse, which costs far more
+
     try:
         data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a value that cannot be pickled is only not kept
@@ -112,7 +127,7 @@ def code_fingerprint(*parts: str) -> str:
         stamps.append(_stamp(grammar_file()))
     except FileNotFoundError:
         stamps.append("no grammar")
-    return hashlib.sha256("\n".join(stamps).encode("utf-8", "surrogatepass")).hexdigest()
+    return text_digest("\n".join(stamps))
 
 
 def _tree_stamps(directory: str) -> list[str]:

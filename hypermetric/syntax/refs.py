@@ -8,32 +8,41 @@ one back makes its classes, and only these, so a command need not create every c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from hypermetric.record import Record, setfield
 from hypermetric.source import Span
 
-
-def _span() -> Span:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]  # set by the parser
+# Each class's span is set by the parser, and is neither compared nor shown (as for the syntax tree's nodes).
 
 
-@dataclass(frozen=True, slots=True)
-class AxisIndex:
+class AxisIndex(Record):
     """One clause of an index: `Axis: k` (select), `Axis: k1 k2` (reduce these) or `Axis: *` (`keys is None`)."""
 
+    __slots__ = ("axis", "keys", "span")
+    _compared = _shown = ("axis", "keys")
     axis: str
     keys: tuple[str, ...] | None
-    span: Span = _span()
+    span: Span
+
+    def __init__(self, axis: str, keys: tuple[str, ...] | None, span: Span = None) -> None:  # type: ignore[assignment]
+        setfield(self, "axis", axis)
+        setfield(self, "keys", keys)
+        setfield(self, "span", span)
 
     @property
     def is_star(self) -> bool:
         return self.keys is None
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRef:
+class TaskRef(Record):
     """A target: `path` or `path[A: k1 k2, B: *]` (command line, plans)."""
 
+    __slots__ = ("path", "indices", "span")
+    _compared = _shown = ("path", "indices")
     path: str
-    indices: tuple[AxisIndex, ...] = ()
-    span: Span = _span()
+    indices: tuple[AxisIndex, ...]
+    span: Span
+
+    def __init__(self, path: str, indices: tuple[AxisIndex, ...] = (), span: Span = None) -> None:  # type: ignore[assignment]
+        setfield(self, "path", path)
+        setfield(self, "indices", indices)
+        setfield(self, "span", span)

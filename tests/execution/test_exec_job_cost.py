@@ -172,3 +172,28 @@ def test_a_kept_descriptor_3_reaches_the_child_under_another_number(tmp_path) ->
     lock, listing = tmp_path / ".lock", tmp_path / "fds"
     subprocess.run([sys.executable, "-c", _KEEP_THREE, str(lock), str(listing)], check=True)
     assert str(lock) in listing.read_text().splitlines()
+
+
+def test_a_job_made_ahead_starts_without_making_a_file_a_directory_or_a_process(tmp_path) -> None:
+    from hypermetric.execution import staging
+    from hypermetric.execution.prepare import environment
+    from hypermetric.execution.process import start_script
+
+    job = make_job(tmp_path, "t", 'echo hi > "$o"')
+    staged = staging.stage(job, "u")
+    assert staged is not None
+    options = JobOptions()
+    env = environment(options, staged.variables)
+    started = start_script(staged.path, options.shell, env, False, (staged.held.fd,), True, cd=job.workdir)
+    assert not isinstance(started, int)
+    staged.started, staged.launch = started, (tuple(options.shell), env)
+    with _recorded(str(tmp_path)) as seen:
+        outcome = execute_job(job, options, hooks=JobHooks(claim=lambda j: staged, on_spawn=lambda proc: None))
+    assert outcome.status is JobStatus.SUCCESS
+    assert [event for event, _ in seen if event in ("os.mkdir", "os.symlink", "subprocess.Popen")] == []
+    # the folder put in place, then the record through its two spares (made while the script ran)
+    assert [path for event, path in seen if event == "os.rename"] == ["t/.default.staged",
+                                                                       "t/.default.job.json.tmp",
+                                                                       "t/.default.exitcode.tmp"]
+    assert [path for event, path in seen if event == "open"] == ["t/.default.job.json.tmp",
+                                                                  "t/.default.exitcode.tmp"]

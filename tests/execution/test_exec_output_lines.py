@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypermetric.execution.process import _lines
+from hypermetric.execution.pump import _lines
 
 
 def test_carriage_return_lines_come_at_once_and_crlf_is_one_line_end() -> None:

@@ -4,13 +4,12 @@ fingerprint, the decision (remembered by the cluster, else asked once), and the 
 from __future__ import annotations
 
 import os
-import pickle
 from types import SimpleNamespace
 
 import pytest
 from jobs import make_job
 
-from hypermetric.execution import ray_cluster, ray_package, ray_task
+from hypermetric.execution import ray_cluster, ray_codec, ray_package, ray_task
 from hypermetric.execution.protocol import JobOptions
 from hypermetric.execution.ray_cluster import connect, package_runtime_env
 from hypermetric.store.status import JobStatus
@@ -96,8 +95,8 @@ def _run(tmp_path, monkeypatch, expected: str | None):
     forgotten: list[str] = []
     monkeypatch.setattr(ray_package, "forget", forgotten.append)
     job = make_job(tmp_path, "t", 'echo ran > "$o"')
-    data = ray_task.payload(ray_task.shared_options(JobOptions(), expected), job, 1, 5.0)
-    return pickle.loads(ray_task.run_task(data)), job, forgotten
+    data = ray_codec.payload(ray_codec.shared_options(JobOptions(), expected), job, 1, 5.0)
+    return ray_codec.read_outcome(ray_task.run_task(data)), job, forgotten
 
 
 def test_a_worker_with_another_package_runs_nothing_and_makes_the_cluster_forget(tmp_path, monkeypatch) -> None:

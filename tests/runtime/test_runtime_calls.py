@@ -33,10 +33,18 @@ class _CountingPool(LocalPool):
         return super().ingest(evaluator, payloads)
 
 
-def _drive(tmp_path, *, rows: int, batch: int, workers: int, evaluators: int, max_in_flight: int):
+class _OneAtATimePool(_CountingPool):
+    """Runs end one at a time, as on a real cluster (a LocalPool's handles are all done at once)."""
+
+    def wait(self, handles):
+        return list(handles)[:1]
+
+
+def _drive(tmp_path, *, rows: int, batch: int, workers: int, evaluators: int, max_in_flight: int,
+           pool_class=_CountingPool):
     plan = CallPlan.bind(h.square_or_fail, (), {"x": FieldRef("x"), "fail_on": 5})
     config = EvaluatorConfig(tmp_path, 1, flush_rows=7, flush_bytes=10**9)
-    pool = _CountingPool(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), evaluators, config)
+    pool = pool_class(h.square_or_fail, plan, RetryPolicy(0, 0.0, (Exception,)), evaluators, config)
     batches = iter_batches(Dataset.from_records([{"x": i} for i in range(rows)]), batch, RowSet(), math.inf)
     stats = Driver(pool, batches, workers=workers, evaluators=evaluators, max_in_flight=max_in_flight,
                    crash_limit=3, plan=plan).run()
@@ -58,6 +66,25 @@ def test_batches_that_end_together_are_shared_out_among_the_evaluators(tmp_path)
     by_evaluator = {evaluator: sum(size for e, size in pool.calls if e == evaluator) for evaluator in (0, 1)}
     assert by_evaluator == {0: 8, 1: 8} and stats.committed_rows == 48
     assert table.column("row_id").to_pylist() == list(range(48))
+
+
+def test_runs_ending_one_after_another_still_reach_the_evaluator_in_pairs(tmp_path):
+    # Two workers feeding one evaluator: a batch whose run ended waits for the next run to end, and the two go
+    # in one call (each evaluator call costs the driver and the evaluator a Ray task, whatever it carries).
+    pool, stats, table = _drive(tmp_path, rows=60, batch=3, workers=2, evaluators=1, max_in_flight=12,
+                                pool_class=_OneAtATimePool)
+    sizes = [size for _, size in pool.calls]
+    assert sum(sizes) == 20 and stats.committed_rows == 60 and stats.failed_rows == 1
+    assert len(sizes) == 10 and set(sizes) == {2}
+    assert table.column("row_id").to_pylist() == list(range(60))
+    assert table.column("output").to_pylist() == [None if i == 5 else i * i for i in range(60)]
+
+
+def test_a_batch_is_not_held_when_no_run_is_pending(tmp_path):
+    # An odd number of batches: the last one goes alone rather than wait for a run that will never come.
+    pool, stats, _ = _drive(tmp_path, rows=15, batch=3, workers=2, evaluators=1, max_in_flight=12,
+                            pool_class=_OneAtATimePool)
+    assert [size for _, size in pool.calls] == [2, 2, 1] and stats.committed_rows == 15
 
 
 def test_the_driver_asks_ray_once_for_every_handle_already_done(monkeypatch):

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from hypermetric.record import Record, fields_of
 from hypermetric.semantics import entities, namespace
 from hypermetric.semantics.model import Output, TaskOutput
 from hypermetric.source import SourceFile, Span
@@ -43,8 +44,8 @@ plan everything = { u t[A: *] }
 
 
 def _reachable(root: object):
-    """Every object reachable from `root` through dataclass fields, mappings and sequences (spans excluded:
-    they point into the source text for error messages)."""
+    """Every object reachable from `root` through record and dataclass fields, mappings and sequences (spans
+    excluded: they point into the source text for error messages)."""
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -58,6 +59,8 @@ def _reachable(root: object):
             stack.extend(current.values())
         elif isinstance(current, (tuple, list, set, frozenset)):
             stack.extend(current)
+        elif isinstance(current, Record):
+            stack.extend(getattr(current, name) for name in fields_of(current))
         elif dataclasses.is_dataclass(current):
             stack.extend(getattr(current, f.name) for f in dataclasses.fields(current))
 

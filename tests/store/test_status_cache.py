@@ -27,6 +27,9 @@ def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statuscache, "MARGIN_NS", -60 * 10**9)
 
 
+ENTRY = 65  # bytes a job takes in the cache: its exitcode's inode, then the entry
+
+
 def _cache_file(root: str) -> str:
     return os.path.join(root, "out", STATUS_CACHE, "t")
 
@@ -100,12 +103,12 @@ def _damaged(data: bytes) -> list[bytes]:
     """Ways a cache file can be damaged: empty, truncated, one byte short or long, every byte of its
     entries flipped in turn at a stride, another format's header, and garbage."""
     flipped = []
-    for start in range(80, 80 + 57):
+    for start in range(80, 80 + ENTRY):
         copy = bytearray(data)
-        for i in range(start, len(copy), 57):
+        for i in range(start, len(copy), ENTRY):
             copy[i] ^= 0x5A
         flipped.append(bytes(copy))
-    foreign = data.replace(b"hypermetric status cache 1", b"hypermetric status cache 9")
+    foreign = data.replace(b"hypermetric status cache 2", b"hypermetric status cache 9")
     return [b"", data[:100], data[:-1], data + b"\0", foreign, b"\x07" * len(data), *flipped]
 
 
@@ -150,7 +153,7 @@ def test_two_passes_writing_at_once_leave_a_whole_cache(tmp_path, trusted) -> No
     assert first_states == second_states
     assert Staleness(plan(root)).states() == {i: (s, r) for i, s, r in first_states}
     data = open(_cache_file(root), "rb").read()
-    assert len(data) == 80 + 36 * 57 and not os.listdir(os.path.dirname(_cache_file(root)))[1:]
+    assert len(data) == 80 + 36 * ENTRY and not os.listdir(os.path.dirname(_cache_file(root)))[1:]
 
 
 def test_a_root_that_does_not_exist_is_not_created(tmp_path, trusted) -> None:
@@ -174,11 +177,11 @@ def test_the_cache_stays_bounded_as_jobs_re_run(tmp_path) -> None:
         cache = FolderCache(path, limit_ns=2**62)
         for f in files:
             st = os.stat(f)
-            assert cache.lookup(st, None) is None
-            cache.add(st, None, "00ff")
+            assert cache.lookup(st, None, 7) is None
+            cache.add(st, None, 7, "00ff")
         cache.save()
         sizes.append(os.path.getsize(path))
         again = FolderCache(path, limit_ns=2**62)
-        assert all(again.lookup(os.stat(f), None) == "00ff" for f in files)
-    entries = [(size - 80) // 57 for size in sizes]
+        assert all(again.lookup(os.stat(f), None, 7) == ("00ff", 0) for f in files)
+    entries = [(size - 80) // ENTRY for size in sizes]
     assert max(entries) <= 2 * len(files) and entries[-1] >= len(files)

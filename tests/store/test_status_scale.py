@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tracemalloc
 
 import pytest
@@ -85,36 +86,38 @@ class _Counter:
         return counted
 
 
-def test_a_done_job_costs_two_opens_two_reads_and_three_stats_until_it_is_cached(tmp_path, monkeypatch) -> None:
+def test_a_done_job_costs_two_opens_two_reads_two_stats_and_an_access_until_it_is_cached(tmp_path, monkeypatch) -> None:
     graph = _tensor(str(tmp_path), 30, 30)
     order = graph.order()
     for job_id in order:  # planning and building jobs are not what is counted here
         graph.jobs[job_id]
-    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "listdir", "scandir", "close"))
+    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "access", "listdir", "scandir", "close"))
     states = Staleness(graph).states()
     done = sum(1 for s, _ in states.values() if s is JobStatus.COMPLETE)
     assert done == 900
     counts = counter.counts
-    assert counts["open"] <= 2 * done  # `exitcode` and the head of `job.json`
+    assert counts["open"] <= 2 * done + 2  # `exitcode` and the head of `job.json`; each task folder
     assert counts["read"] <= 2 * done  # one read each: `job.json` is not read to its end
-    assert counts["close"] == counts["open"]
-    assert counts["stat"] + counts["lstat"] <= 3 * done + 10  # the identities of both, and one output each
+    assert counts["close"] == counts["open"] - 1  # all but the folder of `u`, which does not exist
+    assert counts["stat"] + counts["lstat"] <= 2 * done + 10  # the identities of both
+    assert counts["access"] == done  # and one output each
     assert counts["listdir"] + counts["scandir"] <= 2  # once per task folder (`u`'s does not exist)
     assert counter.bytes_read <= 300 * done  # the signature is at the head: the rest is never read
 
 
-def test_a_cached_done_job_is_three_stats_and_no_read(tmp_path, monkeypatch) -> None:
+def test_a_cached_done_job_is_two_stats_one_access_and_no_read(tmp_path, monkeypatch) -> None:
     from hypermetric.store import statuscache
 
     graph = _tensor(str(tmp_path), 30, 30)
     monkeypatch.setattr(statuscache, "MARGIN_NS", -60 * 10**9)  # as if the pass ran a minute later
     Staleness(graph).states()  # reads every job and writes the cache
-    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "listdir", "scandir", "close"))
+    counter = _Counter(monkeypatch, ("open", "read", "stat", "lstat", "access", "listdir", "scandir", "close"))
     states = Staleness(graph).states()
     assert sum(1 for s, _ in states.values() if s is JobStatus.COMPLETE) == 900
     counts = counter.counts
     assert counts["read"] <= 2  # the cache file of `t`, not one job's file
-    assert counts["stat"] + counts["lstat"] <= 3 * 900 + 10  # `exitcode`, `job.json`, the output
+    assert counts["stat"] + counts["lstat"] <= 2 * 900 + 10  # `exitcode`, `job.json`
+    assert counts["access"] == 900  # the output: whether it exists, with no `stat` result made
     assert counts["listdir"] + counts["scandir"] <= 2
     assert counter.bytes_read <= 60 * 900 + 100  # the cache: a few dozen bytes per job
 
@@ -141,3 +144,32 @@ def test_a_signature_longer_than_the_head_read_is_still_compared(tmp_path) -> No
     job = graph.jobs[next(i for i in graph.order() if graph.jobs[i].name == "t")]
     _write(os.path.join(job.workdir, "job.json"), '{"signature": "' + "f" * 400 + '"}')
     assert Staleness(graph).states()[job.id] == (JobStatus.OUTDATED, "signature changed")
+
+
+def test_a_folder_of_done_jobs_is_not_listed_and_one_of_jobs_that_never_ran_is(tmp_path, monkeypatch) -> None:
+    """Listing a folder spares the jobs that never ran a failed `stat` each, but costs every done job a
+    lookup (and a million names listed): a folder is listed only once a few of its jobs turn out not done."""
+    from hypermetric.store import scan
+
+    graph = _tensor(str(tmp_path), 30, 30)
+    counter = _Counter(monkeypatch, ("stat", "listdir", "scandir"))
+    Staleness(graph).states()
+    assert counter.counts["listdir"] + counter.counts["scandir"] == 1  # only `u`'s, which does not exist
+    for job_id in graph.order()[:300]:  # a third of `t` never ran, as the first part of a fresh tensor
+        shutil.rmtree(graph.jobs[job_id].workdir)
+    counter.counts.update(dict.fromkeys(counter.counts, 0))
+    states = Staleness(graph).states()
+    assert sum(s is JobStatus.PENDING for s, _ in states.values()) >= 300
+    assert counter.counts["listdir"] + counter.counts["scandir"] == 2
+    # no failed `stat` once listed, but for the listing's few false hits (a name in 16 at most)
+    assert counter.counts["stat"] <= 2 * 600 + scan._MISSES + 300 // 8 + 10
+
+
+def test_a_folder_of_done_jobs_with_a_few_not_run_is_not_listed(tmp_path, monkeypatch) -> None:
+    graph = _tensor(str(tmp_path), 30, 30)
+    for job_id in graph.order()[-100:]:  # the last jobs of `t` never ran: failed `stat`s cost less than a listing
+        if job_id.startswith("t"):
+            shutil.rmtree(graph.jobs[job_id].workdir, ignore_errors=True)
+    counter = _Counter(monkeypatch, ("listdir", "scandir"))
+    Staleness(graph).states()
+    assert counter.counts["listdir"] + counter.counts["scandir"] == 1  # only `u`'s, which does not exist

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Literal
 
@@ -43,6 +42,8 @@ def cmd_dry_run(c: Common) -> None:
 def cmd_describe(c: Common, output: OutputFmtOpt = "json") -> None:
     s = open_session(c)
     graph = s.plan()
+    import json  # only `describe` writes JSON
+
     from hypermetric.cli.describe import describe_jobs
 
     sys.stdout.write(json.dumps(describe_jobs(graph), indent=2, ensure_ascii=False) + "\n")

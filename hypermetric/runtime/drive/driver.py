@@ -3,10 +3,10 @@ and keeps every batch until a part holding it is on disk, so that a lost worker 
 
 A batch goes: read → running (on a worker) → ingesting (sent to an evaluator) → buffered (acknowledged, in
 the evaluator's memory) → committed (in a Parquet part). Rows count as in flight while running or ingesting;
-buffered rows are bounded by the evaluators' flush thresholds. Batches whose runs end together go to an
-evaluator in one call. When a worker dies its batches run again (the one it was running in two halves, so
-that a row that kills workers ends up failing alone); when an evaluator dies, a fresh one receives every
-batch the dead one had not committed.
+buffered rows are bounded by the evaluators' flush thresholds. Batches go to an evaluator in groups, a
+batch waiting for the next run to end while one is pending (see `ready`). When a worker dies its batches
+run again (the one it was running in two halves, so that a row that kills workers ends up failing alone);
+when an evaluator dies, a fresh one receives every batch the dead one had not committed.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 from hypermetric.runtime.data.sharding import RowBatch, split_batch
 from hypermetric.runtime.drive.execute import CallPlan, failed_payload
 from hypermetric.runtime.drive.pool import ActorLost, PayloadLost, Pool
+from hypermetric.runtime.drive.ready import MAX_BATCHES_PER_INGEST, ReadyBatches, group_size
 from hypermetric.runtime.drive.state import BatchState, Counters, DriveStats, Progress, Wait
 
 __all__ = ["BATCHES_PER_WORKER", "MAX_BATCHES_PER_INGEST", "DriveStats", "Driver", "Progress"]
 
 
 BATCHES_PER_WORKER = 2  # a worker has its next batch queued while it runs one
-MAX_BATCHES_PER_INGEST = 8  # batches handed to an evaluator in one call at most
 
 
 class Driver:
@@ -47,7 +47,7 @@ class Driver:
         self._evaluator_generation = [0] * evaluators
         self._count = Counters()
         self._split_ids = itertools.count(-1, -1)  # the source numbers its batches from 0 up
-        self._ready: list[BatchState] = []  # run batches whose payloads go to evaluators together
+        self._ready = ReadyBatches(group_size(workers, evaluators))  # run batches to send together
 
     def run(self) -> DriveStats:
         """Drives the run to its end; stopping the pool is the caller's part."""
@@ -98,22 +98,18 @@ class Driver:
         self._waiting[status] = Wait("run", state.batch.batch_id, worker, self._worker_generation[worker])
 
     def _send(self, state: BatchState) -> None:
-        """Queues a run batch for an evaluator; the batches whose runs ended together go in one call (fewer
-        calls, each with more rows). A batch that an evaluator died scoring goes alone, so that a batch which
-        kills evaluators counts its crashes alone and fails alone."""
+        """Queues a run batch for an evaluator; batches go in groups (see `ReadyBatches`). A batch that an
+        evaluator died scoring goes alone, so that a batch which kills evaluators counts its crashes alone
+        and fails alone."""
         if state.crashes:
             self._send_to([state], self._least_loaded_evaluator())
         else:
-            self._ready.append(state)
+            self._ready.add(state)
 
     def _send_ready(self) -> None:
-        """Sends the queued batches, shared out among the evaluators."""
-        ready, self._ready = self._ready, []
-        if not ready:
-            return
-        size = min(MAX_BATCHES_PER_INGEST, -(-len(ready) // len(self._evaluator_load)))
-        for start in range(0, len(ready), size):
-            self._send_to(ready[start:start + size], self._least_loaded_evaluator())
+        """Sends the queued batches that are due, shared out among the evaluators."""
+        for states in self._ready.take(sum(self._worker_load), len(self._evaluator_load)):
+            self._send_to(states, self._least_loaded_evaluator())
 
     def _least_loaded_evaluator(self) -> int:
         return min(range(len(self._evaluator_load)), key=self._evaluator_load.__getitem__)

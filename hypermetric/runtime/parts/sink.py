@@ -12,6 +12,7 @@ import json
 import operator
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,13 +105,15 @@ class PartSink:
     def buffered_rows(self) -> int:
         return self._rows
 
-    def add(self, batch_id: int, table: pa.Table, tally: Tally | None = None) -> list[int]:
-        """Buffers one batch's results (and its tally, read from the table if not given); returns the batch
-        ids made durable by a flush this caused, if any."""
+    def add(self, batch_id: int, table: pa.Table, tally: Tally | None = None,
+            row_ids: Sequence[int] | None = None) -> list[int]:
+        """Buffers one batch's results (and its tally, read from the table if not given; its row ids likewise,
+        the table's `row_id` column in Python values); returns the batch ids made durable by a flush this
+        caused, if any."""
         self._tables.append(table)
         self._batch_ids.append(batch_id)
         self._tally.add(tally_table(table) if tally is None else tally)
-        span = _span(table)
+        span = _span(table[cols.ROW_ID].to_pylist() if row_ids is None else row_ids)
         if span is None:
             self._spans = None
         elif self._spans is not None:
@@ -147,9 +150,10 @@ class PartSink:
         return committed
 
 
-def _span(table: pa.Table) -> tuple[int, int, int] | None:
-    """The table's first and last row ids and its rows, if its row ids strictly increase; else None."""
-    ids = table[cols.ROW_ID].to_pylist()
+def _span(ids: Sequence[int]) -> tuple[int, int, int] | None:
+    """The first and last row ids and their number, if the row ids strictly increase; else None."""
+    if isinstance(ids, range) and ids.step == 1:  # a batch's usual row ids: no need to look at each
+        return (ids.start, ids.stop - 1, len(ids)) if ids else (0, -1, 0)
     if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
         return None
     return (ids[0], ids[-1], len(ids)) if ids else (0, -1, 0)

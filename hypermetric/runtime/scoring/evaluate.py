@@ -108,7 +108,8 @@ class Evaluator:
 
     def ingest(self, payload: BatchPayload) -> list[int]:
         """Scores and buffers one batch; returns the batch ids a flush made durable (often none)."""
-        return self._sink.add(payload.batch_id, *self.score(payload))
+        table, tally = self.score(payload)
+        return self._sink.add(payload.batch_id, table, tally, payload.row_ids)
 
     def ingest_all(self, payloads: Iterable[BatchPayload]) -> list[int]:
         """Scores and buffers batches in turn; returns the batch ids flushes made durable meanwhile."""

@@ -44,8 +44,9 @@ class BatchPayload:
         data = {cols.ROW_ID: pa.array(self.row_ids, type=pa.int64())}
         converted: list[tuple[list[Any], pa.Array]] = []
         for name, values in self.columns.items():
-            if name == cols.ERROR:
-                data[name] = pa.array(values, type=pa.string())
+            if name == cols.ERROR:  # mostly no error at all: then no value needs looking at
+                nulls = values.count(None) == len(values)
+                data[name] = pa.nulls(len(values), pa.string()) if nulls else pa.array(values, pa.string())
             elif name == cols.ATTEMPTS:
                 data[name] = pa.array(values, type=pa.int64())
             else:

@@ -12,56 +12,83 @@ from dataclasses import dataclass, field
 
 from hypermetric.model.axis import Axis
 from hypermetric.model.case import MAX_FILE_NAME_LENGTH
+from hypermetric.record import Record, setfield
 from hypermetric.semantics.model.objects import FileSystem, Service
 from hypermetric.semantics.model.tasks import TaskTensor
 from hypermetric.source import Span
 
 
-@dataclass(frozen=True, slots=True)
-class TaskInfo:
+class TaskInfo(Record):
     """What `list` and `describe` show of a task or package tensor."""
 
+    __slots__ = ("name", "axes", "upstream", "is_package", "ephemeral", "span")
     name: str                      # dotted name, e.g. `o.t`
     axes: tuple[str, ...]          # sorted axis names
     upstream: tuple[str, ...]      # names of the tasks and packages it depends on, sorted
-    is_package: bool = False
-    ephemeral: bool = False
-    span: Span | None = None
+    is_package: bool
+    ephemeral: bool
+    span: Span | None
+
+    def __init__(self, name: str, axes: tuple[str, ...], upstream: tuple[str, ...], is_package: bool = False,
+                 ephemeral: bool = False, span: Span | None = None) -> None:
+        setfield(self, "name", name)
+        setfield(self, "axes", axes)
+        setfield(self, "upstream", upstream)
+        setfield(self, "is_package", is_package)
+        setfield(self, "ephemeral", ephemeral)
+        setfield(self, "span", span)
 
     @classmethod
     def of(cls, tensor: TaskTensor) -> TaskInfo:
         return cls(tensor.name, tensor.axes, tensor.upstream, tensor.is_package, tensor.ephemeral, tensor.span)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetIndex:
+class TargetIndex(Record):
     """One clause of a target's index: `Axis: k`, `Axis: k1 k2`, or `Axis: *` (`keys` is None)."""
 
+    __slots__ = ("axis", "keys", "span")
     axis: str
     keys: tuple[str, ...] | None
-    span: Span | None = None
+    span: Span | None
+
+    def __init__(self, axis: str, keys: tuple[str, ...] | None, span: Span | None = None) -> None:
+        setfield(self, "axis", axis)
+        setfield(self, "keys", keys)
+        setfield(self, "span", span)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Record):
     """A target as a plan lists it: `path` or `path[A: k1 k2, B: *]`."""
 
+    __slots__ = ("path", "indices", "span")
     path: str
-    indices: tuple[TargetIndex, ...] = ()
-    span: Span | None = None
+    indices: tuple[TargetIndex, ...]
+    span: Span | None
+
+    def __init__(self, path: str, indices: tuple[TargetIndex, ...] = (), span: Span | None = None) -> None:
+        setfield(self, "path", path)
+        setfield(self, "indices", indices)
+        setfield(self, "span", span)
 
 
-@dataclass(frozen=True, slots=True)
-class PlanInfo:
+class PlanInfo(Record):
     """`plan P = { … }`: its targets, and the dotted path of the object it was defined in (names in its
     targets are looked up from there outwards)."""
 
+    __slots__ = ("name", "targets", "owner", "span")
     name: str
     targets: tuple[Target, ...]
-    owner: str = ""
-    span: Span | None = None
+    owner: str
+    span: Span | None
+
+    def __init__(self, name: str, targets: tuple[Target, ...], owner: str = "", span: Span | None = None) -> None:
+        setfield(self, "name", name)
+        setfield(self, "targets", targets)
+        setfield(self, "owner", owner)
+        setfield(self, "span", span)
 
 
+# A dataclass still: `batch.frontend.BatchPipeline` extends it with fields of its own.
 @dataclass(frozen=True, eq=False)
 class Pipeline:
     """A loaded, checked pipeline. `axes` are in order of first declaration with keys in declared order;

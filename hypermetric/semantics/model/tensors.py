@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hypermetric.record import Record, setfield
 from hypermetric.semantics.model.values import Multiple, Pure, TaskOutput, Value
 
 if TYPE_CHECKING:
@@ -15,12 +15,16 @@ if TYPE_CHECKING:
 EMPTY: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Const:
+class Const(Record, compare=False):
     """A literal: the same value at every case."""
 
+    __slots__ = ("value", "span")
     value: Value
-    span: Span | None = None
+    span: Span | None
+
+    def __init__(self, value: Value, span: Span | None = None) -> None:
+        setfield(self, "value", value)
+        setfield(self, "span", span)
 
     @property
     def shape(self) -> frozenset[str]:
@@ -30,44 +34,61 @@ class Const:
         return self.value
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Branch:
+class Branch(Record, compare=False):
     """`{A: k1=e1 k2=e2}`: the branch of the case's key on `axis` (its default when the case lacks it)."""
 
+    __slots__ = ("axis", "default", "branches", "span", "shape")
+    _derived = ("shape",)
     axis: str
     default: str
     branches: dict[str, Node]
-    span: Span | None = None
-    shape: frozenset[str] = field(init=False)
+    span: Span | None
+    shape: frozenset[str]
 
-    def __post_init__(self) -> None:
-        shape = {self.axis}
-        for node in self.branches.values():
+    def __init__(self, axis: str, default: str, branches: dict[str, Node], span: Span | None = None) -> None:
+        setfield(self, "axis", axis)
+        setfield(self, "default", default)
+        setfield(self, "branches", branches)
+        setfield(self, "span", span)
+        shape = {axis}
+        for node in branches.values():
             shape |= node.shape
-        object.__setattr__(self, "shape", frozenset(shape))
+        setfield(self, "shape", frozenset(shape))
 
     def at(self, case: Mapping[str, str]) -> Value:
         return self.branches[case.get(self.axis, self.default)].at(case)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Output:
+class Output(Record, compare=False):
     """`$t[A: k, B: *].o`: output `output` of the task named `task`, selected axes fixed and reduced axes
     gathered."""
 
+    __slots__ = ("task", "output", "axes", "defaults", "fixed", "reduced", "service", "span", "shape")
+    _derived = ("shape",)
     task: str
     output: str
     axes: tuple[str, ...]                       # the task's axes, sorted
     defaults: tuple[str, ...]                   # their default keys
-    fixed: dict[str, str] = field(default_factory=dict)
-    reduced: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    service: str | None = None
-    span: Span | None = None
-    shape: frozenset[str] = field(init=False)
+    fixed: dict[str, str]
+    reduced: tuple[tuple[str, tuple[str, ...]], ...]
+    service: str | None
+    span: Span | None
+    shape: frozenset[str]
 
-    def __post_init__(self) -> None:
-        gone = set(self.fixed) | {a for a, _ in self.reduced}
-        object.__setattr__(self, "shape", frozenset(a for a in self.axes if a not in gone))
+    def __init__(self, task: str, output: str, axes: tuple[str, ...], defaults: tuple[str, ...],
+                 fixed: dict[str, str] | None = None, reduced: tuple[tuple[str, tuple[str, ...]], ...] = (),
+                 service: str | None = None, span: Span | None = None) -> None:
+        fixed = {} if fixed is None else fixed
+        setfield(self, "task", task)
+        setfield(self, "output", output)
+        setfield(self, "axes", axes)
+        setfield(self, "defaults", defaults)
+        setfield(self, "fixed", fixed)
+        setfield(self, "reduced", reduced)
+        setfield(self, "service", service)
+        setfield(self, "span", span)
+        gone = set(fixed) | {a for a, _ in reduced}
+        setfield(self, "shape", frozenset(a for a in axes if a not in gone))
 
     def pairs(self, case: Mapping[str, str], fixed: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         """The upstream canonical case: fixed keys first, else the consumer's key, else the default."""
