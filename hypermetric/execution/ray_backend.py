@@ -67,6 +67,7 @@ class RayBackend:
         self._nodes: list[dict[str, float]] | None = None
         self._running: dict[Any, tuple[Job, int]] = {}
         self._finished: queue.SimpleQueue[tuple[Any, Future]] = queue.SimpleQueue()
+        self._ended: set[Any] = set()  # refs of tasks that ended and were not settled yet
         self._refused: list[JobOutcome] = []
         self._cancelling = False
         self.reports_start = on_start is not None
@@ -109,6 +110,11 @@ class RayBackend:
         outcomes.extend(self._settle(ref, future) for ref, future in finished)
         return outcomes
 
+    def idle(self) -> bool:
+        """Whether every task started has ended and `wait_any` has taken its outcome (an interrupt between
+        the two drops it: such a task has ended, and nothing will report it again)."""
+        return not self._refused and self._finished.empty() and self._ended.issuperset(self._running)
+
     def cancel_all(self) -> None:
         self._cancelling = True
         for ref in list(self._running):
@@ -137,10 +143,12 @@ class RayBackend:
 
     def _finish(self, ref: Any, future: Future) -> None:
         """Called by Ray (any thread) when a task has ended."""
+        self._ended.add(ref)
         self._finished.put((ref, future))
 
     def _settle(self, ref: Any, future: Future) -> JobOutcome:
         job, attempt = self._running.pop(ref)
+        self._ended.discard(ref)
         try:
             outcome = read_outcome(future.result())
         except self._ray.exceptions.RayError as e:

@@ -71,3 +71,20 @@ def test_the_local_backend_is_idle_once_every_outcome_is_taken(tmp_path) -> None
         wait_until(backend.idle, what="the worker to return")
     finally:
         backend.close()
+
+
+def test_the_ray_backend_is_idle_once_every_ended_task_is_taken() -> None:
+    """Without Ray: the bookkeeping that `idle` reads, driven the way Ray's callbacks and `wait_any` drive it."""
+    import queue
+
+    from hypermetric.execution.ray_backend import RayBackend
+
+    backend = object.__new__(RayBackend)
+    backend._refused, backend._finished, backend._running, backend._ended = [], queue.SimpleQueue(), {}, set()
+    assert backend.idle()
+    backend._running["ref"] = ("job", 1)
+    assert not backend.idle()  # still running
+    backend._finish("ref", None)
+    assert not backend.idle()  # ended, its outcome not taken yet
+    backend._finished.get_nowait()  # taken by `wait_any`, then lost to the interrupt before it was settled
+    assert backend.idle()
