@@ -4,13 +4,13 @@ done when it was interrupted, leaves nothing running behind it; `remove`/`invali
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from support.waiting import read_until
 
 TIMEOUT = 60.0  # bounds a failure only; nothing waits for it to pass
 
@@ -43,22 +43,6 @@ def _wait_dead(pid: int, timeout: float = TIMEOUT) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"process {pid} is still alive")
         time.sleep(0.02)
-
-
-def _read_until(stream, text: str, timeout: float = TIMEOUT) -> str:
-    """What a pipe brings until it has brought `text` (an AssertionError at EOF or timeout).
-
-    It reads the file descriptor itself: a buffered reader could hold the text while `select` waits."""
-    seen = b""
-    fd = stream.fileno()
-    deadline = time.monotonic() + timeout
-    while text.encode() not in seen:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        data = os.read(fd, 65536) if ready else b""
-        if not data:
-            raise AssertionError(f"never printed {text!r}; got:\n{seen.decode(errors='replace')}")
-        seen += data
-    return seen.decode(errors="replace")
 
 
 @pytest.fixture
@@ -103,7 +87,7 @@ def test_kill_9_of_the_runner_kills_its_jobs_and_a_rerun_never_runs_beside_them(
       fi
     """)
     first = _spawn(project, "run", "t", "--grace", "1")
-    _read_until(first.stdout, "t[default]> ready")  # the runner has registered the job with its watchdog
+    read_until(first.stdout, "t[default]> ready")  # the runner has registered the job with its watchdog
     job, background = _pid(project.path("first.pid")), _pid(project.path("first.bg"))
     os.killpg(first.pid, signal.SIGKILL)  # the runner and anything in its process group
     first.communicate(timeout=TIMEOUT)
@@ -125,7 +109,7 @@ def test_the_jobs_of_a_runner_killed_with_9_die_after_the_grace(project, pids):
       while true; do sleep 0.05; done
     """)
     runner = _spawn(project, "run", "t", "--grace", "0.5")
-    _read_until(runner.stdout, "t[default]> ready")  # the runner has registered the job with its watchdog
+    read_until(runner.stdout, "t[default]> ready")  # the runner has registered the job with its watchdog
     job = _pid(project.path("pid"))
     os.killpg(runner.pid, signal.SIGKILL)
     runner.communicate(timeout=TIMEOUT)
@@ -229,7 +213,7 @@ def test_remove_waits_for_the_lock_of_a_running_job(project):
     run = _blocked_job(project)
     remove = _spawn(project, "remove", "t", "-y")
     try:
-        _read_until(remove.stderr, "waiting for the running job t")
+        read_until(remove.stderr, "waiting for the running job t")
         assert project.path("out/t/default/script").exists()  # nothing deleted under the job
         assert remove.poll() is None
     finally:
@@ -246,7 +230,7 @@ def test_invalidate_waits_for_a_running_job_so_it_does_not_end_done(project):
     run = _blocked_job(project)
     invalidate = _spawn(project, "invalidate", "t", "-y")
     try:
-        _read_until(invalidate.stderr, "waiting for the running job t")
+        read_until(invalidate.stderr, "waiting for the running job t")
     finally:
         project.path("go").write_text("x")
     out, err = run.communicate(timeout=TIMEOUT)

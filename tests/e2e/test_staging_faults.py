@@ -5,33 +5,11 @@ re-run runs it once, from a fresh folder."""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 
-TIMEOUT = 60.0  # bounds a failure only; nothing waits for it to pass
-
-
-def _read_until(stream, text: str) -> None:
-    seen = b""
-    fd = stream.fileno()
-    deadline = time.monotonic() + TIMEOUT
-    while text.encode() not in seen:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        data = os.read(fd, 65536) if ready else b""
-        if not data:
-            raise AssertionError(f"never printed {text!r}; got:\n{seen.decode(errors='replace')}")
-        seen += data
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+from support.waiting import BOUND, alive, read_until, wait_exited
 
 
 def _in_folder(folder: str) -> list[int]:
@@ -40,19 +18,11 @@ def _in_folder(folder: str) -> list[int]:
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                if os.readlink(f"/proc/{name}/cwd") == folder and _alive(int(name)):
+                if os.readlink(f"/proc/{name}/cwd") == folder and alive(int(name)):
                     found.append(int(name))
             except OSError:
                 pass
     return found
-
-
-def _wait_dead(pids: list[int]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while any(_alive(p) for p in pids):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still alive: {[p for p in pids if _alive(p)]}")
-        time.sleep(0.02)
 
 
 def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(project):
@@ -62,7 +32,7 @@ def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(pro
       if [ -e {root}/second ]; then echo a > $o; exit 0; fi
       echo $$ > {root}/a.pid
       echo ready
-      while true; do sleep 0.05; done
+      exec sleep 600  # until the test kills the runner (and, through its watchdog, this job)
 
     task b(x=$a.o) -> o:
       echo ran >> {root}/b.ran
@@ -71,18 +41,18 @@ def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(pro
     runner = subprocess.Popen([sys.executable, "-m", "hypermetric", "run", "b", "--grace", "0.5"], cwd=root,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        _read_until(runner.stdout, "a[default]> ready")  # `b` was made ahead before `a`'s output is read
+        read_until(runner.stdout, "a[default]> ready")  # `b` was made ahead before `a`'s output is read
         waiting = _in_folder(os.path.join(root, "out", "b"))
         assert len(waiting) == 1  # `b`'s script process, behind its gate
         job = int(project.read("a.pid"))
     finally:
         os.killpg(runner.pid, signal.SIGKILL)
-        runner.communicate(timeout=TIMEOUT)
-    _wait_dead([job, *waiting])
+        runner.communicate(timeout=BOUND)
+    wait_exited([job, *waiting])
     assert not os.path.exists(os.path.join(root, "b.ran"))
     assert not os.path.exists(os.path.join(root, "out", "b", "default"))
     project.write("second", "x")
-    rerun = project.sh("run", "b", timeout=TIMEOUT)
+    rerun = project.sh("run", "b", timeout=BOUND)
     assert rerun.code == 0, rerun.err
     assert project.read("b.ran") == "ran\n" and project.read("out/b/default/o") == "b\n"
     assert sorted(os.listdir(os.path.join(root, "out", "b"))) == ["default"]  # the dead runner's folder is gone

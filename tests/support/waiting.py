@@ -7,6 +7,7 @@ only ends a test that is failing anyway, so it is generous.
 from __future__ import annotations
 
 import os
+import select
 import time
 from collections.abc import Callable
 
@@ -29,6 +30,39 @@ def alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def wait_exited(pids: list[int], timeout: float = BOUND) -> None:
+    """Wait until each process of `pids` has ended (a zombie has), on the kernel's exit notice (a pidfd turns
+    readable), not by polling: the processes need not be this process's children."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue  # already gone
+        try:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
+        if not ready:
+            raise AssertionError(f"process {pid} is still alive")
+
+
+def read_until(stream, text: str, timeout: float = BOUND) -> str:
+    """What a pipe brings until it has brought `text` (an AssertionError at EOF or timeout).
+
+    It reads the file descriptor itself: a buffered reader could hold the text while `select` waits."""
+    seen = b""
+    fd = stream.fileno()
+    deadline = time.monotonic() + timeout
+    while text.encode() not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        data = os.read(fd, 65536) if ready else b""
+        if not data:
+            raise AssertionError(f"never printed {text!r}; got:\n{seen.decode(errors='replace')}")
+        seen += data
+    return seen.decode(errors="replace")
 
 
 def group_alive(pgid: int) -> bool:
