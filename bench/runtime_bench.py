@@ -8,10 +8,12 @@ hand-written pool of Ray actors that receive batches, compute output and score, 
 turns into one Arrow table (with the runtime's columns) and one Parquet file. Every measurement runs in a
 fresh process with its own Ray, started (with its idle worker processes) before the timed region; both sides
 create their actors inside it.
-Runtime and baseline runs alternate; the best of each is kept, with every run's seconds and the median CPU
-seconds (user and system, summed over the run's processes: steadier than wall time on a shared machine). The runtime runs `--runtime-workers` workers
-plus its evaluator actor (`--runtime-evaluators 0`: workers that score their own batches, as many actor
-processes as the baseline). Target: the runtime at 80% or more of the baseline's rows/second.
+Runtime and baseline runs alternate; the best of each is kept, with every run's seconds, the median of the
+paired ratios, and the median CPU seconds (user and system, summed over the run's processes: steadier than
+wall time on a shared machine), also split by process kind (the driver, each actor class, `other` for Ray's
+own and idle processes) in milliseconds per 1,000 rows. The runtime runs `--runtime-workers` workers plus its
+evaluator actor (`--runtime-evaluators 0`: workers that score their own batches, as many actor processes as
+the baseline). Target: the runtime at 80% or more of the baseline's rows/second.
 
 `--metric-us U` makes every score (on both sides) spend U microseconds of CPU, for a metric that does work.
 
@@ -155,11 +157,15 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
     """Alternates runtime and baseline runs, each in a fresh process; keeps the best of each."""
     ours, theirs, ours_steady, theirs_steady, ratios = [], [], [], [], []
     ours_cpu, theirs_cpu = [], []
+    ours_kinds: list[dict[str, float]] = []
+    theirs_kinds: list[dict[str, float]] = []
     for attempt in range(args.repeat):
         mine = _child("runtime", args.rows, args)
         base = _child("baseline", args.rows, args)
         ours_cpu.append(mine["cpu_seconds"])
         theirs_cpu.append(base["cpu_seconds"])
+        ours_kinds.append(mine["cpu_seconds_by_kind"])
+        theirs_kinds.append(base["cpu_seconds_by_kind"])
         ours.append(mine["seconds"])
         theirs.append(base["seconds"])
         ours_steady.append(mine["steady_rows_per_s"])
@@ -177,7 +183,17 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
             "steady_ratio": max(ours_steady) / max(theirs_steady),
             "runtime_cpu_seconds_median": statistics.median(ours_cpu),
             "baseline_cpu_seconds_median": statistics.median(theirs_cpu),
+            "runtime_cpu_ms_per_1000_rows_by_kind": _median_by_kind(ours_kinds, args.rows),
+            "baseline_cpu_ms_per_1000_rows_by_kind": _median_by_kind(theirs_kinds, args.rows),
+            "paired_ratios": ratios,
             "runtime_seconds": ours, "baseline_seconds": theirs}
+
+
+def _median_by_kind(runs: list[dict[str, float]], rows: int) -> dict[str, float]:
+    """Each process kind's median CPU over the runs, in milliseconds per 1,000 rows (start-up included; a
+    kind missing from a run counts 0 there)."""
+    kinds = sorted({kind for run in runs for kind in run})
+    return {kind: round(statistics.median(run.get(kind, 0.0) for run in runs) * 1e6 / rows, 3) for kind in kinds}
 
 
 def _descendants_rss_kb(root: int) -> int:
@@ -200,6 +216,20 @@ def _descendants_rss_kb(root: int) -> int:
         total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total
+
+
+def _process_kind(pid: int, root: int) -> str | None:
+    """What a process is: `driver` (the measuring process), the Ray actor class it runs (Ray titles an
+    actor's process `ray::Class` or `ray::Class.method`), or None while it runs none (an idle worker)."""
+    if pid == root:
+        return "driver"
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return None
+    if not title.startswith("ray::") or title.startswith("ray::IDLE"):
+        return None
+    return title.split()[0].split(".")[0]
 
 
 def _descendants_cpu_s(root: int) -> dict[int, float]:
@@ -231,6 +261,7 @@ class CpuMeter:
     def __init__(self) -> None:
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
+        self._kinds: dict[int, str] = {}  # the last kind each process was seen as (see `_process_kind`)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
 
@@ -238,6 +269,9 @@ class CpuMeter:
         for pid, seconds in _descendants_cpu_s(os.getpid()).items():
             self._first.setdefault(pid, 0.0 if self._last else seconds)
             self._last[pid] = seconds
+            kind = _process_kind(pid, os.getpid())
+            if kind is not None:
+                self._kinds[pid] = kind
         self._first.setdefault(os.getpid(), 0.0)
 
     def _sample_until_stopped(self) -> None:
@@ -255,6 +289,14 @@ class CpuMeter:
         self._thread.join()
         self._sample()
         return sum(seconds - self._first.get(pid, 0.0) for pid, seconds in self._last.items())
+
+    def by_kind(self) -> dict[str, float]:
+        """The CPU seconds of `stop`, split by process kind (`other`: Ray's own and idle processes)."""
+        kinds: dict[str, float] = {}
+        for pid, seconds in self._last.items():
+            kind = self._kinds.get(pid, "other")
+            kinds[kind] = kinds.get(kind, 0.0) + seconds - self._first.get(pid, 0.0)
+        return {kind: round(seconds, 3) for kind, seconds in sorted(kinds.items())}
 
 
 def child(kind: str, n: int, args: argparse.Namespace) -> None:
@@ -290,6 +332,7 @@ def child(kind: str, n: int, args: argparse.Namespace) -> None:
     cpu_seconds = meter.stop()
     driver_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": n, "seconds": seconds, "steady_rows_per_s": steady, "cpu_seconds": cpu_seconds,
+                      "cpu_seconds_by_kind": meter.by_kind(),
                       "driver_peak_mb": driver_kb / 1024, "all_processes_peak_mb": peak[0] / 1024}))
 
 
@@ -333,6 +376,9 @@ def main() -> None:
               f"baseline {result['baseline_rows_per_s']:,.0f} rows/s, "
               f"ratio {result['ratio']:.2f}, median paired ratio {result['median_paired_ratio']:.2f} "
               "(target >= 0.80)")
+        print(f"CPU ms per 1,000 rows by process kind (medians): runtime "
+              f"{result['runtime_cpu_ms_per_1000_rows_by_kind']}, baseline "
+              f"{result['baseline_cpu_ms_per_1000_rows_by_kind']}")
         print(f"steady state (start-up and final table excluded): runtime "
               f"{result['runtime_steady_rows_per_s']:,.0f} rows/s, baseline "
               f"{result['baseline_steady_rows_per_s']:,.0f} rows/s, ratio {result['steady_ratio']:.2f}")

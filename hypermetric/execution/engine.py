@@ -109,7 +109,9 @@ def run_graph(graph: JobGraph, options: RunOptions | None = None,
         from hypermetric.store.history import write_run_summary
 
         write_run_summary(report.record, graph, {i: r.status.label for i, r in report.results.items()},
-                          report.started, report.finished, prepared.signer.known, prepared.not_done)
+                          report.started, report.finished, prepared.signer.known, prepared.not_done,
+                          prepared.done_signatures)
+    prepared.close()
     emit(RunFinished(report))
     return report
 

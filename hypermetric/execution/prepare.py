@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
 
-def prepare(job: Job, options: JobOptions, hooks: JobHooks) -> dict[str, str]:
-    """Link or transfer inputs, write the script files and `args`; the full environment of the script."""
+def prepare(job: Job, options: JobOptions, hooks: JobHooks, exclusive: bool = False) -> dict[str, str]:
+    """Link or transfer inputs, write the script files and `args`; the full environment of the script. With
+    `exclusive` (a job with no custom file systems), a script file or `args` found there already raises
+    `FileExistsError` (see `staging.write_files`)."""
     if not job.file_systems:
-        return environment(options, write_files(job, job.workdir, new_uuid()))
+        return environment(options, write_files(job, job.workdir, new_uuid(), exclusive))
     from hypermetric.execution.filesystems import Transfers
     from hypermetric.execution.links import link_input, needs_transfer
 

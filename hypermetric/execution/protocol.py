@@ -1,7 +1,8 @@
 """The job protocol: one job, start to finish, in whatever process calls it.
 
 create the directory → check status (unless this call made the directory) → lock → re-check and empty the
-directory (except `.lock`; skipped when it holds nothing else) → link inputs → write scripts and `args` →
+directory (except `.lock`; skipped when it holds nothing else, and when this call made it and finds no script
+there: see `_run_locked`) → link inputs → write scripts and `args` →
 run `<shell> script` in its own process group (or hand it to the job's `@@runner`,
 or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
 `exists` on custom file systems) → unlock. Inputs on or for custom file systems are transferred by
@@ -99,7 +100,8 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
             finally:
                 store_lock.release(held)
     # A directory this call makes holds no `exitcode`, so only one that was there can hold a finished job.
-    if not _make_dir(job.workdir) and is_complete(job):
+    made = _make_dir(job.workdir)
+    if not made and is_complete(job):
         return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
     try:
         held = store_lock.acquire(os.path.join(job.workdir, LOCK), on_wait=hooks.on_wait,
@@ -107,26 +109,48 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     except store_lock.LockWaitCancelled:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
     try:
-        return _run_locked(job, options, on_output, attempt, hooks, held)
+        return _run_locked(job, options, on_output, attempt, hooks, held, made and not job.file_systems)
     finally:
         store_lock.release(held)
 
 
 def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
-                hooks: JobHooks, held: store_lock.Held) -> JobOutcome:
+                hooks: JobHooks, held: store_lock.Held, fresh: bool) -> JobOutcome:
     start = time.time()
-    if _leftovers(job.workdir):  # else nothing but our `.lock` is there: nothing done, nothing to delete
-        if is_complete(job):
-            return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
-        empty_dir(job.workdir)
+    prepared: dict[str, str] | JobOutcome | None = None
+    if fresh:
+        # This call made the directory empty; another runner writes into it only holding the lock, first
+        # the input links (which `prepare` replaces with the same) and then the script files and `args`. So
+        # rather than list it, `prepare` creates those exclusively: one found there sends the job through
+        # the ordinary check below.
+        try:
+            prepared = _prepared(job, options, hooks, attempt, start, exclusive=True)
+        except FileExistsError:
+            prepared = None
+    if prepared is None:
+        if _leftovers(job.workdir):  # else nothing but our `.lock` is there: nothing done, nothing to delete
+            if is_complete(job):
+                return JobOutcome(job.id, JobStatus.COMPLETE, attempt, 0, None, (), start, start)
+            empty_dir(job.workdir)
+        prepared = _prepared(job, options, hooks, attempt, start)
+    if isinstance(prepared, JobOutcome):
+        return prepared
+    return _run_spared(job, options, on_output, attempt, hooks, held, prepared, start)
+
+
+def _prepared(job: Job, options: JobOptions, hooks: JobHooks, attempt: int, start: float,
+              exclusive: bool = False) -> dict[str, str] | JobOutcome:
+    """The script's environment, or the outcome of a job that could not be prepared; with `exclusive`, a
+    `FileExistsError` goes to the caller (see `prepare`)."""
     try:
-        env = prepare(job, options, hooks)
+        return prepare(job, options, hooks, exclusive)
     except (OSError, FileSystemError) as e:
+        if exclusive and isinstance(e, FileExistsError):
+            raise
         if hooks.cancelled is not None and hooks.cancelled():
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
         return JobOutcome(job.id, JobStatus.FAILED, attempt, None, f"cannot prepare the job: {e}", (), start,
                           time.time())
-    return _run_spared(job, options, on_output, attempt, hooks, held, env, start)
 
 
 def _run_spared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,

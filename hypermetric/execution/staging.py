@@ -124,25 +124,28 @@ def stop_started(staged: Staged) -> None:
             staged.guard.release()
 
 
-def write_files(job: Job, folder: str, new_uuid: str) -> dict[str, str]:
+def write_files(job: Job, folder: str, new_uuid: str, exclusive: bool = False) -> dict[str, str]:
     """Link the inputs and write the script files and `args` of `job` into `folder` (its directory, or the
-    folder that becomes it); the job's variables."""
+    folder that becomes it); the job's variables. With `exclusive`, a script file or `args` that is there
+    already raises `FileExistsError` instead of being replaced."""
     for link in job.inputs:
         if link.link:
             link_input(folder, link)
-    return write_scripts(job, folder, new_uuid)
+    return write_scripts(job, folder, new_uuid, exclusive=exclusive)
 
 
-def write_scripts(job: Job, folder: str, new_uuid: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+def write_scripts(job: Job, folder: str, new_uuid: str, overrides: dict[str, str] | None = None,
+                  exclusive: bool = False) -> dict[str, str]:
     """Write the script files and `args` of `job` into `folder`, with the variables of `overrides` replacing
-    the job's own; the variables."""
+    the job's own (with `exclusive`, none of them may be there already: see `write_files`); the variables."""
     prepared = wrap(job)
     variables = run_variables(job, prepared, new_uuid)
     if overrides:
         variables.update(overrides)
+    flags = _EXCLUSIVE if exclusive else _REPLACE
     for name, text in prepared.files:
-        _write(os.path.join(folder, name), text.encode())
-    _write(os.path.join(folder, ARGS), args_text(variables).encode())
+        _write(os.path.join(folder, name), text.encode(), flags)
+    _write(os.path.join(folder, ARGS), args_text(variables).encode(), flags)
     return variables
 
 
@@ -153,8 +156,12 @@ def write_outputs(folder: str) -> None:
         _write(os.path.join(folder, name), b"")
 
 
-def _write(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+_REPLACE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def _write(path: str, data: bytes, flags: int = _REPLACE) -> None:
+    fd = os.open(path, flags, 0o666)
     try:
         if data:
             os.write(fd, data)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypermetric.model.case import case_of_dirname
+from hypermetric.results.arrow_ipc import string_table_file
 from hypermetric.results.readers import MissingResultError, ResultReadError
 
 if TYPE_CHECKING:
@@ -40,47 +39,26 @@ def manifest_path(folder: str | os.PathLike[str]) -> Path:
 def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axes: Sequence[str]) -> Path:
     """Write the manifest of reduction folder `folder` (beside it) for `entries` of `(entry name, case, target path)`, atomically.
 
-    A relative target path is taken relative to `folder` (where a relative symlink points from).
+    A relative target path is taken relative to `folder` (where a relative symlink points from). The file is
+    written by `arrow_ipc`, without pyarrow, which would cost the job runner more CPU to import than the
+    rest of a job; pyarrow reads it as it read what pyarrow wrote.
     """
-    import pyarrow as pa
-    from pyarrow import ipc
-
     target = manifest_path(folder)
-    columns = [_strings([case.get(axis) for _, case, _ in entries]) for axis in axes]
-    columns.append(_strings([name for name, _, _ in entries]))
-    columns.append(_strings([os.path.abspath(os.path.join(folder, path)) for _, _, path in entries]))
-    fields = [pa.field(name, pa.string()) for name in [*axes, "entry", "path"]]
-    schema = pa.schema(fields, metadata={_AXES_KEY: json.dumps(list(axes)).encode()})
-    table = pa.Table.from_arrays(columns, schema=schema)
+    columns = [[case.get(axis) for _, case, _ in entries] for axis in axes]
+    columns.append([name for name, _, _ in entries])
+    base, join, normpath = os.path.abspath(folder), os.path.join, os.path.normpath
+    columns.append([normpath(path if path[:1] == "/" else join(base, path)) for _, _, path in entries])
+    metadata = [(_AXES_KEY, json.dumps(list(axes)).encode())]
+    parts = string_table_file([*axes, "entry", "path"], columns, metadata)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
-        with ipc.new_file(str(tmp), schema) as writer:
-            writer.write_table(table)
+        with open(tmp, "wb") as out:
+            out.writelines(parts)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
-
-
-def _strings(values: Sequence[str | None]) -> pa.Array:
-    """A string array of `values` (None: null), built from its buffers: `pa.array` on a Python list first
-    imports pandas (when it is installed) to see whether the list is a pandas object, which costs the job
-    runner that writes a reduction's manifest about half a second of CPU."""
-    import pyarrow as pa
-
-    data, offsets, valid = bytearray(), array("i", [0]), bytearray((len(values) + 7) // 8)
-    for i, value in enumerate(values):
-        if value is not None:
-            data += value.encode()
-            valid[i >> 3] |= 1 << (i & 7)
-        offsets.append(len(data))
-    if sys.byteorder == "big":  # Arrow's buffers are little-endian
-        offsets.byteswap()
-    nulls = sum(1 for value in values if value is None)
-    bitmap = pa.py_buffer(bytes(valid)) if nulls else None
-    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets.tobytes()), pa.py_buffer(bytes(data)),
-                                       bitmap, nulls)
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> pa.Table:

@@ -22,7 +22,9 @@ from hypermetric.runtime.parts.reconcile import reconcile
 from hypermetric.runtime.parts.sink import completed_rows, next_run
 from hypermetric.runtime.result.summary import RunResult, failure_counts, print_summary, summarize_metrics
 
-IN_FLIGHT_BATCHES_PER_WORKER = 4
+# Rows in flight: per worker, its queued runs plus room for a group of finished batches held for an evaluator
+# and another being scored (see `drive.ready`), so that workers never wait for the evaluator's reply.
+IN_FLIGHT_BATCHES_PER_WORKER = 6
 WORKERS_PER_EVALUATOR = 4
 MIN_CRASH_LIMIT = 3
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ from hypermetric.model.case import dirname_of
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.plan.signature import Signature, script_text
+from hypermetric.store.done_signatures import NONE as _NONE
+from hypermetric.store.done_signatures import DoneSignatures
 from hypermetric.store.layout import RUN_JOBS, runs_dir
 from hypermetric.store.mutations import write_atomic
 from hypermetric.store.runs import parse_job_id, run_names
@@ -31,20 +33,21 @@ from hypermetric.store.staleness import differences, read_record
 RUN_SUMMARY = "run.json"
 SIGNATURES = "signatures"
 SCRIPTS = "scripts"
-_NONE = "-"
 _RAN = ("SUCCESS", "FAILED")
 _BLOCK = 4096  # lines of `signatures` per write
 
 
 def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str], start: float,
                       end: float, known: Callable[[str], Signature | None] = lambda _: None,
-                      not_done: Container[str] = ()) -> None:
+                      not_done: Container[str] = (), spooled: DoneSignatures | None = None) -> None:
     """Write `run.json` and `signatures` next to the run record's `jobs` file (`record`), and the scripts of the
     jobs that ran. `statuses` are those of the jobs the run decided about; any other job was found done (or, in
     `not_done`, was not needed: PENDING). `known` gives the signatures of jobs found done, which are never
-    built here (those that ran carry theirs)."""
+    built here (those that ran carry theirs), unless `spooled` holds them (a line per job of the graph)."""
     folder = os.path.dirname(record)
-    listed, done = _write_signatures(os.path.join(folder, SIGNATURES), graph.order(), statuses, not_done, known)
+    lines = spooled.lines() if spooled is not None else None
+    listed, done = _write_signatures(os.path.join(folder, SIGNATURES), graph.order(), statuses, not_done, known,
+                                     lines)
     jobs: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {"COMPLETE": done} if done else {}
     scripts: dict[str, str] = {}
@@ -63,22 +66,25 @@ def write_run_summary(record: str, graph: JobGraph, statuses: Mapping[str, str],
 
 
 def _write_signatures(path: str, order: list[str], statuses: Mapping[str, str], not_done: Container[str],
-                      known: Callable[[str], Signature | None]) -> tuple[list[str], int]:
+                      known: Callable[[str], Signature | None],
+                      spooled: Iterator[str] | None = None) -> tuple[list[str], int]:
     """Write `signatures` (through a temporary sibling, so it is whole or absent); returns the ids that go to
     `run.json` instead, in order, and how many jobs were found done. Written a block of lines at a time: a
-    million done jobs cost one `write` per thousands of them."""
+    million done jobs cost one `write` per thousands of them. `spooled`: the done jobs' lines, one per job."""
     listed: list[str] = []
     tmp = f"{path}.tmp-{os.getpid()}"
+    if spooled is None:
+        spooled = (getattr(known(job_id), "digest", "") or _NONE for job_id in order)
     try:
         with about_path(path), open(tmp, "w", encoding="utf-8") as f:
             for start in range(0, len(order), _BLOCK):
                 lines = []
-                for job_id in order[start:start + _BLOCK]:
+                for job_id, line in zip(order[start:start + _BLOCK], spooled):
                     if job_id in statuses or job_id in not_done:
                         listed.append(job_id)
                         lines.append("")
                     else:
-                        lines.append(getattr(known(job_id), "digest", "") or _NONE)
+                        lines.append(line)
                 f.write("\n".join(lines) if not start else "\n" + "\n".join(lines))
         os.replace(tmp, path)
     except BaseException:

@@ -42,6 +42,19 @@ def _hostname() -> str:
 
 HOST = _hostname()
 _POLL = 0.05
+# What a holder writes into the lock file, made once per process rather than asking for the pid per job; a
+# forked child (a worker pool's) makes its own.
+_HOLDER: list[bytes] = []
+
+
+def _holder_text() -> bytes:
+    if not _HOLDER:
+        _HOLDER.append(f"{os.getpid()}@{HOST}".encode())
+    return _HOLDER[0]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_HOLDER.clear)
 
 
 class LockWaitCancelled(StoreError):
@@ -194,7 +207,7 @@ def _write_holder(fd: int, had: int) -> None:
 
     Never truncate to zero: on ext4 that makes the close flush the file to disk (auto_da_alloc), which costs
     milliseconds per job. A fresh lock file is empty; an old one is cut to the new text's length."""
-    data = f"{os.getpid()}@{HOST}".encode()
+    data = _holder_text()
     os.pwrite(fd, data, 0)
     if had > len(data):
         os.ftruncate(fd, len(data))

@@ -22,6 +22,7 @@ from hypermetric.store.statuscache import FolderCache, StatusCache, name_hash
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
+    from hypermetric.store.scan_ahead import Ahead
 
 Found = tuple[JobStatus, "str | None", bool]
 _PENDING: Found = (JobStatus.PENDING, None, False)
@@ -54,6 +55,18 @@ class _Folder:
             self.listing = Listing(self.path)
 
 
+def _present(path: str, fd: int | None, outputs: Sequence[str]) -> bool:
+    """Whether every output exists; `access` follows links as `stat` does (a dangling symlink is missing)."""
+    access = os.access
+    for rel in outputs:
+        try:
+            if not access(f"{path}/{rel}", os.F_OK, dir_fd=fd):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 class StatusScan:
     """The status pass of the jobs below one output root; `save` writes what it learnt to the status cache
     (and `close` lets go of the folders, as `save` does)."""
@@ -71,12 +84,14 @@ class StatusScan:
             folder = self._folders[parent] = _Folder(parent, self._cache.folder(parent))
         return folder, name, folder.listing is None or name in folder.listing
 
-    def check(self, job_id: str, workdir: str, outputs: Sequence[str]) -> Found:
+    def check(self, job_id: str, workdir: str, outputs: Sequence[str], ahead: Ahead | None = None,
+              index: int = 0) -> Found:
         """(status, recorded signature, planned) of the job in `workdir` whose outputs (relative paths) are
         all local: COMPLETE ⇔ `exitcode` reads 0 and every output exists, FAILED when an `exitcode` is
         recorded but the job is not complete, else PENDING; the signature (`""` or None when none) only for
         COMPLETE, and whether the status cache holds it to be the planned one (under the fingerprint the task
-        has now)."""
+        has now). `ahead`: what helpers found of the jobs (store/scan_ahead.py), asked for the one at `index` in
+        the order in place of making its file checks."""
         # Run once per job of a tensor of a million: what `_present` and `Listing` do is written out here.
         self._folder = None
         parent, _, name = workdir.rpartition("/")
@@ -90,17 +105,27 @@ class StatusScan:
                 return _PENDING
         fd = folder.fd
         path = workdir if fd is None else name  # (a folder listed but not opened: from the root)
-        stat = os.stat
-        try:
-            exitcode = stat(f"{path}/{EXITCODE}", dir_fd=fd)
-        except (OSError, ValueError):
-            folder.missed()
-            return _PENDING
+        record: os.stat_result | None
+        present: bool
+        looked = ahead.get(index) if ahead is not None else None
+        if looked is not None:
+            found_exitcode, record, present = looked
+            if found_exitcode is None:
+                folder.missed()
+                return _PENDING
+            exitcode = found_exitcode
+        else:
+            stat = os.stat
+            try:
+                exitcode = stat(f"{path}/{EXITCODE}", dir_fd=fd)
+            except (OSError, ValueError):
+                folder.missed()
+                return _PENDING
+            try:
+                record = stat(f"{path}/{JOB_JSON}", dir_fd=fd)
+            except (OSError, ValueError):
+                record = None
         folder.found += 1
-        try:
-            record: os.stat_result | None = stat(f"{path}/{JOB_JSON}", dir_fd=fd)
-        except (OSError, ValueError):
-            record = None
         cache = folder.cache
         key = name_hash(name)
         found = cache.lookup(exitcode, record, key) if cache is not None else None
@@ -108,13 +133,10 @@ class StatusScan:
             code = read_exitcode(workdir)
             if code != 0:
                 return _PENDING if code is None else _FAILED
-        access = os.access
-        for rel in outputs:  # `access` follows links as `stat` does (a dangling symlink is missing)
-            try:
-                if not access(f"{path}/{rel}", os.F_OK, dir_fd=fd):
-                    return _FAILED
-            except ValueError:
-                return _FAILED
+        if looked is None:
+            present = _present(path, fd, outputs)
+        if not present:
+            return _FAILED
         self._folder = cache
         if found is None:
             recorded = read_signature(workdir)

@@ -20,6 +20,7 @@ from hypermetric.plan.job import Job
 from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature import MISSING, Signer
 from hypermetric.plan.signature_fingerprint import NONE
+from hypermetric.store.done_signatures import DoneSignatures
 from hypermetric.store.records import read_record
 from hypermetric.store.scan import StatusScan
 from hypermetric.store.status import JobStatus
@@ -27,6 +28,7 @@ from hypermetric.store.status import JobStatus
 __all__ = ["Prepared", "Staleness", "differences", "explain", "input_label", "prepare_run", "read_record"]
 
 State = tuple[JobStatus, "str | None"]
+SPLIT_FROM = 50_000  # jobs: a smaller pass checks its files alone (forking costs more than it saves)
 _MAX_REASONS = 3
 _MAX_VALUE = 40
 
@@ -46,6 +48,10 @@ class Staleness:
         self.signer = Signer(graph, self._hint)
         self._unfinished: dict[str, JobStatus] = {}  # every job seen that is not COMPLETE
         self._scan: StatusScan | None = None  # the pass under way
+        # A pass of this many jobs shares its file checks with helper processes (store/scan_ahead.py), in
+        # blocks of this many jobs, one helper per other CPU (tests make both small, say how many, and wait for
+        # every answer).
+        self.split_from, self.split_block, self.split_helpers, self.split_wait = SPLIT_FROM, 2048, None, False
 
     def _hint(self, job: Job) -> Mapping[str, Any] | None:
         record = read_record(job.workdir)
@@ -63,16 +69,22 @@ class Staleness:
         graph = self.graph
         jobs = graph.jobs
         unfinished = self._unfinished
-        scan = self._scan = StatusScan(graph.root, self.signer.task_fingerprint)
+        scan = self._scan = StatusScan(graph.root, self.signer.task_fingerprint)  # (its time: before any check)
         locate = _locator(graph)
         learn = self.signer.learn
+        order = graph.order()
+        ahead = None
         try:
-            for job_id in graph.order():
+            if len(order) >= self.split_from and os.path.isdir(graph.root):  # (not where nothing ever ran)
+                from hypermetric.store.scan_ahead import start
+
+                ahead = start(order, locate, self.split_from, self.split_block, self.split_helpers, self.split_wait)
+            for index, job_id in enumerate(order):
                 workdir, outputs = locate(job_id)
                 if outputs is None:
                     status, recorded, known = scan.check_job(jobs[job_id])
                 else:
-                    status, recorded, known = scan.check(job_id, workdir, outputs)
+                    status, recorded, known = scan.check(job_id, workdir, outputs, ahead, index)
                 reason = None
                 if status is JobStatus.COMPLETE:
                     if known and recorded and not unfinished:  # most done jobs of a tensor: `_reason`, inline
@@ -86,6 +98,8 @@ class Staleness:
                 yield job_id, status, reason
             scan.save()
         finally:
+            if ahead is not None:
+                ahead.close()  # (its helpers: stopped and reaped, however the pass ends)
             scan.close()  # (a pass left before its end: its folders are let go)
             self._scan = None  # the signer, kept for the run, holds this object: not what the pass read
 
@@ -144,9 +158,14 @@ class Prepared:
     graph: JobGraph
     not_done: set[str]
     signer: Signer
+    done_signatures: DoneSignatures | None = None  # of the done jobs, for the run record (not in the signer)
 
     def is_done(self, job: Job) -> bool:
         return job.id not in self.not_done and job.id in self.graph.jobs
+
+    def close(self) -> None:
+        if self.done_signatures is not None:
+            self.done_signatures.close()
 
 
 def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
@@ -166,7 +185,13 @@ def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
             invalidate([jobs[job_id]])
         signature = staleness.signer.signature(job_id)
         jobs[job_id] = replace(jobs[job_id], signature=signature.digest, built_from=signature.built_from)
-    return Prepared(graph, not_done, staleness.signer)
+    # The done jobs' digests, for the run record (written only when a job is to run), wait in a file through
+    # the run rather than in the signer: once the pass is over, a done job keeps nothing in memory.
+    signer = staleness.signer
+    spooled = DoneSignatures.spool(graph.order(), not_done, signer.known_digest) if not_done else None
+    if spooled is not None:
+        signer.forget(not_done)
+    return Prepared(graph, not_done, signer, spooled)
 
 
 def input_label(job: Job, upstream: Job) -> str:

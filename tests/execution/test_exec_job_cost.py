@@ -69,7 +69,8 @@ def test_a_fresh_job_opens_each_of_its_files_once_and_nothing_else(tmp_path, on_
     assert opened == ["t/default/.lock", "t/default/script", "t/default/args", "t/default/stdout",
                       "t/default/stderr", "t/.default.job.json.tmp", "t/.default.exitcode.tmp"]
     assert [path for event, path in seen if event == "os.mkdir"] == ["t/default"]
-    assert [path for event, path in seen if event == "os.scandir"] == ["t/default"]
+    # the directory it made is not listed (see `protocol._run_locked`)
+    assert [path for event, path in seen if event in ("os.scandir", "os.listdir")] == []
     assert [path for event, path in seen if event == "os.rename"] == ["t/.default.job.json.tmp",
                                                                        "t/.default.exitcode.tmp"]
     assert [path for event, path in seen if event == "os.remove"] == ["t/default/.lock"]
@@ -197,3 +198,18 @@ def test_a_job_made_ahead_starts_without_making_a_file_a_directory_or_a_process(
                                                                        "t/.default.exitcode.tmp"]
     assert [path for event, path in seen if event == "open"] == ["t/.default.job.json.tmp",
                                                                   "t/.default.exitcode.tmp"]
+
+
+def test_the_lock_holder_text_is_made_once_per_process(tmp_path, monkeypatch) -> None:
+    from hypermetric.store import lock
+
+    lock._HOLDER.clear()
+    asked: list[int] = []
+    getpid = os.getpid
+    monkeypatch.setattr(os, "getpid", lambda: asked.append(1) or getpid())
+    jobs = [make_job(tmp_path, "t", 'cat ../*/.lock > "$o"', case=[("I", str(i))]) for i in range(3)]
+    for job in jobs:
+        assert execute_job(job).status is JobStatus.SUCCESS
+    assert len(asked) == 1
+    with open(os.path.join(jobs[-1].workdir, "o")) as f:
+        assert f.read() == f"{getpid()}@{lock.HOST}"

@@ -1,5 +1,6 @@
-"""How many calls the driver makes per batch: batches whose runs end together go to an evaluator in one call,
-and the driver asks Ray once for every handle already done. Counted, never timed."""
+"""How many calls the driver makes per batch: batches whose runs end together go to an evaluator in one call
+(a group as large as the runs queued on the workers feeding it), and the driver asks Ray once for every handle
+already done. Counted, never timed."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from hypermetric.runtime import Dataset
 from hypermetric.runtime.data.dataset import FieldRef
 from hypermetric.runtime.data.sharding import RowSet, iter_batches
 from hypermetric.runtime.drive.actors import RayPool
-from hypermetric.runtime.drive.driver import MAX_BATCHES_PER_INGEST, Driver
+from hypermetric.runtime.drive.driver import BATCHES_PER_WORKER, MAX_BATCHES_PER_INGEST, Driver
 from hypermetric.runtime.drive.execute import CallPlan
 from hypermetric.runtime.drive.pool import EvaluatorConfig, LocalPool
+from hypermetric.runtime.drive.ready import group_size
 from hypermetric.runtime.options import RetryPolicy
 from hypermetric.runtime.parts import reconcile
+from hypermetric.runtime.session import IN_FLIGHT_BATCHES_PER_WORKER, WORKERS_PER_EVALUATOR
 
 
 class _CountingPool(LocalPool):
@@ -68,23 +71,34 @@ def test_batches_that_end_together_are_shared_out_among_the_evaluators(tmp_path)
     assert table.column("row_id").to_pylist() == list(range(48))
 
 
-def test_runs_ending_one_after_another_still_reach_the_evaluator_in_pairs(tmp_path):
-    # Two workers feeding one evaluator: a batch whose run ended waits for the next run to end, and the two go
-    # in one call (each evaluator call costs the driver and the evaluator a Ray task, whatever it carries).
-    pool, stats, table = _drive(tmp_path, rows=60, batch=3, workers=2, evaluators=1, max_in_flight=12,
+def test_runs_ending_one_after_another_reach_the_evaluator_in_groups_of_the_runs_queued(tmp_path):
+    # Two workers feeding one evaluator, each with two runs queued: a batch whose run ended waits for the
+    # three runs queued behind it to end, and the four go in one call (each evaluator call costs the driver
+    # and the evaluator a Ray task, whatever it carries): a quarter of a call per batch.
+    pool, stats, table = _drive(tmp_path, rows=60, batch=3, workers=2, evaluators=1, max_in_flight=36,
                                 pool_class=_OneAtATimePool)
     sizes = [size for _, size in pool.calls]
     assert sum(sizes) == 20 and stats.committed_rows == 60 and stats.failed_rows == 1
-    assert len(sizes) == 10 and set(sizes) == {2}
+    assert len(sizes) == 5 and set(sizes) == {BATCHES_PER_WORKER * 2}
     assert table.column("row_id").to_pylist() == list(range(60))
     assert table.column("output").to_pylist() == [None if i == 5 else i * i for i in range(60)]
 
 
+def test_the_default_in_flight_bound_leaves_room_for_a_group_held_and_one_scored():
+    # Runs queued on every worker, a group held for each evaluator and a group being scored by each all fit
+    # in flight at once; with less room, workers would wait for an evaluator's reply.
+    for workers in range(1, 33):
+        evaluators = math.ceil(workers / WORKERS_PER_EVALUATOR)
+        group = group_size(workers, evaluators, BATCHES_PER_WORKER)
+        assert group == min(MAX_BATCHES_PER_INGEST, workers * BATCHES_PER_WORKER // evaluators)
+        assert IN_FLIGHT_BATCHES_PER_WORKER * workers >= workers * BATCHES_PER_WORKER + 2 * evaluators * group
+
+
 def test_a_batch_is_not_held_when_no_run_is_pending(tmp_path):
-    # An odd number of batches: the last one goes alone rather than wait for a run that will never come.
-    pool, stats, _ = _drive(tmp_path, rows=15, batch=3, workers=2, evaluators=1, max_in_flight=12,
+    # Five batches in groups of four: the last one goes alone rather than wait for a run that will never come.
+    pool, stats, _ = _drive(tmp_path, rows=15, batch=3, workers=2, evaluators=1, max_in_flight=36,
                             pool_class=_OneAtATimePool)
-    assert [size for _, size in pool.calls] == [2, 2, 1] and stats.committed_rows == 15
+    assert [size for _, size in pool.calls] == [4, 1] and stats.committed_rows == 15
 
 
 def test_the_driver_asks_ray_once_for_every_handle_already_done(monkeypatch):

@@ -47,7 +47,8 @@ class Driver:
         self._evaluator_generation = [0] * evaluators
         self._count = Counters()
         self._split_ids = itertools.count(-1, -1)  # the source numbers its batches from 0 up
-        self._ready = ReadyBatches(group_size(workers, evaluators))  # run batches to send together
+        # Run batches waiting to go to an evaluator in groups of the runs queued on the workers feeding it.
+        self._ready = ReadyBatches(group_size(workers, evaluators, BATCHES_PER_WORKER))
 
     def run(self) -> DriveStats:
         """Drives the run to its end; stopping the pool is the caller's part."""

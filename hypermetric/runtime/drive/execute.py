@@ -117,7 +117,7 @@ def run_batch(fn: Callable[..., Any], plan: CallPlan, retry: RetryPolicy, batch:
                 outputs[index], errors[index], attempts[index] = outcome
     columns = _result_columns(batch, plan, outputs, errors, attempts, capture.last_outputs(rows))
     fields = select_fields(batch.columns, capture.field_names())
-    return _payload(batch, columns, capture.calls, capture.specs, fields)
+    return _payload(batch, columns, capture.finished_calls(), capture.specs, fields)
 
 
 def _retry(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], capture: BatchCapture,

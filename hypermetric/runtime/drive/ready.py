@@ -1,10 +1,13 @@
 """Run batches waiting to go to an evaluator, and when to send them.
 
 Every call to an evaluator costs the driver and the evaluator a fixed price (a Ray task each side: a submit,
-a wait, a reply), whatever it carries; with a cheap metric that price is a large part of a batch's cost. So
-a batch whose run has ended is held while another run is about to end, and the two go in one call. Holding
-never stalls a run: a batch is held only while a run is pending, whose end either completes the group or
-leaves nothing pending, and then everything held is sent.
+a wait, a reply; about half a millisecond of CPU on the evaluator's side), whatever it carries; with a cheap
+metric that price is a large part of a batch's cost. So a batch whose run has ended is held while other runs
+are about to end, and a group goes in one call: as many batches as the runs queued on the workers feeding
+one evaluator. Holding never stalls a run: a batch is held only while a run is pending, whose end either
+completes the group or leaves nothing pending, and then everything held is sent. The driver's in-flight
+bound leaves room for a group held, a group being scored and the runs queued (see `session`), so workers
+keep running while a group waits.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from hypermetric.runtime.drive.state import BatchState
 MAX_BATCHES_PER_INGEST = 8  # batches handed to an evaluator in one call at most
 
 
-def group_size(workers: int, evaluators: int) -> int:
-    """Batches per evaluator call in a steady run: as many as the workers feeding each evaluator (their
-    runs end one after the other), within the cap."""
-    return max(1, min(MAX_BATCHES_PER_INGEST, -(-workers // max(1, evaluators))))
+def group_size(workers: int, evaluators: int, runs_per_worker: int) -> int:
+    """Batches per evaluator call in a steady run: as many as the runs queued on the workers feeding each
+    evaluator (they end one after the other), within the cap."""
+    return max(1, min(MAX_BATCHES_PER_INGEST, workers * runs_per_worker // max(1, evaluators)))
 
 
 class ReadyBatches:

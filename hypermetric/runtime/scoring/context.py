@@ -7,13 +7,21 @@ evaluator turns a component's calls into `score` arguments a whole column at a t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypermetric.runtime.scoring.metric import Calls, MetricSpec
 
 MetricColumns = tuple[tuple[str, MetricSpec], ...]  # (result column prefix, metric spec), per component
+
+
+class Recorded(NamedTuple):
+    """A component's calls while a batch runs, appended to call by call (`Calls` once the batch is done)."""
+
+    rows: list[int]
+    outputs: list[Any]
+    arguments: list[dict[str, Any]] | None
 
 
 class BatchCapture:
@@ -23,15 +31,15 @@ class BatchCapture:
 
     def __init__(self) -> None:
         self.index = 0
-        self.calls: dict[str, Calls] = {}
+        self.calls: dict[str, Recorded] = {}
         self.specs: dict[str, MetricColumns] = {}
 
-    def calls_of(self, component: str, specs: MetricColumns, with_arguments: bool) -> Calls:
+    def calls_of(self, component: str, specs: MetricColumns, with_arguments: bool) -> Recorded:
         """The calls of `component` recorded so far in this batch, to which a call appends its row, its output
         and (where `with_arguments`, as a metric reads them) its arguments."""
         calls = self.calls.get(component)
         if calls is None:
-            calls = self.calls[component] = Calls([], [], [] if with_arguments else None)
+            calls = self.calls[component] = Recorded([], [], [] if with_arguments else None)
             self.specs[component] = specs
         return calls
 
@@ -57,6 +65,17 @@ class BatchCapture:
                 values[row] = output
             outputs[component] = values
         return outputs
+
+    def finished_calls(self) -> dict[str, Calls]:
+        """The calls once the batch has run, to send to an evaluator: a component called once per row, in
+        order (the usual case), has its rows as a `range`, which pickles in a few bytes instead of one number
+        per row and tells the evaluator at a glance that each row called it once."""
+        finished = {}
+        for component, calls in self.calls.items():
+            every_row = range(len(calls.rows))
+            rows: Sequence[int] = every_row if calls.rows == list(every_row) else calls.rows
+            finished[component] = Calls(rows, calls.outputs, calls.arguments)
+        return finished
 
     def field_names(self) -> set[str]:
         """The dataset fields the recorded calls' metrics read."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hypermetric.runtime.parts.sink import PartSink
@@ -164,15 +164,14 @@ def _score_fast(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str
     """Scores all calls at once when each row made one call and every score is an int or a float; False
     (having recorded nothing) otherwise, for the call-by-call path."""
     rows = calls.rows
-    if column in scores.values or len(rows) != scores.rows or rows != list(range(len(rows))):
+    if column in scores.values or len(rows) != scores.rows or not _every_row_once(rows):
         return False
     try:
         argument_columns = spec.argument_columns(calls, fields)
         score, keys = metric.score, spec.keys
         values: list[Any]
-        if spec.positional:
-            values = [score(*args) for args in zip(*argument_columns)] if argument_columns else \
-                [score() for _ in rows]
+        if spec.positional:  # `map` over the columns: no tuple built and unpacked per call
+            values = list(map(score, *argument_columns)) if argument_columns else [score() for _ in rows]
         else:
             values = [score(**dict(zip(keys, args))) for args in zip(*argument_columns)]
     except ROW_ERRORS:  # the call-by-call path records which calls failed, and why
@@ -185,3 +184,9 @@ def _score_fast(metric: Metric, spec: MetricSpec, calls: Calls, fields: dict[str
 
 
 _NUMBERS = frozenset({float, int})
+
+
+def _every_row_once(rows: Sequence[int]) -> bool:
+    """Whether the calls were made by rows 0, 1, 2... in order (a worker sends those rows as a `range`)."""
+    every_row = range(len(rows))
+    return rows == every_row if isinstance(rows, range) else rows == list(every_row)

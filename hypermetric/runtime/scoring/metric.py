@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -119,7 +119,11 @@ class MetricSpec:
                 columns.append([arguments[value] for arguments in calls.arguments or ()])
             elif kind == _FIELD:
                 column = _field(fields, value)
-                columns.append([column[row] for row in calls.rows])
+                rows = calls.rows
+                if isinstance(rows, range) and rows == range(len(column)):  # every row once: the column itself
+                    columns.append(column)
+                else:
+                    columns.append([column[row] for row in rows])
             else:
                 columns.append(itertools.repeat(value, len(calls.rows)))
         return columns
@@ -146,7 +150,7 @@ class Calls(NamedTuple):
     """A component's calls during one batch, in order: the row of each, what it returned, and (when a metric
     reads component inputs) the arguments it received by parameter name."""
 
-    rows: list[int]
+    rows: Sequence[int]  # a list while the batch runs; a `range` after when every row called once, in order
     outputs: list[Any]
     arguments: list[dict[str, Any]] | None
 

@@ -1,0 +1,245 @@
+"""The file checks of a large status pass, shared with forked helpers: one per other CPU.
+
+A pass over a million done jobs is mostly waiting on the kernel: two `stat`s and an `access` a job (see
+store/scan.py). Threads do not help (each call's Python part holds the lock that all threads share), so a pass of
+many jobs forks helper processes, each of which does the file checks of some blocks of jobs, in the graph's
+order, and sends back, per job, only what the checks found: whether `exitcode` and `job.json` exist, their
+identities, and whether every output exists. The pass itself checks the other blocks, and takes each helper's
+answers as it reaches its blocks (or checks a block itself when its answers have not come yet); everything else
+(the status cache, reading files, deciding) stays in the pass, which so finds the same statuses as it would
+alone: the checks are made after the pass began, as its own are.
+
+A helper is forked only while the process has a single thread (no lock can be held by another thread at the
+fork), and leaves with `os._exit` (nothing flushed, no handler run). It is killed and reaped when the pass ends
+or is left (an error, an interrupt); a helper that died (or a pipe that broke) leaves its blocks to the pass.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Sequence
+
+from hypermetric.store.layout import EXITCODE, JOB_JSON
+
+_MAX_HELPERS = 3
+BLOCK = 2048  # jobs (the pass's default: store/staleness.py)
+_RECORD = struct.Struct("=B5q5q")  # what was found; `exitcode`'s and `job.json`'s identities
+_EXITCODE, _JOB_JSON, _OUTPUTS, _UNCHECKED = 1, 2, 4, 8
+_PIPE_SIZE = 1 << 20  # a helper works ahead of the pass by as much as its pipe holds
+
+Locate = Callable[[str], "tuple[str, tuple[str, ...] | None]"]
+Looked = tuple["os.stat_result | None", "os.stat_result | None", bool]  # exitcode, job.json, every output exists
+
+
+def helpers_for(jobs: int, least: int, wanted: int | None = None) -> int:
+    """How many helpers a pass of `jobs` jobs forks (one per other CPU, or `wanted`): none for a pass of fewer
+    than `least`, or where forking is not safe."""
+    if jobs < least or not hasattr(os, "fork"):
+        return 0
+    import threading  # (what only a large pass needs is imported only by one)
+
+    if threading.active_count() != 1:
+        return 0
+    if wanted is not None:
+        return wanted
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(0, min(cpus - 1, _MAX_HELPERS))
+
+
+def start(order: Sequence[str], locate: Locate, least: int, block: int, wanted: int | None = None,
+          wait: bool = False) -> Ahead | None:
+    """The helpers of a pass over `order` (see `helpers_for`), or None when none is forked."""
+    helpers = helpers_for(len(order), least, wanted)
+    return Ahead(order, locate, helpers, block, wait) if helpers else None
+
+
+class Ahead:
+    """The helpers of one pass, and the answers of the block the pass is in. `owner(block)`: -1 for the pass
+    itself, else the helper; in each round of `1 + 2 * helpers` blocks the pass keeps the first (it also
+    decides every job, which costs about as much as checking a job's files: so each process is busy about as
+    long as the others)."""
+
+    def __init__(self, order: Sequence[str], locate: Locate, helpers: int, block: int = BLOCK,
+                 wait: bool = False) -> None:
+        self._order, self._size, self._helpers = order, block, helpers
+        self._round = 1 + 2 * helpers
+        self._pids: list[int] = []
+        self._pipes: list[int | None] = []
+        self._got = [bytearray() for _ in range(helpers)]  # answers read and not taken yet, per helper
+        self._owed = [0] * helpers  # bytes of answers to drop: of blocks the pass checked itself
+        self._wait = wait
+        self._buffer: bytes | None = None  # the answers of the block under way, when a helper's
+        self._start = self._end = 0
+        self._block = -1  # the block under way
+        try:
+            for helper in range(helpers):
+                self._fork(helper, locate)
+        except BaseException:
+            self.close()
+            raise
+
+    def owner(self, block: int) -> int:
+        position = block % self._round
+        return -1 if position < 1 else (position - 1) // 2
+
+    def _fork(self, helper: int, locate: Locate) -> None:
+        import fcntl
+
+        read, write = os.pipe()
+        try:
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        except (AttributeError, OSError):
+            pass  # a smaller pipe: the helper works less far ahead
+        pid = os.fork()
+        if pid == 0:  # the helper
+            status = 1
+            try:
+                os.close(read)
+                self._serve(helper, locate, write)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self._pids.append(pid)
+        self._pipes.append(read)
+
+    def _serve(self, helper: int, locate: Locate, out: int) -> None:
+        """In the helper: check the jobs of its blocks, in order, and write the answers of each block."""
+        import gc
+
+        gc.disable()  # a collection would write to every object's page, which the parent shares
+        folders: dict[str, int | None] = {}
+        order, size = self._order, self._size
+        for block in range((len(order) + size - 1) // size):
+            if self.owner(block) != helper:
+                continue
+            answers = b"".join(_look(*locate(job_id), folders) for job_id in order[block * size:(block + 1) * size])
+            view = memoryview(answers)
+            while view:
+                view = view[os.write(out, view):]
+
+    def get(self, index: int) -> Looked | None:
+        """What a helper found of the job at `index` in the order (asked in order), or None when the pass is to
+        check it itself."""
+        if index >= self._end:
+            self._next(index)
+        buffer = self._buffer
+        if buffer is None:
+            return None
+        flags, *numbers = _RECORD.unpack_from(buffer, (index - self._start) * _RECORD.size)
+        if flags & _UNCHECKED:
+            return None
+        return (_identity(*numbers[:5]) if flags & _EXITCODE else None,
+                _identity(*numbers[5:]) if flags & _JOB_JSON else None, bool(flags & _OUTPUTS))
+
+    def _next(self, index: int) -> None:
+        """Take the answers of the block of `index` (those of blocks passed over, none of whose jobs was asked
+        about, are read and dropped: each helper's answers come in order)."""
+        block = index // self._size
+        for skipped in range(self._block + 1, block):
+            self._take(skipped)
+        self._buffer, self._block = self._take(block), block
+
+    def _take(self, block: int) -> bytes | None:
+        size = self._size
+        self._start, self._end = block * size, min((block + 1) * size, len(self._order))
+        helper = self.owner(block)
+        return None if helper < 0 else self._receive(helper, (self._end - self._start) * _RECORD.size)
+
+    def _receive(self, helper: int, length: int) -> bytes | None:
+        """A block's answers from its helper if they have come (or, `wait`ing, once they come); else None, and
+        the pass checks the block itself, so that a helper held back on a busy machine never holds the pass
+        back: those answers are dropped when they come. None too once the helper is gone."""
+        got, owed = self._got[helper], self._owed[helper]
+        self._fill(helper, got, owed + length)
+        drop = min(owed, len(got))
+        del got[:drop]
+        owed = self._owed[helper] = owed - drop
+        if not owed and len(got) >= length:
+            answers = bytes(got[:length])
+            del got[:length]
+            return answers
+        self._owed[helper] = owed + length
+        return None
+
+    def _fill(self, helper: int, got: bytearray, least: int) -> None:
+        """Read the helper's pipe until `got` holds `least` bytes, the pipe is empty (unless `wait`), or ends."""
+        import select
+
+        pipe = self._pipes[helper]
+        while pipe is not None and len(got) < least:
+            if not self._wait and not select.select([pipe], [], [], 0)[0]:
+                return
+            try:
+                part = os.read(pipe, least - len(got))
+            except OSError:
+                part = b""
+            if not part:
+                os.close(pipe)
+                self._pipes[helper] = pipe = None
+                return
+            got += part
+
+    def close(self) -> None:
+        """Stop and reap every helper (one that finished is a zombie until then), and close the pipes."""
+        for pid in self._pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+        self._pids.clear()
+        for i, pipe in enumerate(self._pipes):
+            if pipe is not None:
+                os.close(pipe)
+                self._pipes[i] = None
+
+
+def _identity(dev: int, ino: int, size: int, mtime_ns: int, ctime_ns: int) -> os.stat_result:
+    """A `stat` result with the fields the status cache reads."""
+    return os.stat_result((0, ino, dev, 0, 0, 0, size, 0, 0, 0, 0.0, 0.0, 0.0, 0, mtime_ns, ctime_ns))
+
+
+_NOTHING = _RECORD.pack(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+_ABSENT = -2  # a task folder that does not exist
+_UNCHECKED_RECORD = _RECORD.pack(_UNCHECKED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def _look(workdir: str, outputs: tuple[str, ...] | None, folders: dict[str, int | None]) -> bytes:
+    """The checks of one job, as store/scan.py's `StatusScan.check` makes them (from its task folder's
+    descriptor; a name the system refuses counts as missing)."""
+    if outputs is None:
+        return _UNCHECKED_RECORD  # outputs on a custom file system: the pass checks it from its `Job`
+    parent, _, name = workdir.rpartition("/")
+    fd = folders.get(parent, -1)
+    if fd == -1:
+        try:
+            fd = folders[parent] = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            fd = folders[parent] = _ABSENT  # (a task none of whose jobs ran: no `stat` each)
+        except OSError:
+            fd = folders[parent] = None
+    if fd == _ABSENT:
+        return _NOTHING
+    path = workdir if fd is None else name
+    try:
+        e = os.stat(f"{path}/{EXITCODE}", dir_fd=fd)
+    except (OSError, ValueError):
+        return _NOTHING
+    flags = _EXITCODE
+    try:
+        r: os.stat_result | None = os.stat(f"{path}/{JOB_JSON}", dir_fd=fd)
+        flags |= _JOB_JSON
+    except (OSError, ValueError):
+        r = None
+    try:
+        if all(os.access(f"{path}/{rel}", os.F_OK, dir_fd=fd) for rel in outputs):
+            flags |= _OUTPUTS
+    except ValueError:
+        pass
+    numbers = (r.st_dev, r.st_ino, r.st_size, r.st_mtime_ns, r.st_ctime_ns) if r is not None else (0, 0, 0, 0, 0)
+    return _RECORD.pack(flags, e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, *numbers)
