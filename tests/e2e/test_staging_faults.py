@@ -32,12 +32,13 @@ def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(pro
       if [ -e {root}/second ]; then echo a > $o; exit 0; fi
       echo $$ > {root}/a.pid
       echo ready
-      exec sleep 600  # until the test kills the runner (and, through its watchdog, this job)
+      exec cat {root}/never  # blocks until the test kills the runner, and through its watchdog this job
 
     task b(x=$a.o) -> o:
       echo ran >> {root}/b.ran
       echo b > $o
     """)
+    os.mkfifo(os.path.join(root, "never"))  # a FIFO no one opens for writing: reading it blocks for good
     runner = subprocess.Popen([sys.executable, "-m", "hypermetric", "run", "b", "--grace", "0.5"], cwd=root,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
