@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from hypermetric.store.layout import EXITCODE, JOB_JSON
 from hypermetric.store.records import read_signature
-from hypermetric.store.status import JobStatus, Listing, job_status, read_exitcode
+from hypermetric.store.status import JobStatus, Listing, job_status, outputs_present, read_exitcode
 from hypermetric.store.statuscache import FolderCache, StatusCache, name_hash
 
 if TYPE_CHECKING:
@@ -53,18 +53,6 @@ class _Folder:
         self.misses += 1
         if self.listing is None and self.misses >= _MISSES and self.misses * _SHARE >= self.found:
             self.listing = Listing(self.path)
-
-
-def _present(path: str, fd: int | None, outputs: Sequence[str]) -> bool:
-    """Whether every output exists; `access` follows links as `stat` does (a dangling symlink is missing)."""
-    access = os.access
-    for rel in outputs:
-        try:
-            if not access(f"{path}/{rel}", os.F_OK, dir_fd=fd):
-                return False
-        except ValueError:
-            return False
-    return True
 
 
 class StatusScan:
@@ -134,7 +122,7 @@ class StatusScan:
             if code != 0:
                 return _PENDING if code is None else _FAILED
         if looked is None:
-            present = _present(path, fd, outputs)
+            present = outputs_present(path, fd, outputs)
         if not present:
             return _FAILED
         self._folder = cache

@@ -21,6 +21,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 from hypermetric.store.layout import EXITCODE, JOB_JSON
+from hypermetric.store.status import outputs_present
 
 _MAX_HELPERS = 3
 BLOCK = 2048  # jobs (the pass's default: store/staleness.py)
@@ -236,10 +237,7 @@ def _look(workdir: str, outputs: tuple[str, ...] | None, folders: dict[str, int 
         flags |= _JOB_JSON
     except (OSError, ValueError):
         r = None
-    try:
-        if all(os.access(f"{path}/{rel}", os.F_OK, dir_fd=fd) for rel in outputs):
-            flags |= _OUTPUTS
-    except ValueError:
-        pass
+    if outputs_present(path, fd, outputs):
+        flags |= _OUTPUTS
     numbers = (r.st_dev, r.st_ino, r.st_size, r.st_mtime_ns, r.st_ctime_ns) if r is not None else (0, 0, 0, 0, 0)
     return _RECORD.pack(flags, e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, *numbers)

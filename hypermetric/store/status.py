@@ -101,11 +101,18 @@ def _outputs_present(job: Job) -> bool:
 
 def local_outputs_present(workdir: str, outputs: Iterable[str]) -> bool:
     """Every output (a path relative to `workdir` on this machine) exists."""
-    stat = os.stat
-    for rel in outputs:  # one `stat` each, following links: a dangling symlink is missing
+    return outputs_present(workdir, None, outputs)
+
+
+def outputs_present(path: str, fd: int | None, outputs: Iterable[str]) -> bool:
+    """Whether every output of the job folder `path` (relative to the folder descriptor `fd`, if any) exists;
+    `access` follows links as `stat` does (a dangling symlink is missing)."""
+    access = os.access
+    for rel in outputs:
         try:
-            stat(f"{workdir}/{rel}")
-        except (OSError, ValueError):
+            if not access(f"{path}/{rel}", os.F_OK, dir_fd=fd):
+                return False
+        except ValueError:
             return False
     return True
 
