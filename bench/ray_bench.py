@@ -12,7 +12,9 @@ beforehand (untimed), with its stdout and stderr in files; all tasks are submitt
 workers the whole job protocol: status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`,
 output checks): with every job handed to Ray at once (`jn-silent`; `jn-events` streams job output as events
 to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler hands Ray only as many jobs
-as there are CPUs (as `hypermetric run -j2 --backend ray` does).
+as there are CPUs (as `hypermetric run -j2 --backend ray` does). This Ray is one this process started, so
+the backend also hands the jobs the engine names as next to Ray ahead of their turn, behind its start gate
+(`execution/ray_ahead.py`), as it does on the Ray that `run` starts.
 
 Every variant runs once per repetition, the order reversed every other repetition, so each run of ours has a
 floor run beside it. The figures are medians over the repetitions, per job. Wall time moves with whatever

@@ -11,9 +11,11 @@ create their actors inside it.
 Runtime and baseline runs alternate; the best of each is kept, with every run's seconds, the median of the
 paired ratios, and the median CPU seconds (user and system, summed over the run's processes: steadier than
 wall time on a shared machine), also split by process kind (the driver, each actor class, `other` for Ray's
-own and idle processes) in milliseconds per 1,000 rows. The runtime runs `--runtime-workers` workers plus its
-evaluator actor (`--runtime-evaluators 0`: workers that score their own batches, as many actor processes as
-the baseline). Target: the runtime at 80% or more of the baseline's rows/second.
+own and idle processes) in milliseconds per 1,000 rows, and the processes Ray started during the timed
+region with their CPU (Ray keeps one idle process per CPU: the default mode's third actor gets a fresh one,
+whose start-up, 0.15-0.25 s of CPU on the 2-vCPU VM, counts in its kind). The runtime runs
+`--runtime-workers` workers plus its evaluator actor (`--runtime-evaluators 0`: workers that score their own
+batches, as many actor processes as the baseline). Target: the runtime at 80% or more of the baseline's rows/second.
 
 `--metric-us U` makes every score (on both sides) spend U microseconds of CPU, for a metric that does work.
 
@@ -159,12 +161,16 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
     ours_cpu, theirs_cpu = [], []
     ours_kinds: list[dict[str, float]] = []
     theirs_kinds: list[dict[str, float]] = []
+    ours_started: list[dict[str, float]] = []
+    theirs_started: list[dict[str, float]] = []
     for attempt in range(args.repeat):
         mine = _child("runtime", args.rows, args)
         base = _child("baseline", args.rows, args)
         ours_cpu.append(mine["cpu_seconds"])
         theirs_cpu.append(base["cpu_seconds"])
         ours_kinds.append(mine["cpu_seconds_by_kind"])
+        ours_started.append(mine["started_during_run"])
+        theirs_started.append(base["started_during_run"])
         theirs_kinds.append(base["cpu_seconds_by_kind"])
         ours.append(mine["seconds"])
         theirs.append(base["seconds"])
@@ -185,6 +191,8 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
             "baseline_cpu_seconds_median": statistics.median(theirs_cpu),
             "runtime_cpu_ms_per_1000_rows_by_kind": _median_by_kind(ours_kinds, args.rows),
             "baseline_cpu_ms_per_1000_rows_by_kind": _median_by_kind(theirs_kinds, args.rows),
+            # Processes Ray started during the timed region (beyond the idle ones it had), and their CPU.
+            "runtime_started_during_run": ours_started, "baseline_started_during_run": theirs_started,
             "paired_ratios": ratios,
             "runtime_seconds": ours, "baseline_seconds": theirs}
 
@@ -262,6 +270,7 @@ class CpuMeter:
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._kinds: dict[int, str] = {}  # the last kind each process was seen as (see `_process_kind`)
+        self._before: set[int] = set()  # the processes there at `start`
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
 
@@ -281,6 +290,7 @@ class CpuMeter:
     def start(self) -> CpuMeter:
         self._sample()
         self._first = dict(self._last)
+        self._before = set(self._last)
         self._thread.start()
         return self
 
@@ -289,6 +299,13 @@ class CpuMeter:
         self._thread.join()
         self._sample()
         return sum(seconds - self._first.get(pid, 0.0) for pid, seconds in self._last.items())
+
+    def started_during(self) -> dict[str, float]:
+        """The processes started after `start` (Ray starts one for each actor beyond its idle ones): how many,
+        and their CPU seconds (a fresh Ray worker's own start-up included), also counted in `by_kind`."""
+        fresh = [pid for pid in self._last if pid not in self._before]
+        return {"processes": len(fresh),
+                "cpu_seconds": round(sum(self._last[pid] - self._first.get(pid, 0.0) for pid in fresh), 3)}
 
     def by_kind(self) -> dict[str, float]:
         """The CPU seconds of `stop`, split by process kind (`other`: Ray's own and idle processes)."""
@@ -332,7 +349,7 @@ def child(kind: str, n: int, args: argparse.Namespace) -> None:
     cpu_seconds = meter.stop()
     driver_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": n, "seconds": seconds, "steady_rows_per_s": steady, "cpu_seconds": cpu_seconds,
-                      "cpu_seconds_by_kind": meter.by_kind(),
+                      "cpu_seconds_by_kind": meter.by_kind(), "started_during_run": meter.started_during(),
                       "driver_peak_mb": driver_kb / 1024, "all_processes_peak_mb": peak[0] / 1024}))
 
 
@@ -376,6 +393,11 @@ def main() -> None:
               f"baseline {result['baseline_rows_per_s']:,.0f} rows/s, "
               f"ratio {result['ratio']:.2f}, median paired ratio {result['median_paired_ratio']:.2f} "
               "(target >= 0.80)")
+        started = [run["cpu_seconds"] for run in result["runtime_started_during_run"]]
+        print(f"processes started during the run: runtime "
+              f"{[run['processes'] for run in result['runtime_started_during_run']]} "
+              f"(median CPU {statistics.median(started):.2f} s, in the kinds below), baseline "
+              f"{[run['processes'] for run in result['baseline_started_during_run']]}")
         print(f"CPU ms per 1,000 rows by process kind (medians): runtime "
               f"{result['runtime_cpu_ms_per_1000_rows_by_kind']}, baseline "
               f"{result['baseline_cpu_ms_per_1000_rows_by_kind']}")

@@ -35,6 +35,10 @@ exception: they run nothing but hypermetric, so they keep a setting for their wh
    for their whole life (`runtime.parts.arrow_pandas`): pyarrow's first conversion would import pandas (0.3 s
    or more) only to ask whether it is there, so it is told no until something imports pandas, and told yes
    then.
+6. Freed native memory handed back to the kernel (glibc's `malloc_trim(0)`) by the process driving a runtime
+   run, every 50,000 committed rows and before the parts are reconciled (`runtime.parts.free_memory`): Ray's
+   threads free batch buffers whose pages their allocator arenas would otherwise keep. It changes no setting
+   and nothing in use, so there is nothing to undo.
 
 `tests/runtime/test_process_wide.py` checks that planning and running the runtime leave the frozen count, the
 huge-page setting and Arrow's default pool as they found them.

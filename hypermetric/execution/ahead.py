@@ -1,8 +1,9 @@
 """Which job directories a local runner makes ahead, and when (`staging` says how).
 
-The run's loop says, before it starts a job, which jobs that job alone still holds back (`plan`); the worker
-running it makes their folders while its script runs (`runner_for`), when it would otherwise only wait; a job
-then started takes its folder (`claim`). Folders never taken are deleted when the runner closes.
+The run's loop says, before it starts a job, which jobs that job alone still holds back or, when it holds back
+none, which ready jobs wait for a slot (`plan`); the worker running it makes the folder of the first of them
+not made yet while its script runs (`runner_for`), when it would otherwise only wait; a job then started takes
+its folder (`claim`). Folders never taken are deleted when the runner closes.
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ class Backend(Protocol):
     Output lines and lock-wait messages go to callbacks given to the backend when it is made; they may be
     called from any thread (the engine serialises them). A backend that queues jobs it was handed (Ray) may
     also take a start callback and set `reports_start`; the engine then shows a job as running only when
-    that callback says its script has started, instead of when it is handed over.
+    that callback says its script has started, instead of when it is handed over. Such a backend may also
+    set `queue_ahead` (how many ordinary jobs beyond the run's slots it can hold queued, each begun as soon as
+    one of its workers is free); it then begins none after a failure until the engine, having settled what
+    `wait_any` returned, calls `go_on()`, or `withdraw()` (the run stopped: the jobs not begun end `withdrawn`).
     """
 
     def gpu_count(self) -> int:

@@ -40,9 +40,11 @@ def make_backend(options: BackendOptions, on_output: OutputSink | None, on_wait:
             from hypermetric.execution.local import LocalBackend
 
             return LocalBackend(options.jobs, shell=options.shell, on_output=on_output, on_wait=on_wait,
-                                lock_interval=options.lock_interval, grace=options.grace)
+                                lock_interval=options.lock_interval, grace=options.grace,
+                                on_start=on_start or _nobody_listens)
 
-        return OnFirstUse(make_local)
+        # The local backend says when each job begins (`on_start`), so it may be handed jobs ahead.
+        return OnFirstUse(make_local, reports_start=True, queue_ahead=0 if __import__('os').environ.get('HM_NOQ') else max(1, options.jobs))
     if choice == "remote":
         from hypermetric.execution.remote import RemoteBackend
 
@@ -69,10 +71,11 @@ class OnFirstUse:
     """A backend made when it is first needed: a run whose jobs are all done never connects to (or starts)
     a Ray cluster, which takes seconds, nor imports the local runner and starts its threads."""
 
-    def __init__(self, make: Callable[[], Backend], reports_start: bool = False) -> None:
+    def __init__(self, make: Callable[[], Backend], reports_start: bool = False, queue_ahead: int = 0) -> None:
         self._make = make
         self._backend: Backend | None = None
         self.reports_start = reports_start
+        self.queue_ahead = queue_ahead
 
     def _get(self) -> Backend:
         if self._backend is None:
@@ -100,6 +103,16 @@ class OnFirstUse:
         idle = getattr(self._backend, "idle", None)
         return self._backend is None or (idle is not None and idle())
 
+    def withdraw(self) -> None:
+        """Passed on to a backend that holds jobs queued ahead (`queue_ahead`)."""
+        if self._backend is not None:
+            self._backend.withdraw()  # type: ignore[attr-defined]  # given only with `queue_ahead`
+
+    def go_on(self) -> None:
+        """Passed on to a backend that holds jobs queued ahead (`queue_ahead`)."""
+        if self._backend is not None:
+            self._backend.go_on()  # type: ignore[attr-defined]  # given only with `queue_ahead`
+
     def cancel_all(self) -> None:
         if self._backend is not None:
             self._backend.cancel_all()
@@ -107,3 +120,7 @@ class OnFirstUse:
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
+
+
+def _nobody_listens(job: Job, attempt: int) -> None:
+    """The start callback of a run without events: a backend that reports starts needs one."""

@@ -145,7 +145,9 @@ class _Run:
                  report: RunReport, not_done: AbstractSet[str]) -> None:
         self.graph, self.backend, self.emit, self.report = graph, backend, emit, report
         self.scheduler = Scheduler(graph, slots=options.jobs, keep_going=options.keep_going,
-                                   retries=options.retries, gpus=backend.gpu_count, not_done=not_done)
+                                   retries=options.retries, gpus=backend.gpu_count, not_done=not_done,
+                                   ahead=getattr(backend, "queue_ahead", 0))
+        self.withdrawn = False  # the backend was told to give back what it holds queued (`drive`)
         report.complete, report.not_needed = self.scheduler.done_count, self.scheduler.idle_count
         jobs = graph.jobs
         report.results = {i: JobResult(i, jobs[i].label, jobs[i].workdir) for i in self.scheduler.state}
@@ -175,7 +177,7 @@ class _Run:
         while not sched.done:
             for job, attempt in sched.take():
                 if stage_ahead is not None:
-                    ahead = sched.held_back_by(job.id)
+                    ahead = sched.held_back_by(job.id) or (sched.waiting() if not __import__('os').environ.get('HM_NOSTAGE') else [])
                     if ahead:
                         stage_ahead(job.id, ahead)
                 self.backend.start(job, attempt)
@@ -187,6 +189,10 @@ class _Run:
                 break
             for outcome in self.backend.wait_any(_POLL):
                 self.settle(outcome)
+            if sched.ahead:  # once stopped, the jobs queued ahead and not begun come back withdrawn
+                withdraw = sched.stopped and not self.withdrawn
+                self.withdrawn = self.withdrawn or withdraw
+                getattr(self.backend, "withdraw" if withdraw else "go_on", _nothing)()
 
     def stop_services(self, backend: Backend) -> None:
         """After an interrupt, runs the `stop` job of every service whose `start` ran (on a fresh backend:
@@ -236,6 +242,10 @@ class _Run:
         self.in_flight.discard(job.id)
         step = self.scheduler.finish(outcome)
         result = self.report.results[job.id]
+        if outcome.withdrawn:  # it never began: no attempt, nothing to show
+            result.attempts -= 1
+            result.status = JobStatus.PENDING
+            return
         result.duration += outcome.duration
         result.exit_code, result.reason = outcome.exit_code, outcome.reason
         result.stderr_tail = outcome.stderr_tail
@@ -254,3 +264,7 @@ class _Run:
         for job_id in step.skipped:
             self.report.results[job_id].status = JobStatus.SKIPPED
             self.emit(JobSkipped(self.graph.jobs[job_id], "upstream failed"))
+
+
+def _nothing() -> None:
+    pass

@@ -1,11 +1,16 @@
 """`LocalBackend`: jobs as child processes of this machine, one `bash` per job, run from a fixed thread pool.
 
 Worker threads are created once (up to `jobs`) and reused, so a job costs one process spawn and no thread
-start; the parent environment is read once, when the backend is made. `cancel_all` sends SIGTERM to the
-process group of every running job (and of any that starts while cancelling); `grace` seconds later
-`wait_any` sends SIGKILL to those still there, so a job that ignores SIGTERM cannot hold the run up. Every
-process a job spawns is registered with a `Watchdog`, which stops them if this process dies without
-cleaning up (SIGKILL, a crash). Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
+start; the parent environment is read once, when the backend is made. The engine may hand over up to `jobs`
+ordinary jobs more than there are workers (`queue_ahead`): a worker whose job ends takes the next one at
+once, without waiting for the run's loop to hear of the end and choose it, and says when each job begins
+(`on_start`). After a job fails no worker begins another until the loop has decided what the failure means:
+it gives back the jobs not begun when the run stops (`withdraw`), else lets the workers go on (`go_on`).
+
+`cancel_all` sends SIGTERM to the process group of every running job (and of any that starts while
+cancelling); `grace` seconds later `wait_any` sends SIGKILL to those still there, so a job that ignores
+SIGTERM cannot hold the run up. Every process a job spawns is registered with a `Watchdog`, which stops them
+if this process dies without cleaning up (SIGKILL, a crash). Jobs that ask for GPUs get `CUDA_VISIBLE_DEVICES` with device indices
 handed out from the machine's GPUs (`HYPERMETRIC_GPUS` overrides the count found by `nvidia-smi -L`): a job
 asking for `n >= 1` gets `ceil(n)` devices of its own, the least used first; a fraction shares one device
 with other fractions, packed as Ray packs them (the fullest device it still fits on), so whole devices stay
@@ -16,10 +21,8 @@ bigger than the machine) and unrestricted.
 
 from __future__ import annotations
 
-import math
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import threading
@@ -28,7 +31,8 @@ from dataclasses import replace
 from functools import partial
 
 from hypermetric.execution.ahead import Ahead
-from hypermetric.execution.backend import OutputSink, WaitSink
+from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
+from hypermetric.execution.gpu_devices import detect_gpus, pick_devices
 from hypermetric.execution.prepare import environment
 from hypermetric.execution.process import group_alive, start_script, terminate_group
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
@@ -38,23 +42,7 @@ from hypermetric.execution.workers import Workers
 from hypermetric.plan.job import Job
 from hypermetric.store.gate import can_change_dir
 from hypermetric.store.layout import LOCK, SCRIPT
-
-_EPS = 1e-9
-
-
-def detect_gpus() -> int:
-    """`HYPERMETRIC_GPUS` if set, else the number of `GPU n:` lines of `nvidia-smi -L`, else 0."""
-    override = os.environ.get("HYPERMETRIC_GPUS", "").strip()
-    if override:
-        return max(0, int(override))
-    exe = shutil.which("nvidia-smi")
-    if exe is None:
-        return 0
-    try:
-        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+from hypermetric.store.status import JobStatus
 
 
 class LocalBackend:
@@ -62,8 +50,19 @@ class LocalBackend:
 
     def __init__(self, jobs: int = 1, *, shell: tuple[str, ...] = ("bash", "-e"),
                  on_output: OutputSink | None = None, on_wait: WaitSink | None = None,
-                 lock_interval: float = 5.0, grace: float = 5.0, gpus: int | None = None) -> None:
+                 lock_interval: float = 5.0, grace: float = 5.0, gpus: int | None = None,
+                 on_start: StartSink | None = None) -> None:
         self._pool = Workers(jobs, "hm-job")
+        # Jobs are handed over ahead only to a backend that says when each begins (the run shows a job as
+        # running from then on), and not to a subclass that starts its jobs its own way (remote).
+        self.reports_start = type(self).start is LocalBackend.start and on_start is not None
+        self.queue_ahead = max(1, jobs) if self.reports_start else 0
+        self._on_start = on_start if self.reports_start else None
+        self._dispatched = 0  # jobs handed to the workers so far
+        self._withdrawn_below = 0  # those handed over before this (by number) and not begun are given back
+        self._turn = threading.Condition()  # guards the three counts below; workers wait on it to begin a job
+        self._failures = 0  # failed jobs whose outcome the run's loop has not settled yet
+        self._failures_returned = 0  # of those, the ones `wait_any` has returned (settled by the next call)
         self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval, base_env=dict(os.environ))
         self._on_output = on_output
         self._on_wait = on_wait
@@ -101,8 +100,31 @@ class LocalBackend:
         hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,
                          cancelled=self._cancelling.is_set, while_running=self._ahead.runner_for(job.id),
                          claim=self._ahead.claim)
-        self._pool.submit(self._work, job, attempt, options, hooks, guard)
+        with self._mutex:
+            self._dispatched += 1
+            number = self._dispatched
+        self._pool.submit(self._work, job, attempt, options, hooks, guard, number)
         return job.id
+
+    def withdraw(self) -> None:
+        """Give back every job handed over so far that no worker has begun: each ends as `withdrawn`. Jobs
+        handed over later (a service's `stop`, which runs even after a failure) are begun as usual."""
+        with self._mutex:
+            below = self._dispatched + 1
+        with self._turn:
+            self._withdrawn_below = below
+            self._failures -= self._failures_returned  # settled: the run stopped because of them
+            self._failures_returned = 0
+            self._turn.notify_all()
+
+    def go_on(self) -> None:
+        """The outcomes `wait_any` returned are settled and the run goes on: workers held back by a failure
+        among them may begin their next jobs."""
+        with self._turn:
+            if self._failures_returned:
+                self._failures -= self._failures_returned
+                self._failures_returned = 0
+                self._turn.notify_all()
 
     def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
         """While job `job_id` runs, make the directories of `jobs` ahead (`ahead.Ahead`); not in a subclass
@@ -120,8 +142,13 @@ class LocalBackend:
                 outcomes.append(self._done.get_nowait())
             except queue.Empty:
                 break
+        failed = 0
         for outcome in outcomes:
             self._unassign(outcome.job_id)
+            failed += not outcome.ok and not outcome.withdrawn
+        if failed:
+            with self._turn:
+                self._failures_returned += failed
         return outcomes
 
     def idle(self) -> bool:
@@ -137,6 +164,8 @@ class LocalBackend:
             self._groups.update(groups)
         for pgid in groups:
             terminate_group(pgid, signal.SIGTERM)
+        with self._turn:  # a worker held back by a failure gives its job back
+            self._turn.notify_all()
 
     def close(self) -> None:
         self._pool.shutdown()
@@ -184,7 +213,18 @@ class LocalBackend:
             raise
         staged.started, staged.guard, staged.launch = started, guard, (tuple(options.shell), env)
 
-    def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks, guard: Guard) -> None:
+    def _work(self, job: Job, attempt: int, options: JobOptions, hooks: JobHooks, guard: Guard,
+              number: int) -> None:
+        with self._turn:
+            while self._failures and number >= self._withdrawn_below and not self._cancelling.is_set():
+                self._turn.wait()
+            withdrawn = number < self._withdrawn_below or self._cancelling.is_set()
+        if withdrawn:  # the run stopped while it waited for a worker: it never begins
+            guard.release()
+            self._done.put(JobOutcome(job.id, JobStatus.PENDING, attempt, reason="withdrawn", withdrawn=True))
+            return
+        if self._on_start is not None:
+            self._on_start(job, attempt)
         try:
             outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
         except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
@@ -193,6 +233,9 @@ class LocalBackend:
             with self._mutex:
                 self._procs.pop(job.id, None)
             guard.release()
+        if not outcome.ok:
+            with self._turn:
+                self._failures += 1
         self._done.put(outcome)
 
     def _spawned(self, job_id: str, guard: Guard, proc: subprocess.Popen) -> None:
@@ -231,22 +274,3 @@ class LocalBackend:
             if self._load is not None:
                 for d in devices:
                     self._load[d] = max(0.0, self._load[d] - share)
-
-
-def pick_devices(load: list[float], want: float) -> tuple[list[int], float]:
-    """The devices for a job wanting `want` GPUs, given each device's share in use, and the share it takes.
-
-    `ceil(want)` whole devices, the least used first, when `want >= 1`; every device when `want` is at least
-    their number; for a fraction, the fullest device it still fits on (else the least used one).
-    """
-    total = len(load)
-    if want >= total:
-        return list(range(total)), 1.0
-    if want >= 1:
-        count = math.ceil(want - _EPS)
-        return sorted(sorted(range(total), key=lambda d: (load[d], d))[:count]), 1.0
-    fits = [d for d in range(total) if load[d] + want <= 1.0 + _EPS]
-    if fits:
-        return [max(fits, key=lambda d: (load[d], -d))], want
-    return [min(range(total), key=lambda d: (load[d], d))], want
-

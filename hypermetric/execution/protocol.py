@@ -48,7 +48,8 @@ STDERR_TAIL_LINES = 20
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    """One attempt's end: SUCCESS, FAILED, COMPLETE (found done, not run) or PENDING (interrupted)."""
+    """One attempt's end: SUCCESS, FAILED, COMPLETE (found done, not run) or PENDING (interrupted). A
+    `withdrawn` attempt never began: the backend held it queued until the run stopped, so it is no attempt."""
 
     job_id: str
     status: JobStatus
@@ -58,6 +59,7 @@ class JobOutcome:
     stderr_tail: tuple[str, ...] = ()
     start: float = 0.0
     end: float = 0.0
+    withdrawn: bool = False
 
     @property
     def ok(self) -> bool:

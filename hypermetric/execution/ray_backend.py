@@ -19,6 +19,13 @@ really starts (seen from the same files) and says so with `reports_start`, so th
 queued until then instead of running. `cancel_all` force-cancels every task: Ray kills the
 workers and their watchdogs stop the jobs' process groups. `close` shuts Ray down only if this backend
 started or joined it.
+
+On a Ray this process started (all its workers on this machine), the jobs the engine names as next
+(`stage_ahead`) are also handed to Ray ahead of their turn, behind the driver's start gate, so that a worker
+that ends a job finds the next one queued and keeps its lease (`ray_ahead`); such a job runs only once the
+scheduler has started it, and one it never starts (a failure, Ctrl-C, the end of the run) never runs. An
+embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every plain job takes, so that Ray runs no
+more of them at once than the scheduler started and the next ones wait in Ray's queue.
 """
 
 from __future__ import annotations
@@ -34,11 +41,19 @@ from typing import Any
 
 from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
 from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
-from hypermetric.execution.ray_cluster import alive_nodes, connect, task_options, unplaceable
+from hypermetric.execution.ray_ahead import PLAIN, Ahead
+from hypermetric.execution.ray_cluster import (
+    SLOT,
+    alive_nodes,
+    connect,
+    started_here,
+    task_options,
+    unplaceable,
+)
 from hypermetric.execution.ray_codec import payload, read_outcome, shared_options
 from hypermetric.execution.ray_output import OutputTail
 from hypermetric.execution.ray_package import forget
-from hypermetric.execution.ray_task import run_task
+from hypermetric.execution.ray_task import NOT_RUN, run_task
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
 
@@ -61,7 +76,9 @@ class RayBackend:
         self._task = ray.remote(max_retries=max_retries, retry_exceptions=False)(run_task)
         options = JobOptions(shell=tuple(shell), env=(("RAY_ADDRESS", self.address),),
                              lock_interval=lock_interval)
-        self._options = shared_options(options, self._expected)
+        self._ahead = Ahead(ray, jobs) if started_here(ray) else None
+        self._slot = self._owned and self._ahead is not None   # the Ray `connect` started has `SLOT`s
+        self._options = shared_options(options, self._expected, self._ahead.gate.path if self._ahead else None)
         self._grace = grace
         self._variants: dict[Resources, Any] = {}
         self._nodes: list[dict[str, float]] | None = None
@@ -77,7 +94,13 @@ class RayBackend:
     def gpu_count(self) -> int:
         return int(self._ray.cluster_resources().get("GPU", 0))
 
+    def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
+        """The engine names the jobs that would start after `job_id`, which it starts next."""
+        if self._ahead is not None:
+            self._ahead.name(job_id, jobs)
+
     def start(self, job: Job, attempt: int) -> object:
+        ahead = self._ahead.adopt(job, attempt, self._ended) if self._ahead is not None else None
         variant = self._variant(job.resources)
         if isinstance(variant, str):
             now = time.time()
@@ -85,12 +108,29 @@ class RayBackend:
             return None
         if self._tail is not None:
             self._tail.watch(job, attempt)
-        ref = variant.remote(payload(self._options, job, attempt, self._grace))
+        if ahead is not None:  # tracked first: an interrupt between the two leaves no job running unseen
+            self._running[ahead] = (job, attempt)
+            self._ahead.open(ahead)  # type: ignore[union-attr]  # `ahead` comes from it
+            return ahead
+        ref = self._submit(variant, job, attempt, 0)
         self._running[ref] = (job, attempt)
+        return ref
+
+    def _submit(self, variant: Any, job: Job, attempt: int, token: int) -> Any:
+        ref = variant.remote(payload(self._options, job, attempt, self._grace, token))
         ref.future().add_done_callback(partial(self._finish, ref))
         return ref
 
+    def _hand_over(self) -> None:
+        """Hand to Ray, behind the gate, the jobs named at the starts of the last batch (after the batch: a job
+        handed over between two starts of one batch would stand in Ray's queue before the second)."""
+        ahead = self._ahead
+        if ahead is not None:
+            for job, token in ahead.to_hand_over():
+                ahead.handed(job, self._submit(self._variant(PLAIN), job, 1, token), token)
+
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
+        self._hand_over()
         outcomes, self._refused = self._refused, []
         finished = []
         if not outcomes:
@@ -107,7 +147,8 @@ class RayBackend:
                 finished.append(self._finished.get_nowait())
             except queue.Empty:
                 break
-        outcomes.extend(self._settle(ref, future) for ref, future in finished)
+        settled = (self._settle(ref, future) for ref, future in finished)
+        outcomes.extend(outcome for outcome in settled if outcome is not None)
         return outcomes
 
     def idle(self) -> bool:
@@ -117,10 +158,14 @@ class RayBackend:
 
     def cancel_all(self) -> None:
         self._cancelling = True
+        if self._ahead is not None:
+            self._ahead.stop()
         for ref in list(self._running):
             self._ray.cancel(ref, force=True)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
         if self._tail is not None:
             self._tail.close()
         if self._owned:
@@ -134,8 +179,11 @@ class RayBackend:
                 self._nodes = alive_nodes(self._ray)
             variant = unplaceable(res, self._nodes)
             if variant is None:
+                options = task_options(res)
+                if self._slot and res == PLAIN:
+                    options["resources"] = {SLOT: 1.0}
                 try:
-                    variant = self._task.options(**task_options(res))
+                    variant = self._task.options(**options)
                 except ValueError as e:
                     variant = f"resources Ray cannot grant: {e}"
             self._variants[res] = variant
@@ -146,11 +194,18 @@ class RayBackend:
         self._ended.add(ref)
         self._finished.put((ref, future))
 
-    def _settle(self, ref: Any, future: Future) -> JobOutcome:
-        job, attempt = self._running.pop(ref)
+    def _settle(self, ref: Any, future: Future) -> JobOutcome | None:
+        """The outcome of a task that ended; None for one handed over ahead whose job never started."""
         self._ended.discard(ref)
+        if self._ahead is not None and self._ahead.settle(ref):
+            return None
+        entry = self._running.pop(ref, None)
+        if entry is None:  # adopted when an interrupt cut `start` short: its gate never opened, its job never ran
+            return None
+        job, attempt = entry
         try:
-            outcome = read_outcome(future.result())
+            data = future.result()
+            outcome = read_outcome(data) if data != NOT_RUN else self._lost(job, attempt, None)
         except self._ray.exceptions.RayError as e:
             outcome = self._lost(job, attempt, e)
         if self._cancelling and outcome.exit_code == 128 + signal.SIGKILL:  # killed with its worker
@@ -159,11 +214,15 @@ class RayBackend:
             self._tail.finish(job.id)
         return outcome
 
-    def _lost(self, job: Job, attempt: int, error: Exception) -> JobOutcome:
-        """The outcome of a task that returned nothing: cancelled (interrupted) or lost for good (failed)."""
+    def _lost(self, job: Job, attempt: int, error: Exception | None) -> JobOutcome:
+        """The outcome of a task that returned nothing: cancelled (interrupted) or lost for good (failed);
+        `error` None: the task could not reach the start gate, so its job did not run."""
         now = time.time()
         if self._cancelling or isinstance(error, self._ray.exceptions.TaskCancelledError):
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), now, now)
+        if error is None:
+            return JobOutcome(job.id, JobStatus.FAILED, attempt, None, "the Ray task could not reach the "
+                              "driver's start gate, so the job did not run", (), now, now)
         if self._expected is not None and isinstance(error, self._ray.exceptions.RayTaskError):
             forget(self._expected)  # perhaps a worker without hypermetric: the next run asks the cluster again
         cause = getattr(error, "cause", None)

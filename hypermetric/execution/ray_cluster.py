@@ -30,6 +30,7 @@ _QUIET = {"log_to_driver": False, "logging_level": logging.ERROR}
 PROBE_TIMEOUT = 10.0
 _GCS_PORT = 6379       # Ray's default port of the head node's GCS
 _CLIENT_PORT = 10001   # Ray Client's default port (`ray://` addresses)
+SLOT = "hypermetric_slot"  # an embedded Ray has `-j` of these: one per plain job running (`RayBackend`)
 
 
 def package_runtime_env() -> dict[str, object]:
@@ -45,7 +46,8 @@ def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple
     `RAY_ADDRESS` does (`choice.cluster_address`).
 
     An embedded Ray gets at least `jobs` CPU slots, so that `-j N` jobs of one CPU each run at once even on a
-    machine with fewer cores (Ray would otherwise queue all but as many jobs as it counts cores)."""
+    machine with fewer cores (Ray would otherwise queue all but as many jobs as it counts cores), and exactly
+    `jobs` `SLOT`s, so that Ray runs no more plain jobs at once than `-j` even with more cores."""
     if ray.is_initialized():
         return ray.get_runtime_context().gcs_address, False, None
     address = cluster_address(address) or ""
@@ -56,7 +58,8 @@ def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple
         if address:
             expected = _join(ray, address)
         else:
-            ray.init(address="local", include_dashboard=False, num_cpus=max(jobs, os.cpu_count() or 1), **_QUIET)
+            ray.init(address="local", include_dashboard=False, num_cpus=max(jobs, os.cpu_count() or 1),
+                     resources={SLOT: max(1, jobs)}, **_QUIET)
     except (ConnectionError, RuntimeError, ValueError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UsageError(f"cannot start or join {where}: {e}",
@@ -83,6 +86,15 @@ def _join(ray: ModuleType, address: str) -> str | None:
     ray.shutdown()
     ray.init(address=address, runtime_env=package_runtime_env(), **_QUIET)
     return None
+
+
+def started_here(ray: ModuleType) -> bool:
+    """Whether `ray.init` of this process started the Ray it is connected to, so that every worker runs on
+    this machine (not a cluster it joined, not a Ray Client). Ray says so only in a private attribute; a
+    version without it gets no."""
+    node = getattr(getattr(ray, "_private", None), "worker", None)
+    node = getattr(node, "_global_node", None)
+    return bool(getattr(node, "ray_init_cluster", False)) and bool(getattr(node, "head", False))
 
 
 def endpoint(address: str) -> tuple[str, int] | None:

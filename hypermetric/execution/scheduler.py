@@ -13,6 +13,10 @@
 * Fail-stop: after a failure nothing new starts; running jobs finish (HyperMake interrupts them). Keep-going
   (`-k`): the jobs downstream of a failure are SKIPPED (HyperMake runs them on missing inputs) and
   independent ones go on. A failed job is retried `retries` times.
+* Queued ahead: a backend whose workers take their next job themselves the moment one ends (`ahead`) may
+  be handed up to `ahead` ordinary jobs (one CPU, no GPU) beyond `slots` while only ordinary jobs are in
+  flight; they count as running, and a larger job starts only once no more than `slots` are in flight. When
+  the run stops, the backend gives back those it has not begun (`finish` of a `withdrawn` outcome).
 * Finalizers: a job with `after` deps (a service's `stop`) waits until those have finished, whatever
   their outcome, and its other deps have succeeded; then it starts even after a failure (fail-stop or
   keep-going), before anything else. It is skipped only when one of its other deps fails.
@@ -87,11 +91,13 @@ class Scheduler:
 
     def __init__(self, graph: JobGraph, *, slots: int = 1, keep_going: bool = False, retries: int = 0,
                  gpus: Callable[[], float] | float = 0.0, complete: Callable[[Job], bool] = is_complete,
-                 not_done: AbstractSet[str] | None = None) -> None:
+                 not_done: AbstractSet[str] | None = None, ahead: int = 0) -> None:
         """`not_done`: the ids of the jobs not done (a status pass's answer); without it, `complete` is asked
         of every job."""
         self.graph = graph
         self.slots = max(1, slots)
+        self.ahead = max(0, ahead)
+        self._larger = 0  # jobs in flight that are not ordinary (module docstring: queued ahead)
         self.keep_going = keep_going
         self.retries = max(0, retries)
         self._gpu_source = gpus
@@ -143,6 +149,9 @@ class Scheduler:
             started.append(self._start(job))
         for job_id in deferred:
             heapq.heappush(self._ready, job_id)
+        while self._ready and self.ahead and not self._larger and not self.stopped and \
+                len(self.running) < self.slots + self.ahead and _ordinary(self.graph.jobs[self._ready[0]]):
+            started.append(self._start(self.graph.jobs[heapq.heappop(self._ready)]))
         return started
 
     def _start(self, job: Job) -> tuple[Job, int]:
@@ -178,6 +187,12 @@ class Scheduler:
         if job is None:
             return Step()
         self._occupy(job, -1)
+        if outcome.withdrawn:  # never began: as if never taken
+            self.state[job.id] = JobStatus.PENDING
+            self.attempts[job.id] -= 1
+            if job.id not in self._finalizers:
+                heapq.heappush(self._ready, job.id)
+            return Step()
         if outcome.ok:
             self.state[job.id] = JobStatus.SUCCESS
             self._release_dependents(job.id)
@@ -207,6 +222,20 @@ class Scheduler:
             if self._remaining.get(dependent) == 1 and dependent not in self._finalizers and \
                     self.state.get(dependent) is JobStatus.PENDING:
                 out.append(self.graph.jobs[dependent])
+        return out
+
+    def waiting(self) -> list[Job]:
+        """The ready jobs that would start next, in the order `take` would start them, at most as many as can
+        run at once: a backend may prepare them while the running jobs hold every slot."""
+        ready = self._ready
+        out: list[Job] = []
+        frontier = [(ready[0], 0)] if ready and not self.stopped else []
+        while frontier and len(out) < self.slots:
+            job_id, index = heapq.heappop(frontier)
+            out.append(self.graph.jobs[job_id])
+            for child in (2 * index + 1, 2 * index + 2):
+                if child < len(ready):
+                    heapq.heappush(frontier, (ready[child], child))
         return out
 
     def _release_dependents(self, job_id: str) -> None:
@@ -241,6 +270,8 @@ class Scheduler:
             del self.running[job.id]
         self._cpus += sign * job.resources.cpus
         self._gpus += sign * job.resources.gpus
+        if not _ordinary(job):
+            self._larger += sign
 
     def gpu_capacity(self) -> float:
         """GPUs available to the run (asked of the backend once, when a job first wants GPUs)."""
@@ -260,3 +291,8 @@ class Scheduler:
     def _oversized(self, job: Job) -> bool:
         res = job.resources
         return res.cpus > self.slots + _EPS or (res.gpus > 0 and res.gpus > self.gpu_capacity() + _EPS)
+
+
+def _ordinary(job: Job) -> bool:
+    """One CPU and no GPU: a job that any free worker of the backend can run beside the others."""
+    return job.resources.cpus == 1 and job.resources.gpus <= 0

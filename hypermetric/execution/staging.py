@@ -3,8 +3,9 @@
 On some disks creating a file or a directory costs a fifth to half a millisecond, and a job directory needs
 about eight of them (the directory, `.lock`, input links, `script`, `args`, `stdout`, `stderr`) before its
 script can start; starting bash takes about as long again. On a chain every one of them sits between one job's
-end and the next one's start, while a core waits. So, while a job runs, the job it alone still holds back is
-prepared in a hidden folder beside its job directory (`.<case>.staged`), and
+end and the next one's start, while a core waits; with many short independent jobs they keep a slot empty
+between one job and the next. So, while a job runs, the job it alone still holds back (else the next job
+waiting for a slot) is prepared in a hidden folder beside its job directory (`.<case>.staged`), and
 the local runner starts its script process too, which waits behind its gate (`store.gate`) and, once let
 through, changes into the job directory before it reads its script. When the job starts, one rename puts the
 folder in place, already locked, and the gate opens: no file, directory or process is made in between. A

@@ -16,7 +16,7 @@ alone is asked for (a done job, to compare with its record) is not built where p
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from hypermetric.plan.signature_fast import FastDigests
 from hypermetric.plan.signature_files import MISSING, listing
 from hypermetric.plan.signature_files import hash_file as _hash_file  # (by this name: tests count the calls)
 from hypermetric.plan.signature_fingerprint import NONE
+from hypermetric.plan.signature_learned import LearnedDigests
 from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script
 
 __all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
@@ -58,6 +59,7 @@ class Signer:
         self._hints = hints
         self._memo: dict[str, Signature] = {}
         self._digests: dict[str, str] = {}
+        self._learned: LearnedDigests | None = None  # digests learnt in a status pass, by position (compact)
         self._scripts: dict[tuple[str, tuple[DecoratorLayer, ...]], str] = {}
         self._by_workdir: dict[str, str] | None = None
         self._files: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, hash)
@@ -86,7 +88,7 @@ class Signer:
     def digest(self, job_id: str) -> str:
         """The planned signature's digest: all that is kept of a job whose full signature nobody asked for (a
         done job's `built_from` is needed only to explain a change)."""
-        found = self._digests.get(job_id)
+        found = self.known_digest(job_id)
         if found is not None:
             return found
         if self._needs is None or job_id in self._needs:  # (a job without deps has no upstream digests)
@@ -111,33 +113,45 @@ class Signer:
 
     def learn(self, job_id: str, digest: str) -> None:
         """The job's planned digest, known without computing it (kept by the status cache, see `reusable`)."""
-        self._digests.setdefault(job_id, digest)
+        if not self._has(job_id):
+            self._digests[job_id] = digest
 
-    def known_digest(self, job_id: str) -> str | None:
-        """The job's digest if it is kept (`known` without making a `Signature`)."""
-        return self._digests.get(job_id)
+    def learner(self, order: Sequence[str]) -> Callable[[int, str, str], None]:
+        """`learn` of the job at a position of `order` (a status pass's): kept in a few bytes, not by id."""
+        if self._learned is None:
+            self._learned = LearnedDigests(order)
+        return self._learned.learn if self._learned.order is order else lambda _, i, d: self.learn(i, d)
+
+    def _has(self, job_id: str) -> bool:
+        return job_id in self._digests or (self._learned is not None and job_id in self._learned)
+
+    def known_digest(self, job_id: str, index: int = -1) -> str | None:
+        """The job's digest if it is kept (`known` without making a `Signature`); `index`: its place in the order
+        of the status pass that learnt it, if known (it is then not looked for)."""
+        found = self._digests.get(job_id)
+        return found if found is not None or self._learned is None else self._learned.get(job_id, index)
 
     def forget(self, keep: Collection[str]) -> None:
         """Let go of what is kept of every job but those in `keep` (a done job's digest, once its dependents
         have theirs): a job forgotten is computed again if it is asked for."""
-        digests, memo = self._digests, self._memo
-        self._digests = {i: d for i in keep if (d := digests.get(i)) is not None}
+        memo, known = self._memo, self.known_digest
+        self._digests, self._learned = {i: d for i in keep if (d := known(i)) is not None}, None
         self._memo = {i: s for i in keep if (s := memo.get(i)) is not None}
         self._full = {i for i in keep if i in self._full}
         self._by_workdir = None
 
     def _upstream_digests(self, job_id: str) -> None:
         """Compute the digests of every job upstream of `job_id`, dependencies first, without recursion."""
-        jobs, digests = self.graph.jobs, self._digests
+        jobs, digests, has = self.graph.jobs, self._digests, self._has
         needs = self._needs
         deps = self.graph.deps if needs is None else lambda i: needs.get(i, ())  # without building jobs
-        stack = [d for d in deps(job_id) if d not in digests and d in jobs]
+        stack = [d for d in deps(job_id) if not has(d) and d in jobs]
         while stack:
             current = stack[-1]
-            if current in digests:
+            if has(current):
                 stack.pop()
                 continue
-            missing = [d for d in deps(current) if d not in digests and d in jobs]
+            missing = [d for d in deps(current) if not has(d) and d in jobs]
             if missing:
                 stack.extend(missing)
                 continue
@@ -155,8 +169,8 @@ class Signer:
         """The signature of a job, if it has been computed; of a job whose digest alone was kept, that digest
         with an empty `built_from`."""
         found = self._memo.get(job_id)
-        if found is None and job_id in self._digests:
-            return Signature(self._digests[job_id], {})
+        if found is None and (digest := self.known_digest(job_id)) is not None:
+            return Signature(digest, {})
         return found
 
     def _compute(self, job: Job) -> Signature:
@@ -282,8 +296,5 @@ class Signer:
 
 def _label(up: Job, path: str) -> str:
     """`task.output` for a path to an upstream output (or `task/<file>` when it names no declared output)."""
-    rel = path[len(up.workdir) + 1:]
-    for name, out in up.outputs:
-        if out == rel:
-            return f"{up.name}.{name}"
-    return f"{up.name}/{rel}"
+    rel = path[len(up.workdir) + 1:]  # (the first output with that file)
+    return next((f"{up.name}.{name}" for name, out in up.outputs if out == rel), f"{up.name}/{rel}")

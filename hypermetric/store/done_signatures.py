@@ -27,16 +27,16 @@ class DoneSignatures:
 
     @classmethod
     def spool(cls, order: Sequence[str], not_done: Container[str],
-              digest: Callable[[str], str | None]) -> DoneSignatures | None:
-        """The lines of `order`'s jobs, written now; None when no temporary file can be made (the caller
-        then keeps the digests in memory)."""
+              digest: Callable[[str, int], str | None]) -> DoneSignatures | None:
+        """The lines of `order`'s jobs, written now (`digest(job id, its position)`: a done job's digest, or None);
+        None when no temporary file can be made (the caller then keeps the digests in memory)."""
         file = _unnamed()
         if file is None:
             return None
         try:
             for start in range(0, len(order), _BLOCK):
-                file.write("".join("\n" if job_id in not_done else (digest(job_id) or NONE) + "\n"
-                                   for job_id in order[start:start + _BLOCK]))
+                file.write("".join("\n" if job_id in not_done else (digest(job_id, index) or NONE) + "\n"
+                                   for index, job_id in enumerate(order[start:start + _BLOCK], start)))
             file.flush()
         except OSError:
             file.close()

@@ -18,19 +18,18 @@ from typing import Any
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 from hypermetric.plan.planned import PlannedJobs
-from hypermetric.plan.signature import MISSING, Signer
+from hypermetric.plan.signature import Signer
 from hypermetric.plan.signature_fingerprint import NONE
 from hypermetric.store.done_signatures import DoneSignatures
 from hypermetric.store.records import read_record
 from hypermetric.store.scan import StatusScan
+from hypermetric.store.staleness_reasons import differences, explain
 from hypermetric.store.status import JobStatus
 
 __all__ = ["Prepared", "Staleness", "differences", "explain", "input_label", "prepare_run", "read_record"]
 
 State = tuple[JobStatus, "str | None"]
 SPLIT_FROM = 50_000  # jobs: a smaller pass checks its files alone (forking costs more than it saves)
-_MAX_REASONS = 3
-_MAX_VALUE = 40
 
 
 class Staleness:
@@ -48,9 +47,9 @@ class Staleness:
         self.signer = Signer(graph, self._hint)
         self._unfinished: dict[str, JobStatus] = {}  # every job seen that is not COMPLETE
         self._scan: StatusScan | None = None  # the pass under way
-        # A pass of this many jobs shares its file checks with helper processes (store/scan_ahead.py), in
-        # blocks of this many jobs, one helper per other CPU (tests make both small, say how many, and wait for
-        # every answer).
+        self._learn: Callable[[int, str, str], None] = self._learn_by_id  # (a pass's own, while it runs)
+        # A pass of this many jobs shares its file checks with helper processes (store/scan_ahead.py), in blocks
+        # of this many jobs, one helper per other CPU (tests make both small, say how many, wait for all answers).
         self.split_from, self.split_block, self.split_helpers, self.split_wait = SPLIT_FROM, 2048, None, False
 
     def _hint(self, job: Job) -> Mapping[str, Any] | None:
@@ -71,8 +70,8 @@ class Staleness:
         unfinished = self._unfinished
         scan = self._scan = StatusScan(graph.root, self.signer.task_fingerprint)  # (its time: before any check)
         locate = _locator(graph)
-        learn = self.signer.learn
         order = graph.order()
+        learn = self._learn = self.signer.learner(order)  # (a done job's digest: a few bytes at its place)
         ahead = None
         try:
             if len(order) >= self.split_from and os.path.isdir(graph.root):  # (not where nothing ever ran)
@@ -88,9 +87,9 @@ class Staleness:
                 reason = None
                 if status is JobStatus.COMPLETE:
                     if known and recorded and not unfinished:  # most done jobs of a tensor: `_reason`, inline
-                        learn(job_id, recorded)
+                        learn(index, job_id, recorded)
                     else:
-                        reason = self._reason(job_id, recorded, known)
+                        reason = self._reason(job_id, recorded, known, index)
                     if reason is not None:
                         status = unfinished[job_id] = JobStatus.OUTDATED
                 else:
@@ -102,15 +101,22 @@ class Staleness:
                 ahead.close()  # (its helpers: stopped and reaped, however the pass ends)
             scan.close()  # (a pass left before its end: its folders are let go)
             self._scan = None  # the signer, kept for the run, holds this object: not what the pass read
+            self._learn = self._learn_by_id  # (nor, once it lets go of them, the digests the pass learnt)
 
-    def _reason(self, job_id: str, recorded: str | None, known: bool = False) -> str | None:
+    def _learn_by_id(self, _: int, job_id: str, digest: str) -> None:
+        self.signer.learn(job_id, digest)
+
+    def _reason(self, job_id: str, recorded: str | None, known: bool = False, index: int = -1) -> str | None:
         """Why a finished job is OUTDATED (None when it is not): its recorded signature differs from the
         planned one, or an upstream job it reads from is not finished or is OUTDATED. Its `Job` is built only
         when there is a reason to give. `known`: the status cache holds the recorded signature to be the
-        planned one (under the fingerprint its task has now): the digest is not computed."""
+        planned one (under the fingerprint its task has now): the digest is not computed. `index`: the job's
+        place in the order of the pass under way (-1: none)."""
         if recorded:
             signer = self.signer
-            if known:
+            if known and index >= 0:
+                self._learn(index, job_id, recorded)
+            elif known:
                 signer.learn(job_id, recorded)
             else:
                 planned = signer.digest(job_id)
@@ -205,96 +211,3 @@ def input_label(job: Job, upstream: Job) -> str:
                 name = next((n for n, r in upstream.outputs if r == rel), rel)
                 return f"{upstream.name}.{name}" if not link.is_reduction else f"{upstream.display_id}.{name}"
     return upstream.display_id
-
-
-def explain(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str | None:
-    """The reasons two `built_from` records differ, joined by `; ` (the first few); None when `old` is
-    unusable or nothing differs."""
-    reasons = differences(old, new)
-    if reasons is None or not reasons:
-        return None
-    shown = reasons[:_MAX_REASONS]
-    more = len(reasons) - len(shown)
-    return "; ".join(shown) + (f"; and {more} more" if more else "")
-
-
-def differences(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str] | None:
-    """Every reason `old` and `new` differ, or None when `old` is not a `built_from` record."""
-    if not isinstance(old, Mapping) or "script" not in old:
-        return None
-    reasons = ["script changed"] if old.get("script") != new.get("script") else []
-    reasons += _values(old.get("values") or {}, new.get("values") or {})
-    reasons += _inputs(old.get("inputs") or {}, new.get("inputs") or {})
-    reasons += _entries(old.get("entries") or {}, new.get("entries") or {})
-    reasons += _files(old.get("files") or {}, new.get("files") or {})
-    return reasons
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE - 1] + "…"
-
-
-def _values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    out = []
-    for name in sorted(set(old) | set(new)):
-        if name not in old:
-            out.append(f"value {name} added: {_short(new[name])}")
-        elif name not in new:
-            out.append(f"value {name} removed")
-        elif old[name] != new[name]:
-            out.append(f"value of {name} changed: {_short(old[name])} → {_short(new[name])}")
-    return out
-
-
-def _inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    out = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before is None:
-            assert after is not None  # the name came from one of the two
-            out.append(f"input {after[0]} added")
-        elif after is None:
-            out.append(f"input {before[0]} removed")
-        elif before[1] != after[1]:
-            out.append(f"input {after[0]} changed")
-    return out
-
-
-def _entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    out = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name) or {}, new.get(name) or {}
-        added = sorted(set(after) - set(before))
-        removed = sorted(set(before) - set(after))
-        if added or removed:
-            items = [f"+{e}" for e in added] + [f"-{e}" for e in removed]
-            shown = " ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
-            out.append(f"reduction entries changed: {shown}")
-        changed = sorted(e for e in set(before) & set(after) if before[e] != after[e])
-        if changed:
-            what = f"entry {changed[0]}" if len(changed) == 1 else f"{len(changed)} entries"
-            out.append(f"reduction {name}: {what} changed")
-    return out
-
-
-def _files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    out = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before is None or after is None or before[3] != after[3]:
-            either = after if after is not None else before
-            assert either is not None  # the name came from one of the two
-            path = display_path(either[0])
-            word = "missing" if after is not None and after[3] == MISSING else "changed"
-            out.append(f"input file {path} {word}")
-    return out
-
-
-def display_path(path: str) -> str:
-    """A path relative to the current directory when it lies below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

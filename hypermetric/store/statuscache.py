@@ -27,8 +27,12 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from itertools import chain
 
 from hypermetric.store.layout import STATUS_CACHE
+from hypermetric.store.statuscache_added import Added
+from hypermetric.store.statuscache_file import Source, write
 
 MARGIN_NS = 2_000_000_000  # files changed this close to the pass's start are read, never cached
 _MAGIC = b"hypermetric status cache 2\n"
@@ -38,6 +42,8 @@ _KEY = struct.Struct("=q")  # the `exitcode`'s inode: the entries are sorted by 
 _ENTRY = struct.Struct("=qqqqB16sq")  # exitcode ctime, job.json inode and ctime, check hash, signature, print
 _MAX_SIGNATURE = 16  # bytes: a signature of up to 32 hex digits is cached
 _ABSENT = (0, 0, 0, 0, 0)  # the identity of a `job.json` that does not exist
+_Part = bytes | tuple[int, int]  # of a file written back: bytes, or a range of the old file's
+_BLOCK, _BLOCKS = 64, 64  # entries read at once (3.6 KB), and blocks kept: jobs are seen in about key order
 
 
 def _check(e: os.stat_result, record: os.stat_result | None, name: int, length: int, signature: bytes,
@@ -74,22 +80,25 @@ def _packed(signature: str | None) -> tuple[int, bytes] | None:
 
 
 class FolderCache:
-    """The cache of one task folder for one status pass: looked up, added to, and written back once."""
+    """The cache of one task folder for one status pass: looked up, added to, and written back once. Its
+    entries are read a block at a time (store/statuscache_file.py), so a folder of a million cached jobs costs
+    the pass its keys (8 bytes a job), not a buffer of the whole file."""
 
-    __slots__ = ("_added", "_changed", "_count", "_data", "_entries", "_hits", "_keys", "_last", "_limit",
-                 "_lookups", "_most", "_next", "path")
+    __slots__ = ("_added", "_blocks", "_changes", "_count", "_entries", "_file", "_hits", "_keys", "_last",
+                 "_limit", "_lookups", "_most", "_next", "path")
 
     def __init__(self, path: str, limit_ns: int) -> None:
         self.path = path
         self._limit = limit_ns  # files changed at or after this time are not cached
-        self._data, self._count, self._most = _load(path)
-        self._keys = memoryview(self._data)[_HEADER.size:_HEADER.size + _KEY.size * self._count].cast("q")
+        self._file, self._keys, self._most = _load(path)  # (the file: a `Source`)
+        self._count = len(self._keys)
         self._entries = _HEADER.size + _KEY.size * self._count
+        self._blocks: dict[int, bytes] = {}  # the blocks of entries read last, by number
         self._hits: bytearray | None = None
         self._lookups = 0
         self._next = 0  # the entry after the last one found: the likeliest next
-        self._added: list[tuple[int, bytes]] = []
-        self._changed = False  # some entry read from the file was given a fingerprint
+        self._added = Added(_ENTRY.size)
+        self._changes: dict[int, bytes] = {}  # entries of the file given a fingerprint: index -> new entry
         self._last: tuple | None = None  # the entry last found or added, and what it was made of
 
     def lookup(self, exitcode: os.stat_result, record: os.stat_result | None, name: int) -> tuple[str, int] | None:
@@ -116,8 +125,15 @@ class FolderCache:
     def _entry(self, i: int, exitcode: os.stat_result, record: os.stat_result | None,
                name: int) -> tuple[str, int] | None:
         """Entry `i`'s signature and fingerprint if it is of files with these identities, else None."""
-        ctime, j_ino, j_ctime, check, length, signature, tag = _ENTRY.unpack_from(self._data,
-                                                                                 self._entries + i * _ENTRY.size)
+        if self._changes and (changed := self._changes.get(i)) is not None:
+            fields = _ENTRY.unpack_from(changed)  # (given a fingerprint earlier in this pass)
+        else:
+            block, at = divmod(i, _BLOCK)
+            data = self._blocks.get(block) or self._read(block)
+            if data is None:
+                return None  # (not readable any more: the job's files are read)
+            fields = _ENTRY.unpack_from(data, at * _ENTRY.size)
+        ctime, j_ino, j_ctime, check, length, signature, tag = fields
         if ctime != exitcode.st_ctime_ns or j_ino != (record.st_ino if record is not None else 0):
             return None
         if j_ctime != (record.st_ctime_ns if record is not None else 0):
@@ -131,6 +147,17 @@ class FolderCache:
         self._last = (i, exitcode, record, name, length, signature)
         return signature[:length].hex(), tag
 
+    def _read(self, block: int) -> bytes | None:
+        """Block `block` of the entries, read and kept (in place of the one read first), or None: unreadable."""
+        count = min(_BLOCK, self._count - block * _BLOCK)
+        data = self._file.read(self._entries + block * _BLOCK * _ENTRY.size, count * _ENTRY.size)
+        if data is not None:
+            blocks = self._blocks
+            if len(blocks) >= _BLOCKS:
+                del blocks[next(iter(blocks))]
+            blocks[block] = data
+        return data
+
     def add(self, exitcode: os.stat_result, record: os.stat_result | None, name: int,
             signature: str | None) -> None:
         """Remember a job found finished by reading its files, which had these identities before they were
@@ -143,8 +170,8 @@ class FolderCache:
         if newest >= self._limit or packed is None:
             return
         length, raw = packed
-        self._added.append((exitcode.st_ino, _pack(exitcode, record, name, length, raw, 0)))
-        self._last = (-len(self._added), exitcode, record, name, length, raw)
+        number = self._added.append(exitcode.st_ino, _pack(exitcode, record, name, length, raw, 0))
+        self._last = (-number - 1, exitcode, record, name, length, raw)
 
     def confirm(self, tag: int) -> None:
         """The entry last found or added holds its job's planned signature under the task's fingerprint `tag`."""
@@ -153,40 +180,63 @@ class FolderCache:
         i, exitcode, record, name, length, raw = self._last
         entry = _pack(exitcode, record, name, length, raw, tag)
         if i < 0:
-            self._added[-i - 1] = (exitcode.st_ino, entry)
+            self._added.replace(-i - 1, entry)
         else:
-            self._data[self._entries + i * _ENTRY.size:self._entries + (i + 1) * _ENTRY.size] = entry
-            self._changed = True
+            self._changes[i] = entry
 
     def save(self) -> None:
-        """Write the cache back when this pass learnt something: atomically (a concurrent writer's file or
-        this one wins, whole). Entries no lookup used are dropped once they outnumber the most jobs a pass has
-        looked up in this folder: they are of files that changed or of jobs no command asks about."""
-        if not self._added and not self._changed:
+        """Write the cache back when this pass learnt something: atomically (a concurrent writer's file or this
+        one wins, whole), the old file's part copied a chunk at a time. Entries no lookup used are dropped once
+        they outnumber the most jobs a pass looked up in this folder (of changed files, or jobs no one asks)."""
+        if not self._added and not self._changes:
+            self._file.close()
             return
         most = max(self._most, self._lookups)
-        keys, entries = self._old()
-        if self._count - sum(self._hits or ()) > most:
-            used = [i for i, hit in enumerate(self._hits or ()) if hit]
-            keys = b"".join(keys[i * _KEY.size:(i + 1) * _KEY.size] for i in used)
-            entries = b"".join(entries[i * _ENTRY.size:(i + 1) * _ENTRY.size] for i in used)
-        sorted_keys = memoryview(keys).cast("q")
-        out_keys, out_entries, start = array("q"), bytearray(), 0
-        for ino, entry in sorted(self._added):
-            end = bisect_right(sorted_keys, ino)
-            out_keys.frombytes(keys[start * _KEY.size:end * _KEY.size])
-            out_keys.append(ino)
-            out_entries += entries[start * _ENTRY.size:end * _ENTRY.size]
-            out_entries += entry
-            start = end
-        out_keys.frombytes(keys[start * _KEY.size:])
-        out_entries += entries[start * _ENTRY.size:]
-        header = _HEADER.pack(_MAGIC, _TAG, len(out_keys), most)
-        _write(self.path, [header, out_keys.tobytes(), out_entries])
+        hits = self._hits or bytearray(self._count)
+        kept = _runs(hits) if self._count - hits.count(1) > most else [(0, self._count)]
+        added = self._added.ordered()
+        total = sum(end - start for start, end in kept) + len(added)
+        header = _HEADER.pack(_MAGIC, _TAG, total, most)
+        parts = chain((header,), self._key_parts(kept, added), self._entry_parts(kept, added))
+        write(self.path, self._file, parts)
+        self._file.close()
 
-    def _old(self) -> tuple[bytes | bytearray, bytes | bytearray]:
-        data, entries = self._data, self._entries
-        return data[_HEADER.size:entries], data[entries:entries + _ENTRY.size * self._count]
+    def _merged(self, kept: list[tuple[int, int]], added: list[int]) -> Iterator[range | int]:
+        """The output's entries in order: a `range` of the file's, or the number of an added one, each added
+        entry after the file's entries of the same or a smaller key."""
+        keys, key, a = self._keys, self._added.key, 0
+        for start, end in kept:
+            while a < len(added) and (cut := bisect_right(keys, key(added[a]), start, end)) < end:
+                yield range(start, cut)
+                yield added[a]
+                start, a = cut, a + 1
+            yield range(start, end)
+        yield from added[a:]
+
+    def _key_parts(self, kept: list[tuple[int, int]], added: list[int]) -> Iterator[_Part]:
+        """The keys of `_merged`'s order: ranges of the file, and the added ones' bytes."""
+        base = _HEADER.size
+        for run in self._merged(kept, added):
+            if isinstance(run, range):
+                yield base + run.start * _KEY.size, base + run.stop * _KEY.size
+            else:
+                yield _KEY.pack(self._added.key(run))
+
+    def _entry_parts(self, kept: list[tuple[int, int]], added: list[int]) -> Iterator[_Part]:
+        """The entries of `_merged`'s order: ranges of the file (split where an entry changed), the changed
+        entries and the added ones."""
+        changed = sorted(self._changes)
+        base, size = self._entries, _ENTRY.size
+        for run in self._merged(kept, added):
+            if not isinstance(run, range):
+                yield self._added.entry(run)
+                continue
+            start = run.start
+            for i in changed[bisect_left(changed, start):bisect_left(changed, run.stop)]:
+                yield base + start * size, base + i * size
+                yield self._changes[i]
+                start = i + 1
+            yield base + start * size, base + run.stop * size
 
 
 def _pack(exitcode: os.stat_result, record: os.stat_result | None, name: int, length: int, raw: bytes,
@@ -196,52 +246,30 @@ def _pack(exitcode: os.stat_result, record: os.stat_result | None, name: int, le
     return _ENTRY.pack(exitcode.st_ctime_ns, j_ino, j_ctime, check, length, raw, tag)
 
 
-def _load(path: str) -> tuple[bytearray, int, int]:
-    """The file's bytes, its number of entries and its most lookups; nothing when it is not a whole cache
-    file of this format and this Python."""
-    try:
-        data = _read(path)
-    except OSError:
-        return bytearray(), 0, 0
-    try:
-        magic, tag, count, most = _HEADER.unpack_from(data)
-    except struct.error:
-        return bytearray(), 0, 0
-    if (magic != _MAGIC.ljust(32, b"\0") or tag != _TAG.ljust(32, b"\0") or count < 0 or most < 0
-            or len(data) != _HEADER.size + count * (_KEY.size + _ENTRY.size)):
-        return bytearray(), 0, 0
-    return data, count, most
+def _load(path: str) -> tuple[Source, array, int]:
+    """The file, its keys and its most lookups; no keys when it is not a whole cache file of this format."""
+    file = Source(path)
+    header, keys = file.read(0, _HEADER.size), array("q")
+    if header is not None:
+        magic, tag, count, most = _HEADER.unpack(header)
+        if (magic == _MAGIC.ljust(32, b"\0") and tag == _TAG.ljust(32, b"\0") and count >= 0 and most >= 0
+                and file.size == _HEADER.size + count * (_KEY.size + _ENTRY.size)
+                and (found := file.read(_HEADER.size, count * _KEY.size)) is not None):
+            keys.frombytes(found)
+            return file, keys, most
+    file.close()
+    return file, keys, 0
 
 
-def _read(path: str) -> bytearray:
-    """The file's bytes, in a buffer that entries can be changed in (read in place: no copy of them)."""
-    with open(path, "rb", buffering=0) as f:
-        data = bytearray(os.fstat(f.fileno()).st_size + 1)  # one more: a file that grew is not read whole
-        size = 0
-        with memoryview(data) as view:
-            while count := f.readinto(view[size:]):
-                size += count
-    del data[size:]
-    return data
-
-
-def _write(path: str, parts: list[bytes | bytearray]) -> None:
-    """Write `path` through a fresh temporary name and a rename; a failure (a read-only or full root, a
-    root that does not exist) leaves things as they were."""
-    folder = os.path.dirname(path)
-    tmp = f"{path}.{os.urandom(6).hex()}.tmp"
-    try:
-        if not os.path.isdir(folder):
-            os.mkdir(folder)  # only the hidden folder: never the output root itself
-        with open(tmp, "wb") as f:
-            for part in parts:
-                f.write(part)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+def _runs(hits: bytearray) -> list[tuple[int, int]]:
+    """The runs `(start, end)` of entries some lookup used."""
+    runs, start = [], hits.find(1)
+    while start >= 0:
+        end = hits.find(0, start)
+        end = len(hits) if end < 0 else end
+        runs.append((start, end))
+        start = hits.find(1, end)
+    return runs
 
 
 class StatusCache:

@@ -190,7 +190,7 @@ def test_gpu_jobs_get_their_own_devices(project, backend, monkeypatch):
 
 
 def test_fractional_gpus_share_a_device_locally(project, monkeypatch):
-    from hypermetric.execution.local import pick_devices
+    from hypermetric.execution.gpu_devices import pick_devices
 
     assert pick_devices([0.0, 0.0], 0.5) == ([0], 0.5)
     assert pick_devices([0.5, 0.0], 0.5) == ([0], 0.5)

@@ -38,16 +38,16 @@ def test_two_slots_run_two_jobs_at_once(tmp_path) -> None:
 
 
 def test_one_slot_runs_one_job_at_a_time(tmp_path) -> None:
-    """With one slot the second job starts only after the first has ended (events), and no job ever finds
-    the other inside (a directory only one can create)."""
+    """With one slot no job ever finds the other inside (a directory only one can create), though the second
+    is handed to the backend ahead and begun by the worker the moment the first ends, maybe before the run's
+    loop has reported that end (so only each job's own events are in order)."""
     alone = f'mkdir {tmp_path}/inside; touch "$o"; rmdir {tmp_path}/inside'
     graph = make_graph(tmp_path, make_job(tmp_path, "a", alone), make_job(tmp_path, "b", alone))
     report, seen = _run(graph, jobs=1, silent=True)
     assert report.exit_code == 0 and report.count(JobStatus.SUCCESS) == 2
     steps = [(type(e).__name__, e.job.id) for e in seen if isinstance(e, (ev.JobStarted, ev.JobSucceeded))]
-    first, second = steps[0][1], steps[2][1]
-    assert steps == [("JobStarted", first), ("JobSucceeded", first), ("JobStarted", second),
-                     ("JobSucceeded", second)]
+    for job_id in ("a", "b"):
+        assert [step for step in steps if step[1] == job_id] == [("JobStarted", job_id), ("JobSucceeded", job_id)]
 
 
 def _failing_graph(tmp_path):

@@ -8,7 +8,8 @@ from jobs import make_graph, make_job, read
 from support.waiting import BOUND, rendezvous, wait_until
 
 from hypermetric.execution.engine import RunOptions, run_graph
-from hypermetric.execution.local import LocalBackend, detect_gpus
+from hypermetric.execution.gpu_devices import detect_gpus
+from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.report import JobResult, RunReport
 from hypermetric.plan.job import Resources
 from hypermetric.store.status import JobStatus

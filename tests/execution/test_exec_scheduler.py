@@ -165,3 +165,31 @@ def test_a_job_found_done_cuts_the_way_from_a_failure() -> None:
     assert sched.done_count == 1 and _ids(sched.take()) == ["a"]
     assert sched.finish(_fail("a")).skipped == []
     assert _ids(sched.take()) == ["c"]
+
+
+def test_the_jobs_waiting_for_a_slot_are_the_next_ones_take_starts() -> None:
+    """`waiting` names, in order, the ready jobs the next `take` calls would start (at most a slot's worth
+    each), so a backend preparing them ahead prepares the right ones."""
+    jobs = [make_job(ROOT, f"t{i:02d}") for i in range(23)]
+    sched = Scheduler(make_graph(ROOT, *reversed(jobs)), slots=3, complete=_never)
+    assert sched.waiting() == jobs[:3]  # nothing runs yet: the ones about to start
+    started = _ids(sched.take())
+    upcoming = [job.id for job in sched.waiting()]
+    assert started == ["t00", "t01", "t02"] and upcoming == ["t03", "t04", "t05"]
+    while upcoming:
+        sched.finish(_ok(started.pop(0)))
+        now = _ids(sched.take())
+        assert now == upcoming[:1]
+        started += now
+        upcoming = [job.id for job in sched.waiting()]
+        assert upcoming == [job.id for job in jobs if job.id not in started and
+                            sched.state[job.id] is JobStatus.PENDING][:3]
+
+
+def test_no_job_waits_for_a_slot_once_the_run_stops() -> None:
+    jobs = [make_job(ROOT, f"t{i}") for i in range(4)]
+    sched = Scheduler(make_graph(ROOT, *jobs), slots=1, complete=_never)
+    sched.take()
+    assert [job.id for job in sched.waiting()] == ["t1"]
+    sched.finish(_fail("t0"))  # fail-stop
+    assert sched.waiting() == [] and sched.take() == []

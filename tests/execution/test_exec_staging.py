@@ -78,14 +78,25 @@ def test_nothing_is_made_between_a_jobs_end_and_the_start_of_the_job_it_held_bac
     assert _hidden(tmp_path) == []
 
 
-def test_independent_jobs_are_not_made_ahead(tmp_path) -> None:
-    """With every core busy running them, making their folders earlier would save nothing: they start as
-    usual."""
-    jobs = [make_job(tmp_path, "t", 'echo x > "$o"', case=[("I", str(i))]) for i in range(4)]
+def test_jobs_waiting_for_a_slot_are_made_ahead(tmp_path) -> None:
+    """While every slot runs a job and the next one waits in the backend's queue, the runner prepares the job
+    after it (folder, lock, files, its shell waiting behind its gate), so a job's end is followed at once by
+    the next one's start. With one slot the order is fixed: each job's worker makes the folder of the job
+    after the one queued behind it before its own job can end."""
+    jobs = [make_job(tmp_path, "t", f'echo {i} > "$o"', case=[("I", str(i))]) for i in range(6)]
     report = _run(tmp_path, jobs, jobs=1)
     assert report.exit_code == 0 and report.count(JobStatus.SUCCESS) == len(jobs)
-    made = [str(a[0]) for e, a in _events if e == "os.mkdir"]
-    assert all(j.workdir in made for j in jobs) and not any(path.endswith(".staged") for path in made)
+    assert [read(os.path.join(job.workdir, "o")).strip() for job in jobs] == [str(i) for i in range(6)]
+    made = [str(a[0]) for e, a in _events if e == "os.mkdir" and str(a[0]).startswith(str(tmp_path / "t") + os.sep)]
+    assert {p for p in made if not p.endswith(".staged")} == {jobs[0].workdir, jobs[1].workdir}
+    assert [p for p in made if p.endswith(".staged")] == [staging.staged_path(job.workdir) for job in jobs[2:]]
+    for before, job in zip(jobs[1:], jobs[2:]):  # started behind its gate while the job before it ran
+        commit = next(i for i, (e, a) in enumerate(_events)
+                      if e == "os.rename" and a[1] == os.path.join(before.workdir, "exitcode"))
+        spawned = [i for i, (e, a) in enumerate(_events) if e == "subprocess.Popen" and
+                   (a[3] or {}).get("HYPERMETRIC_GATE_CD") == os.path.realpath(job.workdir)]  # type: ignore[union-attr]
+        assert len(spawned) == 1 and spawned[0] < commit, job.id
+    assert _hidden(tmp_path) == []
 
 
 def test_jobs_ending_out_of_order_still_each_run_once(tmp_path) -> None:
@@ -129,6 +140,19 @@ def test_a_job_that_never_starts_leaves_no_folder_and_no_process(tmp_path) -> No
     started = [a for e, a in _events if e == "subprocess.Popen" and a[2] == os.path.dirname(jobs[1].workdir)]
     assert len(started) == 1  # started ahead, let go unopened: it ran nothing
     assert not os.path.exists(jobs[1].workdir)
+    assert _hidden(tmp_path) == []
+
+
+def test_a_job_waiting_for_a_slot_that_never_starts_leaves_no_folder_and_no_process(tmp_path) -> None:
+    jobs = [make_job(tmp_path, "t", "exit 3" if i == 0 else f'echo ran > "$o"; echo {i} >> ../../ran',
+                     case=[("I", str(i))]) for i in range(4)]
+    report = _run(tmp_path, jobs, jobs=1)  # fail-stop after the first: the one made ahead never starts
+    assert report.exit_code != 0 and report.results[jobs[2].id].status is JobStatus.PENDING
+    started = [a for e, a in _events if e == "subprocess.Popen" and
+               (a[3] or {}).get("HYPERMETRIC_GATE_CD") == os.path.realpath(jobs[2].workdir)]  # type: ignore[union-attr]
+    assert len(started) == 1  # started ahead, let go unopened: it ran nothing
+    assert not os.path.exists(os.path.join(tmp_path, "ran"))
+    assert not any(os.path.exists(job.workdir) for job in jobs[1:])
     assert _hidden(tmp_path) == []
 
 

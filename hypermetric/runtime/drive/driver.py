@@ -21,6 +21,7 @@ from hypermetric.runtime.drive.execute import CallPlan, failed_payload
 from hypermetric.runtime.drive.pool import ActorLost, PayloadLost, Pool
 from hypermetric.runtime.drive.ready import MAX_BATCHES_PER_INGEST, ReadyBatches, group_size
 from hypermetric.runtime.drive.state import BatchState, Counters, DriveStats, Progress, Wait
+from hypermetric.runtime.parts.free_memory import FreeMemoryCadence
 
 __all__ = ["BATCHES_PER_WORKER", "MAX_BATCHES_PER_INGEST", "DriveStats", "Driver", "Progress"]
 
@@ -46,6 +47,7 @@ class Driver:
         self._evaluator_load = [0] * evaluators
         self._evaluator_generation = [0] * evaluators
         self._count = Counters()
+        self._free_memory = FreeMemoryCadence()  # native memory freed meanwhile goes back as rows commit
         self._split_ids = itertools.count(-1, -1)  # the source numbers its batches from 0 up
         # Run batches waiting to go to an evaluator in groups of the runs queued on the workers feeding it.
         self._ready = ReadyBatches(group_size(workers, evaluators, BATCHES_PER_WORKER))
@@ -230,6 +232,7 @@ class Driver:
                     self._count.in_flight -= len(state.batch)
                     self._count.acknowledged += len(state.batch)
                 self._count.committed += len(state.batch)
+        self._free_memory.committed(self._count.committed)
 
     def _close_all(self) -> None:
         self._closing = True

@@ -1,0 +1,150 @@
+"""A start gate for Ray tasks handed to Ray ahead of their turn: the worker asks the driver before the job runs.
+
+The Ray backend hands a job to Ray before the scheduler starts it, so that a worker that ends a task finds the
+next one queued and keeps its lease (without one queued, the driver gives the worker back to the raylet and
+asks for a new one per job, which costs more CPU than the job protocol itself). Ray may then start such a task
+at any moment, also after a failure has stopped the run; so the task first asks the driver, over a Unix
+socket, whether to run: the driver answers `GO` once the scheduler has started the job, `DROP` if it never
+will. Until then the task waits, having touched none of the job's files. Only a Ray whose workers all run on
+this machine (one this process started) gets such tasks.
+
+Each worker process keeps one connection to the driver for all its tasks; a request is the task's 8-byte
+token, the answer one byte. A task that cannot ask (the driver has gone, the socket is closed) never runs its
+job. The driver serves the socket from one thread; an answer decided while a task waits is sent at once by
+whoever decides it.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import socket
+import tempfile
+import threading
+
+GO, DROP = b"1", b"0"
+_TOKEN = 8
+_conn: tuple[str, socket.socket] | None = None   # this worker's connection to a driver's gate, and its path
+
+
+class GateServer:
+    """The driver's side: answers each token's request with the decision made for it (`decide`), waiting
+    for one if none is made yet. Decisions are kept until `forget`, so that a task Ray runs again (its worker
+    died) gets the same answer."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="hm-gate-")
+        self.path = os.path.join(self._dir, "gate")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        self._listener.listen(64)
+        self._lock = threading.Lock()
+        self._answers: dict[int, bytes] = {}
+        self._waiting: dict[int, socket.socket] = {}     # token -> the connection that asked, not answered yet
+        self._buffers: dict[socket.socket, bytes] = {}
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._serve, name="hypermetric-ray-gate", daemon=True)
+        self._thread.start()
+
+    def decide(self, token: int, answer: bytes) -> bool:
+        """Answer `token` with `answer` (now if its task waits); whether its task was waiting."""
+        with self._lock:
+            self._answers[token] = answer
+            conn = self._waiting.pop(token, None)
+        if conn is not None:
+            _send(conn, answer)
+        return conn is not None
+
+    def forget(self, token: int) -> None:
+        """The token's task has ended: its decision is no longer needed."""
+        with self._lock:
+            self._answers.pop(token, None)
+
+    def close(self) -> None:
+        """Stop serving; tasks still waiting, or asking later, get no answer and do not run their jobs."""
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        for key in list(self._selector.get_map().values()):
+            if isinstance(key.fileobj, socket.socket):
+                key.fileobj.close()
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _serve(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.fileobj is self._listener:
+                    conn, _ = self._listener.accept()
+                    self._buffers[conn] = b""
+                    self._selector.register(conn, selectors.EVENT_READ)
+                elif key.fileobj == self._wake_r:
+                    return
+                else:
+                    self._read(key.fileobj)  # type: ignore[arg-type]  # only sockets are registered besides
+
+    def _read(self, conn: socket.socket) -> None:
+        try:
+            data = conn.recv(4096)
+        except OSError:
+            data = b""
+        if not data:  # the worker has gone: a task of it that waited is asked again when Ray repeats it
+            self._selector.unregister(conn)
+            del self._buffers[conn]
+            with self._lock:
+                for token in [t for t, c in self._waiting.items() if c is conn]:
+                    del self._waiting[token]
+            conn.close()
+            return
+        data = self._buffers[conn] + data
+        while len(data) >= _TOKEN:
+            token = int.from_bytes(data[:_TOKEN], "little")
+            data = data[_TOKEN:]
+            with self._lock:
+                answer = self._answers.get(token)
+                if answer is None:
+                    self._waiting[token] = conn
+            if answer is not None:
+                _send(conn, answer)
+        self._buffers[conn] = data
+
+
+def _send(conn: socket.socket, answer: bytes) -> None:
+    try:
+        conn.sendall(answer)
+    except OSError:
+        pass  # the worker has gone; the serving thread closes the connection
+
+
+def may_run(path: str, token: int) -> bool:
+    """The worker's side: whether the driver says to run the task of `token` (blocks until it decides). No
+    answer (the driver has gone) is no."""
+    global _conn
+    try:
+        if _conn is None or _conn[0] != path:
+            _drop_connection()
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            _conn = (path, conn)
+            conn.connect(path)
+        conn = _conn[1]
+        conn.sendall(token.to_bytes(_TOKEN, "little"))
+        answer = conn.recv(1)
+    except OSError:  # the driver has gone, or never listened here
+        _drop_connection()
+        return False
+    except BaseException:  # interrupted mid-request: what the connection would read next is unknown
+        _drop_connection()
+        raise
+    return answer == GO
+
+
+def _drop_connection() -> None:
+    global _conn
+    if _conn is not None:
+        _conn[1].close()
+    _conn = None
