@@ -44,7 +44,7 @@ def make_backend(options: BackendOptions, on_output: OutputSink | None, on_wait:
                                 on_start=on_start or _nobody_listens)
 
         # The local backend says when each job begins (`on_start`), so it may be handed jobs ahead.
-        return OnFirstUse(make_local, reports_start=True, queue_ahead=0 if __import__('os').environ.get('HM_NOQ') else max(1, options.jobs))
+        return OnFirstUse(make_local, reports_start=True, queue_ahead=max(1, options.jobs))
     if choice == "remote":
         from hypermetric.execution.remote import RemoteBackend
 

@@ -177,7 +177,7 @@ class _Run:
         while not sched.done:
             for job, attempt in sched.take():
                 if stage_ahead is not None:
-                    ahead = sched.held_back_by(job.id) or (sched.waiting() if not __import__('os').environ.get('HM_NOSTAGE') else [])
+                    ahead = sched.held_back_by(job.id) or sched.waiting()
                     if ahead:
                         stage_ahead(job.id, ahead)
                 self.backend.start(job, attempt)
