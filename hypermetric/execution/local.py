@@ -58,9 +58,9 @@ class LocalBackend:
         self.reports_start = type(self).start is LocalBackend.start and on_start is not None
         self.queue_ahead = max(1, jobs) if self.reports_start else 0
         self._on_start = on_start if self.reports_start else None
+        self._turn = threading.Condition()  # guards the four counts below; workers wait on it to begin a job
         self._dispatched = 0  # jobs handed to the workers so far
         self._withdrawn_below = 0  # those handed over before this (by number) and not begun are given back
-        self._turn = threading.Condition()  # guards the three counts below; workers wait on it to begin a job
         self._failures = 0  # failed jobs whose outcome the run's loop has not settled yet
         self._failures_returned = 0  # of those, the ones `wait_any` has returned (settled by the next call)
         self._options = JobOptions(shell=tuple(shell), lock_interval=lock_interval, base_env=dict(os.environ))
@@ -100,7 +100,7 @@ class LocalBackend:
         hooks = JobHooks(on_spawn=partial(self._spawned, job.id, guard), on_wait=on_wait,
                          cancelled=self._cancelling.is_set, while_running=self._ahead.runner_for(job.id),
                          claim=self._ahead.claim)
-        with self._mutex:
+        with self._turn:
             self._dispatched += 1
             number = self._dispatched
         self._pool.submit(self._work, job, attempt, options, hooks, guard, number)
@@ -109,10 +109,8 @@ class LocalBackend:
     def withdraw(self) -> None:
         """Give back every job handed over so far that no worker has begun: each ends as `withdrawn`. Jobs
         handed over later (a service's `stop`, which runs even after a failure) are begun as usual."""
-        with self._mutex:
-            below = self._dispatched + 1
         with self._turn:
-            self._withdrawn_below = below
+            self._withdrawn_below = self._dispatched + 1
             self._failures -= self._failures_returned  # settled: the run stopped because of them
             self._failures_returned = 0
             self._turn.notify_all()

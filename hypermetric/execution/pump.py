@@ -8,7 +8,7 @@ import selectors
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hypermetric.execution.spawn import write_all
+from hypermetric.store.fdio import write_all
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job

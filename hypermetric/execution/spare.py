@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 
+from hypermetric.store.fdio import write_all
+
 
 class SpareFiles:
     """Empty hidden files beside `workdir`, one per name, each to become `workdir/name` once written."""
@@ -48,9 +50,7 @@ class SpareFiles:
             return False
         temp = self._temp(name)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             os.close(fd)
             fd = -1
             os.replace(temp, os.path.join(self._workdir, name))

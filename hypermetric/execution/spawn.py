@@ -24,16 +24,10 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
+from hypermetric.store.fdio import write_all
 from hypermetric.store.gate import Gate
 
 _FIRST_FREE = 3
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write all of `data` to descriptor `fd`."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def spawn(cwd: str, argv: list[str], env: dict[str, str], files: tuple[int, int],

@@ -20,6 +20,7 @@ import os
 import struct
 from collections.abc import Callable, Sequence
 
+from hypermetric.store.fdio import write_all
 from hypermetric.store.layout import EXITCODE, JOB_JSON
 from hypermetric.store.status import outputs_present
 
@@ -118,10 +119,8 @@ class Ahead:
         for block in range((len(order) + size - 1) // size):
             if self.owner(block) != helper:
                 continue
-            answers = b"".join(_look(*locate(job_id), folders) for job_id in order[block * size:(block + 1) * size])
-            view = memoryview(answers)
-            while view:
-                view = view[os.write(out, view):]
+            write_all(out, b"".join(_look(*locate(job_id), folders)
+                                    for job_id in order[block * size:(block + 1) * size]))
 
     def get(self, index: int) -> Looked | None:
         """What a helper found of the job at `index` in the order (asked in order), or None when the pass is to

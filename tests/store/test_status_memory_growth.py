@@ -4,9 +4,9 @@ next to nothing (its signature waits on disk for the run record, not in the sign
 from __future__ import annotations
 
 import os
-import tracemalloc
 
 from finished import tensor as _tensor
+from support.memory import kept_by
 
 from hypermetric.store.staleness import prepare_run
 
@@ -19,16 +19,10 @@ def _kept_by_set_up(root: str, b: int) -> tuple[int, int]:
     for job_id in order:  # building the jobs is the graph's cost, not the set-up's
         graph.jobs[job_id]
     prepare_run(graph).close()  # fills Python's free lists of small tuples, which tracemalloc counts as kept
-    tracemalloc.start()
-    try:
-        before = tracemalloc.take_snapshot()
-        prepared = prepare_run(graph)
-        after = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
+    prepared, kept = kept_by(lambda: prepare_run(graph))
     done = sum(prepared.is_done(graph.jobs[i]) for i in order)
     prepared.close()
-    return sum(s.size_diff for s in after.compare_to(before, "filename")), done
+    return kept, done
 
 
 def test_a_done_job_costs_next_to_nothing_once_the_run_is_set_up(tmp_path) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tracemalloc
 
 import pytest
 from finished import tensor as _tensor
 from finished import write as _write
+from support.memory import kept_by
 
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.signature import Signer
@@ -126,14 +126,7 @@ def test_a_done_job_leaves_almost_nothing_behind(tmp_path) -> None:
     graph = _tensor(str(tmp_path), 40, 50)
     for job_id in graph.order():
         graph.jobs[job_id]
-    tracemalloc.start()
-    try:
-        before = tracemalloc.take_snapshot()
-        prepared = prepare_run(graph)
-        after = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-    kept = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    prepared, kept = kept_by(lambda: prepare_run(graph))
     assert sum(prepared.is_done(graph.jobs[i]) for i in graph.order()) == 2000
     # a done job keeps its digest (its dependents' signatures need it) and little else
     assert kept / 2000 < 300, f"{kept / 2000:.0f} bytes kept per done job"

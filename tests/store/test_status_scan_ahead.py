@@ -196,15 +196,22 @@ def test_a_split_pass_makes_a_fraction_of_the_file_checks_itself(tmp_path, monke
     assert counts["access"] <= 0.4 * serial["access"] and counts["stat"] <= 0.4 * serial["stat"]
 
 
-def test_blocks_the_pass_asks_nothing_of_are_passed_over_in_order(tmp_path) -> None:
-    root = str(tmp_path)
-    order = [str(i) for i in range(60)]
+def _folders(root: str, count: int, *, outputs: bool) -> list[str]:
+    """Job folders `t/0` ... of which every one whose number is not a multiple of 3 has an `exitcode` and, with
+    `outputs`, every odd one an output `out`; their names, in order."""
+    order = [str(i) for i in range(count)]
     for i in order:
         os.makedirs(os.path.join(root, "t", i))
         if int(i) % 3:
             _write(os.path.join(root, "t", i, "exitcode"), "0")
-        if int(i) % 2:
+        if outputs and int(i) % 2:
             _write(os.path.join(root, "t", i, "out"), "x")
+    return order
+
+
+def test_blocks_the_pass_asks_nothing_of_are_passed_over_in_order(tmp_path) -> None:
+    root = str(tmp_path)
+    order = _folders(root, 60, outputs=True)
     ahead = scan_ahead.Ahead(order, lambda i: (os.path.join(root, "t", i), ("out",)), 1, block=4, wait=True)
     try:
         asked = [i for i in range(60) if not 4 <= i < 36]  # the helper's blocks 1, 2, 4, 5, 7 and 8: never asked
@@ -225,11 +232,7 @@ def test_blocks_the_pass_asks_nothing_of_are_passed_over_in_order(tmp_path) -> N
 
 def test_answers_that_came_late_are_dropped_and_the_next_ones_taken(tmp_path, monkeypatch) -> None:
     root = str(tmp_path)
-    order = [str(i) for i in range(30)]
-    for i in order:
-        os.makedirs(os.path.join(root, "t", i))
-        if int(i) % 3:
-            _write(os.path.join(root, "t", i, "exitcode"), "0")
+    order = _folders(root, 30, outputs=False)
     forks = _Forks(monkeypatch)
     go_read, go_write = os.pipe()
     held = [True]
