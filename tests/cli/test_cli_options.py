@@ -111,7 +111,10 @@ def _complete(project, *words: str) -> list[str]:
 
 
 def test_completion_script_and_completions(pipeline):
-    script = pipeline.sh("--show-completion", "bash", env={"SHELL": "/bin/bash"}).ok().out
+    # Typer otherwise ignores the shell named here and looks for a shell among the process's ancestors, which
+    # a suite started from a process that is no shell's child (reparented to init) does not have.
+    no_detection = {"SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = pipeline.sh("--show-completion", "bash", env=no_detection).ok().out
     assert "_HYPERMETRIC_COMPLETE" in script and "complete " in script
     assert _complete(pipeline, "dr") == ["dry-run"]
     assert "--color" in _complete(pipeline, "run", "--co")
