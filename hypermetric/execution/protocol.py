@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,9 +28,9 @@ from hypermetric.errors import FileSystemError, environment_error
 from hypermetric.execution import process, staging
 from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
 from hypermetric.execution.prepare import environment, prepare
-from hypermetric.execution.spare import SpareFiles
 from hypermetric.plan.job import LOCAL, Job
 from hypermetric.store import lock as store_lock
+from hypermetric.store.fdio import write_all
 from hypermetric.store.layout import EXITCODE, JOB_JSON, LOCK, STDERR
 from hypermetric.store.status import (
     CHECK_ERROR,
@@ -98,7 +97,7 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
             try:
                 env = environment(options, staged.variables)
                 started = staged.started_as(options.shell, env)
-                return _run_spared(job, options, on_output, attempt, hooks, held, env, start, started)
+                return _run_prepared(job, options, on_output, attempt, hooks, held, env, start, started)
             finally:
                 store_lock.release(held)
     # A directory this call makes holds no `exitcode`, so only one that was there can hold a finished job.
@@ -137,7 +136,7 @@ def _run_locked(job: Job, options: JobOptions, on_output: OutputCallback | None,
         prepared = _prepared(job, options, hooks, attempt, start)
     if isinstance(prepared, JobOutcome):
         return prepared
-    return _run_spared(job, options, on_output, attempt, hooks, held, prepared, start)
+    return _run_prepared(job, options, on_output, attempt, hooks, held, prepared, start)
 
 
 def _prepared(job: Job, options: JobOptions, hooks: JobHooks, attempt: int, start: float,
@@ -155,19 +154,9 @@ def _prepared(job: Job, options: JobOptions, hooks: JobHooks, attempt: int, star
                           time.time())
 
 
-def _run_spared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
-                hooks: JobHooks, held: store_lock.Held, env: dict[str, str], start: float,
-                started: process.Started | None = None) -> JobOutcome:
-    spare = SpareFiles(job.workdir, (JOB_JSON, EXITCODE))  # made while the script runs: see `spare`
-    try:
-        return _run_prepared(job, options, on_output, attempt, hooks, held, env, start, spare, started)
-    finally:
-        spare.discard()
-
-
 def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | None, attempt: int,
                   hooks: JobHooks, held: store_lock.Held, env: dict[str, str], start: float,
-                  spare: SpareFiles, started: process.Started | None) -> JobOutcome:
+                  started: process.Started | None = None) -> JobOutcome:
     if job.runner is not None:  # both import the machinery that calls shell functions: only when needed
         from hypermetric.execution.runners import run_with_runner
 
@@ -177,15 +166,12 @@ def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | Non
 
         code = run_on_file_system(job, options.shell, on_output, hooks)
     else:
-        during = spare.create
-        if hooks.while_running is not None:
-            during = _chain(spare.create, hooks.while_running)
-        code = _run_local(job, options, env, on_output, hooks, held, during, started)
+        code = _run_local(job, options, env, on_output, hooks, held, started)
     end = time.time()
     if code is None:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, end)
     try:
-        _record(job, options, code, attempt, start, end, spare)
+        _record(job, options, code, attempt, start, end)
     except FileNotFoundError:  # something deleted the directory under the running job
         reason = f"the job directory {job.workdir} was deleted while the job ran"
         return JobOutcome(job.id, JobStatus.FAILED, attempt, code, reason, (), start, end)
@@ -193,24 +179,16 @@ def _run_prepared(job: Job, options: JobOptions, on_output: OutputCallback | Non
 
 
 def _run_local(job: Job, options: JobOptions, env: dict[str, str], on_output: OutputCallback | None,
-               hooks: JobHooks, held: store_lock.Held, during: Callable[[], None],
-               started: process.Started | None) -> int | None:
+               hooks: JobHooks, held: store_lock.Held, started: process.Started | None) -> int | None:
     """Run the script, or let the process started ahead for it (see `staging`) through its gate."""
     if started is None:
         # The script inherits the lock: the job stays locked while any of its processes lives.
         keep = (held.fd,) if held.fd is not None else ()
-        return process.run_script(job, options.shell, env, on_output, hooks, keep, during)
+        return process.run_script(job, options.shell, env, on_output, hooks, keep, hooks.while_running)
     if hooks.cancelled is not None and hooks.cancelled():
         started.abandon()
         return None
-    return process.finish_script(job, started, on_output, hooks, during)
-
-
-def _chain(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
-    def both() -> None:
-        first()
-        then()
-    return both
+    return process.finish_script(job, started, on_output, hooks, hooks.while_running)
 
 
 def _make_dir(workdir: str) -> bool:
@@ -246,9 +224,14 @@ def empty_dir(workdir: str) -> None:
                 os.unlink(entry.path)
 
 
-def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float,
-            spare: SpareFiles | None = None) -> None:
-    """`job.json`, then `exitcode` (the commit point), both written atomically."""
+def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float, end: float) -> None:
+    """`job.json`, then `exitcode`, each written in place.
+
+    `exitcode` is the commit point: a job is done only once it reads 0, and it is made after `job.json` is
+    complete and closed. Until then a reader finds it missing or empty (garbled: not done), so neither file
+    needs a temporary name and a rename; a run killed half-way leaves a job that is not done, whose
+    directory the next run empties. The directory never holds a finished job's record here: a job runs only
+    in a directory made for it or emptied, `exitcode` first (`empty_dir`)."""
     info = {
         "id": job.id, "name": job.name, "case": dict(job.full_case), "attempt": attempt, "exit_code": code,
         "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 6),
@@ -259,11 +242,16 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
     if job.signature:  # what the outputs were made from, so a later plan can tell whether they are stale;
         # first, so that planning can read it without parsing the whole file
         info = {"signature": job.signature, **info, "built_from": job.built_from}
-    for name, data in ((JOB_JSON, json.dumps(info, ensure_ascii=False).encode()), (EXITCODE, str(code).encode())):
-        if spare is None or not spare.commit(name, data):
-            from hypermetric.store.mutations import write_atomic
+    _write(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
+    _write(os.path.join(job.workdir, EXITCODE), str(code).encode())
 
-            write_atomic(os.path.join(job.workdir, name), data)
+
+def _write(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _iso(t: float) -> str:

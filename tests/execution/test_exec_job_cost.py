@@ -64,15 +64,14 @@ def test_a_fresh_job_opens_each_of_its_files_once_and_nothing_else(tmp_path, on_
         outcome = execute_job(job, JobOptions(), on_output, hooks=JobHooks(on_spawn=lambda proc: None))
     assert outcome.status is JobStatus.SUCCESS
     opened = [path for event, path in seen if event == "open"]
-    # no `exitcode` read before or after locking (the directory is new), no temporary file but the two
-    # spares the record is written through, no log file opened twice
+    # no `exitcode` read before or after locking (the directory is new), no temporary file (the record is
+    # written in place, `exitcode` last), no log file opened twice
     assert opened == ["t/default/.lock", "t/default/script", "t/default/args", "t/default/stdout",
-                      "t/default/stderr", "t/.default.job.json.tmp", "t/.default.exitcode.tmp"]
+                      "t/default/stderr", "t/default/job.json", "t/default/exitcode"]
     assert [path for event, path in seen if event == "os.mkdir"] == ["t/default"]
     # the directory it made is not listed (see `protocol._run_locked`)
     assert [path for event, path in seen if event in ("os.scandir", "os.listdir")] == []
-    assert [path for event, path in seen if event == "os.rename"] == ["t/.default.job.json.tmp",
-                                                                       "t/.default.exitcode.tmp"]
+    assert [path for event, path in seen if event == "os.rename"] == []
     assert [path for event, path in seen if event == "os.remove"] == ["t/default/.lock"]
     assert sorted(os.listdir(job.workdir)) == ["args", "exitcode", "job.json", "o", "script", "stderr",
                                                "stdout"]
@@ -192,12 +191,9 @@ def test_a_job_made_ahead_starts_without_making_a_file_a_directory_or_a_process(
         outcome = execute_job(job, options, hooks=JobHooks(claim=lambda j: staged, on_spawn=lambda proc: None))
     assert outcome.status is JobStatus.SUCCESS
     assert [event for event, _ in seen if event in ("os.mkdir", "os.symlink", "subprocess.Popen")] == []
-    # the folder put in place, then the record through its two spares (made while the script ran)
-    assert [path for event, path in seen if event == "os.rename"] == ["t/.default.staged",
-                                                                       "t/.default.job.json.tmp",
-                                                                       "t/.default.exitcode.tmp"]
-    assert [path for event, path in seen if event == "open"] == ["t/.default.job.json.tmp",
-                                                                  "t/.default.exitcode.tmp"]
+    # the folder put in place by one rename, then the record written in place
+    assert [path for event, path in seen if event == "os.rename"] == ["t/.default.staged"]
+    assert [path for event, path in seen if event == "open"] == ["t/default/job.json", "t/default/exitcode"]
 
 
 def test_the_lock_holder_text_is_made_once_per_process(tmp_path, monkeypatch) -> None:

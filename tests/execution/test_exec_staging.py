@@ -66,10 +66,11 @@ def test_nothing_is_made_between_a_jobs_end_and_the_start_of_the_job_it_held_bac
     assert read(os.path.join(jobs[-1].workdir, "o")).split() == [str(n) for n in range(len(jobs))]
     events = list(_events)
     for before, job in zip(jobs, jobs[1:]):
-        commit = next(i for i, (e, a) in enumerate(events)
-                      if e == "os.rename" and a[1] == os.path.join(before.workdir, "exitcode"))
+        commit = next(i for i, (e, a) in enumerate(events)  # `exitcode` made: the job before it is done
+                      if e == "open" and a[0] == os.path.join(before.workdir, "exitcode"))
         claim = next(i for i, (e, a) in enumerate(events) if e == "os.rename" and a[1] == job.workdir)
-        made = [(e, a[0] if e != "os.symlink" else a[1]) for e, a in events[commit:claim] if e != "os.rename"]
+        made = [(e, a[0] if e != "os.symlink" else a[1]) for e, a in events[commit + 1:claim]
+                if e != "os.rename"]
         assert commit < claim and made == [], job.id
         # the script's process was started ahead, in the task's folder, while the job before it ran
         spawned = [i for i, (e, a) in enumerate(events)
@@ -92,7 +93,7 @@ def test_jobs_waiting_for_a_slot_are_made_ahead(tmp_path) -> None:
     assert [p for p in made if p.endswith(".staged")] == [staging.staged_path(job.workdir) for job in jobs[2:]]
     for before, job in zip(jobs[1:], jobs[2:]):  # started behind its gate while the job before it ran
         commit = next(i for i, (e, a) in enumerate(_events)
-                      if e == "os.rename" and a[1] == os.path.join(before.workdir, "exitcode"))
+                      if e == "open" and a[0] == os.path.join(before.workdir, "exitcode"))
         spawned = [i for i, (e, a) in enumerate(_events) if e == "subprocess.Popen" and
                    (a[3] or {}).get("HYPERMETRIC_GATE_CD") == os.path.realpath(job.workdir)]  # type: ignore[union-attr]
         assert len(spawned) == 1 and spawned[0] < commit, job.id
