@@ -47,7 +47,9 @@ class JobStatus(Enum):
 
 
 def read_exitcode(workdir: str) -> int | None:
-    """The recorded exit code: None when there is no `exitcode` file, -1 when it is garbled (as HM)."""
+    """The recorded exit code: None when there is no `exitcode` file or it is empty, -1 when it is garbled
+    (as HM). An empty one is being written (a runner creates it, then writes the code) or was left by a
+    runner killed in between: no run of the job has finished."""
     try:
         fd = os.open(f"{workdir}/{EXITCODE}", os.O_RDONLY)
     except OSError:
@@ -58,6 +60,8 @@ def read_exitcode(workdir: str) -> int | None:
         os.close(fd)
     if data == b"0":  # what a successful job writes: most of a large, mostly finished tensor
         return 0
+    if not data:
+        return None
     try:
         return int(data.strip())
     except ValueError:

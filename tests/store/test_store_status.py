@@ -63,6 +63,16 @@ def test_directory_without_exitcode_is_pending(tmp_path) -> None:
     assert job_status(job) is JobStatus.PENDING
 
 
+def test_an_empty_exitcode_is_no_finished_run(tmp_path) -> None:
+    """A runner makes `exitcode` and then writes the code into it; in between (or when it was killed there)
+    the job is not done and has not failed either."""
+    job = make_job(tmp_path, "t")
+    _write(os.path.join(job.workdir, "o"), "")
+    _write(os.path.join(job.workdir, "exitcode"), "")
+    assert read_exitcode(job.workdir) is None and not is_complete(job)
+    assert job_status(job) is JobStatus.PENDING and failure_reason(job) is None
+
+
 def test_dangling_symlink_output_is_missing(tmp_path) -> None:
     job = make_job(tmp_path, "t")
     _write(os.path.join(job.workdir, "exitcode"), "0")
