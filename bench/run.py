@@ -46,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 
@@ -264,6 +265,15 @@ def parse_time_v(path: str) -> dict:
     return r
 
 
+def _expire(pid: int, expired: threading.Event) -> None:
+    """The timeout's timer: kill the tool's whole process group."""
+    expired.set()
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_cmd(entry, argv, env, timeout, out_name="tool.out"):
     """Run argv in the entry dir; return (status, wall, extra, tail)."""
     d = entry["dir"]
@@ -278,17 +288,20 @@ def run_cmd(entry, argv, env, timeout, out_name="tool.out"):
                                  stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as e:
             return "fail", 0.0, {}, str(e)
+        # A blocking wait returns the moment the tool exits; `wait(timeout=)` polls with sleeps of up to
+        # 50 ms, which rounded every wall time up to the next 50 ms step. The timeout is a timer instead.
+        expired = threading.Event()
+        timer = threading.Timer(timeout, _expire, (p.pid, expired))
+        timer.start()
         try:
-            rc = p.wait(timeout=timeout)
-            status = "ok" if rc == 0 else f"fail(rc={rc})"
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-            status = "timeout"
+            rc = p.wait()
+        finally:
+            timer.cancel()
         wall = time.perf_counter() - t0
+        if expired.is_set():
+            status = "timeout"
+        else:
+            status = "ok" if rc == 0 else f"fail(rc={rc})"
     extra = parse_time_v(tf) if use_time and status != "timeout" else {}
     if os.path.exists(tf):
         os.unlink(tf)
