@@ -9,8 +9,8 @@ left out, since the upstream signatures cover them; moving the output root there
 `built_from` keeps those components, compactly and JSON-ready, so that a later planning can say which one
 differs. Hashing a plain input file is the only costly step: a file whose size and mtime match a recorded
 fingerprint (`hint`) reuses the recorded hash, and each file is hashed at most once per process.
-Signatures are computed lazily, each job once, dependencies first, without recursion. A job whose digest
-alone is asked for (a done job, to compare with its record) is not built where plan/signature_fast.py covers it.
+Signatures are computed lazily, each job once, dependencies first, without recursion. A job whose digest alone
+is asked for (a done job, to compare with its record) is not built where plan/signature_fast.py covers it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from hypermetric.plan.signature_files import MISSING, listing
 from hypermetric.plan.signature_files import hash_file as _hash_file  # (by this name: tests count the calls)
 from hypermetric.plan.signature_fingerprint import NONE
 from hypermetric.plan.signature_learned import LearnedDigests
-from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script
+from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script, upstream_label
 
 __all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
 
@@ -85,15 +85,20 @@ class Signer:
             self._full.add(job_id)
         return found
 
-    def digest(self, job_id: str) -> str:
+    def digest(self, job_id: str, index: int = -1) -> str:
         """The planned signature's digest: all that is kept of a job whose full signature nobody asked for (a
-        done job's `built_from` is needed only to explain a change)."""
+        done job's `built_from` is needed only to explain a change). `index`: the job's place in the order of
+        the status pass under way, where a digest is kept in a few bytes (see `learner`) rather than by id."""
         found = self.known_digest(job_id)
         if found is not None:
             return found
         if self._needs is None or job_id in self._needs:  # (a job without deps has no upstream digests)
             self._upstream_digests(job_id)
-        found = self._digests[job_id] = self._planned(job_id)
+        found, learned = self._planned(job_id), self._learned
+        if learned is not None and 0 <= index < len(learned.order) and learned.order[index] == job_id:
+            learned.learn(index, job_id, found)
+        else:
+            self._digests[job_id] = found
         return found
 
     def _planned(self, job_id: str) -> str:
@@ -109,7 +114,7 @@ class Signer:
     def reusable(self, job_id: str) -> int:
         """The fingerprint of the job's task when its computed digest is a function of that and its id alone
         (the fast one, made from upstream digests made so), else NONE: under it, the digest may be kept."""
-        return NONE if job_id in self._full or job_id not in self._digests else self.task_fingerprint(job_id)
+        return NONE if job_id in self._full or not self._has(job_id) else self.task_fingerprint(job_id)
 
     def learn(self, job_id: str, digest: str) -> None:
         """The job's planned digest, known without computing it (kept by the status cache, see `reusable`)."""
@@ -216,7 +221,7 @@ class Signer:
         if up is None or up == job_id:
             values[name] = value
         else:
-            inputs[name] = [_label(self.graph.jobs[up], value), self.digest(up)]
+            inputs[name] = [upstream_label(self.graph.jobs[up], value), self.digest(up)]
 
     def _link(self, link: InputLink, inputs: dict, entries: dict, files: dict) -> None:
         if link.is_reduction:
@@ -230,7 +235,7 @@ class Signer:
             return
         up = self._upstream(link.target)
         if up is not None:
-            inputs[link.name] = [_label(self.graph.jobs[up], link.target), self.digest(up)]
+            inputs[link.name] = [upstream_label(self.graph.jobs[up], link.target), self.digest(up)]
         elif link.source_fs != LOCAL or "://" in link.target:
             files[link.name] = [link.target, 0, 0, f"{link.source_fs}:{link.target}"]
         else:
@@ -293,8 +298,3 @@ class Signer:
         self._files[path] = (st.st_size, st.st_mtime_ns, content)
         return [path, st.st_size, st.st_mtime_ns, content]
 
-
-def _label(up: Job, path: str) -> str:
-    """`task.output` for a path to an upstream output (or `task/<file>` when it names no declared output)."""
-    rel = path[len(up.workdir) + 1:]  # (the first output with that file)
-    return next((f"{up.name}.{name}" for name, out in up.outputs if out == rel), f"{up.name}/{rel}")

@@ -210,8 +210,8 @@ class FastDigests:
         return None
 
     def _output(self, task: str, output: str, pairs: Pairs, with_path: bool) -> tuple | None:
-        """(label, id, path or "") of an upstream output, as `Signer._upstream` and `_label` find them by path:
-        covered when the output is a plain file name in its job's directory on the local file system."""
+        """(label, id, path or "") of an upstream output, as `Signer._upstream` and `upstream_label` find them
+        by path: covered when the output is a plain file name in its job's directory on the local file system."""
         path = self._paths.get(task)
         if path is None:
             path = self._paths[task] = task_path(task)
@@ -232,8 +232,8 @@ class FastDigests:
 
 
 def _label(up: JobRef, task: str, output: str) -> str | None:
-    """`task.output` naming the first output with the same file (as `Signer._label`), or None when the
-    output is not a plain file name on the local file system."""
+    """`task.output` naming the first output with the same file (as `signature_record.upstream_label`), or
+    None when the output is not a plain file name on the local file system."""
     plan = up.plan
     if plan.name != task or output in plan.output_fs:
         return None

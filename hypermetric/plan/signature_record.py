@@ -25,6 +25,17 @@ class Layer(Protocol):
     def param(self) -> str: ...
 
 
+class Upstream(Protocol):
+    """An upstream job as an input's label names it (a planned `Job`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def workdir(self) -> str: ...
+    @property
+    def outputs(self) -> tuple[tuple[str, str], ...]: ...
+
+
 BLANK = hashlib.blake2b(digest_size=10)  # copied, never updated: cheaper than making one per digest
 
 
@@ -47,6 +58,13 @@ def layered_script(script: str, layers: Iterable[Layer]) -> str:
         parts.append(f"# @{layer.name} run({layer.param})")
         parts.append(normalize_script(layer.script))
     return "\n".join(parts)
+
+
+def upstream_label(up: Upstream, path: str) -> str:
+    """`task.output` for a path to an output of the upstream job `up`, or `task/<file>` when it names no
+    declared output: how `built_from` names an input."""
+    rel = path[len(up.workdir) + 1:]  # (the first output with that file)
+    return next((f"{up.name}.{name}" for name, out in up.outputs if out == rel), f"{up.name}/{rel}")
 
 
 def output_parts(outputs: Iterable[tuple[str, str]]) -> list[str]:

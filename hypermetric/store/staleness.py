@@ -119,7 +119,7 @@ class Staleness:
             elif known:
                 signer.learn(job_id, recorded)
             else:
-                planned = signer.digest(job_id)
+                planned = signer.digest(job_id, index)
                 if planned != recorded:
                     record = read_record(self.graph.workdir(job_id)) or {}
                     return explain(record.get("built_from"), signer.signature(job_id).built_from) or \
