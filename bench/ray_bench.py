@@ -216,6 +216,9 @@ def main() -> None:
                                                         "(default: all; the floor `raw` always runs)")
     parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the scratch directory in place: deleting thousands of files slows down the "
+                             "file creations of the next minutes on ext4, so back-to-back runs compare badly")
     args = parser.parse_args()
     os.environ.pop("RAY_ADDRESS", None)
     base = tempfile.mkdtemp(prefix="hm-ray-bench-", dir=args.root)
@@ -229,7 +232,8 @@ def main() -> None:
         rows = measure(base, runs, args.reps)
     finally:
         ray.shutdown()
-        shutil.rmtree(base, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
     load.append(os.getloadavg()[0])
     table = summary(rows, args.n)
     print(f"{args.n} no-op jobs on an embedded Ray with {args.cpus} CPUs, {args.reps} repetitions (medians), "

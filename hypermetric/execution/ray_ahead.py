@@ -17,6 +17,7 @@ dropped task, or one lost before its job was started, is nobody's: its end is no
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from hypermetric.execution.ray_gate import DROP, GO, GateServer
@@ -45,7 +46,7 @@ class Ahead:
         """The engine names the jobs that would start after `job_id`, which it starts next."""
         self._named = (job_id, jobs)
 
-    def adopt(self, job: Job, attempt: int, ended: set[Any]) -> Any | None:
+    def adopt(self, job: Job, attempt: int, ended: Container[Any]) -> Any | None:
         """The task handed over ahead for this attempt of `job`, now started by the scheduler (the caller opens
         its gate once it tracks it); None if there is none (then every task handed over ahead is dropped).
         Tasks handed over before it are dropped: Ray would run them first."""

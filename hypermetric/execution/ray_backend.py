@@ -9,9 +9,11 @@ worker side in `ray_task` makes a half-run attempt safe to repeat), never one wh
 Submission is cheap by design: options are built once per distinct `Resources`; the task's one argument is
 the `JobOptions` (with the package fingerprint its worker must have), pickled once, followed by the pickled
 job (`ray_codec`: a worker decodes the shared part once); the result is the outcome as a tuple of plain
-values; and each task's end arrives through a completion callback (`ObjectRef.future()`) in a queue, so
-`wait_any` costs the same whether 10 or 10,000 jobs are in flight (`ray.wait` over every pending reference
-costs O(jobs) per call).
+values. With up to `WAIT_LIMIT` jobs at once, `wait_any` waits for the next task's end with `ray.wait` over the
+tasks in flight, which costs the driver less than a completion callback per task (the callback's thread takes
+Python's lock from the main one for every task) but more with every task in flight; with more jobs at once,
+each task's end arrives through a completion callback (`ObjectRef.future()`) in a queue, so `wait_any` costs
+the same whether 100 or 10,000 jobs are in flight.
 Output lines are tailed from the jobs' files on the shared output root (`ray_output`), only when someone
 listens; lock-wait messages stay on the workers. Ray queues a task until a worker with its resources is free,
 so a job handed to Ray has not started yet: given `on_start`, the backend reports each job when its script
@@ -33,6 +35,7 @@ from __future__ import annotations
 import queue
 import signal
 import time
+from collections.abc import Container
 from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
@@ -56,6 +59,8 @@ from hypermetric.execution.ray_package import forget
 from hypermetric.execution.ray_task import NOT_RUN, run_task
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
+
+WAIT_LIMIT = 64   # -j up to this: `ray.wait` over the tasks in flight (some 0.05 us each); beyond, callbacks
 
 
 class RayBackend:
@@ -83,8 +88,11 @@ class RayBackend:
         self._variants: dict[Resources, Any] = {}
         self._nodes: list[dict[str, float]] | None = None
         self._running: dict[Any, tuple[Job, int]] = {}
-        self._finished: queue.SimpleQueue[tuple[Any, Future]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[tuple[Any, Future | _Result]] = queue.SimpleQueue()
         self._ended: set[Any] = set()  # refs of tasks that ended and were not settled yet
+        # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks)
+        self._pending: list[Any] | None = [] if jobs <= WAIT_LIMIT else None
+        self._ended_now: Container[Any] = self._ended if self._pending is None else _EndedNow(self._ended, ray)
         self._refused: list[JobOutcome] = []
         self._cancelling = False
         self.reports_start = on_start is not None
@@ -100,7 +108,7 @@ class RayBackend:
             self._ahead.name(job_id, jobs)
 
     def start(self, job: Job, attempt: int) -> object:
-        ahead = self._ahead.adopt(job, attempt, self._ended) if self._ahead is not None else None
+        ahead = self._ahead.adopt(job, attempt, self._ended_now) if self._ahead is not None else None
         variant = self._variant(job.resources)
         if isinstance(variant, str):
             now = time.time()
@@ -118,7 +126,10 @@ class RayBackend:
 
     def _submit(self, variant: Any, job: Job, attempt: int, token: int) -> Any:
         ref = variant.remote(payload(self._options, job, attempt, self._grace, token))
-        ref.future().add_done_callback(partial(self._finish, ref))
+        if self._pending is not None:
+            self._pending.append(ref)
+        else:
+            ref.future().add_done_callback(partial(self._finish, ref))
         return ref
 
     def _hand_over(self) -> None:
@@ -138,8 +149,10 @@ class RayBackend:
                 if timeout:
                     time.sleep(timeout)
                 return []
+            if self._pending is not None:
+                self._wait(timeout)
             try:
-                finished.append(self._finished.get(timeout=timeout))
+                finished.append(self._finished.get(timeout=timeout if self._pending is None else 0))
             except queue.Empty:
                 return []
         while True:
@@ -150,6 +163,20 @@ class RayBackend:
         settled = (self._settle(ref, future) for ref, future in finished)
         outcomes.extend(outcome for outcome in settled if outcome is not None)
         return outcomes
+
+    def _wait(self, timeout: float | None) -> None:
+        """Hand the next task that ends (within `timeout`) to `_finish`, as Ray's callback would. It leaves the
+        list of tasks in flight only after that: an interrupt in between makes the next call see it again,
+        and `_settle` takes a task's end only once."""
+        pending = self._pending
+        if not pending:
+            if timeout:
+                time.sleep(timeout)
+            return
+        ready, _ = self._ray.wait(pending, num_returns=1, timeout=timeout)
+        for ref in ready:
+            self._finish(ref, _Result(self._ray, ref))
+            pending.remove(ref)
 
     def idle(self) -> bool:
         """Whether every task started has ended and `wait_any` has taken its outcome (an interrupt between
@@ -189,13 +216,16 @@ class RayBackend:
             self._variants[res] = variant
         return variant
 
-    def _finish(self, ref: Any, future: Future) -> None:
-        """Called by Ray (any thread) when a task has ended."""
+    def _finish(self, ref: Any, future: Future | _Result) -> None:
+        """Called by Ray (any thread), or by `_wait`, when a task has ended."""
         self._ended.add(ref)
         self._finished.put((ref, future))
 
-    def _settle(self, ref: Any, future: Future) -> JobOutcome | None:
-        """The outcome of a task that ended; None for one handed over ahead whose job never started."""
+    def _settle(self, ref: Any, future: Future | _Result) -> JobOutcome | None:
+        """The outcome of a task that ended; None for one handed over ahead whose job never started, or whose
+        end was settled already."""
+        if ref not in self._ended:
+            return None
         self._ended.discard(ref)
         if self._ahead is not None and self._ahead.settle(ref):
             return None
@@ -211,7 +241,7 @@ class RayBackend:
         if self._cancelling and outcome.exit_code == 128 + signal.SIGKILL:  # killed with its worker
             outcome = replace(outcome, status=JobStatus.PENDING, reason="interrupted")
         if self._tail is not None:
-            self._tail.finish(job.id)
+            self._tail.finish(job.id, _ran(outcome))
         return outcome
 
     def _lost(self, job: Job, attempt: int, error: Exception | None) -> JobOutcome:
@@ -229,3 +259,36 @@ class RayBackend:
         detail = repr(cause) if cause is not None else (str(error).strip().splitlines() or [""])[0]
         reason = f"the Ray task failed ({type(error).__name__}): {detail}"
         return JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, stderr_tail(job.workdir), now, now)
+
+
+def _ran(outcome: JobOutcome) -> bool | None:
+    """Whether the attempt ran its script, where its outcome says so for certain: one found complete never
+    started, one with an exit code that succeeded or failed did; else (interrupted, lost, refused) None."""
+    if outcome.status is JobStatus.COMPLETE:
+        return False
+    if outcome.exit_code is not None and outcome.status in (JobStatus.SUCCESS, JobStatus.FAILED):
+        return True
+    return None
+
+
+class _Result:
+    """What a task returned, read the way a completion callback's future gives it."""
+
+    __slots__ = ("_ray", "_ref")
+
+    def __init__(self, ray: Any, ref: Any) -> None:
+        self._ray, self._ref = ray, ref
+
+    def result(self) -> Any:
+        return self._ray.get(self._ref)
+
+
+class _EndedNow:
+    """`ref in` it: whether a task has ended, as `wait_any` has seen or as Ray says now (without callbacks,
+    a task that has ended is not known to have until `wait_any` asks)."""
+
+    def __init__(self, ended: set[Any], ray: Any) -> None:
+        self._ended, self._ray = ended, ray
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._ended or bool(self._ray.wait([ref], num_returns=1, timeout=0, fetch_local=False)[0])

@@ -12,7 +12,9 @@ The same files say when a job starts: Ray queues a task until a worker with its 
 job protocol creates a fresh `stdout` just before it spawns the script, so a fresh `stdout` is the moment
 the job goes from queued to running (`on_start`). A job that ends without one (refused, found complete, or
 failed before its script ran) never started; one that starts and ends between two sweeps is reported as
-started by `finish`, before its output and its end.
+started by `finish`, before its output and its end. Where the caller knows from the job's outcome whether
+its script ran (`finish`'s `ran`), `finish` does not look at the file for that; and with nobody taking the
+lines, `stderr` is never looked at, so a job of a silent run costs the driver one `stat` (in `watch`).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class _Watched:
 
     job: Job
     attempt: int
-    streams: tuple[_Stream, _Stream]
+    streams: tuple[_Stream, ...]   # `stdout` first; `stderr` only when someone takes the lines
     started: bool = False
 
 
@@ -108,21 +110,22 @@ class OutputTail:
 
     def watch(self, job: Job, attempt: int = 1) -> None:
         """Start tailing `job` (call before the job can start writing)."""
-        out, err = (_Stream(name, path, _identity(path))
-                    for name, path in ((STDOUT, os.path.join(job.workdir, STDOUT)),
-                                       (STDERR, os.path.join(job.workdir, STDERR))))
+        names = (STDOUT, STDERR) if self._sink is not None else (STDOUT,)
+        streams = tuple(_Stream(name, path, _identity(path))
+                        for name, path in ((name, os.path.join(job.workdir, name)) for name in names))
         with self._lock:
-            self._jobs[job.id] = _Watched(job, attempt, (out, err))
+            self._jobs[job.id] = _Watched(job, attempt, streams)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._poll, name="hm-ray-output", daemon=True)
                 self._thread.start()
 
-    def finish(self, job_id: str) -> None:
-        """Pass on the rest of the job's output and stop watching it."""
+    def finish(self, job_id: str, ran: bool | None = None) -> None:
+        """Pass on the rest of the job's output and stop watching it. `ran`: whether the attempt ran its
+        script, where its outcome says so for certain (None: the files tell)."""
         with self._lock:
             entry = self._jobs.pop(job_id, None)
             if entry is not None:
-                self._read(entry, final=True)
+                self._read(entry, final=True, ran=ran)
 
     def close(self) -> None:
         self._stop.set()
@@ -137,10 +140,10 @@ class OutputTail:
                     self._read(entry, final=False)
                 pause = min(self._interval + _PER_JOB * len(self._jobs), _SLOWEST)
 
-    def _read(self, entry: _Watched, final: bool) -> None:
+    def _read(self, entry: _Watched, final: bool, ran: bool | None = None) -> None:
         if not entry.started:
             # `stdout` is created first (before `stderr`, and before the script is spawned)
-            if not entry.streams[0].fresh():
+            if not (entry.streams[0].fresh() if ran is None else ran):
                 return
             entry.started = True
             if self._on_start is not None:
