@@ -372,7 +372,7 @@ def main() -> None:
     parser.add_argument("--runtime-workers", type=int, help="runtime workers (default: --workers); "
                         "the runtime adds one evaluator actor per four workers")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--runtime-evaluators", type=int, 
+    parser.add_argument("--runtime-evaluators", type=int,
                         help="runtime evaluator actors (default: automatic; 0: workers score their own batches)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--metric-us", type=float, default=0.0,
