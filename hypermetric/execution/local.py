@@ -118,11 +118,12 @@ class LocalBackend:
     def go_on(self) -> None:
         """The outcomes `wait_any` returned are settled and the run goes on: workers held back by a failure
         among them may begin their next jobs."""
+        if not self._failures_returned:  # (the run's loop alone changes it: no lock needed to read it here)
+            return
         with self._turn:
-            if self._failures_returned:
-                self._failures -= self._failures_returned
-                self._failures_returned = 0
-                self._turn.notify_all()
+            self._failures -= self._failures_returned
+            self._failures_returned = 0
+            self._turn.notify_all()
 
     def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
         """While job `job_id` runs, make the directories of `jobs` ahead (`ahead.Ahead`); not in a subclass

@@ -30,7 +30,7 @@ from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
 from hypermetric.execution.prepare import environment, prepare
 from hypermetric.plan.job import LOCAL, Job
 from hypermetric.store import lock as store_lock
-from hypermetric.store.fdio import write_all
+from hypermetric.store.fdio import write_file
 from hypermetric.store.layout import EXITCODE, JOB_JSON, LOCK, STDERR
 from hypermetric.store.status import (
     CHECK_ERROR,
@@ -242,16 +242,8 @@ def _record(job: Job, options: JobOptions, code: int, attempt: int, start: float
     if job.signature:  # what the outputs were made from, so a later plan can tell whether they are stale;
         # first, so that planning can read it without parsing the whole file
         info = {"signature": job.signature, **info, "built_from": job.built_from}
-    _write(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
-    _write(os.path.join(job.workdir, EXITCODE), str(code).encode())
-
-
-def _write(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-    try:
-        write_all(fd, data)
-    finally:
-        os.close(fd)
+    write_file(os.path.join(job.workdir, JOB_JSON), json.dumps(info, ensure_ascii=False).encode())
+    write_file(os.path.join(job.workdir, EXITCODE), str(code).encode())
 
 
 def _iso(t: float) -> str:

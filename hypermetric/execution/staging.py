@@ -33,6 +33,7 @@ from hypermetric.execution.links import link_input
 from hypermetric.execution.script import args_text, run_variables, wrap
 from hypermetric.plan.job import LOCAL
 from hypermetric.store import lock as store_lock
+from hypermetric.store.fdio import EXCLUSIVE, REPLACE, write_file
 from hypermetric.store.layout import ARGS, LOCK, STDERR, STDOUT, hidden_sibling
 
 if TYPE_CHECKING:
@@ -143,10 +144,10 @@ def write_scripts(job: Job, folder: str, new_uuid: str, overrides: dict[str, str
     variables = run_variables(job, prepared, new_uuid)
     if overrides:
         variables.update(overrides)
-    flags = _EXCLUSIVE if exclusive else _REPLACE
+    flags = EXCLUSIVE if exclusive else REPLACE
     for name, text in prepared.files:
-        _write(os.path.join(folder, name), text.encode(), flags)
-    _write(os.path.join(folder, ARGS), args_text(variables).encode(), flags)
+        write_file(os.path.join(folder, name), text.encode(), flags)
+    write_file(os.path.join(folder, ARGS), args_text(variables).encode(), flags)
     return variables
 
 
@@ -154,20 +155,7 @@ def write_outputs(folder: str) -> None:
     """Empty `stdout` and `stderr` files, so that the job's start only opens them (when no process is started
     ahead: that one opens them itself)."""
     for name in (STDOUT, STDERR):
-        _write(os.path.join(folder, name), b"")
-
-
-_REPLACE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-
-
-def _write(path: str, data: bytes, flags: int = _REPLACE) -> None:
-    fd = os.open(path, flags, 0o666)
-    try:
-        if data:
-            os.write(fd, data)
-    finally:
-        os.close(fd)
+        write_file(os.path.join(folder, name), b"")
 
 
 def _make(path: str) -> bool | None:

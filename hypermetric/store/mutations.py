@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from hypermetric.errors import about_path
 from hypermetric.store import lock
+from hypermetric.store.fdio import write_all
 from hypermetric.store.layout import EXITCODE, LOCK, hidden_sibling
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def write_atomic(path: str, data: bytes) -> None:
     with about_path(path):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            os.write(fd, data)
+            write_all(fd, data)
         except OSError:
             os.close(fd)
             os.unlink(tmp)  # a full disk: leave no temporary file behind
