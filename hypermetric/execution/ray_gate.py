@@ -17,9 +17,10 @@ system call, and only one that finds none asks over the socket and waits. The fi
 valid), and `close` marks it closed first, so that from then on every task asks and gets no answer.
 
 Each worker process keeps one connection to the driver for all its tasks; a request is the task's 8-byte
-token, the answer one byte. A task that cannot ask (the driver has gone, the socket is closed) never runs its
-job. The driver serves the socket from one thread; an answer decided while a task waits is sent at once by
-whoever decides it.
+token, the answer one byte. A worker outlives a run, so a kept connection that ends (its gate has closed) is
+replaced once by a new one, in case the next run's gate has the same path; a task that cannot ask then (the
+driver has gone, the socket is closed) never runs its job. The driver serves the socket from one thread; an
+answer decided while a task waits is sent at once by whoever decides it.
 """
 
 from __future__ import annotations
@@ -158,26 +159,38 @@ def _send(conn: socket.socket, answer: bytes) -> None:
 def may_run(path: str, token: int) -> bool:
     """The worker's side: whether the driver says to run the task of `token` (blocks until it decides). No
     answer (the driver has gone) is no."""
-    global _conn
     decided = _published(path, token)
     if decided:
         return decided == GO[0]
+    answer = _ask(path, token, fresh=_conn is None or _conn[0] != path)
+    if answer is None:  # the kept connection was to a gate since closed: ask whichever gate is there now
+        answer = _ask(path, token, fresh=True)
+    return answer == GO
+
+
+def _ask(path: str, token: int, fresh: bool) -> bytes | None:
+    """The driver's answer for `token` over this worker's connection (a new one when `fresh`); no answer is
+    b"", or None where a connection kept from before could not be used (the caller may ask anew)."""
+    global _conn
     try:
-        if _conn is None or _conn[0] != path:
+        if fresh:
             _drop_connection()
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             _conn = (path, conn)
             conn.connect(path)
-        conn = _conn[1]
+        conn = _conn[1]  # type: ignore[index]  # set above, or kept for this very path
         conn.sendall(token.to_bytes(_TOKEN, "little"))
         answer = conn.recv(1)
     except OSError:  # the driver has gone, or never listened here
         _drop_connection()
-        return False
+        return b"" if fresh else None
     except BaseException:  # interrupted mid-request: what the connection would read next is unknown
         _drop_connection()
         raise
-    return answer == GO
+    if not answer:
+        _drop_connection()
+        return b"" if fresh else None
+    return answer
 
 
 def _drop_connection() -> None:

@@ -3,6 +3,7 @@ the answer from the driver's decisions file and makes no request over the socket
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -84,3 +85,56 @@ def test_a_decision_after_close_is_no_error_and_runs_nothing() -> None:
     server.close()
     server.decide(3, GO)   # a drop or start racing the end of the run
     assert not ray_gate.may_run(path, 3)
+
+
+
+def _ask_over_the_socket(server: GateServer, token: int) -> bool:
+    """Ask `token` of `server` from another thread, and decide it GO only once the request has reached the
+    server (or the asking has ended without one): the answer comes over the socket, never from the file."""
+    ready = threading.Event()
+    serve = server._read
+
+    def read(conn) -> None:
+        serve(conn)
+        if token in server._waiting:
+            ready.set()
+
+    server._read = read  # type: ignore[method-assign]
+    answers: list[bool] = []
+
+    def ask() -> None:
+        try:
+            answers.append(ray_gate.may_run(server.path, token))
+        finally:
+            ready.set()
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    ready.wait()
+    server.decide(token, GO)
+    asking.join()
+    return answers[0]
+
+
+def test_a_kept_connection_to_a_closed_gate_asks_the_new_gate_at_its_path(monkeypatch, tmp_path) -> None:
+    """A worker outlives a run: its connection to the last run's gate, now closed, reads end-of-file. When
+    the next run's gate gets the same path, a task must ask that gate rather than take the end for a no."""
+    folder = str(tmp_path / "gate-folder")
+
+    def same_folder(prefix: str) -> str:
+        os.makedirs(folder)
+        return folder
+
+    monkeypatch.setattr(ray_gate.tempfile, "mkdtemp", same_folder)
+    ray_gate._drop_connection()
+    first = GateServer()
+    assert _ask_over_the_socket(first, 2)
+    kept = ray_gate._conn
+    assert kept is not None and kept[0] == first.path
+    first.close()
+    second = GateServer()
+    assert second.path == kept[0]
+    try:
+        assert _ask_over_the_socket(second, 5)
+    finally:
+        second.close()
