@@ -12,7 +12,6 @@ when an evaluator dies, a fresh one receives every batch the dead one had not co
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -128,13 +127,15 @@ class Driver:
 
     def _handle(self, handle: Any, wait: Wait) -> None:
         if wait.kind == "run":
-            self._on_run(handle, self._batches[wait.batch_id], wait)
+            self._on_run(handle, self._batches.get(wait.batch_id), wait)
         elif wait.kind == "ingest":
             self._on_ingest(handle, wait)
         else:
             self._on_close(handle, wait)
 
-    def _on_run(self, handle: Any, state: BatchState, wait: Wait) -> None:
+    def _on_run(self, handle: Any, state: BatchState | None, wait: Wait) -> None:
+        """A run's end; `state` is None where the batch is committed already: a worker that scores its batches
+        can die after a flush made one durable and before it replied, as its parts show (`_worker_lost`)."""
         self._worker_load[wait.actor] -= 1
         try:
             _, _, failed, committed = self._pool.result(handle)
@@ -143,6 +144,8 @@ class Driver:
             # (failing with it) are innocent and simply run again.
             running = wait.generation == self._worker_generation[wait.actor]
             self._worker_lost(wait.actor, wait.generation)
+            if state is None or state.batch.batch_id not in self._batches:
+                return
             if running and len(state.batch) > 1:
                 self._split(state)
                 return
@@ -150,6 +153,8 @@ class Driver:
                 self._start(state)
                 return
             failed, committed = len(state.batch), None  # its failed rows go to an evaluator
+        if state is None:
+            return self._commit(committed or [])
         self._count.failed += failed - state.failed
         state.failed = failed
         if committed is None:
@@ -291,6 +296,4 @@ class Driver:
 
     def _report(self) -> None:
         if self._progress is not None:
-            c = self._count
-            self._progress(Progress(c.read, c.in_flight, c.acknowledged, c.committed, c.failed,
-                                    time.monotonic() - c.started))
+            self._progress(self._count.progress())

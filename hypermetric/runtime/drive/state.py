@@ -71,3 +71,8 @@ class Counters:
     lost_workers: int = 0
     lost_evaluators: int = 0
     started: float = field(default_factory=time.monotonic)
+
+    def progress(self) -> Progress:
+        """Where the run stands now."""
+        return Progress(self.read, self.in_flight, self.acknowledged, self.committed, self.failed,
+                        time.monotonic() - self.started)
