@@ -200,7 +200,7 @@ class LocalBackend:
         real = self._real.get(parent)
         if real is None:  # once per task folder: the job directory itself is no link (it is made by a rename)
             real = self._real[parent] = os.path.realpath(parent)
-        started = start_script(staged.path, options.shell, env, self._on_output is not None,
+        started = start_script(staged.path, options.shell, env,
                                (staged.held.fd,) if staged.held.fd is not None else (), True,
                                cd=os.path.join(real, case))
         if isinstance(started, int):  # it cannot start: the job's own start says why

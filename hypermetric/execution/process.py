@@ -1,8 +1,7 @@
 """Running a job's script as a child process in its own process group, with its output in `stdout`/`stderr`.
 
-Without an output callback the child writes straight into the two files (no pipe, no extra thread). With one,
-the calling thread multiplexes both pipes with a selector, writes the bytes to the files and hands each
-complete line to the callback.
+The child writes straight into the two files, whether or not someone takes its output lines; with an output
+callback, the thread that waits for it reads the lines back from the files as they come (`follow`).
 
 A job is its script's main process: once that has exited, whatever it left running in its process group is
 killed before the job is judged, so no background process can write to an output after the job is recorded
@@ -22,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hypermetric.execution.pump import pump
+from hypermetric.execution.follow import Follower, wait_exited
 from hypermetric.execution.spawn import spawn
 from hypermetric.store.gate import Gate
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
@@ -48,20 +47,19 @@ def run_script(job: Job, shell: tuple[str, ...], env: dict[str, str], on_output:
     """
     if hooks.cancelled is not None and hooks.cancelled():
         return None
-    started = start_script(job.workdir, shell, env, on_output is not None, keep_fds, hooks.on_spawn is not None)
+    started = start_script(job.workdir, shell, env, keep_fds, hooks.on_spawn is not None)
     if isinstance(started, int):
         return started
     return finish_script(job, started, on_output, hooks, while_running)
 
 
 class Started:
-    """A script's process, started (behind its gate when it has one), with its output files and pipes."""
+    """A script's process, started (behind its gate when it has one), with its output files."""
 
-    __slots__ = ("proc", "gate", "out", "err", "pipes")
+    __slots__ = ("proc", "gate", "out", "err")
 
-    def __init__(self, proc: subprocess.Popen, gate: Gate | None, out: int, err: int,
-                 pipes: tuple[tuple[int, int], tuple[int, int]] | None) -> None:
-        self.proc, self.gate, self.out, self.err, self.pipes = proc, gate, out, err, pipes
+    def __init__(self, proc: subprocess.Popen, gate: Gate | None, out: int, err: int) -> None:
+        self.proc, self.gate, self.out, self.err = proc, gate, out, err
 
     def abandon(self) -> None:
         """Close the gate unopened (the child exits without running anything), reap it, close the files."""
@@ -75,17 +73,15 @@ class Started:
             self.close()
 
     def close(self) -> None:
-        for fd in (self.out, self.err) + ((self.pipes[0][0], self.pipes[1][0]) if self.pipes else ()):
-            os.close(fd)
-        self.pipes = None
+        os.close(self.out)
+        os.close(self.err)
 
 
-def start_script(folder: str, shell: tuple[str, ...], env: dict[str, str], piped: bool,
-                 keep_fds: tuple[int, ...], gated: bool, cd: str | None = None) -> Started | int:
-    """Start `<shell words> script` with its output in `folder`'s `stdout`/`stderr` (through pipes when
-    `piped`) and, when `gated`, behind a gate; in `folder`, or, with `cd`, in `folder` and then, once
-    through the gate, in directory `cd` (which `folder` has become by then: see `staging`). The exit code
-    when it cannot start."""
+def start_script(folder: str, shell: tuple[str, ...], env: dict[str, str], keep_fds: tuple[int, ...],
+                 gated: bool, cd: str | None = None) -> Started | int:
+    """Start `<shell words> script` with its output in `folder`'s `stdout`/`stderr` and, when `gated`, behind
+    a gate; in `folder`, or, with `cd`, in `folder` and then, once through the gate, in directory `cd` (which
+    `folder` has become by then: see `staging`). The exit code when it cannot start."""
     out = _create(os.path.join(folder, STDOUT))
     try:
         err = _create(os.path.join(folder, STDERR))
@@ -93,10 +89,8 @@ def start_script(folder: str, shell: tuple[str, ...], env: dict[str, str], piped
         os.close(out)
         raise
     try:
-        pipes = (os.pipe(), os.pipe()) if piped else None
         gate = Gate(cd) if gated else None
-        proc = spawn(os.path.dirname(folder) if cd else folder, [*shell, SCRIPT], env, (out, err), pipes,
-                     keep_fds, gate)
+        proc = spawn(os.path.dirname(folder) if cd else folder, [*shell, SCRIPT], env, (out, err), keep_fds, gate)
     except BaseException:
         os.close(err)
         os.close(out)
@@ -105,27 +99,28 @@ def start_script(folder: str, shell: tuple[str, ...], env: dict[str, str], piped
         os.close(err)
         os.close(out)
         return proc
-    return Started(proc, gate, out, err, pipes)
+    return Started(proc, gate, out, err)
 
 
 def finish_script(job: Job, started: Started, on_output: OutputCallback | None, hooks: JobHooks,
                   while_running: Callable[[], None] | None = None) -> int | None:
-    """Let a started script run (`run_script`), wait for it and its process group; its exit code."""
+    """Let a started script run (`run_script`), wait for it and its process group, handing its output lines
+    to `on_output` as they come (`follow`); its exit code."""
     cancelled = hooks.cancelled or _never
-    proc, pipes, out, err = started.proc, started.pipes, started.out, started.err
+    proc = started.proc
     try:
         try:
             if started.gate is not None:
                 _register(proc, hooks.on_spawn or _ignore, started.gate)
             if while_running is not None:
                 while_running()
-            killed = False
-            if pipes is not None and on_output is not None:  # pipes are made only for a callback
-                started.pipes = None  # the pump closes them
-                killed = pump(job, {pipes[0][0]: (STDOUT, out), pipes[1][0]: (STDERR, err)}, on_output,
-                              lambda: _wait_exited(proc.pid, block=False),
-                              lambda: terminate_group(proc.pid, signal.SIGKILL))
-            code = end_group(proc, killed)
+            follower = None
+            if on_output is not None:
+                follower = Follower(job, ((STDOUT, started.out), (STDERR, started.err)), on_output)
+                wait_exited(proc.pid, lambda: _wait_exited(proc.pid, block=False), follower.read)
+            code = end_group(proc)
+            if follower is not None:  # the whole group has ended: nothing writes to the files any more
+                follower.read(final=True)
         except BaseException:
             stop_group(proc, INTERRUPT_GRACE)
             raise
@@ -207,9 +202,9 @@ def _wait_exited(pid: int, *, block: bool) -> bool:
 
 
 def _create(path: str) -> int:
-    """A new empty file at `path` (emptied if there is one), opened for writing: a bare descriptor, which
-    costs one system call where a Python file object costs four."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    """A new empty file at `path` (emptied if there is one), opened for writing, and for reading it back
+    (`follow`): a bare descriptor, which costs one system call where a Python file object costs four."""
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
 
 
 def terminate_group(pgid: int, sig: int) -> None:

@@ -30,32 +30,20 @@ from hypermetric.store.gate import Gate
 _FIRST_FREE = 3
 
 
-def spawn(cwd: str, argv: list[str], env: dict[str, str], files: tuple[int, int],
-          pipes: tuple[tuple[int, int], tuple[int, int]] | None, keep_fds: tuple[int, ...] = (),
+def spawn(cwd: str, argv: list[str], env: dict[str, str], files: tuple[int, int], keep_fds: tuple[int, ...] = (),
           gate: Gate | None = None) -> subprocess.Popen | int:
     """Start `argv` in `cwd`, in a new session (its own process group), with its output in the descriptors
-    `files`; exit code 127 (and the reason in `files[1]`) if its program cannot start.
-
-    With `pipes` (two `(read, write)` pairs) the child writes into them instead; this closes their write
-    ends, and their read ends too when the start fails. With a `gate` the command waits behind it (see
-    `store.gate`). The open files of `keep_fds` stay open in the child.
+    `files`; exit code 127 (and the reason in `files[1]`) if its program cannot start. With a `gate` the
+    command waits behind it (see `store.gate`). The open files of `keep_fds` stay open in the child.
     """
-    outputs = (pipes[0][1], pipes[1][1]) if pipes is not None else files
     try:
-        return _popen(cwd, argv, env, outputs, keep_fds, gate)
+        return _popen(cwd, argv, env, files, keep_fds, gate)
     except OSError as e:
         if gate is not None:
             gate.close()
         name = argv[0] if len(argv) > 1 else "the shell"
         write_all(files[1], f"cannot start {name}: {e}\n".encode())
-        if pipes is not None:
-            os.close(pipes[0][0])
-            os.close(pipes[1][0])
         return 127
-    finally:
-        if pipes is not None:
-            os.close(pipes[0][1])
-            os.close(pipes[1][1])
 
 
 def _popen(cwd: str, argv: list[str], env: dict[str, str], outputs: tuple[int, int], keep_fds: tuple[int, ...],

@@ -153,10 +153,10 @@ def test_a_library_run_stopped_by_sigterm_or_sighup_exits_with_that_signals_code
     assert RunReport(interrupted=True).exit_code == 130  # Ctrl-C, or an interrupt that names no signal
 
 
-@pytest.mark.parametrize("pipes", [False, True])
-def test_what_the_script_left_in_its_group_is_killed_before_the_job_is_judged(tmp_path, pipes) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+def test_what_the_script_left_in_its_group_is_killed_before_the_job_is_judged(tmp_path, streamed) -> None:
     job = make_job(tmp_path, "t", 'sleep 1000 & echo $! > ../bg; echo early > "$o"')
-    on_output = (lambda *_: None) if pipes else None
+    on_output = (lambda *_: None) if streamed else None
     outcome = execute_job(job, JobOptions(), on_output)
     assert outcome.status is JobStatus.SUCCESS
     assert not _alive(int(read(os.path.join(tmp_path, "t", "bg"))))

@@ -158,7 +158,7 @@ if lock != 3:
 before = sorted(os.listdir("/proc/self/fd"))
 out = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT)
 proc = spawn(os.path.dirname(sys.argv[1]), ["/bin/sh", "-c", "readlink /proc/self/fd/*; exit 0"], dict(os.environ),
-             (out, out), None, (3,))
+             (out, out), (3,))
 assert proc.wait() == 0
 os.close(out)
 assert sorted(os.listdir("/proc/self/fd")) == before, "a descriptor was left open"
@@ -184,7 +184,7 @@ def test_a_job_made_ahead_starts_without_making_a_file_a_directory_or_a_process(
     assert staged is not None
     options = JobOptions()
     env = environment(options, staged.variables)
-    started = start_script(staged.path, options.shell, env, False, (staged.held.fd,), True, cd=job.workdir)
+    started = start_script(staged.path, options.shell, env, (staged.held.fd,), True, cd=job.workdir)
     assert not isinstance(started, int)
     staged.started, staged.launch = started, (tuple(options.shell), env)
     with _recorded(str(tmp_path)) as seen:

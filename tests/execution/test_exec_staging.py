@@ -209,7 +209,7 @@ def test_a_process_started_with_other_settings_than_the_jobs_start_is_let_go(tmp
     assert staged is not None
     base = JobOptions()
     env = environment(base, staged.variables)
-    started = start_script(staged.path, base.shell, env, False, (staged.held.fd,), True, cd=job.workdir)
+    started = start_script(staged.path, base.shell, env, (staged.held.fd,), True, cd=job.workdir)
     assert not isinstance(started, int)
     staged.started, staged.launch = started, (tuple(base.shell), env)
     options = JobOptions(env=(("X", "1"),))  # as a backend sets per job (GPU devices, a remote machine)

@@ -1,0 +1,106 @@
+"""Handing a running job's output on line by line, read back from its `stdout`/`stderr` files.
+
+The script writes straight into its two files, with or without someone taking the lines, so it never waits
+for this process: a pipe would hold it up whenever the runner is slower to read than the script is to write
+(and a pipe is what a program sees only when lines are taken). The thread that waits for the script reads
+what the files have gained whenever it wakes: at most `TICK` seconds apart while the script runs, and once
+more after it has ended and the rest of its process group is dead, when the last line is handed on even
+without its end. Lines end at `\\n`, `\\r\\n` or a lone `\\r` (a progress bar redrawing itself, handed on at
+once with its `\\r`, so a viewer can show it in place).
+
+The wait is on a process file descriptor (`pidfd_open`, Linux 5.3), which becomes readable when the process
+exits; where there is none, the thread looks whether the process has exited, 1 ms after the start and then
+ever less often, up to `TICK`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hypermetric.plan.job import Job
+
+TICK = 0.05             # seconds between two reads of a running script's files
+_CHUNK = 65536
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+_CR = b"\r"             # the leftover of a stream whose last line ended with a lone `\r`
+
+
+class Follower:
+    """The lines of a job's streams (`(name, descriptor open for reading)` pairs) not handed on yet."""
+
+    def __init__(self, job: Job, streams: Sequence[tuple[str, int]],
+                 on_output: Callable[[Job, str, str], None]) -> None:
+        self._job, self._on_output = job, on_output
+        self._streams = tuple(streams)
+        self._offsets = [0] * len(self._streams)
+        self._partial = [b""] * len(self._streams)
+
+    def read(self, final: bool = False) -> None:
+        """Hand on each complete line the files have gained; with `final`, the unfinished last ones too."""
+        for index, (name, fd) in enumerate(self._streams):
+            while True:  # a block at a time: a script may have written much since the last look
+                try:
+                    data = os.pread(fd, _CHUNK, self._offsets[index])
+                except OSError:  # unreadable now (a file system error): what it holds is still in the file
+                    break
+                self._offsets[index] += len(data)
+                for line in lines(self._partial, index, data) if data else ():
+                    self._on_output(self._job, name, line.decode("utf-8", errors="replace"))
+                if len(data) < _CHUNK:
+                    break
+            if final and self._partial[index] not in (b"", _CR):
+                self._on_output(self._job, name, self._partial[index].decode("utf-8", errors="replace"))
+                self._partial[index] = b""
+
+
+def wait_exited(pid: int, exited: Callable[[], bool], every_tick: Callable[[], None]) -> None:
+    """Return once child `pid` has exited (`exited()` says whether it has, without reaping it), calling
+    `every_tick` at most `TICK` seconds apart meanwhile."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no process descriptors here (not Linux, or before 5.3)
+        _poll_exited(exited, every_tick)
+        return
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        while not poller.poll(TICK * 1000):
+            every_tick()
+    finally:
+        os.close(pidfd)
+
+
+def _poll_exited(exited: Callable[[], bool], every_tick: Callable[[], None]) -> None:
+    pause, waited = 0.001, 0.0
+    while not exited():
+        time.sleep(pause)
+        waited += pause
+        if waited >= TICK:
+            every_tick()
+            waited = 0.0
+        pause = min(2 * pause, TICK)
+
+
+def lines(partial: list[bytes], index: int, data: bytes) -> list[bytes]:
+    """The complete lines of stream `index` so far, without their line end; a line ended by a lone `\\r`
+    keeps its `\\r`. After such a line the stream's leftover is `_CR`, so that a `\\n` coming next (the
+    second half of a `\\r\\n`) ends nothing more."""
+    text = partial[index]
+    if text == _CR:
+        text = b""
+        data = data[1:] if data.startswith(b"\n") else data
+    text += data
+    out: list[bytes] = []
+    start = 0
+    for match in _LINE_END.finditer(text):
+        cr = match.group() == b"\r"
+        out.append(text[start:match.start()] + (b"\r" if cr else b""))
+        start = match.end()
+    partial[index] = _CR if out and start == len(text) and out[-1].endswith(b"\r") else text[start:]
+    return out
