@@ -1,12 +1,12 @@
 """Handing a running job's output on line by line, read back from its `stdout`/`stderr` files.
 
-The script writes straight into its two files, with or without someone taking the lines, so it never waits
-for this process: a pipe would hold it up whenever the runner is slower to read than the script is to write
-(and a pipe is what a program sees only when lines are taken). The thread that waits for the script reads
-what the files have gained whenever it wakes: at most `TICK` seconds apart while the script runs, and once
-more after it has ended and the rest of its process group is dead, when the last line is handed on even
-without its end. Lines end at `\\n`, `\\r\\n` or a lone `\\r` (a progress bar redrawing itself, handed on at
-once with its `\\r`, so a viewer can show it in place).
+The script writes straight into its two files, whether or not someone takes the lines: it never waits for this
+process (a pipe would hold it up whenever the runner reads more slowly than the script writes), and its output
+is the same kind of file either way. The thread that waits for the script reads what the files have gained
+whenever it wakes: at most `TICK` seconds apart while the script runs, and once more after it has ended and the
+rest of its process group is dead, when the last line is handed on even without its end. Lines end at `\\n`,
+`\\r\\n` or a lone `\\r` (a progress bar redrawing itself, handed on at once with its `\\r`, so a viewer can
+show it in place).
 
 The wait is on a process file descriptor (`pidfd_open`, Linux 5.3), which becomes readable when the process
 exits; where there is none, the thread looks whether the process has exited, 1 ms after the start and then
