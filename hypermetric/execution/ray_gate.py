@@ -162,34 +162,31 @@ def may_run(path: str, token: int) -> bool:
     decided = _published(path, token)
     if decided:
         return decided == GO[0]
-    answer = _ask(path, token, fresh=_conn is None or _conn[0] != path)
-    if answer is None:  # the kept connection was to a gate since closed: ask whichever gate is there now
-        answer = _ask(path, token, fresh=True)
+    kept = _conn is not None and _conn[0] == path
+    answer = _ask(path, token)
+    if not answer and kept:  # the kept connection was to a gate since closed: ask whichever gate is there now
+        answer = _ask(path, token)
     return answer == GO
 
 
-def _ask(path: str, token: int, fresh: bool) -> bytes | None:
-    """The driver's answer for `token` over this worker's connection (a new one when `fresh`); no answer is
-    b"", or None where a connection kept from before could not be used (the caller may ask anew)."""
+def _ask(path: str, token: int) -> bytes:
+    """The driver's answer for `token` over this worker's connection to `path` (made now unless kept); b""
+    when there is none, and then the connection is dropped."""
     global _conn
     try:
-        if fresh:
+        if _conn is None or _conn[0] != path:
             _drop_connection()
-            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            _conn = (path, conn)
-            conn.connect(path)
-        conn = _conn[1]  # type: ignore[index]  # set above, or kept for this very path
-        conn.sendall(token.to_bytes(_TOKEN, "little"))
-        answer = conn.recv(1)
+            _conn = (path, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            _conn[1].connect(path)
+        _conn[1].sendall(token.to_bytes(_TOKEN, "little"))
+        answer = _conn[1].recv(1)
     except OSError:  # the driver has gone, or never listened here
-        _drop_connection()
-        return b"" if fresh else None
+        answer = b""
     except BaseException:  # interrupted mid-request: what the connection would read next is unknown
         _drop_connection()
         raise
     if not answer:
         _drop_connection()
-        return b"" if fresh else None
     return answer
 
 
