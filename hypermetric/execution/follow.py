@@ -4,9 +4,8 @@ The script writes straight into its two files, whether or not someone takes the 
 process (a pipe would hold it up whenever the runner reads more slowly than the script writes), and its output
 is the same kind of file either way. The thread that waits for the script reads what the files have gained
 whenever it wakes: at most `TICK` seconds apart while the script runs, and once more after it has ended and the
-rest of its process group is dead, when the last line is handed on even without its end. Lines end at `\\n`,
-`\\r\\n` or a lone `\\r` (a progress bar redrawing itself, handed on at once with its `\\r`, so a viewer can
-show it in place).
+rest of its process group is dead, when the last line is handed on even without its end. The lines are cut as
+`output_lines` says (a lone `\\r` ends one too: a progress bar redrawing itself, handed on at once).
 
 The wait is on a process file descriptor (`pidfd_open`, Linux 5.3), which becomes readable when the process
 exits; where there is none, the thread looks whether the process has exited, 1 ms after the start and then
@@ -16,19 +15,18 @@ ever less often, up to `TICK`.
 from __future__ import annotations
 
 import os
-import re
 import select
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from hypermetric.execution.output_lines import LineSplitter, decode
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
 
 TICK = 0.05             # seconds between two reads of a running script's files
 _CHUNK = 65536
-_LINE_END = re.compile(rb"\r\n|\n|\r")
-_CR = b"\r"             # the leftover of a stream whose last line ended with a lone `\r`
 
 
 class Follower:
@@ -39,24 +37,26 @@ class Follower:
         self._job, self._on_output = job, on_output
         self._streams = tuple(streams)
         self._offsets = [0] * len(self._streams)
-        self._partial = [b""] * len(self._streams)
+        self._splitters = [LineSplitter() for _ in self._streams]
 
     def read(self, final: bool = False) -> None:
         """Hand on each complete line the files have gained; with `final`, the unfinished last ones too."""
         for index, (name, fd) in enumerate(self._streams):
+            splitter = self._splitters[index]
             while True:  # a block at a time: a script may have written much since the last look
                 try:
                     data = os.pread(fd, _CHUNK, self._offsets[index])
                 except OSError:  # unreadable now (a file system error): what it holds is still in the file
                     break
                 self._offsets[index] += len(data)
-                for line in lines(self._partial, index, data) if data else ():
-                    self._on_output(self._job, name, line.decode("utf-8", errors="replace"))
+                for line in splitter.feed(data) if data else ():
+                    self._on_output(self._job, name, decode(line))
                 if len(data) < _CHUNK:
                     break
-            if final and self._partial[index] not in (b"", _CR):
-                self._on_output(self._job, name, self._partial[index].decode("utf-8", errors="replace"))
-                self._partial[index] = b""
+            if final:
+                rest = splitter.rest()
+                if rest:
+                    self._on_output(self._job, name, decode(rest))
 
 
 def wait_exited(pid: int, exited: Callable[[], bool], every_tick: Callable[[], None]) -> None:
@@ -86,21 +86,3 @@ def _poll_exited(exited: Callable[[], bool], every_tick: Callable[[], None]) -> 
             waited = 0.0
         pause = min(2 * pause, TICK)
 
-
-def lines(partial: list[bytes], index: int, data: bytes) -> list[bytes]:
-    """The complete lines of stream `index` so far, without their line end; a line ended by a lone `\\r`
-    keeps its `\\r`. After such a line the stream's leftover is `_CR`, so that a `\\n` coming next (the
-    second half of a `\\r\\n`) ends nothing more."""
-    text = partial[index]
-    if text == _CR:
-        text = b""
-        data = data[1:] if data.startswith(b"\n") else data
-    text += data
-    out: list[bytes] = []
-    start = 0
-    for match in _LINE_END.finditer(text):
-        cr = match.group() == b"\r"
-        out.append(text[start:match.start()] + (b"\r" if cr else b""))
-        start = match.end()
-    partial[index] = _CR if out and start == len(text) and out[-1].endswith(b"\r") else text[start:]
-    return out

@@ -22,8 +22,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from hypermetric.execution.output_lines import LineSplitter, decode
 from hypermetric.plan.job import Job
 from hypermetric.store.layout import STDERR, STDOUT
 
@@ -42,7 +43,7 @@ class _Stream:
     stale: tuple[int, int] | None
     ino: int | None = None
     offset: int = 0
-    partial: bytes = b""
+    lines: LineSplitter = field(default_factory=LineSplitter)
 
     def fresh(self) -> bool:
         """Whether the file exists and is not the earlier run's: this attempt has created it."""
@@ -50,13 +51,15 @@ class _Stream:
         return identity is not None and identity != self.stale
 
     def read(self, final: bool) -> list[str]:
-        """The complete lines written since the last read (and the unfinished one when `final`)."""
+        """The lines written since the last read, cut as `output_lines` says (and the unfinished one when
+        `final`)."""
         data = self._new_bytes()
-        *lines, self.partial = (self.partial + data).split(b"\n")
-        if final and self.partial:
-            lines.append(self.partial)
-            self.partial = b""
-        return [line.decode("utf-8", errors="replace") for line in lines]
+        lines = self.lines.feed(data) if data else []
+        if final:
+            rest = self.lines.rest()
+            if rest:
+                lines.append(rest)
+        return [decode(line) for line in lines]
 
     def _new_bytes(self) -> bytes:
         try:
@@ -64,7 +67,7 @@ class _Stream:
             if (st.st_ino, st.st_mtime_ns) == self.stale:
                 return b""
             if st.st_ino != self.ino or st.st_size < self.offset:
-                self.ino, self.offset, self.partial = st.st_ino, 0, b""
+                self.ino, self.offset, self.lines = st.st_ino, 0, LineSplitter()
             if st.st_size == self.offset:
                 return b""
             with open(self.path, "rb") as f:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hypermetric.errors import FileSystemError
+from hypermetric.execution.output_lines import LineSplitter, decode
 from hypermetric.plan.job import Job, RunnerSpec, ShellFunction
 from hypermetric.store.fscall import CallResult, call_function, failure_message
 from hypermetric.store.layout import SCRIPT, STDERR, STDOUT
@@ -125,12 +126,13 @@ class _Caller:
 
 
 class _Tail:
-    """Hands the complete lines the runner appended to `stdout`/`stderr` since the last read on."""
+    """Hands the lines the runner appended to `stdout`/`stderr` since the last read on (cut as
+    `output_lines` says)."""
 
     def __init__(self, job: Job, on_output: OutputCallback | None) -> None:
         self.job, self.on_output = job, on_output
         self.offsets = {STDOUT: 0, STDERR: 0}
-        self.partial = {STDOUT: b"", STDERR: b""}
+        self.splitters = {STDOUT: LineSplitter(), STDERR: LineSplitter()}
 
     def read(self) -> None:
         if self.on_output is None:
@@ -143,16 +145,16 @@ class _Tail:
             except OSError:
                 continue
             self.offsets[name] += len(data)
-            *lines, self.partial[name] = (self.partial[name] + data).split(b"\n")
-            for line in lines:
-                self.on_output(self.job, name, line.decode("utf-8", errors="replace"))
+            for line in self.splitters[name].feed(data):
+                self.on_output(self.job, name, decode(line))
 
     def flush(self) -> None:
         self.read()
         if self.on_output is not None:
-            for name, rest in self.partial.items():
+            for name, splitter in self.splitters.items():
+                rest = splitter.rest()
                 if rest:
-                    self.on_output(self.job, name, rest.decode("utf-8", errors="replace"))
+                    self.on_output(self.job, name, decode(rest))
 
 
 def _note(job: Job, message: str) -> None:

@@ -11,19 +11,10 @@ import pytest
 from jobs import make_job, read
 
 from hypermetric.execution import follow
-from hypermetric.execution.follow import lines
 from hypermetric.execution.protocol import execute_job
 from hypermetric.store.status import JobStatus
 
 GUARD = 60.0  # seconds: only a broken build waits this long (then the test fails)
-
-
-def test_carriage_return_lines_come_at_once_and_crlf_is_one_line_end() -> None:
-    partial = [b""]
-    chunks = [b"load 10%\r", b"\nload 20%\rload 30%\rdone", b"\r", b"x\r\n", b"y\n", b"tail"]
-    got = [lines(partial, 0, chunk) for chunk in chunks]
-    assert got == [[b"load 10%\r"], [b"load 20%\r", b"load 30%\r"], [b"done\r"], [b"x"], [b"y"], []]
-    assert partial[0] == b"tail"
 
 
 @pytest.fixture

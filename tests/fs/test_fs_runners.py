@@ -17,6 +17,7 @@ import runners
 task t(x="hi") -> o:
   echo "out $x"
   echo "err $x" >&2
+  printf 'load 10%%\\rload 20%%\\rloaded\\n'
   echo "$HYPERMAKE_JOB_ID" > "$o"
 @@runners.background(refresh_interval="0.2")
 task f:
@@ -29,8 +30,10 @@ def test_background_runner_runs_jobs_and_reports_their_status(project):
     result = project.run("run", "t")
     result.ok()
     assert "t[default]> out hi" in result.out and "t[default]> err hi" in result.out
+    # a progress bar's redrawn lines come one by one, as a local job's do
+    assert "t[default]> load 10%\nt[default]> load 20%\nt[default]> loaded\n" in result.out
     assert project.read("out/t/default/o") == "t\n" and project.read("out/t/default/exitcode") == "0"
-    assert project.read("out/t/default/stdout") == "out hi\n"
+    assert project.path("out/t/default/stdout").read_bytes() == b"out hi\nload 10%\rload 20%\rloaded\n"
     assert project.read("out/t/default/stderr") == "err hi\n"
     failed = project.run("run", "f")
     assert failed.code == 1 and "FAILED: exit code 3 ≠ 0" in failed.out
