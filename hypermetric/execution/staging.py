@@ -26,7 +26,6 @@ prepared where it runs.
 from __future__ import annotations
 
 import os
-import shutil
 from typing import TYPE_CHECKING
 
 from hypermetric.execution.links import link_input
@@ -35,6 +34,7 @@ from hypermetric.plan.job import LOCAL
 from hypermetric.store import lock as store_lock
 from hypermetric.store.fdio import EXCLUSIVE, REPLACE, write_file
 from hypermetric.store.layout import ARGS, LOCK, STDERR, STDOUT, hidden_sibling
+from hypermetric.store.mutations import delete_renamed
 
 if TYPE_CHECKING:
     from hypermetric.execution.process import Started
@@ -183,6 +183,6 @@ def _remove(path: str, held: store_lock.Held) -> None:
         os.rename(path, doomed)
     except OSError:
         doomed = path
-    shutil.rmtree(doomed, ignore_errors=True)
+    delete_renamed(doomed)
     if held.fd is not None:
         os.close(held.fd)

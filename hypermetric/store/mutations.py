@@ -2,7 +2,8 @@
 
 A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step
 that takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and
-renamed over its target. On a custom file system, `remove` deletes the job's path there and `touch` creates
+renamed over its target. A deletion that Ctrl-C, SIGTERM or SIGHUP interrupts goes on in a process of its own
+(`delete_renamed`), so an interrupted command leaves no hidden half-deleted folder behind. On a custom file system, `remove` deletes the job's path there and `touch` creates
 the outputs with its `touch`; `invalidate` only touches `exitcode`, which is always local.
 
 `remove`, `touch` and `invalidate` first wait for the job's lock: a running job's directory is never deleted
@@ -55,8 +56,33 @@ def remove_tree(path: str) -> bool:
     except NotADirectoryError:
         os.unlink(path)
         return True
-    shutil.rmtree(doomed, ignore_errors=True)
+    delete_renamed(doomed)
     return True
+
+
+def delete_renamed(path: str) -> None:
+    """Delete the folder `path`, which was renamed to a name nothing refers to. When an interrupt (Ctrl-C,
+    SIGTERM, SIGHUP) stops the deletion half-way, the rest is handed to an `rm` in a session of its own, which
+    goes on after this process has ended (a hidden folder nobody would ever delete is left only by SIGKILL),
+    and the interrupt goes on."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except BaseException:
+        _delete_in_background(path)
+        raise
+
+
+def _delete_in_background(path: str) -> None:
+    """Start `rm -rf path` through a shell that leaves it running and exits at once, so that it is nobody's
+    child and a Ctrl-C at the terminal does not reach it."""
+    import subprocess  # only when a deletion is interrupted
+
+    try:
+        subprocess.run(["/bin/sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "hypermetric", path],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       start_new_session=True, check=False)
+    except OSError:  # no shell to start: the folder stays, hidden, as before
+        pass
 
 
 @contextmanager

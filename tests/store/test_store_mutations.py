@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 
+import pytest
 from jobs import make_job
+from support.waiting import wait_until
 
+from hypermetric.execution.interrupts import interrupts
 from hypermetric.store import mutations
 from hypermetric.store.status import JobStatus, is_complete, job_status
 
@@ -25,6 +30,30 @@ def test_remove_deletes_the_whole_directory_and_leaves_nothing_hidden(tmp_path) 
     assert mutations.remove(job)
     assert os.listdir(os.path.dirname(job.workdir)) == []
     assert not mutations.remove(job)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_remove_interrupted_half_way_leaves_no_hidden_folder_behind(tmp_path, monkeypatch, signum) -> None:
+    job = make_job(tmp_path, "t", outputs=["o", ("p", "a/b/p.txt")])
+    mutations.touch(job)
+    deleting: list[str] = []
+    rmtree = shutil.rmtree
+
+    def interrupted(path: str, ignore_errors: bool = False) -> None:
+        """Part of the folder goes, then the signal comes (a real one, handled as the command line does)."""
+        deleting.append(path)
+        rmtree(os.path.join(path, "a"))
+        os.kill(os.getpid(), signum)
+        rmtree(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(shutil, "rmtree", interrupted)
+    with interrupts(), pytest.raises(KeyboardInterrupt):
+        mutations.remove(job)
+    monkeypatch.undo()
+    assert not os.path.exists(job.workdir) and len(deleting) == 1
+    # the rest of the renamed folder is deleted by a process that outlives the interrupted command
+    wait_until(lambda: not os.path.lexists(deleting[0]), what="the interrupted deletion to be finished")
+    assert os.listdir(os.path.dirname(job.workdir)) == []
 
 
 def test_invalidate_deletes_only_exitcode(tmp_path) -> None:
