@@ -12,7 +12,8 @@ beforehand (untimed), with its stdout and stderr in files; all tasks are submitt
 workers the whole job protocol: status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`,
 output checks): with every job handed to Ray at once (`jn-silent`; `jn-events` streams job output as events
 to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler hands Ray only as many jobs
-as there are CPUs (as `hypermetric run -j2 --backend ray` does). This Ray is one this process started, so
+as there are CPUs (as `hypermetric run -j2 --backend ray` does). `raw-batch4` is the floor with four jobs per
+task, run one after the other: what Ray's own per-task cost is. This Ray is one this process started, so
 the backend also hands the jobs the engine names as next to Ray ahead of their turn, behind its start gate
 (`execution/ray_ahead.py`), as it does on the Ray that `run` starts.
 
@@ -124,13 +125,23 @@ def make_graph(root: str, n: int) -> JobGraph:
     return JobGraph(jobs, targets=sorted(jobs), root=root)
 
 
-@ray.remote
-def raw_job(workdir: str) -> int:
+def run_script(workdir: str) -> int:
     env = dict(os.environ, o=os.path.join(workdir, "o"))
     out_path, err_path = os.path.join(workdir, "stdout"), os.path.join(workdir, "stderr")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         return subprocess.run(["bash", "-e", "script"], cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                               stdout=out, stderr=err, check=False).returncode
+
+
+@ray.remote
+def raw_job(workdir: str) -> int:
+    return run_script(workdir)
+
+
+@ray.remote
+def raw_jobs(workdirs: list[str]) -> int:
+    """Several jobs in one task, one after the other: what Ray's per-task cost is, next to a job's."""
+    return sum(run_script(workdir) != 0 for workdir in workdirs)
 
 
 @ray.remote
@@ -145,7 +156,7 @@ def start(cpus: int) -> float:
     return time.perf_counter() - begin
 
 
-def raw(root: str, n: int) -> float:
+def raw(root: str, n: int, batch: int = 1) -> float:
     dirs = []
     for i in range(n):
         d = os.path.join(root, f"t{i}")
@@ -154,7 +165,10 @@ def raw(root: str, n: int) -> float:
             f.write(SCRIPT)
         dirs.append(d)
     begin = time.perf_counter()
-    codes = ray.get([raw_job.remote(d) for d in dirs])
+    if batch == 1:
+        codes = ray.get([raw_job.remote(d) for d in dirs])
+    else:
+        codes = ray.get([raw_jobs.remote(dirs[i:i + batch]) for i in range(0, n, batch)])
     elapsed = time.perf_counter() - begin
     assert not any(codes)
     return elapsed
@@ -172,6 +186,7 @@ def hypermetric(root: str, n: int, jobs: int, silent: bool) -> float:
 def variants(n: int, cpus: int, chosen: list[str] | None) -> dict[str, Callable[[str], float]]:
     every = {
         "raw": lambda root: raw(root, n),
+        "raw-batch4": lambda root: raw(root, n, 4),
         "jn-silent": lambda root: hypermetric(root, n, n, True),
         "jn-events": lambda root: hypermetric(root, n, n, False),
         "jcpus-silent": lambda root: hypermetric(root, n, cpus, True),
@@ -212,8 +227,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--variants", default="", help="comma-separated: jn-silent, jn-events, jcpus-silent "
-                                                        "(default: all; the floor `raw` always runs)")
+    parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, jn-silent, jn-events, "
+                                                        "jcpus-silent (default: all; the floor `raw` always runs)")
     parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
     parser.add_argument("--keep", action="store_true",
