@@ -57,7 +57,9 @@ import gen  # noqa: E402  (found through the path set just above)
 TIME = "/usr/bin/time"
 REPO = os.path.dirname(HERE)
 FIELDS = ["date", "tool", "version", "workload", "title", "mode", "n_tasks", "jobs",
-          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "sys_s", "load1", "first_job_s", "note"]
+          "rep", "status", "wall_s", "max_rss_mb", "cpu_s", "sys_s", "load1", "fs_probe_us", "first_job_s",
+          "note"]
+FS_PROBE_FILES = 64
 SUBJECTS = ["hypermetric", "hypermetric-ray"]   # the tools the ratio tables are about
 BASES = ["make", "snakemake", "snakemake-greedy", "doit", "threadpool", "ray"]
 PROBE_HM = """\
@@ -380,6 +382,29 @@ def fill(cmd, jobs, subst):
     return argv
 
 
+_PROBES = {"n": 0}
+
+
+def fs_probe(entry: dict) -> float | None:
+    """How dear making a file is on this disk right now: the median time, in microseconds, of creating each of
+    `FS_PROBE_FILES` empty files in a fresh folder beside the run's outputs (moved away with them by the next
+    clean()). Right after a large deletion this can be several times its usual value (see clean()), and every
+    tool pays it per file it makes: a run's wall time is comparable with another's only at a similar value."""
+    _PROBES["n"] += 1
+    d = os.path.join(entry["dir"], f".fsprobe-{_PROBES['n']}")
+    times = []
+    try:
+        os.mkdir(d)
+        for i in range(FS_PROBE_FILES):
+            t = time.perf_counter()
+            fd = os.open(os.path.join(d, str(i)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            times.append(time.perf_counter() - t)
+            os.close(fd)
+    except OSError:
+        return None
+    return statistics.median(times) * 1e6
+
+
 def load1() -> float | None:
     try:
         return os.getloadavg()[0]
@@ -655,6 +680,11 @@ def render(rows, tools_order=None, file=sys.stdout):
         w()
         w(f"1-minute load average before each run: min {min(loads):.2f}, "
           f"median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+    probes = [float(r["fs_probe_us"]) for r in rows if r.get("fs_probe_us")]
+    if probes:
+        w()
+        w(f"Making a file before each run (`fs_probe_us`): min {min(probes):.1f} us, "
+          f"median {statistics.median(probes):.1f}, max {max(probes):.1f}")
     notes = {}
     for r in rows:
         if r["note"]:
@@ -766,7 +796,7 @@ def main(argv=None) -> int:
     wr = csv.DictWriter(f, fieldnames=FIELDS)
     wr.writeheader()
 
-    def record(wl, tool, rep, status, wall=None, extra=None, note="", load=None, first=None):
+    def record(wl, tool, rep, status, wall=None, extra=None, note="", load=None, first=None, probe=None):
         spec = specs[wl]
         extra = extra or {}
         row = {"date": date, "tool": tool, "version": tools_info[tool]["version"],
@@ -778,6 +808,7 @@ def main(argv=None) -> int:
                "cpu_s": f"{extra['cpu_s']:.2f}" if "cpu_s" in extra else "",
                "sys_s": f"{extra['sys_s']:.2f}" if "sys_s" in extra else "",
                "load1": f"{load:.2f}" if load is not None else "",
+               "fs_probe_us": f"{probe:.1f}" if probe is not None else "",
                "first_job_s": f"{first:.3f}" if first is not None else "",
                "note": note}
         rows.append(row)
@@ -842,6 +873,7 @@ def main(argv=None) -> int:
                     reset_resume(e)
                 else:
                     clean(e)
+                probe = fs_probe(e)
                 load = load1()
                 since = time.time()
                 st, wall, extra, tail = run_cmd(e, fill(e["cmd"], a.jobs, meta["subst"]),
@@ -856,7 +888,7 @@ def main(argv=None) -> int:
                     dead.add(tool)
                 if st == "timeout":
                     note = f"killed after {timeout:.0f}s; remaining reps skipped"
-                record(wl, tool, rep, st, wall, extra, note, load, first)
+                record(wl, tool, rep, st, wall, extra, note, load, first, probe)
     f.close()
     # write the whole CSV again from memory (through a temporary file and a
     # rename): the file written row by row above is for watching a long run,
@@ -872,6 +904,7 @@ def main(argv=None) -> int:
     rel = os.path.relpath(os.path.abspath(out_csv), REPO)
     load_end = os.getloadavg() if hasattr(os, "getloadavg") else None
     loads = [float(r["load1"]) for r in rows if r["load1"]]
+    probes = [float(r["fs_probe_us"]) for r in rows if r["fs_probe_us"]]
     mach = machine_info()
     info = {"date": date, "csv": out_csv if rel.startswith("..") else rel, "reps": a.reps, "jobs": a.jobs,
             "quick": a.quick, "workloads": specs, "python": meta["python"],
@@ -884,6 +917,8 @@ def main(argv=None) -> int:
             "load_average": {"start": load_start, "end": load_end,
                              "per_run_load1": {"min": min(loads), "median": statistics.median(loads),
                                                "max": max(loads)} if loads else None},
+            "per_run_fs_probe_us": {"min": min(probes), "median": statistics.median(probes),
+                                    "max": max(probes)} if probes else None,
             "plan_timeout_s": a.plan_timeout, "run_timeout_s": a.run_timeout,
             "total_s": round(total, 1)}
     with open(os.path.splitext(out_csv)[0] + ".meta.json", "w") as mf:
