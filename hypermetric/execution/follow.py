@@ -85,4 +85,3 @@ def _poll_exited(exited: Callable[[], bool], every_tick: Callable[[], None]) -> 
             every_tick()
             waited = 0.0
         pause = min(2 * pause, TICK)
-
