@@ -6,8 +6,8 @@ lone `\\r` is a progress bar redrawing itself (tqdm writes its updates so): it i
 `\\r`, so that a viewer can show it in place instead of waiting for a `\\n` that may come only at the end of a
 long job. A `\\r\\n` split between two pieces still ends one line.
 
-A stream that writes a long time without any line end is handed on in pieces of `LONGEST` bytes, so the
-caller never holds more than that of it.
+A stream that writes a long time without any line end is handed on in pieces of at most `LONGEST` bytes, so
+the caller never holds more than that of it; a piece ends before a UTF-8 character that would not fit whole.
 """
 
 from __future__ import annotations
@@ -40,13 +40,15 @@ class LineSplitter:
         for match in _LINE_END.finditer(text):
             end = match.start()
             while end - start > LONGEST:
-                out.append(text[start:start + LONGEST])
-                start += LONGEST
+                cut = _piece_end(text, start)
+                out.append(text[start:cut])
+                start = cut
             out.append(text[start:end] + (_CR if match.group() == _CR else b""))
             start = match.end()
         while len(text) - start > LONGEST:
-            out.append(text[start:start + LONGEST])
-            start += LONGEST
+            cut = _piece_end(text, start)
+            out.append(text[start:cut])
+            start = cut
         if start == len(text) and out and out[-1].endswith(_CR):
             self._rest = _CR
         else:
@@ -57,6 +59,16 @@ class LineSplitter:
         """The unfinished last line (the stream has ended), or `b""`; the splitter is empty afterwards."""
         rest, self._rest = self._rest, b""
         return b"" if rest == _CR else rest
+
+
+def _piece_end(text: bytes, start: int) -> int:
+    """Where a piece of at most `LONGEST` bytes from `start` ends: before the UTF-8 character that the
+    `LONGEST`th byte would split (a continuation byte is `10xxxxxx`), unless the bytes there are no UTF-8."""
+    end = start + LONGEST
+    for back in range(4):
+        if text[end - back] & 0xC0 != 0x80:
+            return end - back
+    return end
 
 
 def decode(line: bytes) -> str:

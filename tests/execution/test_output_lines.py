@@ -39,6 +39,17 @@ def test_a_line_without_an_end_is_handed_on_in_bounded_pieces() -> None:
     assert splitter.rest() == b"d"
 
 
+def test_a_piece_never_splits_a_utf8_character() -> None:
+    splitter = LineSplitter()
+    text = ("a" * (LONGEST - 1) + "é€b").encode()  # `é` would straddle the piece's end
+    assert splitter.feed(text) == [b"a" * (LONGEST - 1)]
+    assert splitter.rest().decode() == "é€b"
+    text = ("€" * LONGEST).encode()  # three bytes each: no piece of LONGEST bytes ends between two of them
+    pieces = splitter.feed(text + b"\n")
+    assert b"".join(pieces) == text and all(len(piece) <= LONGEST for piece in pieces)
+    assert "".join(piece.decode() for piece in pieces) == "€" * LONGEST  # each piece is whole UTF-8
+
+
 def test_a_runner_jobs_output_is_cut_like_a_local_jobs(tmp_path) -> None:
     job = make_job(tmp_path, "t")
     os.makedirs(job.workdir)
