@@ -38,17 +38,10 @@ class LineSplitter:
         out: list[bytes] = []
         start = 0
         for match in _LINE_END.finditer(text):
-            end = match.start()
-            while end - start > LONGEST:
-                cut = _piece_end(text, start)
-                out.append(text[start:cut])
-                start = cut
-            out.append(text[start:end] + (_CR if match.group() == _CR else b""))
+            start = _long_pieces(text, start, match.start(), out)
+            out.append(text[start:match.start()] + (_CR if match.group() == _CR else b""))
             start = match.end()
-        while len(text) - start > LONGEST:
-            cut = _piece_end(text, start)
-            out.append(text[start:cut])
-            start = cut
+        start = _long_pieces(text, start, len(text), out)
         if start == len(text) and out and out[-1].endswith(_CR):
             self._rest = _CR
         else:
@@ -61,14 +54,19 @@ class LineSplitter:
         return b"" if rest == _CR else rest
 
 
-def _piece_end(text: bytes, start: int) -> int:
-    """Where a piece of at most `LONGEST` bytes from `start` ends: before the UTF-8 character that the
-    `LONGEST`th byte would split (a continuation byte is `10xxxxxx`), unless the bytes there are no UTF-8."""
-    end = start + LONGEST
-    for back in range(4):
-        if text[end - back] & 0xC0 != 0x80:
-            return end - back
-    return end
+def _long_pieces(text: bytes, start: int, end: int, out: list[bytes]) -> int:
+    """Hand on `text[start:end]` (a line without its end) in pieces of at most `LONGEST` bytes, each ending
+    before a UTF-8 character it would split (a continuation byte is `10xxxxxx`) unless the bytes there are no
+    UTF-8, until less than a piece is left; where that rest begins."""
+    while end - start > LONGEST:
+        cut = start + LONGEST
+        for back in range(4):
+            if text[cut - back] & 0xC0 != 0x80:
+                cut -= back
+                break
+        out.append(text[start:cut])
+        start = cut
+    return start
 
 
 def decode(line: bytes) -> str:

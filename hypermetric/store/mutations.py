@@ -3,8 +3,9 @@
 A finished output is never half deleted: a directory is first renamed to a hidden sibling (one atomic step
 that takes `exitcode` and the outputs away together), then deleted; a file is written to a temporary name and
 renamed over its target. A deletion that Ctrl-C, SIGTERM or SIGHUP interrupts goes on in a process of its own
-(`delete_renamed`), so an interrupted command leaves no hidden half-deleted folder behind. On a custom file system, `remove` deletes the job's path there and `touch` creates
-the outputs with its `touch`; `invalidate` only touches `exitcode`, which is always local.
+(`delete_renamed`), so an interrupted command leaves no hidden half-deleted folder behind. On a custom file
+system, `remove` deletes the job's path there and `touch` creates the outputs with its `touch`; `invalidate`
+only touches `exitcode`, which is always local.
 
 `remove`, `touch` and `invalidate` first wait for the job's lock: a running job's directory is never deleted
 under it, and a job still running cannot write `exitcode` after it was invalidated.

@@ -154,7 +154,8 @@ class Driver:
                 return
             failed, committed = len(state.batch), None  # its failed rows go to an evaluator
         if state is None:
-            return self._commit(committed or [])
+            self._commit(committed or [])
+            return
         self._count.failed += failed - state.failed
         state.failed = failed
         if committed is None:
