@@ -1,10 +1,11 @@
 """The job protocol: one job, start to finish, in whatever process calls it.
 
 create the directory → check status (unless this call made the directory) → lock → re-check and empty the
-directory (except `.lock`; skipped when it holds nothing else, and when this call made it and finds no script
-there: see `_run_locked`) → link inputs → write scripts and `args` →
-run `<shell> script` in its own process group (or hand it to the job's `@@runner`,
-or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill what the script left running in its group → write `job.json`, then `exitcode` → check outputs (with
+directory (except `.lock`; skipped when it holds nothing else, and when this call made it and finds no
+script there: see `_run_locked`), and delete a folder a dead runner made ahead for the job → link inputs →
+write scripts and `args` → run `<shell> script` in its own process group (or hand it to the job's
+`@@runner`, or, for `task t@fs`, to that file system's `execute`: see `fs_execute`) → kill what the script
+left running in its group → write `job.json`, then `exitcode` → check outputs (with
 `exists` on custom file systems) → unlock. Inputs on or for custom file systems are transferred by
 `filesystems.Transfers`. `exitcode` is written only after the process has ended and never for an interrupted
 run, so a failed or interrupted job never counts as done. The script inherits the open lock file, so the job
@@ -110,6 +111,7 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     except store_lock.LockWaitCancelled:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
     try:
+        staging.remove_stale(job.workdir)  # a folder made ahead for it by a runner that died
         return _run_locked(job, options, on_output, attempt, hooks, held, made and not job.file_systems)
     finally:
         store_lock.release(held)

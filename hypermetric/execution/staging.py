@@ -13,8 +13,8 @@ process started with other settings than the job's start has (a backend's per-jo
 the job started anew.
 
 Whoever holds the folder's `.lock` owns it: a folder found there and not locked was left by a runner that
-died, and is removed before a new one is made; a locked one belongs to another live runner, and the job is
-then prepared the ordinary way when it starts. The rename succeeds only where no job directory is there (an
+died, and is removed before a new one is made, or when its job starts the ordinary way (`remove_stale`); a
+locked one belongs to another live runner, and the job is then prepared the ordinary way when it starts. The rename succeeds only where no job directory is there (an
 empty one is replaced, which holds nothing), so a job that another run made meanwhile is left alone and
 prepared, checked and locked as usual. A folder that is never used (its job is skipped, the run stops) is
 deleted when the runner closes.
@@ -98,6 +98,21 @@ def stage(job: Job, new_uuid: str) -> Staged | None:
             _remove(path, held)
             return None
     return None
+
+
+def remove_stale(workdir: str) -> None:
+    """Delete the folder made ahead for the job at `workdir` if no live runner holds it (one that died left
+    it): called by a start that prepares the job the ordinary way, so such a folder does not outlive the
+    job's next run when nothing makes the job ahead again."""
+    path = staged_path(workdir)
+    if not os.path.lexists(path):
+        return
+    try:
+        held = store_lock.try_acquire(os.path.join(path, LOCK))
+    except OSError:  # gone meanwhile, or not a folder we can lock: not ours to delete
+        return
+    if held is not None:
+        _remove(path, held)
 
 
 def claim(staged: Staged, job: Job) -> store_lock.Held | None:

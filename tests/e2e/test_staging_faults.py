@@ -25,7 +25,8 @@ def _in_folder(folder: str) -> list[int]:
     return found
 
 
-def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(project):
+def _kill_the_runner_while_b_waits_ahead(project) -> str:
+    """Run `b` (after `a`) and kill the runner with -9 while `a` runs and `b` waits, made ahead; the root."""
     root = os.path.realpath(project.root)
     project.write("main.hm", f"""
     task a -> o:
@@ -53,7 +54,23 @@ def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(pro
     assert not os.path.exists(os.path.join(root, "b.ran"))
     assert not os.path.exists(os.path.join(root, "out", "b", "default"))
     project.write("second", "x")
+    return root
+
+
+def test_a_job_started_ahead_dies_with_its_runner_and_runs_once_on_the_rerun(project):
+    root = _kill_the_runner_while_b_waits_ahead(project)
     rerun = project.sh("run", "b", timeout=BOUND)
     assert rerun.code == 0, rerun.err
     assert project.read("b.ran") == "ran\n" and project.read("out/b/default/o") == "b\n"
     assert sorted(os.listdir(os.path.join(root, "out", "b"))) == ["default"]  # the dead runner's folder is gone
+
+
+def test_the_folder_a_killed_runner_made_ahead_goes_when_its_job_next_starts_the_ordinary_way(project):
+    root = _kill_the_runner_while_b_waits_ahead(project)
+    first = project.sh("run", "a", timeout=BOUND)  # `b` is not run, so nothing makes it ahead
+    assert first.code == 0, first.err
+    assert sorted(os.listdir(os.path.join(root, "out", "b"))) == [".default.staged"]
+    rerun = project.sh("run", "b", timeout=BOUND)  # `a` is done: `b` starts at once, the ordinary way
+    assert rerun.code == 0, rerun.err
+    assert project.read("b.ran") == "ran\n" and project.read("out/b/default/o") == "b\n"
+    assert sorted(os.listdir(os.path.join(root, "out", "b"))) == ["default"]

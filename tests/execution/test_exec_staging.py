@@ -189,6 +189,23 @@ def test_a_folder_left_by_a_dead_runner_is_replaced_and_a_locked_one_is_left_alo
     store_lock.release(held)
 
 
+def test_a_start_the_ordinary_way_deletes_a_dead_runners_folder_and_leaves_a_live_ones(tmp_path) -> None:
+    dead = make_job(tmp_path, "t", 'echo x > "$o"')
+    path = staging.staged_path(dead.workdir)
+    os.makedirs(path)
+    with open(os.path.join(path, "script"), "w") as f:
+        f.write("echo stale\n")
+    assert execute_job(dead, JobOptions()).status is JobStatus.SUCCESS  # no `claim`: the ordinary way
+    assert read(os.path.join(dead.workdir, "o")) == "x\n" and _hidden(tmp_path) == []
+    live = make_job(tmp_path, "t", 'echo y > "$o"', case=[("I", "1")])
+    staged = staging.stage(live, "u")  # held by a live runner (here: this process, through another lock)
+    assert staged is not None
+    assert execute_job(live, JobOptions()).status is JobStatus.SUCCESS
+    assert os.path.isdir(staged.path)  # not ours to delete: its runner discards it (its claim finds the job)
+    staging.discard(staged)
+    assert _hidden(tmp_path) == []
+
+
 def test_the_runner_closes_with_no_folder_made_ahead_left(tmp_path) -> None:
     jobs = _chain(tmp_path, 2)
     backend = LocalBackend(1)
