@@ -13,7 +13,9 @@ workers the whole job protocol: status checks, directories, locks, scripts, `arg
 output checks): with every job handed to Ray at once (`jn-silent`; `jn-events` streams job output as events
 to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler hands Ray only as many jobs
 as there are CPUs (as `hypermetric run -j2 --backend ray` does). `raw-batch4` is the floor with four jobs per
-task, run one after the other: what Ray's own per-task cost is. This Ray is one this process started, so
+task, run one after the other: what Ray's own per-task cost is. `raw-stream4` runs four jobs per task too, but
+as a streaming generator that yields each job's exit code as it ends, taken by the driver with `ray.wait`
+over the generators as each is ready: what hearing of every job's end through Ray costs when jobs share a task. This Ray is one this process started, so
 the backend also hands the jobs the engine names as next to Ray ahead of their turn, behind its start gate
 (`execution/ray_ahead.py`), as it does on the Ray that `run` starts.
 
@@ -144,6 +146,27 @@ def raw_jobs(workdirs: list[str]) -> int:
     return sum(run_script(workdir) != 0 for workdir in workdirs)
 
 
+@ray.remote(num_returns="streaming")
+def raw_jobs_streamed(workdirs: list[str]):
+    """Several jobs in one task, each job's exit code yielded as it ends (a streaming generator): the
+    driver hears of every job's end on its own, as a scheduler needs to."""
+    for workdir in workdirs:
+        yield run_script(workdir)
+
+
+def _gather_streamed(generators: list) -> list[int]:
+    """Every item of `generators`, each taken as soon as it is ready (`ray.wait` over the generators)."""
+    codes, live = [], list(generators)
+    while live:
+        ready, _ = ray.wait(live, num_returns=1)
+        for gen in ready:
+            try:
+                codes.append(ray.get(next(gen)))
+            except StopIteration:
+                live.remove(gen)
+    return codes
+
+
 @ray.remote
 def nothing() -> None:
     return None
@@ -156,7 +179,7 @@ def start(cpus: int) -> float:
     return time.perf_counter() - begin
 
 
-def raw(root: str, n: int, batch: int = 1) -> float:
+def raw(root: str, n: int, batch: int = 1, streamed: bool = False) -> float:
     dirs = []
     for i in range(n):
         d = os.path.join(root, f"t{i}")
@@ -167,6 +190,9 @@ def raw(root: str, n: int, batch: int = 1) -> float:
     begin = time.perf_counter()
     if batch == 1:
         codes = ray.get([raw_job.remote(d) for d in dirs])
+    elif streamed:
+        codes = _gather_streamed([raw_jobs_streamed.remote(dirs[i:i + batch]) for i in range(0, n, batch)])
+        assert len(codes) == n
     else:
         codes = ray.get([raw_jobs.remote(dirs[i:i + batch]) for i in range(0, n, batch)])
     elapsed = time.perf_counter() - begin
@@ -187,6 +213,7 @@ def variants(n: int, cpus: int, chosen: list[str] | None) -> dict[str, Callable[
     every = {
         "raw": lambda root: raw(root, n),
         "raw-batch4": lambda root: raw(root, n, 4),
+        "raw-stream4": lambda root: raw(root, n, 4, streamed=True),
         "jn-silent": lambda root: hypermetric(root, n, n, True),
         "jn-events": lambda root: hypermetric(root, n, n, False),
         "jcpus-silent": lambda root: hypermetric(root, n, cpus, True),
@@ -227,7 +254,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, jn-silent, jn-events, "
+    parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, raw-stream4, jn-silent, jn-events, "
                                                         "jcpus-silent (default: all; the floor `raw` always runs)")
     parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
