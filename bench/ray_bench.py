@@ -15,7 +15,9 @@ to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler
 as there are CPUs (as `hypermetric run -j2 --backend ray` does). `raw-batch4` is the floor with four jobs per
 task, run one after the other: what Ray's own per-task cost is. `raw-stream4` runs four jobs per task too, but
 as a streaming generator that yields each job's exit code as it ends, taken by the driver with `ray.wait`
-over the generators as each is ready: what hearing of every job's end through Ray costs when jobs share a task. This Ray is one this process started, so
+over the generators as each is ready: what hearing of every job's end through Ray costs when jobs share a task.
+`raw-told4` runs four jobs per task and sends each job's end to the driver as a datagram on a Unix socket
+instead, outside Ray: what jobs sharing a task cost when the driver still hears of each end at once. This Ray is one this process started, so
 the backend also hands the jobs the engine names as next to Ray ahead of their turn, behind its start gate
 (`execution/ray_ahead.py`), as it does on the Ray that `run` starts.
 
@@ -34,6 +36,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,80 +45,13 @@ import time
 from collections.abc import Callable
 
 import ray
+from ray_cpu import KINDS, cpu_by_kind, cpu_spent
 
 from hypermetric.execution.engine import RunOptions, run_graph
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
 
 SCRIPT = ': > "$o"\n'
-_TICK = os.sysconf("SC_CLK_TCK")
-_WATCHDOG = b"grace, pause, groups"   # a line of the watchdog's script (execution/watchdog.py)
-KINDS = ("driver", "workers", "job processes", "watchdogs", "ray daemons")
-
-
-def _processes() -> dict[int, tuple[int, list[int], bytes]]:
-    """Every process: its parent, its CPU ticks (user, system, waited children's user and system), its
-    command line."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                cmdline = f.read(4096)
-        except OSError:
-            continue
-        table[int(name)] = (int(fields[1]), [int(x) for x in fields[11:15]], cmdline)
-    return table
-
-
-def _started_by(pid: int, raylets: set[str]) -> bool:
-    """Whether process `pid` runs under one of `raylets` (a watchdog is nobody's child: it inherits the
-    worker's environment, which names the worker's raylet)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            env = f.read().split(b"\0")
-    except OSError:
-        return False
-    return any(v.startswith(b"RAY_RAYLET_PID=") and v[15:].decode() in raylets for v in env)
-
-
-def cpu_by_kind() -> dict[int, tuple[str, float, float]]:
-    """CPU seconds (own, and of the children it has waited for) of each process of the embedded cluster:
-    this process, Ray's daemons, its workers, and the watchdogs the workers started."""
-    table = _processes()
-    tree, frontier = {os.getpid()}, [os.getpid()]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    raylets = {str(pid) for pid in tree if b"raylet" in table[pid][2] and not table[pid][2].startswith(b"ray::")}
-    tree.update(pid for pid, (_, _, cmd) in table.items()
-                if pid not in tree and _WATCHDOG in cmd and _started_by(pid, raylets))
-    out = {}
-    for pid in tree:
-        _, ticks, cmd = table[pid]
-        kind = ("driver" if pid == os.getpid() else "workers" if cmd.startswith(b"ray::")
-                else "watchdogs" if _WATCHDOG in cmd else "ray daemons")
-        out[pid] = (kind, (ticks[0] + ticks[1]) / _TICK, (ticks[2] + ticks[3]) / _TICK)
-    return out
-
-
-def cpu_spent(before: dict[int, tuple[str, float, float]],
-              after: dict[int, tuple[str, float, float]]) -> dict[str, float]:
-    """CPU seconds by kind between two `cpu_by_kind` readings; what workers waited for is `job processes`
-    (the scripts, and the raw tasks' bash)."""
-    spent = dict.fromkeys(KINDS, 0.0)
-    for pid, (kind, own, waited) in after.items():
-        _, own0, waited0 = before.get(pid, (kind, 0.0, 0.0))
-        spent[kind] += own - own0
-        spent["job processes" if kind == "workers" else kind] += waited - waited0
-    return spent
-
-
 def make_graph(root: str, n: int) -> JobGraph:
     jobs = {}
     for i in range(n):
@@ -167,6 +103,41 @@ def _gather_streamed(generators: list) -> list[int]:
     return codes
 
 
+_ENDS: socket.socket | None = None   # a worker's socket for telling the driver of each job's end
+
+
+@ray.remote
+def raw_jobs_told(workdirs: list[str], told: str) -> int:
+    """Several jobs in one task, each job's end sent to the driver as a datagram on the Unix socket `told`
+    as it happens, outside Ray."""
+    global _ENDS
+    if _ENDS is None:
+        _ENDS = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    failed = 0
+    for workdir in workdirs:
+        code = run_script(workdir)
+        failed += code != 0
+        _ENDS.sendto(f"{workdir} {code}".encode(), told)
+    return failed
+
+
+def _told_ends(n: int, batch: int, dirs: list[str]) -> list[int]:
+    """Run `dirs` as `raw_jobs_told` tasks of `batch` jobs, taking each job's end from the socket as it
+    comes; every job's exit code."""
+    folder = tempfile.mkdtemp(prefix="hm-ray-bench-ends-")
+    path = os.path.join(folder, "ends")
+    ends = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ends.bind(path)
+    try:
+        refs = [raw_jobs_told.remote(dirs[i:i + batch], path) for i in range(0, n, batch)]
+        codes = [int(ends.recv(4096).rsplit(b" ", 1)[1]) for _ in range(n)]
+        ray.get(refs)
+        return codes
+    finally:
+        ends.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @ray.remote
 def nothing() -> None:
     return None
@@ -179,7 +150,7 @@ def start(cpus: int) -> float:
     return time.perf_counter() - begin
 
 
-def raw(root: str, n: int, batch: int = 1, streamed: bool = False) -> float:
+def raw(root: str, n: int, batch: int = 1, streamed: bool = False, told: bool = False) -> float:
     dirs = []
     for i in range(n):
         d = os.path.join(root, f"t{i}")
@@ -190,6 +161,8 @@ def raw(root: str, n: int, batch: int = 1, streamed: bool = False) -> float:
     begin = time.perf_counter()
     if batch == 1:
         codes = ray.get([raw_job.remote(d) for d in dirs])
+    elif told:
+        codes = _told_ends(n, batch, dirs)
     elif streamed:
         codes = _gather_streamed([raw_jobs_streamed.remote(dirs[i:i + batch]) for i in range(0, n, batch)])
         assert len(codes) == n
@@ -214,6 +187,7 @@ def variants(n: int, cpus: int, chosen: list[str] | None) -> dict[str, Callable[
         "raw": lambda root: raw(root, n),
         "raw-batch4": lambda root: raw(root, n, 4),
         "raw-stream4": lambda root: raw(root, n, 4, streamed=True),
+        "raw-told4": lambda root: raw(root, n, 4, told=True),
         "jn-silent": lambda root: hypermetric(root, n, n, True),
         "jn-events": lambda root: hypermetric(root, n, n, False),
         "jcpus-silent": lambda root: hypermetric(root, n, cpus, True),
@@ -254,8 +228,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, raw-stream4, jn-silent, jn-events, "
-                                                        "jcpus-silent (default: all; the floor `raw` always runs)")
+    parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, raw-stream4, raw-told4, "
+                                                        "jn-silent, jn-events, jcpus-silent (default: all; the "
+                                                        "floor `raw` always runs)")
     parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")
     parser.add_argument("--keep", action="store_true",
