@@ -170,12 +170,18 @@ def test_a_job_directory_made_meanwhile_is_left_alone(tmp_path) -> None:
     assert _hidden(tmp_path) == []
 
 
-def test_a_folder_left_by_a_dead_runner_is_replaced_and_a_locked_one_is_left_alone(tmp_path) -> None:
-    job = make_job(tmp_path, "t", 'echo x > "$o"')
+def _left_by_a_dead_runner(root):
+    """A job, and the folder made ahead for it that a runner which died left (nobody holds its lock)."""
+    job = make_job(root, "t", 'echo x > "$o"')
     path = staging.staged_path(job.workdir)
     os.makedirs(path)
     with open(os.path.join(path, "script"), "w") as f:
         f.write("echo stale\n")
+    return job, path
+
+
+def test_a_folder_left_by_a_dead_runner_is_replaced_and_a_locked_one_is_left_alone(tmp_path) -> None:
+    job, path = _left_by_a_dead_runner(tmp_path)
     staged = staging.stage(job, "u")  # nobody holds its lock: left by a runner that died
     assert staged is not None and read(os.path.join(path, "script")) != "echo stale\n"
     assert staging.stage(job, "v") is None  # locked by a live owner (here: this one)
@@ -190,11 +196,7 @@ def test_a_folder_left_by_a_dead_runner_is_replaced_and_a_locked_one_is_left_alo
 
 
 def test_a_start_the_ordinary_way_deletes_a_dead_runners_folder_and_leaves_a_live_ones(tmp_path) -> None:
-    dead = make_job(tmp_path, "t", 'echo x > "$o"')
-    path = staging.staged_path(dead.workdir)
-    os.makedirs(path)
-    with open(os.path.join(path, "script"), "w") as f:
-        f.write("echo stale\n")
+    dead, _ = _left_by_a_dead_runner(tmp_path)
     assert execute_job(dead, JobOptions()).status is JobStatus.SUCCESS  # no `claim`: the ordinary way
     assert read(os.path.join(dead.workdir, "o")) == "x\n" and _hidden(tmp_path) == []
     live = make_job(tmp_path, "t", 'echo y > "$o"', case=[("I", "1")])
