@@ -14,10 +14,10 @@ the job started anew.
 
 Whoever holds the folder's `.lock` owns it: a folder found there and not locked was left by a runner that
 died, and is removed before a new one is made, or when its job starts the ordinary way (`remove_stale`); a
-locked one belongs to another live runner, and the job is then prepared the ordinary way when it starts. The rename succeeds only where no job directory is there (an
-empty one is replaced, which holds nothing), so a job that another run made meanwhile is left alone and
-prepared, checked and locked as usual. A folder that is never used (its job is skipped, the run stops) is
-deleted when the runner closes.
+locked one belongs to another live runner, and the job is then prepared the ordinary way when it starts. The
+rename succeeds only where no job directory is there (an empty one is replaced, which holds nothing), so a job
+that another run made meanwhile is left alone and prepared, checked and locked as usual. A folder that is
+never used (its job is skipped, the run stops) is deleted when the runner closes.
 
 Only plain local jobs are made ahead: a job with a runner, custom file systems or a reduction input is always
 prepared where it runs.
