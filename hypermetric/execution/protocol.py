@@ -111,7 +111,7 @@ def execute_job(job: Job, options: JobOptions = JobOptions(), on_output: OutputC
     except store_lock.LockWaitCancelled:
         return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), start, time.time())
     try:
-        staging.remove_stale(job.workdir)  # a folder made ahead for it by a runner that died
+        staging.remove_stale(job)  # a folder made ahead for it by a runner that died
         return _run_locked(job, options, on_output, attempt, hooks, held, made and not job.file_systems)
     finally:
         store_lock.release(held)

@@ -100,11 +100,13 @@ def stage(job: Job, new_uuid: str) -> Staged | None:
     return None
 
 
-def remove_stale(workdir: str) -> None:
-    """Delete the folder made ahead for the job at `workdir` if no live runner holds it (one that died left
-    it): called by a start that prepares the job the ordinary way, so such a folder does not outlive the
-    job's next run when nothing makes the job ahead again."""
-    path = staged_path(workdir)
+def remove_stale(job: Job) -> None:
+    """Delete the folder made ahead for `job` if no live runner holds it (one that died left it): called by a
+    start that prepares the job the ordinary way, so such a folder does not outlive the job's next run when
+    nothing makes the job ahead again. A job that is never made ahead costs nothing here."""
+    if not stageable(job):
+        return
+    path = staged_path(job.workdir)
     if not os.path.lexists(path):
         return
     try:
