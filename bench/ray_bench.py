@@ -10,16 +10,17 @@ have imported what it runs. The floor (`raw`) is one `@ray.remote` task per job 
 beforehand (untimed), with its stdout and stderr in files; all tasks are submitted at once and gathered with
 `ray.get`. `run_graph` with the Ray backend is timed end to end (scheduler, events, submission, and on the
 workers the whole job protocol: status checks, directories, locks, scripts, `args`, `job.json`, `exitcode`,
-output checks): with every job handed to Ray at once (`jn-silent`; `jn-events` streams job output as events
-to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler hands Ray only as many jobs
+output checks): with every job started at once (`jn-silent`; `jn-events` streams job output as events
+to a no-op subscriber), and with `-j cpus` (`jcpus-silent`), where the scheduler starts only as many jobs
 as there are CPUs (as `hypermetric run -j2 --backend ray` does). `raw-batch4` is the floor with four jobs per
 task, run one after the other: what Ray's own per-task cost is. `raw-stream4` runs four jobs per task too, but
 as a streaming generator that yields each job's exit code as it ends, taken by the driver with `ray.wait`
 over the generators as each is ready: what hearing of every job's end through Ray costs when jobs share a task.
 `raw-told4` runs four jobs per task and sends each job's end to the driver as a datagram on a Unix socket
-instead, outside Ray: what jobs sharing a task cost when the driver still hears of each end at once. This Ray is one this process started, so
-the backend also hands the jobs the engine names as next to Ray ahead of their turn, behind its start gate
-(`execution/ray_ahead.py`), as it does on the Ray that `run` starts.
+instead, outside Ray: what jobs sharing a task cost when the driver still hears of each end at once. This Ray
+is one this process started, so the backend runs the jobs in runners, Ray tasks that each run job after job
+sent by the driver and tell each end over a Unix socket (`execution/ray_pull.py`), as it does on the Ray that
+`run` starts; at most as many at once as Ray has CPUs.
 
 Every variant runs once per repetition, the order reversed every other repetition, so each run of ours has a
 floor run beside it. The figures are medians over the repetitions, per job. Wall time moves with whatever

@@ -1,4 +1,4 @@
-"""`RayBackend`: each job is a Ray task that runs the job protocol on whichever node Ray picks.
+"""`RayBackend`: jobs run the job protocol in Ray tasks, on whichever node Ray picks.
 
 The engine and the scheduler are the local backend's: `-j N` caps the jobs submitted at once (Ray queues them
 by their resources), `--retries` re-runs failed jobs. A job's `Resources` become the task's `num_cpus`,
@@ -22,12 +22,11 @@ queued until then instead of running. `cancel_all` force-cancels every task: Ray
 workers and their watchdogs stop the jobs' process groups. `close` shuts Ray down only if this backend
 started or joined it.
 
-On a Ray this process started (all its workers on this machine), the jobs the engine names as next
-(`stage_ahead`) are also handed to Ray ahead of their turn, behind the driver's start gate, so that a worker
-that ends a job finds the next one queued and keeps its lease (`ray_ahead`); such a job runs only once the
-scheduler has started it, and one it never starts (a failure, Ctrl-C, the end of the run) never runs. An
-embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every plain job takes, so that Ray runs no
-more of them at once than the scheduler started and the next ones wait in Ray's queue.
+On a Ray this process started (all its workers on this machine), jobs of the default kind do not get a Ray
+task each: they run in runners, Ray tasks that each run job after job sent by the driver and tell each end
+over a Unix socket (`ray_pull`), so that a worker that ends a job goes on with the next without asking Ray
+again. An embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every runner takes, so that Ray
+runs no more of them at once than `-j`.
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ from __future__ import annotations
 import queue
 import signal
 import time
-from collections.abc import Container
 from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
@@ -44,11 +42,12 @@ from typing import Any
 
 from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
 from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
-from hypermetric.execution.ray_ahead import PLAIN, Ahead
 from hypermetric.execution.ray_cluster import (
-    SLOT,
+    PLAIN,
     alive_nodes,
     connect,
+    runner_capacity,
+    runner_options,
     started_here,
     task_options,
     unplaceable,
@@ -56,7 +55,8 @@ from hypermetric.execution.ray_cluster import (
 from hypermetric.execution.ray_codec import payload, read_outcome, shared_options
 from hypermetric.execution.ray_output import OutputTail
 from hypermetric.execution.ray_package import forget
-from hypermetric.execution.ray_task import NOT_RUN, run_task
+from hypermetric.execution.ray_pull import Dispatcher, RunnerLost
+from hypermetric.execution.ray_task import run_runner, run_task
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
 
@@ -64,7 +64,7 @@ WAIT_LIMIT = 64   # -j up to this: `ray.wait` over the tasks in flight (some 0.0
 
 
 class RayBackend:
-    """Runs each started job as one Ray task; see the module docstring.
+    """Runs each started job in a Ray task of its own, or in a runner; see the module docstring.
 
     `jobs` and `on_wait` are taken for the same call as the local backend: the scheduler enforces `-j`, and
     lock waits happen on the workers, out of the driver's sight.
@@ -78,37 +78,36 @@ class RayBackend:
 
         self._ray: ModuleType = ray
         self.address, self._owned, self._expected = connect(ray, jobs, address)
+        here = started_here(ray)
         self._task = ray.remote(max_retries=max_retries, retry_exceptions=False)(run_task)
         options = JobOptions(shell=tuple(shell), env=(("RAY_ADDRESS", self.address),),
                              lock_interval=lock_interval)
-        self._ahead = Ahead(ray, jobs) if started_here(ray) else None
-        self._slot = self._owned and self._ahead is not None   # the Ray `connect` started has `SLOT`s
-        self._options = shared_options(options, self._expected, self._ahead.gate.path if self._ahead else None)
+        self._options = shared_options(options, self._expected)
         self._grace = grace
         self._variants: dict[Resources, Any] = {}
         self._nodes: list[dict[str, float]] | None = None
         self._running: dict[Any, tuple[Job, int]] = {}
         self._finished: queue.SimpleQueue[tuple[Any, Future | _Result]] = queue.SimpleQueue()
         self._ended: set[Any] = set()  # refs of tasks that ended and were not settled yet
-        # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks)
-        self._pending: list[Any] | None = [] if jobs <= WAIT_LIMIT else None
-        self._ended_now: Container[Any] = self._ended if self._pending is None else _EndedNow(self._ended, ray)
+        # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks, which
+        # the runners' ends arrive with as well)
+        self._pending: list[Any] | None = [] if jobs <= WAIT_LIMIT and not here else None
         self._refused: list[JobOutcome] = []
         self._cancelling = False
         self.reports_start = on_start is not None
         listens = on_output is not None or on_start is not None
         self._tail = OutputTail(on_output, on_start=on_start) if listens else None
+        self._pull = None
+        self._taken = 0   # how many ends of jobs the runners ran (or lost) `wait_any` has taken
+        if here:
+            self._runner = ray.remote(max_retries=0)(run_runner).options(**runner_options(self._owned))
+            self._pull = Dispatcher(self._start_runner, self._pulled_end, retries=max_retries,
+                                    limit=runner_capacity(ray, jobs, self._owned))
 
     def gpu_count(self) -> int:
         return int(self._ray.cluster_resources().get("GPU", 0))
 
-    def stage_ahead(self, job_id: str, jobs: list[Job]) -> None:
-        """The engine names the jobs that would start after `job_id`, which it starts next."""
-        if self._ahead is not None:
-            self._ahead.name(job_id, jobs)
-
     def start(self, job: Job, attempt: int) -> object:
-        ahead = self._ahead.adopt(job, attempt, self._ended_now) if self._ahead is not None else None
         variant = self._variant(job.resources)
         if isinstance(variant, str):
             now = time.time()
@@ -116,32 +115,37 @@ class RayBackend:
             return None
         if self._tail is not None:
             self._tail.watch(job, attempt)
-        if ahead is not None:  # tracked first: an interrupt between the two leaves no job running unseen
-            self._running[ahead] = (job, attempt)
-            self._ahead.open(ahead)  # type: ignore[union-attr]  # `ahead` comes from it
-            return ahead
-        ref = self._submit(variant, job, attempt, 0)
-        self._running[ref] = (job, attempt)
-        return ref
-
-    def _submit(self, variant: Any, job: Job, attempt: int, token: int) -> Any:
-        ref = variant.remote(payload(self._options, job, attempt, self._grace, token))
+        if self._pull is not None and job.resources == PLAIN:
+            key = _Pulled()
+            self._running[key] = (job, attempt)  # tracked first: an interrupt then leaves no job running unseen
+            self._pull.put(key, payload(self._options, job, attempt, self._grace))
+            return key
+        ref = variant.remote(payload(self._options, job, attempt, self._grace))
         if self._pending is not None:
             self._pending.append(ref)
         else:
             ref.future().add_done_callback(partial(self._finish, ref))
+        self._running[ref] = (job, attempt)
         return ref
 
-    def _hand_over(self) -> None:
-        """Hand to Ray, behind the gate, the jobs named at the starts of the last batch (after the batch: a job
-        handed over between two starts of one batch would stand in Ray's queue before the second)."""
-        ahead = self._ahead
-        if ahead is not None:
-            for job, token in ahead.to_hand_over():
-                ahead.handed(job, self._submit(self._variant(PLAIN), job, 1, token), token)
+    def _start_runner(self, number: int) -> Any:
+        """Ask Ray for runner `number` (`ray_pull`); its end reaches the dispatcher through a callback."""
+        ref = self._runner.remote(self._pull.path, number)  # type: ignore[union-attr]  # only with runners
+        ref.future().add_done_callback(partial(self._runner_ended, number))
+        return ref
+
+    def _runner_ended(self, number: int, future: Future) -> None:
+        """Called by Ray (any thread) when a runner's task has ended."""
+        error = future.exception()
+        self._pull.runner_ended(number, error if isinstance(error, Exception) else None)  # type: ignore[union-attr]
+
+    def _pulled_end(self, key: Any, data: bytes | None, error: Exception | None) -> None:
+        """Called by the dispatcher (any thread) when a job it ran, or lost, has ended."""
+        self._finish(key, _Result(self._ray, None, data, error))
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
-        self._hand_over()
+        if self._pull is not None:  # the starts of this batch are made: a runner with nothing to run stops
+            self._pull.between_batches(self._taken)
         outcomes, self._refused = self._refused, []
         finished = []
         if not outcomes:
@@ -160,6 +164,7 @@ class RayBackend:
                 finished.append(self._finished.get_nowait())
             except queue.Empty:
                 break
+        self._taken += sum(1 for ref, _ in finished if type(ref) is _Pulled)
         settled = (self._settle(ref, future) for ref, future in finished)
         outcomes.extend(outcome for outcome in settled if outcome is not None)
         return outcomes
@@ -185,14 +190,16 @@ class RayBackend:
 
     def cancel_all(self) -> None:
         self._cancelling = True
-        if self._ahead is not None:
-            self._ahead.stop()
-        for ref in list(self._running):
+        refs = [ref for ref in self._running if not isinstance(ref, _Pulled)]
+        if self._pull is not None:
+            self._pull.cancel()
+            refs += self._pull.refs()
+        for ref in refs:
             self._ray.cancel(ref, force=True)
 
     def close(self) -> None:
-        if self._ahead is not None:
-            self._ahead.close()
+        if self._pull is not None:
+            self._pull.close()
         if self._tail is not None:
             self._tail.close()
         if self._owned:
@@ -207,8 +214,6 @@ class RayBackend:
             variant = unplaceable(res, self._nodes)
             if variant is None:
                 options = task_options(res)
-                if self._slot and res == PLAIN:
-                    options["resources"] = {SLOT: 1.0}
                 try:
                     variant = self._task.options(**options)
                 except ValueError as e:
@@ -222,21 +227,17 @@ class RayBackend:
         self._finished.put((ref, future))
 
     def _settle(self, ref: Any, future: Future | _Result) -> JobOutcome | None:
-        """The outcome of a task that ended; None for one handed over ahead whose job never started, or whose
-        end was settled already."""
+        """The outcome of a task that ended; None for one whose end was settled already."""
         if ref not in self._ended:
             return None
         self._ended.discard(ref)
-        if self._ahead is not None and self._ahead.settle(ref):
-            return None
         entry = self._running.pop(ref, None)
-        if entry is None:  # adopted when an interrupt cut `start` short: its gate never opened, its job never ran
+        if entry is None:
             return None
         job, attempt = entry
         try:
-            data = future.result()
-            outcome = read_outcome(data) if data != NOT_RUN else self._lost(job, attempt, None)
-        except self._ray.exceptions.RayError as e:
+            outcome = read_outcome(future.result())
+        except (self._ray.exceptions.RayError, RunnerLost) as e:
             outcome = self._lost(job, attempt, e)
         if self._cancelling and outcome.exit_code == 128 + signal.SIGKILL:  # killed with its worker
             outcome = replace(outcome, status=JobStatus.PENDING, reason="interrupted")
@@ -244,15 +245,14 @@ class RayBackend:
             self._tail.finish(job.id, _ran(outcome))
         return outcome
 
-    def _lost(self, job: Job, attempt: int, error: Exception | None) -> JobOutcome:
-        """The outcome of a task that returned nothing: cancelled (interrupted) or lost for good (failed);
-        `error` None: the task could not reach the start gate, so its job did not run."""
+    def _lost(self, job: Job, attempt: int, error: Exception) -> JobOutcome:
+        """The outcome of a task, or a runner's job, that returned nothing: cancelled (interrupted) or lost for
+        good (failed)."""
         now = time.time()
         if self._cancelling or isinstance(error, self._ray.exceptions.TaskCancelledError):
             return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), now, now)
-        if error is None:
-            return JobOutcome(job.id, JobStatus.FAILED, attempt, None, "the Ray task could not reach the "
-                              "driver's start gate, so the job did not run", (), now, now)
+        if isinstance(error, RunnerLost):
+            return JobOutcome(job.id, JobStatus.FAILED, attempt, None, str(error), stderr_tail(job.workdir), now, now)
         if self._expected is not None and isinstance(error, self._ray.exceptions.RayTaskError):
             forget(self._expected)  # perhaps a worker without hypermetric: the next run asks the cluster again
         cause = getattr(error, "cause", None)
@@ -272,23 +272,23 @@ def _ran(outcome: JobOutcome) -> bool | None:
 
 
 class _Result:
-    """What a task returned, read the way a completion callback's future gives it."""
+    """What a task returned, read the way a completion callback's future gives it; or what the dispatcher
+    heard of a runner's job (`ref` None): the outcome's bytes, or why there are none."""
 
-    __slots__ = ("_ray", "_ref")
+    __slots__ = ("_ray", "_ref", "_data", "_error")
 
-    def __init__(self, ray: Any, ref: Any) -> None:
-        self._ray, self._ref = ray, ref
+    def __init__(self, ray: Any, ref: Any, data: bytes | None = None, error: Exception | None = None) -> None:
+        self._ray, self._ref, self._data, self._error = ray, ref, data, error
 
     def result(self) -> Any:
-        return self._ray.get(self._ref)
+        if self._ref is not None:
+            return self._ray.get(self._ref)
+        if self._error is not None:
+            raise self._error
+        return self._data
 
 
-class _EndedNow:
-    """`ref in` it: whether a task has ended, as `wait_any` has seen or as Ray says now (without callbacks,
-    a task that has ended is not known to have until `wait_any` asks)."""
+class _Pulled:
+    """The key of a job handed to the runners: `start` returns it, and the job's end comes back under it."""
 
-    def __init__(self, ended: set[Any], ray: Any) -> None:
-        self._ended, self._ray = ended, ray
-
-    def __contains__(self, ref: object) -> bool:
-        return ref in self._ended or bool(self._ray.wait([ref], num_returns=1, timeout=0, fetch_local=False)[0])
+    __slots__ = ()

@@ -30,7 +30,8 @@ _QUIET = {"log_to_driver": False, "logging_level": logging.ERROR}
 PROBE_TIMEOUT = 10.0
 _GCS_PORT = 6379       # Ray's default port of the head node's GCS
 _CLIENT_PORT = 10001   # Ray Client's default port (`ray://` addresses)
-SLOT = "hypermetric_slot"  # an embedded Ray has `-j` of these: one per plain job running (`RayBackend`)
+SLOT = "hypermetric_slot"  # an embedded Ray has `-j` of these: one per runner (`RayBackend`)
+PLAIN = Resources()        # the kind of job that runners run
 
 
 def package_runtime_env() -> dict[str, object]:
@@ -177,6 +178,24 @@ def task_options(res: Resources) -> dict[str, object]:
     if res.custom:
         options["resources"] = dict(res.custom)
     return options
+
+
+def runner_options(slotted: bool) -> dict[str, object]:
+    """The task options of a runner (`ray_pull`): a plain job's, with one `SLOT` on the Ray `connect` started
+    (`slotted`)."""
+    options = task_options(PLAIN)
+    if slotted:
+        options["resources"] = {SLOT: 1.0}
+    return options
+
+
+def runner_capacity(ray: ModuleType, jobs: int, slotted: bool) -> int:
+    """How many runners Ray could run at once, at most `jobs`: no more are asked for."""
+    have = ray.cluster_resources()
+    fits = int(have.get("CPU", 0) / PLAIN.cpus + _EPS)
+    if slotted:
+        fits = min(fits, int(have.get(SLOT, jobs)))
+    return max(1, min(jobs, fits))
 
 
 def demand(res: Resources) -> dict[str, float]:

@@ -28,7 +28,7 @@ from hypermetric.plan import job as plan_job
 from hypermetric.plan.job import Job
 from hypermetric.store.status import JobStatus
 
-_last: tuple[bytes, JobOptions, str | None, str | None] | None = None  # the shared bytes last unpacked, what they gave
+_last: tuple[bytes, JobOptions, str | None] | None = None  # the shared bytes last unpacked, what they gave
 
 
 def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple]]:
@@ -54,19 +54,18 @@ def _reducers() -> dict[type, Callable[[Any], tuple[type, tuple]]]:
 _REDUCERS = _reducers()
 
 
-def shared_options(options: JobOptions, expected: str | None = None, gate: str | None = None) -> bytes:
-    """What every job of a run shares, pickled once: `options`, the package fingerprint its worker must
-    have (`ray_package`; None: any), and the driver's start gate for jobs handed over ahead (`ray_gate`)."""
-    return pickle.dumps((options, expected, gate), pickle.HIGHEST_PROTOCOL)
+def shared_options(options: JobOptions, expected: str | None = None) -> bytes:
+    """What every job of a run shares, pickled once: `options`, and the package fingerprint its worker must
+    have (`ray_package`; None: any)."""
+    return pickle.dumps((options, expected), pickle.HIGHEST_PROTOCOL)
 
 
-def payload(options: bytes, job: Job, attempt: int, grace: float, token: int = 0) -> bytes:
-    """The argument of `ray_task.run_task`: `options` (`shared_options`), then the job's id, attempt, grace
-    period and start gate token (0: none, the job runs at once), then the job itself (read only by a worker
-    that runs it: `Unpacked.job`)."""
+def payload(options: bytes, job: Job, attempt: int, grace: float) -> bytes:
+    """The argument of `ray_task.run_task`: `options` (`shared_options`), then the job's id, attempt and grace
+    period, then the job itself (read only by a worker that runs it: `Unpacked.job`)."""
     buffer = io.BytesIO()
     buffer.write(options)
-    buffer.write(pickle.dumps((job.id, attempt, grace, token), pickle.HIGHEST_PROTOCOL))
+    buffer.write(pickle.dumps((job.id, attempt, grace), pickle.HIGHEST_PROTOCOL))
     pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
     pickler.dump(job)
@@ -82,8 +81,6 @@ class Unpacked:
     job_id: str
     attempt: int
     grace: float
-    gate: str | None
-    token: int
     rest: memoryview
 
     def job(self) -> Job:
@@ -95,15 +92,15 @@ def unpack(data: bytes) -> Unpacked:
     decoded again: the same options object comes back."""
     global _last
     if _last is not None and data.startswith(_last[0]):
-        shared, options, expected, gate = _last
+        shared, options, expected = _last
         stream = io.BytesIO(data)
         stream.seek(len(shared))
     else:
         stream = io.BytesIO(data)
-        options, expected, gate = pickle.load(stream)
-        _last = (data[:stream.tell()], options, expected, gate)
-    job_id, attempt, grace, token = pickle.load(stream)
-    return Unpacked(options, expected, job_id, attempt, grace, gate, token, memoryview(data)[stream.tell():])
+        options, expected = pickle.load(stream)
+        _last = (data[:stream.tell()], options, expected)
+    job_id, attempt, grace = pickle.load(stream)
+    return Unpacked(options, expected, job_id, attempt, grace, memoryview(data)[stream.tell():])
 
 
 def outcome_bytes(outcome: JobOutcome) -> bytes:

@@ -25,7 +25,7 @@ import sys
 import time
 from dataclasses import replace
 
-from hypermetric.execution import ray_gate, ray_package
+from hypermetric.execution import ray_package, ray_runner
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
 from hypermetric.execution.ray_codec import outcome_bytes, unpack
 from hypermetric.execution.watchdog import Guard, Watchdog
@@ -34,7 +34,6 @@ from hypermetric.store.layout import LOCK
 from hypermetric.store.status import JobStatus
 
 KILL_SETTLE = 2.0
-NOT_RUN = b""   # what a task returns when the driver's start gate said not to run its job
 _watchdog: Watchdog | None = None
 _node: str | None = None
 _local: tuple[JobOptions, JobOptions] | None = None   # options as sent, and as this worker runs them
@@ -106,14 +105,17 @@ def _on_this_worker(options: JobOptions) -> JobOptions:
 def run_task(data: bytes) -> bytes:
     """The Ray task: `run_on_worker` on a `ray_codec.payload`; its outcome as `ray_codec.outcome_bytes`, or,
     from a worker whose package is not the driver's, the pickled `JobOutcome` itself (which any version of
-    the driver reads). A job handed over ahead of its turn runs only if the driver's start gate says so
-    (`ray_gate`); else the task returns `NOT_RUN`, having touched none of the job's files."""
+    the driver reads)."""
     task = unpack(data)
-    if task.token and not ray_gate.may_run(task.gate or "", task.token):
-        return NOT_RUN
     if task.expected is not None and task.expected != ray_package.fingerprint():
         return pickle.dumps(foreign_package(task.job_id, task.attempt, task.expected), pickle.HIGHEST_PROTOCOL)
     return outcome_bytes(run_on_worker(task.job(), task.options, task.attempt, task.grace))
+
+
+def run_runner(path: str, number: int) -> None:
+    """The Ray task of a runner (`ray_pull`): `run_task` on each job the driver at `path` sends, until it says
+    stop."""
+    ray_runner.serve_jobs(path, number, run_task)
 
 
 def foreign_package(job_id: str, attempt: int, expected: str) -> JobOutcome:

@@ -246,9 +246,18 @@ def test_resources_no_node_has_fail_at_once(project, ray_cluster, monkeypatch):
     assert "no node of the Ray cluster has CPU=1, tpu=8" in result.out + result.err
 
 
+@pytest.fixture(params=["joined", "embedded"])
+def ray_env(request, monkeypatch) -> dict[str, str]:
+    """The environment of a CLI run in a subprocess on the session's cluster (`joined`: a Ray task per job), or
+    on a Ray the CLI starts itself (`embedded`: jobs share runners, `ray_pull`)."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    if request.param == "joined":
+        env["RAY_ADDRESS"] = request.getfixturevalue("ray_cluster").address
+    return env
+
+
 @pytest.mark.ray
-def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_cluster, monkeypatch):
-    monkeypatch.setenv("RAY_ADDRESS", ray_cluster.address)
+def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_env):
     log = project.path("executions.log")
     project.write("main.hm", f"""
     task t -> o:
@@ -276,7 +285,7 @@ def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_clus
     killer = threading.Thread(target=kill_the_worker, daemon=True)
     killer.start()
     try:
-        run(project, "ray", "t").ok()
+        project.sh("run", "t", "--backend", "ray", env=ray_env).ok()
         killer.join(BOUND)
         assert not failed, failed
         assert killed and killed[0] != os.getpid()
@@ -314,14 +323,13 @@ def stop_group(pgid: int) -> None:
             pass
 
 
-def _cli(project, address: str, *args: str) -> subprocess.Popen:
+def _cli(project, env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hypermetric", *args], cwd=project.root, text=True,
-                            env={**os.environ, "RAY_ADDRESS": address}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 @pytest.mark.ray
-def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_cluster):
+def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_env):
     project.write("main.hm", f"""
     n = {{N: 1 2}}
     task t(n=$) -> o:
@@ -329,7 +337,7 @@ def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_clust
       sleep 600
       touch $o
     """)
-    proc = _cli(project, ray_cluster.address, "run", "t[N: *]", "-j2")
+    proc = _cli(project, ray_env, "run", "t[N: *]", "-j2", "--backend", "ray")
     cases = ("default", "N=2")
     locks = [project.path(f"out/t/{case}/.lock") for case in cases]
     pids: list[int] = []
@@ -369,7 +377,7 @@ def test_jobs_land_on_both_nodes_of_a_two_node_cluster(project, ray_cluster, two
     # the cluster says its workers lack this package (they have it: it runs from this checkout), so it is shipped
     stamp = ray_package.fingerprint.__wrapped__()
     ray_package.remember(stamp, ray_package.SHIP)
-    proc = _cli(project, ray_cluster.address, "run", "all", "-j5")
+    proc = _cli(project, {**os.environ, "RAY_ADDRESS": ray_cluster.address}, "run", "all", "-j5")
     try:
         out, err = proc.communicate(timeout=2 * BOUND)
     finally:

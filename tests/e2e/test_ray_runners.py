@@ -1,13 +1,12 @@
-"""`run --backend ray` on the Ray it starts itself hands the next jobs to Ray ahead of their turn, and a job so
-handed over runs only once the scheduler has started it: never after a failure stopped the run, nor after
-Ctrl-C.
+"""`run --backend ray` on the Ray it starts itself runs its jobs in runners: Ray tasks that each run job after
+job, so that at `-j2` Ray is asked for two tasks however many jobs run, and a worker goes on with the next
+job without asking Ray again. Ctrl-C ends the jobs running and runs none of those waiting.
 
 Each test runs the CLI in a subprocess with an embedded Ray (no `RAY_ADDRESS`) at `-j2`. Jobs `a` 0 and 1
 block reading a FIFO of their own, so the test knows when they run (opening the FIFO's other end succeeds
-only then) and decides when and how they end; the jobs `b` depend on them, so the backend hands `b` 0 and 1
-over ahead while the `a` jobs hold both of Ray's slots. A file the driver writes when it has more than two
-tasks in flight with Ray (counted around Ray's own submission and our completion callback) says that the
-hand-over happened. Every job marks that its script ran; what ran is read from those marks.
+only then) and decides when and how they end; the jobs `b` depend on them. The driver counts the tasks it
+asks Ray for (through Ray's remote functions) and writes the count to a file whenever it changes. Every job
+marks that its script ran, with the process id of its parent (the Ray worker that runs it).
 """
 
 from __future__ import annotations
@@ -19,48 +18,38 @@ import subprocess
 import sys
 
 import pytest
-from support.waiting import wait_until
+from support.waiting import alive, wait_until
 
 PIPELINE = """\
 n = {N: 0 1 2 3}
 task a(n=$) -> o:
-  touch "ROOT/ran/a$n"
+  echo $PPID > "ROOT/ran/a$n"
+  echo $$ > "ROOT/pids/a$n"
   x=ok
   if [ -p "ROOT/gates/a$n" ]; then read x < "ROOT/gates/a$n"; fi
   [ "$x" = ok ]
   touch $o
 task b(x=$a.o, n=$) -> o:
-  touch "ROOT/ran/b$n"
+  echo $PPID > "ROOT/ran/b$n"
   touch $o
 """
 
-# The CLI, counting the tasks in flight with Ray: submissions through Ray's remote functions, minus the ends
-# our backend's completion callback sees (both exist on the code before jobs were handed over ahead).
 DRIVER = """\
-import sys
+import os, sys
 import ray.remote_function as rf
-from hypermetric.execution import ray_backend
 from hypermetric.cli.app import main
 
-marker, counts = sys.argv[1], {"sent": 0, "ended": 0}
-submit, finish = rf.RemoteFunction._remote, ray_backend.RayBackend._finish
-
-def note():
-    if counts["sent"] - counts["ended"] > 2:
-        open(marker, "a").close()
+counter, asked = sys.argv[1], [0]
+submit = rf.RemoteFunction._remote
 
 def counted_submit(self, *args, **kwargs):
-    ref = submit(self, *args, **kwargs)
-    counts["sent"] += 1
-    note()
-    return ref
-
-def counted_finish(self, ref, future):
-    counts["ended"] += 1
-    finish(self, ref, future)
+    asked[0] += 1
+    with open(counter + ".new", "w") as f:
+        f.write(str(asked[0]))
+    os.replace(counter + ".new", counter)
+    return submit(self, *args, **kwargs)
 
 rf.RemoteFunction._remote = counted_submit
-ray_backend.RayBackend._finish = counted_finish
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -68,15 +57,15 @@ sys.exit(main(sys.argv[2:]))
 class _Run:
     def __init__(self, root) -> None:
         self.root = root
-        for name in ("ran", "gates"):
+        for name in ("ran", "gates", "pids"):
             os.mkdir(root / name)
         for n in (0, 1):
             os.mkfifo(root / "gates" / f"a{n}")
         (root / "main.hm").write_text(PIPELINE.replace("ROOT", str(root)))
         (root / "driver.py").write_text(DRIVER)
-        self.marker = root / "more-than-two-in-flight"
+        self.counter = root / "tasks-asked"
         env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-        self.proc = subprocess.Popen([sys.executable, "driver.py", str(self.marker), "run", "main.hm",
+        self.proc = subprocess.Popen([sys.executable, "driver.py", str(self.counter), "run", "main.hm",
                                       "b[N: *]", "-j2", "--backend", "ray", "-y"],
                                      cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
@@ -107,9 +96,17 @@ class _Run:
                 return
         raise AssertionError(f"the run ended without printing {text!r}")
 
-    def finish(self) -> tuple[int, str, list[str]]:
+    def tasks_asked(self) -> int:
+        return int(self.counter.read_text()) if self.counter.exists() else 0
+
+    def pid(self, name: str) -> int:
+        return int((self.root / "pids" / name).read_text())
+
+    def finish(self) -> tuple[int, str, dict[str, str]]:
+        """The run's exit code, its output, and the parent process of each job that ran, by job."""
         out, _ = self.proc.communicate(timeout=120)
-        return self.proc.returncode, out, sorted(os.listdir(self.root / "ran"))
+        ran = {name: (self.root / "ran" / name).read_text().strip() for name in os.listdir(self.root / "ran")}
+        return self.proc.returncode, out, ran
 
     def close(self) -> None:
         for fd in self.gates.values():
@@ -127,44 +124,44 @@ def run(tmp_path):
 
 
 @pytest.mark.ray
-def test_the_next_jobs_wait_in_rays_queue_while_the_workers_are_busy(run) -> None:
+def test_at_j2_two_ray_tasks_run_every_job_each_worker_going_on_with_the_next(run) -> None:
     run.running(0)
     run.running(1)
-    # fails on the code before: at -j2 the backend had only the two jobs the scheduler started with Ray
-    wait_until(run.marker.exists, what="more than two tasks in flight with Ray at -j2")
+    assert run.tasks_asked() == 2   # one runner per job running, no more: the other jobs wait for them
     run.release(0, "ok")
     run.release(1, "ok")
     code, out, ran = run.finish()
     assert code == 0, out
-    assert ran == ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"], out
+    assert sorted(ran) == ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"], out
     assert "8 succeeded" in out, out
+    # fails on the code before, which asked Ray for a task per job (and more, handed over ahead)
+    assert run.tasks_asked() == 2, out
+    assert len(set(ran.values())) == 2, ran   # each job ran in one of the two runners' workers
 
 
 @pytest.mark.ray
-def test_a_job_handed_over_ahead_never_runs_after_a_failure_stopped_the_run(run) -> None:
+def test_after_a_failure_the_runners_run_nothing_more(run) -> None:
     run.running(0)
     run.running(1)
-    wait_until(run.marker.exists, what="b0 and b1 handed over ahead")
-    run.release(0, "fail")          # a worker is free: Ray starts b0 or b1, which waits at the start gate
+    run.release(0, "fail")
     run.read_until("FAILED")        # the driver has seen the failure: nothing new starts
     run.release(1, "ok")            # b1's only dependency succeeds, but the run has stopped
     code, out, ran = run.finish()
     assert code == 1, out
-    assert ran == ["a0", "a1"], out
+    assert sorted(ran) == ["a0", "a1"], out
     assert "1 succeeded, 1 failed" in out, out
-    assert not list(run.root.glob("out/b/*/exitcode")), out
+    assert run.tasks_asked() == 2, out
 
 
 @pytest.mark.ray
-def test_a_job_handed_over_ahead_never_runs_after_ctrl_c(run) -> None:
+def test_ctrl_c_ends_the_jobs_running_and_starts_no_other(run) -> None:
     run.running(0)
     run.running(1)
-    wait_until(run.marker.exists, what="b0 and b1 handed over ahead")
-    run.release(0, "fail")          # b0 or b1 now waits at the start gate, the other in Ray's queue
-    run.read_until("FAILED")
+    pids = [run.pid("a0"), run.pid("a1")]
     run.proc.send_signal(signal.SIGINT)
     code, out, ran = run.finish()
     assert code == 130, out
-    assert ran == ["a0", "a1"], out
-    assert not list(run.root.glob("out/b/*/exitcode")), out
-    assert not os.path.exists(run.root / "out" / "a" / "N=1" / "exitcode"), out  # interrupted, not done
+    assert sorted(ran) == ["a0", "a1"], out
+    for n in (0, 1):  # interrupted, not done
+        assert not os.path.exists(run.root / "out" / "a" / ("default" if n == 0 else f"N={n}") / "exitcode"), out
+    wait_until(lambda: not any(alive(pid) for pid in pids), what="the scripts to end")
