@@ -27,6 +27,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 from functools import partial
 
@@ -67,7 +68,9 @@ class LocalBackend:
         self._on_output = on_output
         self._on_wait = on_wait
         self._grace = grace
-        self._done: queue.SimpleQueue[JobOutcome] = queue.SimpleQueue()
+        # the workers' outcomes, and the starts of the jobs they begin, in the order they happened
+        self._done: queue.SimpleQueue[JobOutcome | tuple[Job, int]] = queue.SimpleQueue()
+        self._held: deque[JobOutcome | tuple[Job, int]] = deque()  # taken from it, for the next `wait_any`
         self._mutex = threading.Lock()
         self._procs: dict[str, subprocess.Popen] = {}
         self._groups: set[int] = set()
@@ -132,15 +135,23 @@ class LocalBackend:
             self._ahead.plan(job_id, jobs)
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
-        try:
-            outcomes = [self._done.get(timeout=self._kill_overdue(timeout))]
-        except queue.Empty:
-            return []
+        """The outcomes of the jobs that ended since the last call (waiting up to `timeout` for one). Starts
+        are told to `on_start` in their order with the ends: a call returns the ends up to the first start
+        after them, which the next call tells, once the run's loop has settled those ends; so the run never
+        shows more jobs running than there are workers (a worker begins its next job as it ends one)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        outcomes: list[JobOutcome] = []
         while True:
-            try:
-                outcomes.append(self._done.get_nowait())
-            except queue.Empty:
+            item = self._take(None if outcomes else self._kill_overdue(_left(deadline)), block=not outcomes)
+            if item is None:
                 break
+            if isinstance(item, JobOutcome):
+                outcomes.append(item)
+            elif outcomes:
+                self._held.appendleft(item)
+                break
+            else:
+                self._on_start(*item)  # type: ignore[misc]  # starts are queued only with `on_start`
         failed = 0
         for outcome in outcomes:
             self._unassign(outcome.job_id)
@@ -152,7 +163,16 @@ class LocalBackend:
 
     def idle(self) -> bool:
         """Whether every job started has ended and its outcome has been taken by `wait_any`."""
-        return self._pool.unfinished() == 0 and self._done.empty()
+        return self._pool.unfinished() == 0 and self._done.empty() and not self._held
+
+    def _take(self, timeout: float | None, block: bool) -> JobOutcome | tuple[Job, int] | None:
+        """The next end or start, held back by the last `wait_any` or from the workers; None if none came."""
+        if self._held:
+            return self._held.popleft()
+        try:
+            return self._done.get(timeout=timeout) if block else self._done.get_nowait()
+        except queue.Empty:
+            return None
 
     def cancel_all(self) -> None:
         with self._mutex:
@@ -223,7 +243,7 @@ class LocalBackend:
             self._done.put(JobOutcome(job.id, JobStatus.PENDING, attempt, reason="withdrawn", withdrawn=True))
             return
         if self._on_start is not None:
-            self._on_start(job, attempt)
+            self._done.put((job, attempt))   # told by `wait_any`, in order with the ends before it
         try:
             outcome = execute_job(job, options, self._on_output, attempt, hooks=hooks)
         except Exception as e:  # a bug or an unexpected OS error must still end the job, not the worker
@@ -273,3 +293,7 @@ class LocalBackend:
             if self._load is not None:
                 for d in devices:
                     self._load[d] = max(0.0, self._load[d] - share)
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())

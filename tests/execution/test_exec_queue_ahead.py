@@ -89,6 +89,18 @@ def _started(events) -> list[str]:
     return [e.job.id for e in events if isinstance(e, ev.JobStarted)]
 
 
+def _most_shown_running(events) -> int:
+    """The most jobs the events ever showed started and not yet ended."""
+    running, most = set(), 0
+    for e in events:
+        if isinstance(e, ev.JobStarted):
+            running.add(e.job.id)
+            most = max(most, len(running))
+        elif isinstance(e, ev.JobSucceeded):
+            running.discard(e.job.id)
+    return most
+
+
 @pytest.mark.parametrize("slots", [1, 2])
 def test_the_next_jobs_are_handed_over_while_every_slot_is_busy(tmp_path, monkeypatch, slots) -> None:
     jobs = [make_job(tmp_path, "t", f'echo {i} > "$o"; echo {i} >> ../../log', case=[("I", str(i))])
@@ -98,6 +110,8 @@ def test_the_next_jobs_are_handed_over_while_every_slot_is_busy(tmp_path, monkey
     assert len(taken[0]) == 2 * slots  # as many again as there are slots, before any job has ended
     assert sorted(read(os.path.join(tmp_path, "log")).split(), key=int) == [str(i) for i in range(8)]
     assert sorted(_started(events)) == sorted(job.id for job in jobs)  # each shown as running once
+    # a worker begins its next job as soon as it ends one, but the next is shown running only after the end
+    assert _most_shown_running(events) == slots
     for job in jobs:
         done = next(i for i, e in enumerate(events) if isinstance(e, ev.JobSucceeded) and e.job.id == job.id)
         began = next(i for i, e in enumerate(events) if isinstance(e, ev.JobStarted) and e.job.id == job.id)
