@@ -89,9 +89,6 @@ class RayBackend:
         self._running: dict[Any, tuple[Job, int]] = {}
         self._finished: queue.SimpleQueue[tuple[Any, Future | _Result]] = queue.SimpleQueue()
         self._ended: set[Any] = set()  # refs of tasks that ended and were not settled yet
-        # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks, which
-        # the runners' ends arrive with as well)
-        self._pending: list[Any] | None = [] if jobs <= WAIT_LIMIT and not here else None
         self._refused: list[JobOutcome] = []
         self._cancelling = False
         self.reports_start = on_start is not None
@@ -101,8 +98,14 @@ class RayBackend:
         self._taken = 0   # how many ends of jobs the runners ran (or lost) `wait_any` has taken
         if here:
             self._runner = ray.remote(max_retries=0)(run_runner).options(**runner_options(self._owned))
-            self._pull = Dispatcher(self._start_runner, self._pulled_end, retries=max_retries,
-                                    limit=runner_capacity(ray, jobs, self._owned))
+            try:
+                self._pull = Dispatcher(self._start_runner, self._pulled_end, retries=max_retries,
+                                        limit=runner_capacity(ray, jobs, self._owned))
+            except OSError:  # no socket here (a temporary folder whose path is too long): a task per job
+                self._pull = None
+        # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks, which
+        # the runners' ends arrive with as well)
+        self._pending: list[Any] | None = [] if jobs <= WAIT_LIMIT and self._pull is None else None
 
     def gpu_count(self) -> int:
         return int(self._ray.cluster_resources().get("GPU", 0))

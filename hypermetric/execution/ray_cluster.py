@@ -61,7 +61,7 @@ def connect(ray: ModuleType, jobs: int = 1, address: str | None = None) -> tuple
         else:
             ray.init(address="local", include_dashboard=False, num_cpus=max(jobs, os.cpu_count() or 1),
                      resources={SLOT: max(1, jobs)}, **_QUIET)
-    except (ConnectionError, RuntimeError, ValueError) as e:
+    except (OSError, RuntimeError, ValueError) as e:  # (OSError: a socket path too long, say)
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UsageError(f"cannot start or join {where}: {e}",
                          help="check --ray-address / RAY_ADDRESS, or use --backend local") from None

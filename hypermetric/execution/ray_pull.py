@@ -24,14 +24,13 @@ import os
 import selectors
 import shutil
 import socket
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, STOP, send
+from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, STOP, listen, send
 
 # A runner's states: asked of Ray, not connected yet; waiting for a job; running one; told to stop or gone.
 STARTING, IDLE, BUSY, GONE = "starting", "idle", "busy", "gone"
@@ -59,11 +58,8 @@ class Dispatcher:
                  limit: int, retries: int) -> None:
         self._submit, self._on_end = submit, on_end
         self._limit, self._retries = max(1, limit), max(0, retries)
-        self._dir = tempfile.mkdtemp(prefix="hm-pull-")
-        self.path = os.path.join(self._dir, "jobs")
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.path)
-        self._listener.listen(64)
+        self.path, self._listener = listen()
+        self._dir = os.path.dirname(self.path)
         self._lock = threading.Lock()
         self._queue: deque[tuple[Any, bytes]] = deque()
         self._runners: dict[int, _Runner] = {}          # every runner not gone, by number

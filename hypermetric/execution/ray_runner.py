@@ -1,4 +1,4 @@
-"""The runner's side of jobs that share Ray tasks (`ray_pull`), and the frames both sides send.
+"""The runner's side of jobs that share Ray tasks (`ray_pull`), the driver's socket, and the frames both send.
 
 A frame is a 4-byte length and a body whose first byte says what it is: from a runner, `HELLO` with its
 number, then `ENDED` with each job's outcome (`ray_codec.outcome_bytes`); from the driver, `JOB` with a
@@ -7,13 +7,32 @@ number, then `ENDED` with each job's outcome (`ray_codec.outcome_bytes`); from t
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import struct
+import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
 HELLO, ENDED, JOB, STOP = b"H", b"E", b"J", b"S"
 LENGTH = struct.Struct("<I")
+
+
+def listen() -> tuple[str, socket.socket]:
+    """The driver's listening socket, in a fresh folder only this user may enter: its path, and the socket
+    (the caller removes the folder). An `OSError` (a path too long for a socket) leaves nothing behind."""
+    folder = tempfile.mkdtemp(prefix="hm-pull-")
+    path = os.path.join(folder, "jobs")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(64)
+    except OSError:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path, listener
 
 
 def frame(body: bytes) -> bytes:

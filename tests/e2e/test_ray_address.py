@@ -42,3 +42,20 @@ def test_a_ray_address_where_something_else_listens_is_a_quick_user_error(projec
     assert f"error: cannot join the Ray cluster at {address}" in result.err and "not a Ray head" in result.err
     assert "Traceback" not in result.err and "--backend local" in result.err
     assert not project.path("out/t/default/exitcode").exists()
+
+
+@pytest.mark.ray
+def test_a_local_ray_that_cannot_start_is_a_user_error(project, tmp_path, monkeypatch):
+    """Ray puts its sockets under `TMPDIR`; one too deep for a socket's path stops it from starting."""
+    deep = tmp_path / ("d" * 120)
+    deep.mkdir()
+    project.write("main.hm", """
+    task t -> o:
+      touch $o
+    """)
+    for name in ("RAY_ADDRESS", "RAY_TMPDIR"):
+        monkeypatch.delenv(name, raising=False)
+    result = project.sh("run", "t", "--backend", "ray", timeout=TIMEOUT, env={"TMPDIR": str(deep)})
+    assert result.code == 2, result.err   # was 70, "internal error"
+    assert "error: cannot start or join a local Ray" in result.err and "Traceback" not in result.err
+    assert not project.path("out/t/default/exitcode").exists()

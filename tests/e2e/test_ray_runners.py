@@ -165,3 +165,18 @@ def test_ctrl_c_ends_the_jobs_running_and_starts_no_other(run) -> None:
     for n in (0, 1):  # interrupted, not done
         assert not os.path.exists(run.root / "out" / "a" / ("default" if n == 0 else f"N={n}") / "exitcode"), out
     wait_until(lambda: not any(alive(pid) for pid in pids), what="the scripts to end")
+
+
+@pytest.mark.ray
+def test_where_no_socket_can_be_made_every_job_is_a_ray_task_of_its_own(tmp_path) -> None:
+    deep = tmp_path / ("d" * 120)   # too long a path for a socket: the driver cannot listen for runners
+    deep.mkdir()   # (Ray's own sockets go under RAY_TMPDIR, a short path)
+    (tmp_path / "main.hm").write_text('n = {N: 0 1 2}\ntask t(n=$) -> o:\n  echo "$n" > $o\n')
+    (tmp_path / "driver.py").write_text(DRIVER)
+    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "TMPDIR": str(deep), "RAY_TMPDIR": "/tmp"}
+    done = subprocess.run([sys.executable, "driver.py", str(tmp_path / "asked"), "run", "main.hm", "t[N: *]",
+                           "-j2", "--backend", "ray", "-y"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "3 succeeded" in done.stdout, done.stdout + done.stderr
+    assert int((tmp_path / "asked").read_text()) == 3   # one task per job, no runner
+    assert sorted(p.read_text() for p in (tmp_path / "out" / "t").glob("*/o")) == ["0\n", "1\n", "2\n"]

@@ -4,13 +4,15 @@ a driver that goes away ends the runner quietly."""
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 
 import pytest
 from support.waiting import BOUND
 
-from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, frame, serve_jobs
+from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, frame, listen, serve_jobs
 
 
 class _Driver:
@@ -98,3 +100,12 @@ def test_a_driver_that_goes_away_mid_job_ends_the_runner_quietly(driver) -> None
     release.set()
     d.thread.join(BOUND)
     assert not d.thread.is_alive() and d.raised == []
+
+
+def test_a_socket_the_temporary_folder_cannot_hold_leaves_nothing_behind(tmp_path, monkeypatch) -> None:
+    deep = tmp_path / ("d" * 120)   # a socket's path holds at most 107 bytes
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with pytest.raises(OSError):
+        listen()
+    assert os.listdir(deep) == []   # the caller then runs a Ray task per job instead
