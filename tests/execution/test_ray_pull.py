@@ -10,7 +10,10 @@ import os
 import queue
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
+from typing import BinaryIO
 
 import pytest
 from support.waiting import BOUND
@@ -67,6 +70,14 @@ class Runners:
         """Hold the job `payload` in `run` until the event returned is set."""
         return self.gates.setdefault(payload, threading.Event())
 
+    def hold_a(self) -> threading.Event:
+        """Put job "a" and run it on runner 1, held until the event returned is set."""
+        release = self.gate(b"a")
+        self.put("a")
+        self.start_next()
+        assert self.running.get(timeout=BOUND) == (1, b"a")
+        return release
+
     def end(self) -> tuple:
         return self.ends.get(timeout=BOUND)
 
@@ -101,26 +112,29 @@ def make():
         assert runners.errors == []
 
 
-def dies_with_its_job(seen: queue.Queue, path: str, number: int) -> None:
-    """A runner whose worker dies: it says hello, takes a job and drops the connection without an end."""
+@contextmanager
+def first_job(path: str, number: int) -> Iterator[tuple[socket.socket, BinaryIO, bytes]]:
+    """A runner made by hand that has said hello and read its first job: its connection, reader and job."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(path)
         conn.sendall(frame(HELLO + number.to_bytes(8, "little")))
         with conn.makefile("rb") as reader:
             (size,) = LENGTH.unpack(reader.read(LENGTH.size))
-            seen.put(reader.read(size))
+            yield conn, reader, reader.read(size)
+
+
+def dies_with_its_job(seen: queue.Queue, path: str, number: int) -> None:
+    """A runner whose worker dies: it takes a job and drops the connection without an end."""
+    with first_job(path, number) as (_, _, job):
+        seen.put(job)
 
 
 def stays_after_its_job(heard: queue.Queue, path: str, number: int) -> None:
     """A runner that runs one job, then says what the driver sent next: a frame, or b"" for the end."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(path)
-        conn.sendall(frame(HELLO + number.to_bytes(8, "little")))
-        with conn.makefile("rb") as reader:
-            (size,) = LENGTH.unpack(reader.read(LENGTH.size))
-            conn.sendall(frame(ENDED + b"done:" + reader.read(size)[1:]))
-            head = reader.read(LENGTH.size)
-            heard.put(reader.read(LENGTH.unpack(head)[0]) if head else b"")
+    with first_job(path, number) as (conn, reader, job):
+        conn.sendall(frame(ENDED + b"done:" + job[1:]))
+        head = reader.read(LENGTH.size)
+        heard.put(reader.read(LENGTH.unpack(head)[0]) if head else b"")
 
 
 def test_one_runner_runs_the_jobs_put_at_once_in_order(make) -> None:
@@ -180,10 +194,7 @@ def test_a_runner_with_nothing_to_run_stops_once_its_end_is_taken(make) -> None:
 
 def test_a_runner_that_finds_no_job_left_is_told_to_stop_at_once(make) -> None:
     runners = make(limit=2)
-    release = runners.gate(b"a")
-    runners.put("a")
-    runners.start_next()
-    assert runners.running.get(timeout=BOUND) == (1, b"a")
+    release = runners.hold_a()
     runners.put("b")
     assert runners.asked == [1, 2]
     release.set()
@@ -229,14 +240,15 @@ def test_without_retries_a_job_whose_runner_dies_ends_lost(make) -> None:
     assert runners.asked == [1]
 
 
-def test_a_runner_that_never_connects_fails_the_oldest_queued_job(make) -> None:
+@pytest.mark.parametrize(("error", "why"), [(ValueError("boom"), "ValueError: boom"), (None, "it ended at once")])
+def test_a_runner_that_never_connects_fails_the_oldest_queued_job(make, error, why) -> None:
     runners = make(limit=1)
     runners.put("a", "b")
     assert runners.dispatcher.refs() == [("ref", 1)]
-    runners.dispatcher.runner_ended(1, ValueError("boom"))
-    key, data, error = runners.end()
-    assert (key, data) == ("a", None) and isinstance(error, RunnerLost)
-    assert str(error) == "the Ray task that was to run the job failed (ValueError: boom)"
+    runners.dispatcher.runner_ended(1, error)
+    key, data, lost = runners.end()
+    assert (key, data) == ("a", None) and isinstance(lost, RunnerLost)
+    assert str(lost) == f"the Ray task that was to run the job failed ({why})"
     # Ray's callback thread must not ask Ray for a runner: the next batch does.
     assert runners.asked == [1] and runners.dispatcher.refs() == []
     runners.dispatcher.between_batches(1)
@@ -246,20 +258,9 @@ def test_a_runner_that_never_connects_fails_the_oldest_queued_job(make) -> None:
     assert runners.ran == [(2, b"b")]
 
 
-def test_a_runner_that_ended_at_once_fails_a_job_without_an_error(make) -> None:
-    runners = make(limit=1)
-    runners.put("a")
-    runners.dispatcher.runner_ended(1, None)
-    key, _, error = runners.end()
-    assert key == "a" and str(error) == "the Ray task that was to run the job failed (it ended at once)"
-
-
 def test_cancel_ends_the_queued_jobs_and_asks_for_no_more_runners(make) -> None:
     runners = make(limit=3)
-    release = runners.gate(b"a")
-    runners.put("a")
-    runners.start_next()
-    assert runners.running.get(timeout=BOUND) == (1, b"a")
+    release = runners.hold_a()
     runners.put("b", "c")
     assert runners.asked == [1, 2, 3]
     runners.dispatcher.cancel()
@@ -283,10 +284,8 @@ def test_cancel_ends_the_queued_jobs_and_asks_for_no_more_runners(make) -> None:
 def test_close_stops_idle_runners_and_removes_the_socket(make) -> None:
     others = set(threading.enumerate())
     runners, heard = make(limit=2), queue.Queue()
-    release = runners.gate(b"a")
-    runners.put("a", "b")
-    runners.start_next()
-    assert runners.running.get(timeout=BOUND) == (1, b"a")
+    release = runners.hold_a()
+    runners.put("b")
     runners.start_next(partial(stays_after_its_job, heard))
     assert runners.end() == ("b", b"done:b", None)
     release.set()
