@@ -74,13 +74,7 @@ def test_sigint_still_stops_the_services_the_run_started(project):
 
 
 def test_sigint_stops_every_job_and_exits_130(project):
-    project.write("main.hm", f"""
-    n = {{N: 1 2}}
-    task t(n=$) -> o:
-      echo $$ > {project.root}/pid.$n
-      sleep 600
-      touch $o
-    """)
+    project.write_sleepers()
     proc = _spawn(project, "run", "t[N: *]", "-j2")
     for n in (1, 2):
         _wait_for(project.path(f"pid.{n}"))

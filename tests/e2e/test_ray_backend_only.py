@@ -153,13 +153,7 @@ def _cli(project, env: dict[str, str], *args: str) -> subprocess.Popen:
 
 @pytest.mark.ray
 def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_env):
-    project.write("main.hm", f"""
-    n = {{N: 1 2}}
-    task t(n=$) -> o:
-      echo $$ > {project.root}/pid.$n
-      sleep 600
-      touch $o
-    """)
+    project.write_sleepers()
     proc = _cli(project, ray_env, "run", "t[N: *]", "-j2", "--backend", "ray")
     cases = ("default", "N=2")
     locks = [project.path(f"out/t/{case}/.lock") for case in cases]

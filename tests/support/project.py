@@ -64,3 +64,14 @@ class Project:
         proc = subprocess.run([sys.executable, "-m", "hypermetric", *args], cwd=self.root, capture_output=True,
                               text=True, timeout=timeout, env=full_env, **kw)
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def write_sleepers(self) -> Project:
+        """A `main.hm` whose jobs `t[N: 1 2]` write their shell's pid to `pid.N`, then sleep for ten minutes
+        (until a test stops them)."""
+        return self.write("main.hm", f"""
+        n = {{N: 1 2}}
+        task t(n=$) -> o:
+          echo $$ > {self.root}/pid.$n
+          sleep 600
+          touch $o
+        """)
