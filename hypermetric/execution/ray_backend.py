@@ -25,8 +25,9 @@ started or joined it.
 On a Ray this process started (all its workers on this machine), jobs of the default kind do not get a Ray
 task each: they run in runners, Ray tasks that each run job after job sent by the driver and tell each end
 over a Unix socket (`ray_pull`), so that a worker that ends a job goes on with the next without asking Ray
-again. An embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every runner takes, so that Ray
-runs no more of them at once than `-j`.
+again; the job of a runner whose worker died runs again on another, up to `max_retries` times, as Ray would
+retry its task. An embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every runner takes, so
+that Ray runs no more of them at once than `-j`.
 """
 
 from __future__ import annotations
