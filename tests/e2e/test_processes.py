@@ -58,7 +58,7 @@ def test_sigint_still_stops_the_services_the_run_started(project):
         echo down > {project.root}/service.state
     task use(s=$svc) -> o:
       echo $$ > {project.root}/pid
-      sleep 600
+      {project.until_killed()}
       touch $o
     """)
     proc = _spawn(project, "run", "use")
@@ -74,7 +74,7 @@ def test_sigint_still_stops_the_services_the_run_started(project):
 
 
 def test_sigint_stops_every_job_and_exits_130(project):
-    project.write_sleepers()
+    project.write_jobs_until_killed()
     proc = _spawn(project, "run", "t[N: *]", "-j2")
     for n in (1, 2):
         _wait_for(project.path(f"pid.{n}"))

@@ -85,7 +85,7 @@ def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_env)
     project.write("main.hm", f"""
     task t -> o:
       echo start >> {log}
-      if [ ! -e {project.root}/first ]; then echo $$ > {project.root}/first; sleep 600; fi
+      if [ ! -e {project.root}/first ]; then echo $$ > {project.root}/first; {project.until_killed()}; fi
       echo done >> {log}
       touch $o
     """)
@@ -112,7 +112,7 @@ def test_a_killed_worker_is_retried_and_the_job_completes_once(project, ray_env)
         killer.join(BOUND)
         assert not failed, failed
         assert killed and killed[0] != os.getpid()
-        # the watchdog ended the orphaned script (it would otherwise sleep on and write `done`)
+        # the watchdog ended the orphaned script (else it would block for good)
         wait_until(lambda: not alive(script_pid(project)), what="the orphaned script to end")
         assert log.read_text().split() == ["start", "start", "done"]
         assert job_json(project, "out/t/default")["attempt"] == 1   # Ray's retry, not a --retries attempt
@@ -153,7 +153,7 @@ def _cli(project, env: dict[str, str], *args: str) -> subprocess.Popen:
 
 @pytest.mark.ray
 def test_ctrl_c_cancels_the_ray_tasks_and_kills_their_scripts(project, ray_env):
-    project.write_sleepers()
+    project.write_jobs_until_killed()
     proc = _cli(project, ray_env, "run", "t[N: *]", "-j2", "--backend", "ray")
     cases = ("default", "N=2")
     locks = [project.path(f"out/t/{case}/.lock") for case in cases]

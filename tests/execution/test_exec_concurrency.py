@@ -39,7 +39,8 @@ def test_two_processes_run_the_same_job_once(tmp_path) -> None:
 
 
 def test_sigint_stops_every_job_process_and_leaves_the_job_not_done(tmp_path) -> None:
-    job = make_job(tmp_path, "t", 'echo $$ > ../pids; sleep 600 & echo $! >> ../pids; wait; touch "$o"')
+    os.mkfifo(tmp_path / "never")  # no one writes it: the child below blocks until it is killed
+    job = make_job(tmp_path, "t", f'echo $$ > ../pids; read _ < {tmp_path}/never & echo $! >> ../pids; wait; touch "$o"')
     proc = _spawn("run", make_graph(tmp_path, job), tmp_path, "g")
     pids = [int(p) for p in _wait_for_lines(os.path.join(tmp_path, "t", "pids"), 2)]
     proc.send_signal(signal.SIGINT)

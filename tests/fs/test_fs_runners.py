@@ -89,7 +89,7 @@ import runners
 @@runners.background(refresh_interval="0.2")
 task slow -> o:
   echo $$ > {project.root}/pid
-  sleep 600
+  {project.until_killed()}
   touch "$o"
 """)
     env = {**os.environ, "NO_COLOR": "1"}

@@ -65,13 +65,20 @@ class Project:
                               text=True, timeout=timeout, env=full_env, **kw)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
-    def write_sleepers(self) -> Project:
-        """A `main.hm` whose jobs `t[N: 1 2]` write their shell's pid to `pid.N`, then sleep for ten minutes
-        (until a test stops them)."""
+    def until_killed(self) -> str:
+        """A shell command that blocks until its process is killed: it opens a FIFO of this project for
+        reading, which no one ever writes (no time bound to outlast, nothing to wait on but the kill)."""
+        fifo = self.path("never")
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        return f'read _ < "{fifo}"'
+
+    def write_jobs_until_killed(self) -> Project:
+        """A `main.hm` whose jobs `t[N: 1 2]` write their shell's pid to `pid.N`, then block until killed."""
         return self.write("main.hm", f"""
         n = {{N: 1 2}}
         task t(n=$) -> o:
           echo $$ > {self.root}/pid.$n
-          sleep 600
+          {self.until_killed()}
           touch $o
         """)
