@@ -20,7 +20,10 @@ over the generators as each is ready: what hearing of every job's end through Ra
 instead, outside Ray: what jobs sharing a task cost when the driver still hears of each end at once. This Ray
 is one this process started, so the backend runs the jobs in runners, Ray tasks that each run job after job
 sent by the driver and tell each end over a Unix socket (`execution/ray_pull.py`), as it does on the Ray that
-`run` starts; at most as many at once as Ray has CPUs.
+`run` starts; at most as many at once as Ray has CPUs. `jcpus-tcp` and `jcpus-tasks` run as `jcpus-silent`
+with the backend taking this Ray for a cluster it joined: runners connect over TCP to this node's address,
+as they do on a joined cluster, or (`jcpus-tasks`) every job is a Ray task of its own, as on a joined cluster
+until 2026-12-04 and still where runners cannot be used (Ray Client, TLS).
 
 Every variant runs once per repetition, the order reversed every other repetition, so each run of ours has a
 floor run beside it. The figures are medians over the repetitions, per job. Wall time moves with whatever
@@ -48,6 +51,7 @@ from collections.abc import Callable
 import ray
 from ray_cpu import KINDS, cpu_by_kind, cpu_spent
 
+from hypermetric.execution import ray_backend
 from hypermetric.execution.engine import RunOptions, run_graph
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.job import Job
@@ -174,11 +178,21 @@ def raw(root: str, n: int, batch: int = 1, streamed: bool = False, told: bool = 
     return elapsed
 
 
-def hypermetric(root: str, n: int, jobs: int, silent: bool) -> float:
+def hypermetric(root: str, n: int, jobs: int, silent: bool, joined: str = "") -> float:
+    """`run_graph` on this process's Ray; with `joined`, the backend takes it for a cluster it joined:
+    runners reach it over TCP (`tcp`), or every job is a Ray task (`tasks`, as where runners cannot be used)."""
     graph = make_graph(root, n)
-    begin = time.perf_counter()
-    report = run_graph(graph, RunOptions(jobs=jobs, silent=silent, backend="ray"), lambda event: None)
-    elapsed = time.perf_counter() - begin
+    saved = ray_backend.started_here, ray_backend.runners_usable
+    if joined:
+        ray_backend.started_here = lambda ray: False
+    if joined == "tasks":
+        ray_backend.runners_usable = lambda ray: False
+    try:
+        begin = time.perf_counter()
+        report = run_graph(graph, RunOptions(jobs=jobs, silent=silent, backend="ray"), lambda event: None)
+        elapsed = time.perf_counter() - begin
+    finally:
+        ray_backend.started_here, ray_backend.runners_usable = saved
     assert report.exit_code == 0 and report.executed == n, report.counts()
     return elapsed
 
@@ -192,6 +206,8 @@ def variants(n: int, cpus: int, chosen: list[str] | None) -> dict[str, Callable[
         "jn-silent": lambda root: hypermetric(root, n, n, True),
         "jn-events": lambda root: hypermetric(root, n, n, False),
         "jcpus-silent": lambda root: hypermetric(root, n, cpus, True),
+        "jcpus-tcp": lambda root: hypermetric(root, n, cpus, True, joined="tcp"),
+        "jcpus-tasks": lambda root: hypermetric(root, n, cpus, True, joined="tasks"),
     }
     return {name: fn for name, fn in every.items() if name == "raw" or not chosen or name in chosen}
 
@@ -230,7 +246,8 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--variants", default="", help="comma-separated: raw-batch4, raw-stream4, raw-told4, "
-                                                        "jn-silent, jn-events, jcpus-silent (default: all; the "
+                                                        "jn-silent, jn-events, jcpus-silent, jcpus-tcp, "
+                                                        "jcpus-tasks (default: all; the "
                                                         "floor `raw` always runs)")
     parser.add_argument("--json", default=None, help="also write every measurement to this file")
     parser.add_argument("--root", default=None, help="scratch directory (default: a fresh temporary one)")

@@ -22,12 +22,15 @@ queued until then instead of running. `cancel_all` force-cancels every task: Ray
 workers and their watchdogs stop the jobs' process groups. `close` shuts Ray down only if this backend
 started or joined it.
 
-On a Ray this process started (all its workers on this machine), jobs of the default kind do not get a Ray
-task each: they run in runners, Ray tasks that each run job after job sent by the driver and tell each end
-over a Unix socket (`ray_pull`), so that a worker that ends a job goes on with the next without asking Ray
-again; the job of a runner whose worker died runs again on another, up to `max_retries` times, as Ray would
-retry its task. An embedded Ray has `-j` slots of its own (`ray_cluster.SLOT`) that every runner takes, so
-that Ray runs no more of them at once than `-j`.
+Jobs of the default kind do not get a Ray task each: they run in runners, Ray tasks that each run job after
+job sent by the driver and tell each end over a socket (`ray_pull`), so that a worker that ends a job goes on
+with the next without asking Ray again; the job of a runner whose worker died runs again on another, up to
+`max_retries` times, as Ray would retry its task. On a Ray this process started, runners connect over a Unix
+socket, and the embedded Ray's `-j` slots (`ray_cluster.SLOT`), one per runner, keep it from running more of
+them at once than `-j`; on a cluster it joined, over TCP to this node's address, and as many at once as the
+cluster has CPUs (looked up again every `LIMIT_REFRESH` seconds, for nodes that join). If a runner cannot
+reach the driver, every job from then on gets a Ray task of its own. Through Ray Client or with TLS, there
+are no runners.
 """
 
 from __future__ import annotations
@@ -42,26 +45,29 @@ from types import ModuleType
 from typing import Any
 
 from hypermetric.execution.backend import OutputSink, StartSink, WaitSink
-from hypermetric.execution.protocol import JobOptions, JobOutcome, stderr_tail
+from hypermetric.execution.protocol import JobOptions, JobOutcome
 from hypermetric.execution.ray_cluster import (
     PLAIN,
     alive_nodes,
     connect,
     runner_capacity,
+    runner_host,
     runner_options,
+    runners_usable,
     started_here,
     task_options,
     unplaceable,
 )
 from hypermetric.execution.ray_codec import payload, read_outcome, shared_options
+from hypermetric.execution.ray_ends import WAKE, Ended, Pulled, lost_outcome, ran
 from hypermetric.execution.ray_output import OutputTail
-from hypermetric.execution.ray_package import forget
 from hypermetric.execution.ray_pull import Dispatcher, RunnerLost
 from hypermetric.execution.ray_task import run_runner, run_task
 from hypermetric.plan.job import Job, Resources
 from hypermetric.store.status import JobStatus
 
 WAIT_LIMIT = 64   # -j up to this: `ray.wait` over the tasks in flight (some 0.05 us each); beyond, callbacks
+LIMIT_REFRESH = 5.0   # seconds between looks at how many runners a joined cluster holds
 
 
 class RayBackend:
@@ -88,7 +94,7 @@ class RayBackend:
         self._variants: dict[Resources, Any] = {}
         self._nodes: list[dict[str, float]] | None = None
         self._running: dict[Any, tuple[Job, int]] = {}
-        self._finished: queue.SimpleQueue[tuple[Any, Future | _Result]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[tuple[Any, Future | Ended]] = queue.SimpleQueue()
         self._ended: set[Any] = set()  # refs of tasks that ended and were not settled yet
         self._refused: list[JobOutcome] = []
         self._cancelling = False
@@ -97,11 +103,14 @@ class RayBackend:
         self._tail = OutputTail(on_output, on_start=on_start) if listens else None
         self._pull = None
         self._taken = 0   # how many ends of jobs the runners ran (or lost) `wait_any` has taken
-        if here:
-            self._runner = ray.remote(max_retries=0)(run_runner).options(**runner_options(self._owned))
+        self._jobs, self._refresh_at = jobs, None if here else time.monotonic() + LIMIT_REFRESH
+        if runners_usable(ray):
+            slotted = self._owned and here
+            self._runner = ray.remote(max_retries=0)(run_runner).options(**runner_options(slotted))
             try:
                 self._pull = Dispatcher(self._start_runner, self._pulled_end, retries=max_retries,
-                                        limit=runner_capacity(ray, jobs, self._owned))
+                                        limit=runner_capacity(ray, jobs, slotted), host=runner_host(ray, here),
+                                        fallback=self._fall_back)
             except OSError:  # no socket here (a temporary folder whose path is too long): a task per job
                 self._pull = None
         # with `ray.wait`: the tasks in flight whose end `wait_any` has not seen (else None: callbacks, which
@@ -120,7 +129,7 @@ class RayBackend:
         if self._tail is not None:
             self._tail.watch(job, attempt)
         if self._pull is not None and job.resources == PLAIN:
-            key = _Pulled()
+            key = Pulled()
             self._running[key] = (job, attempt)  # tracked first: an interrupt then leaves no job running unseen
             self._pull.put(key, payload(self._options, job, attempt, self._grace))
             return key
@@ -134,21 +143,35 @@ class RayBackend:
 
     def _start_runner(self, number: int) -> Any:
         """Ask Ray for runner `number` (`ray_pull`); its end reaches the dispatcher through a callback."""
-        ref = self._runner.remote(self._pull.path, number)  # type: ignore[union-attr]  # only with runners
+        pull: Dispatcher = self._pull  # type: ignore[assignment]  # only with runners
+        ref = self._runner.remote(pull.address, pull.token, number)
         ref.future().add_done_callback(partial(self._runner_ended, number))
         return ref
 
     def _runner_ended(self, number: int, future: Future) -> None:
-        """Called by Ray (any thread) when a runner's task has ended."""
+        """Called by Ray (any thread) when a runner's task has ended: failed, done, or unable to reach us (then
+        `wait_any` is woken to hand the queued jobs to Ray)."""
         error = future.exception()
-        self._pull.runner_ended(number, error if isinstance(error, Exception) else None)  # type: ignore[union-attr]
+        unreachable = future.result() if error is None else None
+        if self._pull.runner_ended(number, error if isinstance(error, Exception) else None,  # type: ignore[union-attr]
+                                   unreachable):
+            self._finished.put((WAKE, WAKE))
 
     def _pulled_end(self, key: Any, data: bytes | None, error: Exception | None) -> None:
         """Called by the dispatcher (any thread) when a job it ran, or lost, has ended."""
-        self._finish(key, _Result(self._ray, None, data, error))
+        self._finish(key, Ended(self._ray, None, data, error))
+
+    def _fall_back(self, key: Any, data: bytes) -> None:
+        """A job the runners cannot run (they cannot reach this driver) gets a Ray task of its own."""
+        ref = self._variant(PLAIN).remote(data)
+        self._running[ref] = self._running.pop(key)
+        ref.future().add_done_callback(partial(self._finish, ref))
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         if self._pull is not None:  # the starts of this batch are made: a runner with nothing to run stops
+            if self._refresh_at is not None and time.monotonic() >= self._refresh_at:
+                self._refresh_at = time.monotonic() + LIMIT_REFRESH
+                self._pull.set_limit(runner_capacity(self._ray, self._jobs, False))
             self._pull.between_batches(self._taken)
         outcomes, self._refused = self._refused, []
         finished = []
@@ -168,7 +191,7 @@ class RayBackend:
                 finished.append(self._finished.get_nowait())
             except queue.Empty:
                 break
-        self._taken += sum(1 for ref, _ in finished if type(ref) is _Pulled)
+        self._taken += sum(1 for ref, _ in finished if type(ref) is Pulled)
         settled = (self._settle(ref, future) for ref, future in finished)
         outcomes.extend(outcome for outcome in settled if outcome is not None)
         return outcomes
@@ -184,7 +207,7 @@ class RayBackend:
             return
         ready, _ = self._ray.wait(pending, num_returns=1, timeout=timeout)
         for ref in ready:
-            self._finish(ref, _Result(self._ray, ref))
+            self._finish(ref, Ended(self._ray, ref))
             pending.remove(ref)
 
     def idle(self) -> bool:
@@ -194,7 +217,7 @@ class RayBackend:
 
     def cancel_all(self) -> None:
         self._cancelling = True
-        refs = [ref for ref in self._running if not isinstance(ref, _Pulled)]
+        refs = [ref for ref in self._running if not isinstance(ref, Pulled)]
         if self._pull is not None:
             self._pull.cancel()
             refs += self._pull.refs()
@@ -203,7 +226,9 @@ class RayBackend:
 
     def close(self) -> None:
         if self._pull is not None:
-            self._pull.close()
+            for ref in self._pull.close():  # runners Ray has not started: on a Ray that stays up, they would
+                if not self._owned:         # start for nothing
+                    self._ray.cancel(ref)
         if self._tail is not None:
             self._tail.close()
         if self._owned:
@@ -225,12 +250,12 @@ class RayBackend:
             self._variants[res] = variant
         return variant
 
-    def _finish(self, ref: Any, future: Future | _Result) -> None:
+    def _finish(self, ref: Any, future: Future | Ended) -> None:
         """Called by Ray (any thread), or by `_wait`, when a task has ended."""
         self._ended.add(ref)
         self._finished.put((ref, future))
 
-    def _settle(self, ref: Any, future: Future | _Result) -> JobOutcome | None:
+    def _settle(self, ref: Any, future: Future | Ended) -> JobOutcome | None:
         """The outcome of a task that ended; None for one whose end was settled already."""
         if ref not in self._ended:
             return None
@@ -242,57 +267,10 @@ class RayBackend:
         try:
             outcome = read_outcome(future.result())
         except (self._ray.exceptions.RayError, RunnerLost) as e:
-            outcome = self._lost(job, attempt, e)
+            outcome = lost_outcome(self._ray, job, attempt, e, cancelling=self._cancelling,
+                                   expected=self._expected)
         if self._cancelling and outcome.exit_code == 128 + signal.SIGKILL:  # killed with its worker
             outcome = replace(outcome, status=JobStatus.PENDING, reason="interrupted")
         if self._tail is not None:
-            self._tail.finish(job.id, _ran(outcome))
+            self._tail.finish(job.id, ran(outcome))
         return outcome
-
-    def _lost(self, job: Job, attempt: int, error: Exception) -> JobOutcome:
-        """The outcome of a task, or a runner's job, that returned nothing: cancelled (interrupted) or lost for
-        good (failed)."""
-        now = time.time()
-        if self._cancelling or isinstance(error, self._ray.exceptions.TaskCancelledError):
-            return JobOutcome(job.id, JobStatus.PENDING, attempt, None, "interrupted", (), now, now)
-        if isinstance(error, RunnerLost):
-            return JobOutcome(job.id, JobStatus.FAILED, attempt, None, str(error), stderr_tail(job.workdir), now, now)
-        if self._expected is not None and isinstance(error, self._ray.exceptions.RayTaskError):
-            forget(self._expected)  # perhaps a worker without hypermetric: the next run asks the cluster again
-        cause = getattr(error, "cause", None)
-        detail = repr(cause) if cause is not None else (str(error).strip().splitlines() or [""])[0]
-        reason = f"the Ray task failed ({type(error).__name__}): {detail}"
-        return JobOutcome(job.id, JobStatus.FAILED, attempt, None, reason, stderr_tail(job.workdir), now, now)
-
-
-def _ran(outcome: JobOutcome) -> bool | None:
-    """Whether the attempt ran its script, where its outcome says so for certain: one found complete never
-    started, one with an exit code that succeeded or failed did; else (interrupted, lost, refused) None."""
-    if outcome.status is JobStatus.COMPLETE:
-        return False
-    if outcome.exit_code is not None and outcome.status in (JobStatus.SUCCESS, JobStatus.FAILED):
-        return True
-    return None
-
-
-class _Result:
-    """What a task returned, read the way a completion callback's future gives it; or what the dispatcher
-    heard of a runner's job (`ref` None): the outcome's bytes, or why there are none."""
-
-    __slots__ = ("_ray", "_ref", "_data", "_error")
-
-    def __init__(self, ray: Any, ref: Any, data: bytes | None = None, error: Exception | None = None) -> None:
-        self._ray, self._ref, self._data, self._error = ray, ref, data, error
-
-    def result(self) -> Any:
-        if self._ref is not None:
-            return self._ray.get(self._ref)
-        if self._error is not None:
-            raise self._error
-        return self._data
-
-
-class _Pulled:
-    """The key of a job handed to the runners: `start` returns it, and the job's end comes back under it."""
-
-    __slots__ = ()

@@ -189,6 +189,19 @@ def runner_options(slotted: bool) -> dict[str, object]:
     return options
 
 
+def runner_host(ray: ModuleType, here: bool) -> str | None:
+    """Where the driver listens for runners (`ray_pull`): None for a Unix socket, on a Ray this process
+    started (`here`: every worker runs on this machine); else the address Ray knows this node by."""
+    return None if here else str(ray.util.get_node_ip_address())
+
+
+def runners_usable(ray: ModuleType) -> bool:
+    """Whether runners could reach the driver: not through Ray Client (the driver is elsewhere, often behind
+    a NAT), and not where Ray speaks TLS (the runners' socket would carry jobs in the clear)."""
+    client = getattr(getattr(getattr(ray, "util", None), "client", None), "ray", None)
+    return not _tls() and not (client is not None and client.is_connected())
+
+
 def runner_capacity(ray: ModuleType, jobs: int, slotted: bool) -> int:
     """How many runners Ray could run at once, at most `jobs`: no more are asked for."""
     have = ray.cluster_resources()

@@ -1,11 +1,11 @@
-"""Jobs that share Ray tasks: on a Ray this process started, each Ray task runs job after job, sent by the driver.
+"""Jobs that share Ray tasks: each Ray task, a *runner*, runs job after job sent by the driver.
 
 A Ray task per job costs the driver a submission and a completion, and the worker Ray's own start and end of
-the task: together more than the whole job protocol. On a Ray whose workers all run on this machine (one this
-process started), the backend therefore runs its jobs of the default kind in *runners*: Ray tasks that connect
-to the driver over a Unix socket and run the jobs it sends them one at a time, each job's end told back at
-once. A runner that ends a job gets the next one the scheduler has started: it keeps its worker and its share
-of the cluster, and Ray is not asked again.
+the task: together more than the whole job protocol. The backend therefore runs its jobs of the default kind
+in runners: Ray tasks that connect to the driver (a Unix socket on a Ray it started, else a TCP port) and run
+the jobs it sends them one at a time, each job's end told back at once. A runner that ends a job gets the
+next one the scheduler has started: it keeps its worker and its share of the cluster, and Ray is not asked
+again.
 
 The `Dispatcher` is the driver's side. Started jobs wait in its queue for a free runner; it asks for a new
 runner (the backend's `submit`) only for a queued job no runner is on its way for, and never for more than
@@ -14,15 +14,14 @@ starts that end called for (`between_batches`), then is told to stop, giving its
 connection ends while it runs a job (its worker died), the job is queued again, up to `retries` times, as Ray
 retries a task whose worker died: the dead worker's watchdog stops the job's processes, and the next attempt
 waits for the job's lock. A runner that ends before it asks for a job fails the oldest queued job with the
-reason, so that a runner that can never start fails jobs instead of being asked for again and again. The
-runner's side, and the frames both sides send, are in `ray_runner`.
+reason, so that a runner that can never start fails jobs instead of being asked for again and again. A
+runner that cannot reach the driver (a firewall between nodes, say) says so, and from then on every job goes
+to `fallback` (a Ray task of its own). The runner's side and the frames are in `ray_runner`.
 """
 
 from __future__ import annotations
 
 import os
-import selectors
-import shutil
 import socket
 import threading
 from collections import deque
@@ -30,10 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, STOP, listen, send
+from hypermetric.execution.ray_runner import ENDED, JOB, STOP, TOKEN_SIZE, FrameServer, greeting, send
 
 # A runner's states: asked of Ray, not connected yet; waiting for a job; running one; told to stop or gone.
 STARTING, IDLE, BUSY, GONE = "starting", "idle", "busy", "gone"
+_Fallback = Callable[[Any, bytes], None]
 
 
 class RunnerLost(Exception):
@@ -51,15 +51,17 @@ class _Runner:
 
 
 class Dispatcher:
-    """The driver's side. `submit(number)` asks Ray for runner `number` and returns its ref (called without
-    the lock held); `on_end(key, data, error)` hears each job's end: its outcome's bytes, or a `RunnerLost`."""
+    """The driver's side, listening on a Unix socket (`host` None) or a TCP port of `host`. `submit(number)`
+    asks Ray for runner `number` and returns its ref (called without the lock held); `on_end(key, data,
+    error)` hears each job's end: its outcome's bytes, or a `RunnerLost`; `fallback(key, payload)` runs a job
+    another way once runners cannot reach the driver (called where `put` and `between_batches` are)."""
 
     def __init__(self, submit: Callable[[int], Any], on_end: Callable[[Any, bytes | None, Exception | None], None],
-                 limit: int, retries: int) -> None:
-        self._submit, self._on_end = submit, on_end
+                 limit: int, retries: int, *, host: str | None = None, fallback: _Fallback | None = None) -> None:
+        self._submit, self._on_end, self._fallback = submit, on_end, fallback
         self._limit, self._retries = max(1, limit), max(0, retries)
-        self.path, self._listener = listen()
-        self._dir = os.path.dirname(self.path)
+        self.token = os.urandom(TOKEN_SIZE)
+        self.unreachable: str | None = None   # why a runner could not connect: then jobs go to `fallback`
         self._lock = threading.Lock()
         self._queue: deque[tuple[Any, bytes]] = deque()
         self._runners: dict[int, _Runner] = {}          # every runner not gone, by number
@@ -71,12 +73,8 @@ class Dispatcher:
         self._numbers = 0
         self._told = 0                                  # how many ends went to `on_end`
         self._closed = False   # no runner is asked for any more (Ctrl-C, or closed)
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = os.pipe()
-        for source in (self._listener, self._wake_r):
-            self._selector.register(source, selectors.EVENT_READ)
-        self._thread = threading.Thread(target=self._serve, name="hypermetric-ray-runners", daemon=True)
-        self._thread.start()
+        self._server = FrameServer(host, self._take, self._closed_conn)
+        self.address = self._server.address
 
     def put(self, key: Any, payload: bytes) -> None:
         """Run the job `payload` on the next free runner; its end comes to `on_end` under `key`."""
@@ -86,18 +84,24 @@ class Dispatcher:
                 return
             self._queue.append((key, payload))
             self._dispatch()
-            wanted = self._wanted()
-        self._start_runners(wanted)
+            moved, wanted = self._unqueue(), self._wanted()
+        self._hand_over(moved, wanted)
+
+    def set_limit(self, limit: int) -> None:
+        """Ask Ray for at most `limit` runners at once from now on (a cluster that grew holds more)."""
+        with self._lock:
+            self._limit = max(1, limit)
 
     def between_batches(self, taken: int) -> None:
         """The driver has taken the first `taken` ends and made the starts they called for: each runner with
         nothing to run whose last end was among those stops (another may get the job its end lets start), and
-        Ray is asked for the runners queued jobs lack (for one that failed to start, say)."""
+        Ray is asked for the runners queued jobs lack (for one that failed to start, say). Once runners cannot
+        reach the driver, the queued jobs go to `fallback`."""
         with self._lock:
             for runner in [r for r in self._idle.values() if r.idle_at <= taken]:
                 self._stop(runner)
-            wanted = self._wanted()
-        self._start_runners(wanted)
+            moved, wanted = self._unqueue(), self._wanted()
+        self._hand_over(moved, wanted)
 
     def refs(self) -> list[Any]:
         """The Ray refs of the runners not known to have ended."""
@@ -113,31 +117,33 @@ class Dispatcher:
             for key, _ in queued:
                 self._tell(key, None, RunnerLost("interrupted"))
 
-    def runner_ended(self, number: int, error: Exception | None) -> None:
-        """Ray says the task of runner `number` has ended, with `error` if it failed. Called from Ray's
-        callback thread, where asking Ray for a new runner is not safe: `between_batches` does that."""
+    def runner_ended(self, number: int, error: Exception | None, unreachable: str | None = None) -> bool:
+        """Ray says the task of runner `number` has ended, with `error` if it failed, or with why it could not
+        reach the driver. Called from Ray's callback thread, where asking Ray for a new runner is not safe:
+        `between_batches` does that. True when this made the runners unreachable (the driver should look)."""
         with self._lock:
             self._refs.pop(number, None)
-            self._never_started(number, error)
+            runner = self._runners.get(number)
+            if unreachable is None or runner is None or runner.state != STARTING:
+                self._never_started(number, error)
+                return False
+            self._move(runner, GONE)
+            first, self.unreachable = self.unreachable is None, self.unreachable or unreachable
+            return first
 
-    def close(self) -> None:
+    def close(self) -> list[Any]:
         """Stop serving: runners still connected are told to stop (or see the connection end); the end of a
-        job still running is not heard. A second call does nothing."""
+        job still running is not heard. Returns the refs of the runners Ray has not started yet, for the
+        caller to cancel. A second call does nothing."""
         with self._lock:
-            if not self._thread.is_alive():   # it serves until the first call
-                return
+            if not self._server.serving():   # it serves until the first call
+                return []
             self._closed = True
             for runner in list(self._idle.values()):
                 self._stop(runner)
-        os.write(self._wake_w, b"x")
-        self._thread.join()
-        for key in list(self._selector.get_map().values()):
-            if isinstance(key.fileobj, socket.socket):
-                key.fileobj.close()
-        self._selector.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        shutil.rmtree(self._dir, ignore_errors=True)
+            waiting = [self._refs[n] for n, r in self._runners.items() if r.state == STARTING and n in self._refs]
+        self._server.close()
+        return waiting
 
     # -- with the lock held --------------------------------------------------------------------------
 
@@ -183,10 +189,19 @@ class Dispatcher:
             why = f"{type(error).__name__}: {error}" if error is not None else "it ended at once"
             self._tell(key, None, RunnerLost(f"the Ray task that was to run the job failed ({why})"))
 
+    def _unqueue(self) -> list[tuple[Any, bytes]]:
+        """Once runners cannot reach the driver, the queued jobs, taken from the queue for `fallback`."""
+        if self.unreachable is None or self._fallback is None or self._closed or not self._queue:
+            return []
+        moved, self._queue = list(self._queue), deque()
+        for key, _ in moved:
+            self._lost.pop(key, None)
+        return moved
+
     def _wanted(self) -> list[int]:
         """Numbers for the runners to ask Ray for now: one per queued job no starting runner is on its way
         for, within the limit."""
-        if self._closed:
+        if self._closed or self.unreachable is not None:
             return []
         numbers: list[int] = []
         while self._starting < len(self._queue) and len(self._runners) < self._limit:
@@ -197,6 +212,11 @@ class Dispatcher:
         return numbers
 
     # -- without it -------------------------------------------------------------------------------------
+
+    def _hand_over(self, moved: list[tuple[Any, bytes]], wanted: list[int]) -> None:
+        for key, payload in moved:
+            self._fallback(key, payload)  # type: ignore[misc]  # only moved where there is one
+        self._start_runners(wanted)
 
     def _start_runners(self, numbers: list[int]) -> None:
         for number in numbers:
@@ -210,61 +230,40 @@ class Dispatcher:
                 if number in self._runners:
                     self._refs[number] = ref
 
-    def _serve(self) -> None:
-        while True:
-            for key, _ in self._selector.select():
-                if key.fileobj is self._listener:
-                    conn, _ = self._listener.accept()
-                    self._selector.register(conn, selectors.EVENT_READ, bytearray())
-                elif key.fileobj == self._wake_r:
-                    return
-                else:
-                    self._read(key.fileobj, key.data)  # type: ignore[arg-type]  # only sockets besides
+    def _closed_conn(self, conn: socket.socket) -> None:
+        """A connection ended (or was dropped): its runner, if any, is gone."""
+        with self._lock:
+            self._gone(self._by_conn.pop(conn, None))
+            wanted = self._wanted()
+        self._start_runners(wanted)
 
-    def _read(self, conn: socket.socket, buffer: bytearray) -> None:
-        """Take what a runner sent: its hello, a job's end, or the end of its connection."""
-        try:
-            data = conn.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            self._selector.unregister(conn)
-            conn.close()
-            with self._lock:
-                self._gone(self._by_conn.pop(conn, None))
-                wanted = self._wanted()
-            self._start_runners(wanted)
-            return
-        buffer += data
-        while len(buffer) >= LENGTH.size:
-            (size,) = LENGTH.unpack_from(buffer)
-            if len(buffer) < LENGTH.size + size:
-                break
-            frame = bytes(buffer[LENGTH.size:LENGTH.size + size])
-            del buffer[:LENGTH.size + size]
-            with self._lock:
-                self._frame(conn, frame)
+    def _take(self, conn: socket.socket, frame: bytes) -> bool:
+        with self._lock:
+            return self._frame(conn, frame)
 
-    def _frame(self, conn: socket.socket, frame: bytes) -> None:
-        kind, body = frame[:1], frame[1:]
-        if kind == HELLO:
-            runner = self._runners.get(int.from_bytes(body, "little"))
+    def _frame(self, conn: socket.socket, frame: bytes) -> bool:
+        """Act on one frame; False for a connection to drop (not a runner of this run)."""
+        runner = self._by_conn.get(conn)
+        if runner is None:
+            number = greeting(frame, self.token)
+            if number is None:
+                return False
+            runner = self._runners.get(number)
             if runner is None or runner.state != STARTING:  # not asked for (any more): nothing for it
                 send(conn, STOP)
-                return
+                return True
             runner.conn = conn
             self._by_conn[conn] = runner
             if self._queue and not self._closed:
                 self._give(runner)
             else:
                 self._stop(runner)   # another runner took the job it was asked for, or the run is over
-            return
-        runner = self._by_conn.get(conn)
-        if kind != ENDED or runner is None or runner.state != BUSY:
-            return
+            return True
+        if frame[:1] != ENDED or runner.state != BUSY:
+            return True
         key, runner.key, runner.payload = runner.key, None, b""
         self._lost.pop(key, None)
-        self._tell(key, body, None)
+        self._tell(key, frame[1:], None)
         if self._closed:
             self._stop(runner)
         elif self._queue:
@@ -272,6 +271,7 @@ class Dispatcher:
         else:
             self._move(runner, IDLE)   # until the driver's next batch of starts
             runner.idle_at = self._told
+        return True
 
     def _gone(self, runner: _Runner | None) -> None:
         """A runner's connection ended: the job it ran, if any, goes back to the queue or ends lost."""

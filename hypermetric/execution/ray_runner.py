@@ -1,42 +1,163 @@
 """The runner's side of jobs that share Ray tasks (`ray_pull`), the driver's socket, and the frames both send.
 
-A frame is a 4-byte length and a body whose first byte says what it is: from a runner, `HELLO` with its
-number, then `ENDED` with each job's outcome (`ray_codec.outcome_bytes`); from the driver, `JOB` with a
-`ray_codec.payload`, or `STOP`.
+The driver listens on a Unix socket when every worker of its Ray runs on this machine (a Ray it started),
+else on a TCP port of the address Ray knows this node by. A frame is a 4-byte length and a body whose first
+byte says what it is: from a runner, `HELLO` with the run's token and its number, then `ENDED` with each job's
+outcome (`ray_codec.outcome_bytes`); from the driver, `JOB` with a `ray_codec.payload`, or `STOP`. The
+token, random per run and sent to runners through Ray, keeps anyone else who reaches the port from taking
+or ending jobs.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
+import selectors
 import shutil
 import socket
 import struct
 import tempfile
+import threading
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, Union
 
 HELLO, ENDED, JOB, STOP = b"H", b"E", b"J", b"S"
 LENGTH = struct.Struct("<I")
+TOKEN_SIZE = 16
+HELLO_SIZE = 1 + TOKEN_SIZE + 8
+CONNECT_TIMEOUT = 10.0   # a port a firewall drops would otherwise keep the runner for minutes
+
+Address = Union[str, tuple[str, int]]   # a Unix socket's path, or a TCP host and port
 
 
-def listen() -> tuple[str, socket.socket]:
-    """The driver's listening socket, in a fresh folder only this user may enter: its path, and the socket
-    (the caller removes the folder). An `OSError` (a path too long for a socket) leaves nothing behind."""
-    folder = tempfile.mkdtemp(prefix="hm-pull-")
-    path = os.path.join(folder, "jobs")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        listener.bind(path)
-        listener.listen(64)
-    except OSError:
-        listener.close()
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return path, listener
+class Listener:
+    """The driver's listening socket: on a Unix socket in a fresh folder only this user may enter (`host`
+    None), else on a free TCP port of `host`. An `OSError` (a path too long for a socket) leaves nothing
+    behind."""
+
+    def __init__(self, host: str | None = None) -> None:
+        self._folder: str | None = None
+        if host is None:
+            self._folder = tempfile.mkdtemp(prefix="hm-pull-")
+            self.address: Address = os.path.join(self._folder, "jobs")
+            self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        else:
+            self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+            self.address = (host, 0)
+        try:
+            self.socket.bind(self.address)
+            self.socket.listen(64)
+        except OSError:
+            self.close()
+            raise
+        if host is not None:
+            self.address = (host, self.socket.getsockname()[1])
+
+    def accept(self) -> socket.socket:
+        conn, _ = self.socket.accept()
+        if conn.family != socket.AF_UNIX:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # frames are small: send each at once
+        return conn
+
+    def close(self) -> None:
+        self.socket.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class FrameServer:
+    """Listens (a `Listener` on `host`) and serves in a thread of its own: each whole frame a connection sends goes to
+    `on_frame(conn, body)`, which returns False to drop the connection, and each connection's end (or drop)
+    to `on_closed(conn)`. Until a connection's first frame is taken, it may send no more than a hello: a
+    stranger cannot make the driver buffer more."""
+
+    def __init__(self, host: str | None, on_frame: Callable[[socket.socket, bytes], bool],
+                 on_closed: Callable[[socket.socket], None]) -> None:
+        self._on_frame, self._on_closed = on_frame, on_closed
+        listener = self._listener = Listener(host)
+        self.address = listener.address
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        for source in (listener.socket, self._wake_r):
+            self._selector.register(source, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._serve, name="hypermetric-ray-runners", daemon=True)
+        self._thread.start()
+
+    def serving(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self) -> None:
+        """Stop serving, and close every connection and the listener."""
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        for key in list(self._selector.get_map().values()):
+            if isinstance(key.fileobj, socket.socket) and key.fileobj is not self._listener.socket:
+                key.fileobj.close()
+        self._selector.close()
+        self._listener.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _serve(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.fileobj is self._listener.socket:
+                    self._selector.register(self._listener.accept(), selectors.EVENT_READ, _Inbox())
+                elif key.fileobj == self._wake_r:
+                    return
+                else:
+                    self._read(key.fileobj, key.data)  # type: ignore[arg-type]  # only sockets besides
+
+    def _read(self, conn: socket.socket, inbox: _Inbox) -> None:
+        try:
+            data = conn.recv(65536)
+        except OSError:
+            data = b""
+        buffer = inbox.buffer
+        buffer += data
+        if not data or (not inbox.greeted and len(buffer) > LENGTH.size + HELLO_SIZE):
+            self._drop(conn)
+            return
+        while len(buffer) >= LENGTH.size:
+            (size,) = LENGTH.unpack_from(buffer)
+            if len(buffer) < LENGTH.size + size:
+                break
+            body = bytes(buffer[LENGTH.size:LENGTH.size + size])
+            del buffer[:LENGTH.size + size]
+            if not self._on_frame(conn, body):
+                self._drop(conn)
+                return
+            inbox.greeted = True
+
+    def _drop(self, conn: socket.socket) -> None:
+        self._selector.unregister(conn)
+        conn.close()
+        self._on_closed(conn)
+
+
+class _Inbox:
+    """What a connection has sent that is not a whole frame yet, and whether its first frame was taken."""
+
+    __slots__ = ("buffer", "greeted")
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.greeted = False
 
 
 def frame(body: bytes) -> bytes:
     return LENGTH.pack(len(body)) + body
+
+
+def hello(token: bytes, number: int) -> bytes:
+    return HELLO + token + number.to_bytes(8, "little")
+
+
+def greeting(body: bytes, token: bytes) -> int | None:
+    """The runner number of a hello with the run's `token`; None for any other frame."""
+    if len(body) != HELLO_SIZE or body[:1] != HELLO or not hmac.compare_digest(body[1:1 + TOKEN_SIZE], token):
+        return None
+    return int.from_bytes(body[1 + TOKEN_SIZE:], "little")
 
 
 def send(conn: socket.socket, body: bytes) -> None:
@@ -47,28 +168,38 @@ def send(conn: socket.socket, body: bytes) -> None:
         pass
 
 
-def serve_jobs(path: str, number: int, run: Callable[[bytes], bytes]) -> None:
-    """Connect to the driver at `path` as runner `number`, and run each job it sends with `run` (a payload
-    in, the outcome's bytes out) until it says stop or goes away. Failing to connect raises (the driver
-    hears why from Ray); the connection ending later is the driver's end, and returns."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn, _connected(conn, path) as reader:
+def serve_jobs(address: Address, token: bytes, number: int, run: Callable[[bytes], bytes]) -> str | None:
+    """Connect to the driver at `address` as runner `number`, and run each job it sends with `run` (a payload
+    in, the outcome's bytes out) until it says stop or goes away; then None. Failing to connect returns why
+    (the driver then gives its jobs a Ray task each); the connection ending later is the driver's end."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as conn:
         try:
-            conn.sendall(frame(HELLO + number.to_bytes(8, "little")))
-            while True:
-                head = reader.read(LENGTH.size)
-                if len(head) < LENGTH.size:
-                    return
-                (size,) = LENGTH.unpack(head)
-                message = reader.read(size)
-                if len(message) < size or message[:1] != JOB:
-                    return
-                conn.sendall(frame(ENDED + run(message[1:])))
-        except (BrokenPipeError, ConnectionResetError):
-            return
+            reader = _connected(conn, address)
+        except OSError as e:
+            return f"{type(e).__name__}: {e}"
+        with reader:
+            try:
+                conn.sendall(frame(hello(token, number)))
+                while True:
+                    head = reader.read(LENGTH.size)
+                    if len(head) < LENGTH.size:
+                        return None
+                    (size,) = LENGTH.unpack(head)
+                    message = reader.read(size)
+                    if len(message) < size or message[:1] != JOB:
+                        return None
+                    conn.sendall(frame(ENDED + run(message[1:])))
+            except (BrokenPipeError, ConnectionResetError):
+                return None
 
 
-def _connected(conn: socket.socket, path: str) -> BinaryIO:
-    """`conn` connected to `path`, read through a buffered file that the caller closes (a file left open
+def _connected(conn: socket.socket, address: Address) -> BinaryIO:
+    """`conn` connected to `address`, read through a buffered file that the caller closes (a file left open
     would keep the connection open after an error, and the driver would wait for the job for ever)."""
-    conn.connect(path)
+    conn.settimeout(CONNECT_TIMEOUT)
+    conn.connect(address)
+    conn.settimeout(None)
+    if conn.family != socket.AF_UNIX:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return conn.makefile("rb")

@@ -112,10 +112,10 @@ def run_task(data: bytes) -> bytes:
     return outcome_bytes(run_on_worker(task.job(), task.options, task.attempt, task.grace))
 
 
-def run_runner(path: str, number: int) -> None:
-    """The Ray task of a runner (`ray_pull`): `run_task` on each job the driver at `path` sends, until it says
-    stop."""
-    ray_runner.serve_jobs(path, number, run_task)
+def run_runner(address: ray_runner.Address, token: bytes, number: int) -> str | None:
+    """The Ray task of a runner (`ray_pull`): `run_task` on each job the driver at `address` sends, until it
+    says stop; or why it could not reach the driver."""
+    return ray_runner.serve_jobs(address, token, number, run_task)
 
 
 def foreign_package(job_id: str, attempt: int, expected: str) -> JobOutcome:

@@ -1,9 +1,11 @@
 """How the Ray backend's driver hears that a task ended: at a small `-j` by `ray.wait` over the tasks in
 flight, with no completion callback per task (a callback's thread takes Python's lock from the main thread
 for every task); at a large `-j`, where that wait would cost more per call with every task in flight, by one
-callback per task. Each run is the CLI in a subprocess joined to the session's cluster (on a Ray it starts
-itself, jobs share tasks instead: `test_ray_runners`), counting in the driver the ends it heard of, which of
-these came through a callback (on Ray's thread), and its calls of `ray.wait` for the next end."""
+callback per task. This is where every job is a Ray task of its own: jobs of the default kind share tasks
+instead (`test_ray_runners`), except where runners cannot reach the driver (through Ray Client, say), which
+the driver below stands for by saying runners cannot be used. Each run is the CLI in a subprocess joined to
+the session's cluster, counting in the driver the ends it heard of, which of these came through a callback
+(on Ray's thread), and its calls of `ray.wait` for the next end."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ def counted_wait(self, timeout):
 if wait is not None:
     ray_backend.RayBackend._wait = counted_wait
 ray_backend.RayBackend._finish = counted_finish
+ray_backend.runners_usable = lambda ray: False
 try:
     code = main(sys.argv[2:])
 finally:

@@ -8,9 +8,8 @@ import os
 import pytest
 from jobs import make_job
 
-from hypermetric.execution import ray_output
+from hypermetric.execution import ray_ends, ray_output
 from hypermetric.execution.protocol import JobOutcome
-from hypermetric.execution.ray_backend import _ran
 from hypermetric.execution.ray_output import OutputTail
 from hypermetric.store.status import JobStatus
 
@@ -60,4 +59,4 @@ def test_a_silent_job_costs_one_stat_and_its_outcome_says_whether_it_started(tmp
     (JobStatus.PENDING, None, None),
 ])
 def test_an_outcome_tells_whether_its_script_ran_only_when_certain(status, code, ran) -> None:
-    assert _ran(JobOutcome("j", status, 1, code)) is ran
+    assert ray_ends.ran(JobOutcome("j", status, 1, code)) is ran

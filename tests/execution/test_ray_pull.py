@@ -1,140 +1,24 @@
-"""Jobs that share runners (`ray_pull.Dispatcher`, `ray_runner.serve_jobs`), without Ray.
-
-A runner is a thread that runs `serve_jobs` with a fake job; `submit` only notes each runner asked for, and a
-test starts it when it says so: which runner takes which job is then decided by the test, never by a race.
-"""
+"""Jobs that share runners (`ray_pull.Dispatcher`, `ray_runner.serve_jobs`), without Ray, over a Unix socket
+(a Ray the driver started) and over TCP (a cluster it joined). The runners are threads (`pull_runners`)."""
 
 from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
-from typing import BinaryIO
 
 import pytest
+from support.pull_runners import connected, dies_with_its_job, made_runners, stays_after_its_job
 from support.waiting import BOUND
 
-from hypermetric.execution.ray_pull import Dispatcher, RunnerLost
-from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, STOP, frame, serve_jobs
+from hypermetric.execution.ray_pull import RunnerLost
+from hypermetric.execution.ray_runner import JOB, STOP
 
 
-class Runners:
-    """The fake Ray: the runners asked for, the jobs they ran, and the ends the dispatcher told."""
-
-    def __init__(self, limit: int, retries: int) -> None:
-        self.asked: list[int] = []
-        self.asks: queue.Queue[int] = queue.Queue()
-        self.ran: list[tuple[int, bytes]] = []
-        self.running: queue.Queue[tuple[int, bytes]] = queue.Queue()
-        self.gates: dict[bytes, threading.Event] = {}
-        self.ends: queue.Queue[tuple] = queue.Queue()
-        self.threads: dict[int, threading.Thread] = {}
-        self.errors: list[str] = []
-        self.closed = False
-        self.dispatcher = Dispatcher(self.submit, lambda *end: self.ends.put(end), limit=limit, retries=retries)
-
-    def submit(self, number: int) -> tuple[str, int]:
-        self.asked.append(number)
-        self.asks.put(number)
-        return ("ref", number)
-
-    def start(self, number: int, client=None) -> threading.Thread:
-        """Start runner `number`: `serve_jobs` with `run`, or `client(path, number)`."""
-        target = client or partial(serve_jobs, run=partial(self.run, number))
-
-        def guarded() -> None:
-            try:
-                target(self.dispatcher.path, number)
-            except BaseException as exc:  # noqa: BLE001  # told by the teardown, not lost in a thread
-                self.errors.append(repr(exc))  # not the exception: its frames would hold the socket open
-
-        thread = self.threads[number] = threading.Thread(target=guarded, daemon=True)
-        thread.start()
-        return thread
-
-    def start_next(self, client=None) -> threading.Thread:
-        return self.start(self.asks.get(timeout=BOUND), client)
-
-    def run(self, number: int, payload: bytes) -> bytes:
-        self.ran.append((number, payload))
-        self.running.put((number, payload))
-        if payload in self.gates:
-            assert self.gates[payload].wait(BOUND)
-        return b"done:" + payload
-
-    def gate(self, payload: bytes) -> threading.Event:
-        """Hold the job `payload` in `run` until the event returned is set."""
-        return self.gates.setdefault(payload, threading.Event())
-
-    def hold_a(self) -> threading.Event:
-        """Put job "a" and run it on runner 1, held until the event returned is set."""
-        release = self.gate(b"a")
-        self.put("a")
-        self.start_next()
-        assert self.running.get(timeout=BOUND) == (1, b"a")
-        return release
-
-    def end(self) -> tuple:
-        return self.ends.get(timeout=BOUND)
-
-    def put(self, *keys: str) -> None:
-        for key in keys:
-            self.dispatcher.put(key, key.encode())
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.dispatcher.close()
-
-    def stopped(self, number: int) -> bool:
-        self.threads[number].join(BOUND)
-        return not self.threads[number].is_alive()
-
-
-@pytest.fixture
-def make():
-    made: list[Runners] = []
-
-    def make(limit: int = 1, retries: int = 0) -> Runners:
-        made.append(Runners(limit, retries))
-        return made[-1]
-
-    yield make
-    for runners in made:
-        for gate in runners.gates.values():
-            gate.set()
-        runners.close()
-        assert all(runners.stopped(number) for number in runners.threads)
-        assert runners.errors == []
-
-
-@contextmanager
-def first_job(path: str, number: int) -> Iterator[tuple[socket.socket, BinaryIO, bytes]]:
-    """A runner made by hand that has said hello and read its first job: its connection, reader and job."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(path)
-        conn.sendall(frame(HELLO + number.to_bytes(8, "little")))
-        with conn.makefile("rb") as reader:
-            (size,) = LENGTH.unpack(reader.read(LENGTH.size))
-            yield conn, reader, reader.read(size)
-
-
-def dies_with_its_job(seen: queue.Queue, path: str, number: int) -> None:
-    """A runner whose worker dies: it takes a job and drops the connection without an end."""
-    with first_job(path, number) as (_, _, job):
-        seen.put(job)
-
-
-def stays_after_its_job(heard: queue.Queue, path: str, number: int) -> None:
-    """A runner that runs one job, then says what the driver sent next: a frame, or b"" for the end."""
-    with first_job(path, number) as (conn, reader, job):
-        conn.sendall(frame(ENDED + b"done:" + job[1:]))
-        head = reader.read(LENGTH.size)
-        heard.put(reader.read(LENGTH.unpack(head)[0]) if head else b"")
+@pytest.fixture(params=["unix", "tcp"])
+def make(request):
+    yield from made_runners(None if request.param == "unix" else "127.0.0.1")
 
 
 def test_one_runner_runs_the_jobs_put_at_once_in_order(make) -> None:
@@ -290,10 +174,12 @@ def test_close_stops_idle_runners_and_removes_the_socket(make) -> None:
     assert runners.end() == ("b", b"done:b", None)
     release.set()
     assert runners.end() == ("a", b"done:a", None)
-    folder = os.path.dirname(runners.dispatcher.path)
-    assert os.path.exists(runners.dispatcher.path)
+    address = runners.dispatcher.address
     runners.close()
     assert runners.stopped(1) and runners.stopped(2)
     assert heard.get_nowait() == STOP  # told, not merely cut off
-    assert not os.path.exists(folder)
+    if isinstance(address, str):
+        assert not os.path.exists(os.path.dirname(address))
+    with pytest.raises((ConnectionRefusedError, FileNotFoundError)):   # nothing listens any more
+        connected(address)
     assert not [t for t in set(threading.enumerate()) - others if t.name == "hypermetric-ray-runners"]

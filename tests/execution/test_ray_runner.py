@@ -12,7 +12,9 @@ import threading
 import pytest
 from support.waiting import BOUND
 
-from hypermetric.execution.ray_runner import ENDED, HELLO, JOB, LENGTH, frame, listen, serve_jobs
+from hypermetric.execution.ray_runner import ENDED, JOB, LENGTH, Listener, frame, hello, serve_jobs
+
+TOKEN = bytes(range(16))
 
 
 class _Driver:
@@ -33,7 +35,7 @@ class _Driver:
 
     def _runner(self, run) -> None:
         try:
-            serve_jobs(self.path, 7, run)
+            serve_jobs(self.path, TOKEN, 7, run)
         except BaseException as e:  # noqa: BLE001  # kept, as Ray keeps a task's error (and its traceback)
             self.raised.append(e)
 
@@ -67,7 +69,7 @@ def driver(tmp_path):
 
 def test_the_runner_says_hello_and_answers_each_job_with_its_end(driver) -> None:
     d = driver(lambda payload: payload.upper())
-    assert d.read() == HELLO + (7).to_bytes(8, "little")
+    assert d.read() == hello(TOKEN, 7)
     for payload in (b"a", b"bc"):
         d.conn.sendall(frame(JOB + payload))
         assert d.read() == ENDED + payload.upper()
@@ -107,5 +109,14 @@ def test_a_socket_the_temporary_folder_cannot_hold_leaves_nothing_behind(tmp_pat
     deep.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
     with pytest.raises(OSError):
-        listen()
+        Listener()
     assert os.listdir(deep) == []   # the caller then runs a Ray task per job instead
+
+
+@pytest.mark.parametrize("host", [None, "127.0.0.1"])
+def test_a_runner_that_cannot_reach_the_driver_says_why(tmp_path, host) -> None:
+    listener = Listener(host)
+    address = listener.address
+    listener.close()   # nothing listens there any more
+    why = serve_jobs(address, TOKEN, 1, lambda payload: payload)
+    assert why is not None and why.startswith(("ConnectionRefusedError", "FileNotFoundError")), why
