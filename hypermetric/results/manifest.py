@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypermetric.model.case import case_of_dirname
 from hypermetric.results.arrow_ipc import string_table_file
-from hypermetric.results.readers import MissingResultError, ResultReadError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
 MANIFEST_SUFFIX = ".manifest.arrow"
@@ -32,31 +31,42 @@ Entry = tuple[str, dict[str, str], str]
 
 def manifest_path(folder: str | os.PathLike[str]) -> Path:
     """Where the manifest of reduction folder `folder` lives: `.<name>.manifest.arrow` beside it."""
-    path = Path(os.path.abspath(folder))
-    return path.with_name(f".{path.name}{MANIFEST_SUFFIX}")
+    from pathlib import Path
+
+    return Path(_manifest_file(folder))
 
 
-def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axes: Sequence[str]) -> Path:
+def _manifest_file(folder: str | os.PathLike[str]) -> str:
+    # (without pathlib, and below without the readers: a job runner writes manifests, and would otherwise
+    # import them, and what they import, for that alone)
+    parent, name = os.path.split(os.path.abspath(folder))
+    return os.path.join(parent, f".{name}{MANIFEST_SUFFIX}")
+
+
+def write_manifest(folder: str | os.PathLike[str], entries: Sequence[Entry], axes: Sequence[str]) -> str:
     """Write the manifest of reduction folder `folder` (beside it) for `entries` of `(entry name, case, target path)`, atomically.
 
     A relative target path is taken relative to `folder` (where a relative symlink points from). The file is
     written by `arrow_ipc`, without pyarrow, which would cost the job runner more CPU to import than the
     rest of a job; pyarrow reads it as it read what pyarrow wrote.
     """
-    target = manifest_path(folder)
+    target = _manifest_file(folder)
     columns = [[case.get(axis) for _, case, _ in entries] for axis in axes]
     columns.append([name for name, _, _ in entries])
     base, join, normpath = os.path.abspath(folder), os.path.join, os.path.normpath
     columns.append([normpath(path if path[:1] == "/" else join(base, path)) for _, _, path in entries])
     metadata = [(_AXES_KEY, json.dumps(list(axes)).encode())]
     parts = string_table_file([*axes, "entry", "path"], columns, metadata)
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    tmp = f"{target}.tmp-{os.getpid()}"
     try:
         with open(tmp, "wb") as out:
             out.writelines(parts)
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
     return target
 
@@ -65,6 +75,8 @@ def read_manifest(folder: str | os.PathLike[str]) -> pa.Table:
     """The manifest table of a reduction folder; `MissingResultError` when it has none."""
     import pyarrow as pa
     from pyarrow import ipc
+
+    from hypermetric.results.readers import MissingResultError, ResultReadError
 
     path = manifest_path(folder)
     if not path.is_file():
@@ -84,6 +96,10 @@ def manifest_axes(table: pa.Table) -> list[str]:
 
 def read_entries(folder: str | os.PathLike[str]) -> tuple[list[str], list[Entry]]:
     """The reduced axes and every entry of a reduction folder, from its manifest or else from entry names."""
+    from pathlib import Path
+
+    from hypermetric.results.readers import MissingResultError
+
     try:
         table = read_manifest(folder)
     except MissingResultError:
@@ -103,10 +119,14 @@ def read_entries(folder: str | os.PathLike[str]) -> tuple[list[str], list[Entry]
 
 def case_from_entry_name(name: str) -> dict[str, str]:
     """The case an entry name spells: `A=x&B=y` gives `{A: x, B: y}`; `default` and other names give `{}`."""
+    from hypermetric.model.case import case_of_dirname
+
     return case_of_dirname(name)
 
 
 def _entries_from_names(folder: Path) -> tuple[list[str], list[Entry]]:
+    from hypermetric.results.readers import MissingResultError, ResultReadError
+
     try:
         names = sorted(entry.name for entry in os.scandir(folder) if not entry.name.startswith("."))
     except FileNotFoundError:

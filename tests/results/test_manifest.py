@@ -27,7 +27,7 @@ def test_round_trip(tmp_path: Path) -> None:
         ("Lr=0.01", {"Lr": "0.01", "Opt": "sgd"}, "/out/train/Lr=0.01/log"),
     ]
     path = write_manifest(folder, entries, ["Lr", "Opt"])
-    assert path == manifest_path(folder) == tmp_path / ".d.manifest.arrow"
+    assert Path(path) == manifest_path(folder) == tmp_path / ".d.manifest.arrow"
     table = read_manifest(folder)
     assert table.column_names == ["Lr", "Opt", "entry", "path"]
     assert table.schema.types == [pa.string()] * 4
