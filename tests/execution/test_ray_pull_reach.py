@@ -1,6 +1,7 @@
 """Who may run the dispatcher's jobs, and what happens when runners cannot reach it: a connection without the
 run's token gets no job, runners that cannot connect hand every job to the fallback (a Ray task each), and
-closing hands back the runners Ray has not started, for the backend to cancel."""
+closing hands back the runners Ray has not started, for the backend to cancel; a limit raised (a joined
+cluster that grew) asks for more runners."""
 
 from __future__ import annotations
 
@@ -93,3 +94,18 @@ def test_a_runner_that_starts_after_close_finds_no_driver_and_says_why(make) -> 
     assert runners.stopped(1)
     why = runners.returned.get(timeout=BOUND)
     assert why is not None and why.startswith(("ConnectionRefusedError", "FileNotFoundError")), why
+
+
+def test_a_raised_limit_asks_for_the_runners_queued_jobs_lack_at_the_next_batch(make) -> None:
+    runners = make(limit=1)   # a joined cluster that gains a node: the backend raises the limit
+    release = runners.hold_a()
+    runners.put("b", "c")
+    assert runners.asked == [1]
+    runners.dispatcher.set_limit(3)
+    runners.dispatcher.between_batches(0)
+    assert runners.asked == [1, 2, 3]
+    runners.start_next()
+    runners.start_next()
+    assert sorted([runners.end(), runners.end()]) == [("b", b"done:b", None), ("c", b"done:c", None)]
+    release.set()
+    assert runners.end() == ("a", b"done:a", None)
