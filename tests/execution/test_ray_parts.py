@@ -18,7 +18,14 @@ from support.waiting import BOUND, wait_until
 from hypermetric.errors import UsageError
 from hypermetric.execution import ray_package, ray_task
 from hypermetric.execution.protocol import JobOptions
-from hypermetric.execution.ray_cluster import connect, package_runtime_env, task_options, unplaceable
+from hypermetric.execution.ray_cluster import (
+    connect,
+    package_runtime_env,
+    runner_host,
+    runners_usable,
+    task_options,
+    unplaceable,
+)
 from hypermetric.execution.ray_output import OutputTail
 from hypermetric.plan.job import Resources
 from hypermetric.store.status import JobStatus
@@ -238,3 +245,18 @@ def test_an_embedded_ray_has_a_cpu_slot_for_each_of_j_jobs(monkeypatch) -> None:
     ray = _fake_ray()
     connect(ray)
     assert ray.calls[0]["num_cpus"] == (os.cpu_count() or 1)
+
+
+def test_runners_listen_on_a_unix_socket_here_and_on_the_nodes_address_on_a_joined_cluster(monkeypatch) -> None:
+    client = SimpleNamespace(connected=False)
+    ray = SimpleNamespace(util=SimpleNamespace(get_node_ip_address=lambda: "10.0.0.7",
+                                               client=SimpleNamespace(ray=SimpleNamespace(
+                                                   is_connected=lambda: client.connected))))
+    assert runner_host(ray, True) is None and runner_host(ray, False) == "10.0.0.7"
+    monkeypatch.delenv("RAY_USE_TLS", raising=False)
+    assert runners_usable(ray)
+    client.connected = True   # through Ray Client the driver is elsewhere: runners could not reach it
+    assert not runners_usable(ray)
+    client.connected = False
+    monkeypatch.setenv("RAY_USE_TLS", "1")   # the runners' socket would carry jobs in the clear
+    assert not runners_usable(ray)
