@@ -57,7 +57,7 @@ class Dispatcher:
     another way once runners cannot reach the driver (called where `put` and `between_batches` are)."""
 
     def __init__(self, submit: Callable[[int], Any], on_end: Callable[[Any, bytes | None, Exception | None], None],
-                 limit: int, retries: int, *, host: str | None = None, fallback: _Fallback | None = None) -> None:
+                 limit: int, retries: int, *, host: str | None = None, fallback: _Fallback) -> None:
         self._submit, self._on_end, self._fallback = submit, on_end, fallback
         self._limit, self._retries = max(1, limit), max(0, retries)
         self.token = os.urandom(TOKEN_SIZE)
@@ -191,7 +191,7 @@ class Dispatcher:
 
     def _unqueue(self) -> list[tuple[Any, bytes]]:
         """Once runners cannot reach the driver, the queued jobs, taken from the queue for `fallback`."""
-        if self.unreachable is None or self._fallback is None or self._closed or not self._queue:
+        if self.unreachable is None or self._closed or not self._queue:
             return []
         moved, self._queue = list(self._queue), deque()
         for key, _ in moved:
@@ -200,7 +200,8 @@ class Dispatcher:
 
     def _wanted(self) -> list[int]:
         """Numbers for the runners to ask Ray for now: one per queued job no starting runner is on its way
-        for, within the limit."""
+        for, within the limit; none once runners cannot reach the driver (a job queued again in between, its
+        runner dead, waits for `fallback`)."""
         if self._closed or self.unreachable is not None:
             return []
         numbers: list[int] = []
@@ -215,7 +216,7 @@ class Dispatcher:
 
     def _hand_over(self, moved: list[tuple[Any, bytes]], wanted: list[int]) -> None:
         for key, payload in moved:
-            self._fallback(key, payload)  # type: ignore[misc]  # only moved where there is one
+            self._fallback(key, payload)
         self._start_runners(wanted)
 
     def _start_runners(self, numbers: list[int]) -> None:
