@@ -66,10 +66,10 @@ class Listener:
 
 
 class FrameServer:
-    """Listens (a `Listener` on `host`) and serves in a thread of its own: each whole frame a connection sends goes to
-    `on_frame(conn, body)`, which returns False to drop the connection, and each connection's end (or drop)
-    to `on_closed(conn)`. Until a connection's first frame is taken, it may send no more than a hello: a
-    stranger cannot make the driver buffer more."""
+    """Listens (a `Listener` on `host`) and serves in a thread of its own: each whole frame a connection sends
+    goes to `on_frame(conn, body)`, which returns False to drop the connection, and each connection's end (or
+    drop) to `on_closed(conn)`. Until a connection's first frame is taken, it may send no more than a hello:
+    a stranger cannot make the driver buffer more."""
 
     def __init__(self, host: str | None, on_frame: Callable[[socket.socket, bytes], bool],
                  on_closed: Callable[[socket.socket], None]) -> None:
