@@ -133,12 +133,16 @@ class RayBackend:
             self._running[key] = (job, attempt)  # tracked first: an interrupt then leaves no job running unseen
             self._pull.put(key, payload(self._options, job, attempt, self._grace))
             return key
-        ref = variant.remote(payload(self._options, job, attempt, self._grace))
+        return self._submit(variant, payload(self._options, job, attempt, self._grace), (job, attempt))
+
+    def _submit(self, variant: Any, data: bytes, entry: tuple[Job, int]) -> Any:
+        """Run the job `data` (`entry`: the job and its attempt) as a Ray task of its own; its ref."""
+        ref = variant.remote(data)
         if self._pending is not None:
             self._pending.append(ref)
         else:
             ref.future().add_done_callback(partial(self._finish, ref))
-        self._running[ref] = (job, attempt)
+        self._running[ref] = entry
         return ref
 
     def _start_runner(self, number: int) -> Any:
@@ -163,9 +167,7 @@ class RayBackend:
 
     def _fall_back(self, key: Any, data: bytes) -> None:
         """A job the runners cannot run (they cannot reach this driver) gets a Ray task of its own."""
-        ref = self._variant(PLAIN).remote(data)
-        self._running[ref] = self._running.pop(key)
-        ref.future().add_done_callback(partial(self._finish, ref))
+        self._submit(self._variant(PLAIN), data, self._running.pop(key))
 
     def wait_any(self, timeout: float | None = None) -> list[JobOutcome]:
         if self._pull is not None:  # the starts of this batch are made: a runner with nothing to run stops

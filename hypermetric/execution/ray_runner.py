@@ -30,6 +30,20 @@ CONNECT_TIMEOUT = 10.0   # a port a firewall drops would otherwise keep the runn
 Address = Union[str, tuple[str, int]]   # a Unix socket's path, or a TCP host and port
 
 
+def family(address: Address) -> socket.AddressFamily:
+    """The socket family of `address`: a Unix socket's path, or a TCP (IPv4 or IPv6) host and port."""
+    if isinstance(address, str):
+        return socket.AF_UNIX
+    return socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+
+
+def _no_delay(conn: socket.socket) -> socket.socket:
+    """`conn`, sending each frame at once where it is TCP (frames are small)."""
+    if conn.family != socket.AF_UNIX:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
 class Listener:
     """The driver's listening socket: on a Unix socket in a fresh folder only this user may enter (`host`
     None), else on a free TCP port of `host`. An `OSError` (a path too long for a socket) leaves nothing
@@ -40,10 +54,9 @@ class Listener:
         if host is None:
             self._folder = tempfile.mkdtemp(prefix="hm-pull-")
             self.address: Address = os.path.join(self._folder, "jobs")
-            self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         else:
-            self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
             self.address = (host, 0)
+        self.socket = socket.socket(family(self.address), socket.SOCK_STREAM)
         try:
             self.socket.bind(self.address)
             self.socket.listen(64)
@@ -54,10 +67,7 @@ class Listener:
             self.address = (host, self.socket.getsockname()[1])
 
     def accept(self) -> socket.socket:
-        conn, _ = self.socket.accept()
-        if conn.family != socket.AF_UNIX:
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # frames are small: send each at once
-        return conn
+        return _no_delay(self.socket.accept()[0])
 
     def close(self) -> None:
         self.socket.close()
@@ -172,8 +182,7 @@ def serve_jobs(address: Address, token: bytes, number: int, run: Callable[[bytes
     """Connect to the driver at `address` as runner `number`, and run each job it sends with `run` (a payload
     in, the outcome's bytes out) until it says stop or goes away; then None. Failing to connect returns why
     (the driver then gives its jobs a Ray task each); the connection ending later is the driver's end."""
-    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as conn:
+    with socket.socket(family(address), socket.SOCK_STREAM) as conn:
         try:
             reader = _connected(conn, address)
         except OSError as e:
@@ -200,6 +209,4 @@ def _connected(conn: socket.socket, address: Address) -> BinaryIO:
     conn.settimeout(CONNECT_TIMEOUT)
     conn.connect(address)
     conn.settimeout(None)
-    if conn.family != socket.AF_UNIX:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return conn.makefile("rb")
+    return _no_delay(conn).makefile("rb")

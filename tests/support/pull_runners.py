@@ -13,7 +13,7 @@ from functools import partial
 from typing import BinaryIO
 
 from hypermetric.execution.ray_pull import Dispatcher
-from hypermetric.execution.ray_runner import ENDED, LENGTH, Address, frame, hello, serve_jobs
+from hypermetric.execution.ray_runner import ENDED, LENGTH, Address, family, frame, hello, serve_jobs
 from support.waiting import BOUND
 
 
@@ -114,8 +114,7 @@ def made_runners(host: str | None) -> Iterator[Callable[..., Runners]]:
 
 def connected(address: Address) -> socket.socket:
     """A socket connected to the dispatcher at `address`, as a runner's would be."""
-    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-    conn = socket.socket(family, socket.SOCK_STREAM)
+    conn = socket.socket(family(address), socket.SOCK_STREAM)
     try:
         conn.connect(address)
     except OSError:
