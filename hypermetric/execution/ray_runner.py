@@ -5,7 +5,8 @@ else on a TCP port of the address Ray knows this node by. A frame is a 4-byte le
 byte says what it is: from a runner, `HELLO` with the run's token and its number, then `ENDED` with each job's
 outcome (`ray_codec.outcome_bytes`); from the driver, `JOB` with a `ray_codec.payload`, or `STOP`. The
 token, random per run and sent to runners through Ray, keeps anyone else who reaches the port from taking
-or ending jobs.
+or ending jobs; a connection must send it soon, and only so many may be waiting to, so that whoever reaches
+the port cannot hold the driver's descriptors either.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import BinaryIO, Union
 
@@ -26,6 +28,8 @@ LENGTH = struct.Struct("<I")
 TOKEN_SIZE = 16
 HELLO_SIZE = 1 + TOKEN_SIZE + 8
 CONNECT_TIMEOUT = 10.0   # a port a firewall drops would otherwise keep the runner for minutes
+HELLO_TIMEOUT = 30.0     # a runner sends its hello as soon as it is connected
+MAX_PENDING_HELLOS = 256   # connections waiting for their hello at once; more are closed when accepted
 
 Address = Union[str, tuple[str, int]]   # a Unix socket's path, or a TCP host and port
 
@@ -67,7 +71,12 @@ class Listener:
             self.address = (host, self.socket.getsockname()[1])
 
     def accept(self) -> socket.socket:
-        return _no_delay(self.socket.accept()[0])
+        conn = self.socket.accept()[0]
+        try:
+            return _no_delay(conn)
+        except OSError:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.socket.close()
@@ -78,12 +87,17 @@ class Listener:
 class FrameServer:
     """Listens (a `Listener` on `host`) and serves in a thread of its own: each whole frame a connection sends
     goes to `on_frame(conn, body)`, which returns False to drop the connection, and each connection's end (or
-    drop) to `on_closed(conn)`. Until a connection's first frame is taken, it may send no more than a hello:
-    a stranger cannot make the driver buffer more."""
+    drop) to `on_closed(conn)`. Until a connection's first frame is taken, it may send no more than a hello,
+    must send it within `hello_timeout` seconds, and is one of at most `max_pending` such connections (a
+    connection beyond them is closed at once): a stranger can make the driver neither buffer more nor hold
+    descriptors for long."""
 
     def __init__(self, host: str | None, on_frame: Callable[[socket.socket, bytes], bool],
-                 on_closed: Callable[[socket.socket], None]) -> None:
+                 on_closed: Callable[[socket.socket], None], hello_timeout: float = HELLO_TIMEOUT,
+                 max_pending: int = MAX_PENDING_HELLOS) -> None:
         self._on_frame, self._on_closed = on_frame, on_closed
+        self._hello_timeout, self._max_pending = hello_timeout, max_pending
+        self._pending: dict[socket.socket, float] = {}  # connections without a frame taken: their deadlines
         listener = self._listener = Listener(host)
         self.address = listener.address
         self._selector = selectors.DefaultSelector()
@@ -110,13 +124,40 @@ class FrameServer:
 
     def _serve(self) -> None:
         while True:
-            for key, _ in self._selector.select():
+            for key, _ in self._selector.select(self._next_deadline()):
                 if key.fileobj is self._listener.socket:
-                    self._selector.register(self._listener.accept(), selectors.EVENT_READ, _Inbox())
+                    self._accept()
                 elif key.fileobj == self._wake_r:
                     return
                 else:
                     self._read(key.fileobj, key.data)  # type: ignore[arg-type]  # only sockets besides
+            self._drop_late()
+
+    def _accept(self) -> None:
+        try:
+            conn = self._listener.accept()
+        except OSError:  # the client gave up before it was accepted; or no descriptor is free right now
+            return
+        if len(self._pending) >= self._max_pending:
+            conn.close()
+            return
+        self._pending[conn] = time.monotonic() + self._hello_timeout
+        self._selector.register(conn, selectors.EVENT_READ, _Inbox())
+
+    def _next_deadline(self) -> float | None:
+        """Seconds until the oldest connection waiting for its hello is late; None while none waits."""
+        for deadline in self._pending.values():  # in the order accepted, so the first is the earliest
+            return max(0.0, deadline - time.monotonic())
+        return None
+
+    def _drop_late(self) -> None:
+        """Drops the connections whose hello is late (the first ones accepted, as deadlines only grow)."""
+        now = time.monotonic()
+        while self._pending:
+            conn, deadline = next(iter(self._pending.items()))
+            if deadline > now:
+                return
+            self._drop(conn)
 
     def _read(self, conn: socket.socket, inbox: _Inbox) -> None:
         try:
@@ -138,8 +179,10 @@ class FrameServer:
                 self._drop(conn)
                 return
             inbox.greeted = True
+            self._pending.pop(conn, None)
 
     def _drop(self, conn: socket.socket) -> None:
+        self._pending.pop(conn, None)
         self._selector.unregister(conn)
         conn.close()
         self._on_closed(conn)
