@@ -14,7 +14,6 @@ Usage (from the directory that holds main.hm; the output root is the pipeline's)
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ def write_done(file: str, targets: list[str], pending: int) -> tuple[int, int]:
     from hypermetric import api
     from hypermetric.execution.protocol import JobOptions, _record
     from hypermetric.plan.signature import Signer
+    from hypermetric.record import replace
 
     graph = api.plan(api.load(file), targets)
     order = graph.order()
@@ -36,7 +36,7 @@ def write_done(file: str, targets: list[str], pending: int) -> tuple[int, int]:
     for job_id in keep:
         job = graph.jobs[job_id]
         signature = signer.signature(job_id)
-        job = dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from)
+        job = replace(job, signature=signature.digest, built_from=signature.built_from)
         os.makedirs(job.workdir, exist_ok=True)
         for _, rel in job.outputs:
             path = os.path.join(job.workdir, rel)

@@ -28,7 +28,6 @@ import subprocess
 import threading
 import time
 from collections import deque
-from dataclasses import replace
 from functools import partial
 
 from hypermetric.execution.ahead import Ahead
@@ -41,6 +40,7 @@ from hypermetric.execution.staging import Staged
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.execution.workers import Workers
 from hypermetric.plan.job import Job
+from hypermetric.record import replace
 from hypermetric.store.gate import can_change_dir
 from hypermetric.store.layout import LOCK, SCRIPT
 from hypermetric.store.status import JobStatus

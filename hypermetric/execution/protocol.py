@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
 from hypermetric.errors import FileSystemError, environment_error
@@ -30,6 +29,7 @@ from hypermetric.execution import process, staging
 from hypermetric.execution.hooks import JobHooks, JobOptions, OutputCallback
 from hypermetric.execution.prepare import environment, prepare
 from hypermetric.plan.job import LOCAL, Job
+from hypermetric.record import Record, setfield
 from hypermetric.store import lock as store_lock
 from hypermetric.store.fdio import write_file
 from hypermetric.store.layout import EXITCODE, JOB_JSON, LOCK, STDERR
@@ -46,20 +46,33 @@ from hypermetric.store.status import (
 STDERR_TAIL_LINES = 20
 
 
-@dataclass(frozen=True, slots=True)
-class JobOutcome:
+class JobOutcome(Record):
     """One attempt's end: SUCCESS, FAILED, COMPLETE (found done, not run) or PENDING (interrupted). A
     `withdrawn` attempt never began: the backend held it queued until the run stopped, so it is no attempt."""
 
+    __slots__ = ("job_id", "status", "attempt", "exit_code", "reason", "stderr_tail", "start", "end", "withdrawn")
     job_id: str
     status: JobStatus
-    attempt: int = 1
-    exit_code: int | None = None
-    reason: str | None = None
-    stderr_tail: tuple[str, ...] = ()
-    start: float = 0.0
-    end: float = 0.0
-    withdrawn: bool = False
+    attempt: int
+    exit_code: int | None
+    reason: str | None
+    stderr_tail: tuple[str, ...]
+    start: float
+    end: float
+    withdrawn: bool
+
+    def __init__(self, job_id: str, status: JobStatus, attempt: int = 1, exit_code: int | None = None,
+                 reason: str | None = None, stderr_tail: tuple[str, ...] = (), start: float = 0.0,
+                 end: float = 0.0, withdrawn: bool = False) -> None:
+        setfield(self, "job_id", job_id)
+        setfield(self, "status", status)
+        setfield(self, "attempt", attempt)
+        setfield(self, "exit_code", exit_code)
+        setfield(self, "reason", reason)
+        setfield(self, "stderr_tail", stderr_tail)
+        setfield(self, "start", start)
+        setfield(self, "end", end)
+        setfield(self, "withdrawn", withdrawn)
 
     @property
     def ok(self) -> bool:

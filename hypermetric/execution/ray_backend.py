@@ -39,7 +39,6 @@ import queue
 import signal
 import time
 from concurrent.futures import Future
-from dataclasses import replace
 from functools import partial
 from types import ModuleType
 from typing import Any
@@ -64,6 +63,7 @@ from hypermetric.execution.ray_output import OutputTail
 from hypermetric.execution.ray_pull import Dispatcher, RunnerLost
 from hypermetric.execution.ray_task import run_runner, run_task
 from hypermetric.plan.job import Job, Resources
+from hypermetric.record import replace
 from hypermetric.store.status import JobStatus
 
 WAIT_LIMIT = 64   # -j up to this: `ray.wait` over the tasks in flight (some 0.05 us each); beyond, callbacks

@@ -19,34 +19,33 @@ import io
 import operator
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from hypermetric.execution.hooks import JobOptions
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.plan import job as plan_job
 from hypermetric.plan.job import Job
+from hypermetric.record import Record
 from hypermetric.store.status import JobStatus
 
 _last: tuple[bytes, JobOptions, str | None] | None = None  # the shared bytes last unpacked, what they gave
 
 
-def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple]]:
-    names = [f.name for f in fields(cls)]
-    get = operator.attrgetter(*names)
-    if len(names) == 1:
+def _by_fields(cls: type[Record]) -> Callable[[Any], tuple[type, tuple]]:
+    get = operator.attrgetter(*cls._fields)
+    if len(cls._fields) == 1:
         return lambda obj: (cls, (get(obj),))
     return lambda obj: (cls, get(obj))
 
 
 def _reducers() -> dict[type, Callable[[Any], tuple[type, tuple]]]:
-    """For each dataclass a job is made of that its constructor rebuilds from its fields in order (no
-    keyword-only or computed field, no `__post_init__`): how to pickle it as that constructor call."""
+    """For each record a job is made of (whose constructor takes its fields in order: none is computed):
+    how to pickle it as that constructor call."""
     table = {}
     for cls in vars(plan_job).values():
-        if (isinstance(cls, type) and is_dataclass(cls) and cls.__module__ == plan_job.__name__
-                and fields(cls) and not hasattr(cls, "__post_init__")
-                and all(f.init and not f.kw_only for f in fields(cls))):
+        if (isinstance(cls, type) and issubclass(cls, Record) and cls.__module__ == plan_job.__name__
+                and cls._fields and not cls._derived):
             table[cls] = _by_fields(cls)
     return table
 

@@ -23,13 +23,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 from hypermetric.execution import ray_package, ray_runner
 from hypermetric.execution.protocol import JobHooks, JobOptions, JobOutcome, crash_outcome, execute_job
 from hypermetric.execution.ray_codec import outcome_bytes, unpack
 from hypermetric.execution.watchdog import Guard, Watchdog
 from hypermetric.plan.job import Job
+from hypermetric.record import replace
 from hypermetric.store.layout import LOCK
 from hypermetric.store.status import JobStatus
 

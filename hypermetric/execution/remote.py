@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import replace
 
 from hypermetric.execution.local import LocalBackend
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.remote_config import Machine, check_login
 from hypermetric.execution.remote_run import STOP_WAIT, machine_json
 from hypermetric.plan.job import Job
+from hypermetric.record import replace
 
 
 def total_slots(machines: tuple[Machine, ...]) -> int:

@@ -6,22 +6,26 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from hypermetric.plan.job import Job
+from hypermetric.record import Record, setfield
 from hypermetric.store.layout import SCRIPT, wrapped_script
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedScript:
+class PreparedScript(Record):
     """The script files to write, in order (`script.0` ... then `script`), and the script variables.
 
     `variables` are the job's variables with each decorator layer's own variables and its `run` parameter
     (`script.k`) merged on top, inner layer first, so an outer layer wins a name clash, as in HyperMake.
     """
 
+    __slots__ = ("files", "variables")
     files: tuple[tuple[str, str], ...]
     variables: dict[str, str]
+
+    def __init__(self, files: tuple[tuple[str, str], ...], variables: dict[str, str]) -> None:
+        setfield(self, "files", files)
+        setfield(self, "variables", variables)
 
 
 def wrap(job: Job) -> PreparedScript:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from functools import partial
 
 from hypermetric.errors import CycleError
@@ -23,6 +22,7 @@ from hypermetric.plan.resources import parse_resources
 from hypermetric.plan.targets import Selection
 from hypermetric.plan.task_plan import NO_RESOURCES, JobRef, TaskPlan
 from hypermetric.process_wide import collector_paused, freeze_built
+from hypermetric.record import replace
 from hypermetric.semantics.model import (
     INPUT,
     LOCAL,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from hypermetric.errors import CycleError
@@ -30,15 +29,16 @@ from hypermetric.plan.signature_files import MISSING, listing
 from hypermetric.plan.signature_files import hash_file as _hash_file  # (by this name: tests count the calls)
 from hypermetric.plan.signature_fingerprint import NONE
 from hypermetric.plan.signature_learned import LearnedDigests
-from hypermetric.plan.signature_record import digest, encode, layered_script, normalize_script, upstream_label
+from hypermetric.plan.signature_record import (
+    Signature,
+    digest,
+    encode,
+    layered_script,
+    normalize_script,
+    upstream_label,
+)
 
 __all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    digest: str
-    built_from: dict[str, Any]
 
 
 def script_text(job: Job) -> str:

@@ -11,7 +11,21 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from hypermetric.record import Record, setfield
+
 SEP = "\x1f"
+
+
+class Signature(Record):
+    """A job's signature: its digest, and what it was computed from (recorded in `job.json`)."""
+
+    __slots__ = ("digest", "built_from")
+    digest: str
+    built_from: dict[str, Any]
+
+    def __init__(self, digest: str, built_from: dict[str, Any]) -> None:
+        setfield(self, "digest", digest)
+        setfield(self, "built_from", built_from)
 
 
 class Layer(Protocol):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from hypermetric.errors import TargetError
 from hypermetric.model.case import Pairs
+from hypermetric.record import Record, setfield
 from hypermetric.semantics.model import Pipeline, PlanInfo
 from hypermetric.source import Span
 from hypermetric.suggest import help_did_you_mean
@@ -37,12 +37,16 @@ class TargetLike(Protocol):
     def span(self) -> Span | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(Record):
     """Jobs of one task: its dotted name and canonical cases (non-default pairs sorted by axis)."""
 
+    __slots__ = ("task", "cases")
     task: str
     cases: tuple[Pairs, ...]
+
+    def __init__(self, task: str, cases: tuple[Pairs, ...]) -> None:
+        setfield(self, "task", task)
+        setfield(self, "cases", cases)
 
 
 def resolve_targets(pipeline: Pipeline, refs: Iterable[TargetLike]) -> list[Selection]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from hypermetric.plan.graph import JobGraph
@@ -20,6 +20,7 @@ from hypermetric.plan.job import Job
 from hypermetric.plan.planned import PlannedJobs
 from hypermetric.plan.signature import Signer
 from hypermetric.plan.signature_fingerprint import NONE
+from hypermetric.record import replace
 from hypermetric.store.done_signatures import DoneSignatures
 from hypermetric.store.records import read_record
 from hypermetric.store.scan import StatusScan

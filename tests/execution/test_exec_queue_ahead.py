@@ -9,7 +9,6 @@ not begun runs, leaves a folder, or counts as an attempt.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 import pytest
 from jobs import make_graph, make_job, read
@@ -19,6 +18,7 @@ from hypermetric.execution.engine import RunOptions, run_graph
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.execution.scheduler import Scheduler
 from hypermetric.plan.job import Resources
+from hypermetric.record import replace
 from hypermetric.store.status import JobStatus
 
 ROOT = "/nonexistent-root"

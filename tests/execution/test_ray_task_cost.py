@@ -11,7 +11,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 import pytest
 from jobs import make_job
@@ -19,6 +18,7 @@ from jobs import make_job
 from hypermetric.execution import ray_codec, ray_task
 from hypermetric.execution.protocol import JobOptions, JobOutcome
 from hypermetric.plan.job import InputLink, Resources
+from hypermetric.record import replace
 from hypermetric.store.status import JobStatus
 
 _found: list[str] = []

@@ -3,7 +3,6 @@ job (counted and traced, not timed, so a busy machine cannot fail it)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 import tracemalloc
@@ -14,6 +13,7 @@ from semantics.helpers import load
 from hypermetric import api
 from hypermetric.execution.protocol import JobOptions, _record
 from hypermetric.plan.signature import Signer
+from hypermetric.record import replace
 from hypermetric.store import statuscache
 from hypermetric.store.staleness import Staleness, prepare_run
 from hypermetric.store.status import JobStatus
@@ -47,7 +47,7 @@ def _done(tmp_path) -> None:
     for job_id in graph.order():
         if job_id.startswith("t"):
             signature = signer.signature(job_id)
-            job = dataclasses.replace(graph.jobs[job_id], signature=signature.digest,
+            job = replace(graph.jobs[job_id], signature=signature.digest,
                                       built_from=signature.built_from)
             os.makedirs(job.workdir)
             with open(os.path.join(job.workdir, "out"), "w") as f:

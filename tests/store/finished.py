@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 
@@ -10,6 +9,7 @@ from hypermetric import api
 from hypermetric.execution.protocol import JobOptions, _record
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.signature import Signer
+from hypermetric.record import replace
 
 PIPELINE = """\
 a = {{A: {a}}}
@@ -39,7 +39,7 @@ def tensor(root: str, a: int, b: int) -> JobGraph:
         os.makedirs(job.workdir)
         for _, rel in job.outputs:
             write(os.path.join(job.workdir, rel), "x\n")
-        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
+        _record(replace(job, signature=signature.digest, built_from=signature.built_from),
                 JobOptions(), 0, 1, now, now)
     return graph
 

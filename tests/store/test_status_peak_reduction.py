@@ -4,7 +4,6 @@ done jobs are their digests."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 
@@ -15,6 +14,7 @@ from plan.signature_reference import Signer as Reference
 from hypermetric import api
 from hypermetric.execution.protocol import JobOptions, _record
 from hypermetric.plan.signature import Signer
+from hypermetric.record import replace
 from hypermetric.store import statuscache
 from hypermetric.store.staleness import Staleness, prepare_run
 
@@ -45,7 +45,7 @@ def test_a_pending_reduction_over_learnt_digests_is_signed_as_the_reference_sign
         job, signature = graph.jobs[job_id], signer.signature(job_id)
         os.makedirs(job.workdir)
         write(os.path.join(job.workdir, "out"), "x\n")
-        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
+        _record(replace(job, signature=signature.digest, built_from=signature.built_from),
                 JobOptions(), 0, 1, now, now)
     Staleness(_plan(root)).states()  # the cache learns every done job's digest to be the planned one
 
@@ -77,7 +77,7 @@ def test_the_pass_learns_done_digests_by_position(tmp_path, monkeypatch) -> None
         job, signature = graph.jobs[job_id], signer.signature(job_id)
         os.makedirs(job.workdir)
         write(os.path.join(job.workdir, "out"), "x\n")
-        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
+        _record(replace(job, signature=signature.digest, built_from=signature.built_from),
                 JobOptions(), 0, 1, now, now)
     Staleness(_plan(root)).states()
     staleness = Staleness(_plan(root))

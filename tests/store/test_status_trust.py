@@ -5,7 +5,6 @@ each kind of change; and a pass over an unchanged, done pipeline computes no dig
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import shutil
@@ -20,6 +19,7 @@ from hypermetric.execution.protocol import JobOptions, _record
 from hypermetric.plan import signature_fast
 from hypermetric.plan.graph import JobGraph
 from hypermetric.plan.signature import Signer
+from hypermetric.record import replace
 from hypermetric.store import statuscache
 from hypermetric.store.layout import STATUS_CACHE
 from hypermetric.store.staleness import Staleness
@@ -47,7 +47,7 @@ def _all_done(graph: JobGraph) -> None:
             os.makedirs(os.path.dirname(os.path.join(job.workdir, rel)), exist_ok=True)
             with open(os.path.join(job.workdir, rel), "w") as f:
                 f.write("x\n")
-        _record(dataclasses.replace(job, signature=signature.digest, built_from=signature.built_from),
+        _record(replace(job, signature=signature.digest, built_from=signature.built_from),
                 JobOptions(), 0, 1, now, now)
 
 
