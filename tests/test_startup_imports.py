@@ -65,6 +65,17 @@ def test_a_run_whose_jobs_are_all_done_imports_nothing_that_runs_jobs(project, t
     assert (project / "out" / "t" / "A=y" / "o").read_text() == "y\n"
 
 
+def test_running_jobs_loads_no_openssl(project, tmp_path_factory):
+    """Signatures are blake2b, which comes without the OpenSSL library that `hashlib` loads (a few ms). (A
+    pipeline parsed afresh may load it: lark and the grammar's cache do.)"""
+    cache = tmp_path_factory.mktemp("cache")
+    imported(project, cache, ["dry-run", "main.hm", "t[A: *]"], ())
+    ran = imported(project, cache, ["run", "main.hm", "t[A: *]", "-j2", "-y"],
+                   ("hypermetric.execution.local", "hypermetric.plan.signature", "hashlib", "_hashlib"))
+    assert ran == ["hypermetric.execution.local", "hypermetric.plan.signature"]
+    assert (project / "out" / "t" / "A=y" / "o").read_text() == "y\n"
+
+
 def test_checking_done_jobs_needs_no_file_system_calls_or_process_modules(project, tmp_path_factory):
     """The status of local jobs is `stat`s and small reads: a run whose jobs are all done loads neither the
     custom file systems' call machinery (logging, subprocess, tempfile) nor what removing outdated jobs needs

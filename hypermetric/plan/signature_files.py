@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
+from hypermetric.hashing import blake2b
 from hypermetric.plan.signature_record import digest
 
 MISSING = "missing"  # what a file that cannot be read hashes to
 
 
 def hash_file(path: str) -> str:
-    h = hashlib.blake2b(digest_size=10)
+    h = blake2b(digest_size=10)
     try:
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):

@@ -16,9 +16,9 @@ fast computation leaves to the full one) has none (0), nor has a task reading fr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 
+from hypermetric.hashing import blake2b
 from hypermetric.plan.task_plan import JobRef, TaskPlan
 from hypermetric.semantics.model import Branch, Const, InputFile, Node, Output, Pure, TaskOutput, walk
 
@@ -147,5 +147,5 @@ def _combine(plan: TaskPlan, upstream: Iterable[tuple[str, int]]) -> int:
     if text is None or any(found == NONE for _, found in upstream):
         return NONE
     data = repr((_FORMAT, text, upstream)).encode("utf-8", "surrogatepass")
-    value = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+    value = int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
     return value or 1

@@ -14,16 +14,12 @@ import functools
 import os
 
 from hypermetric import __version__
+from hypermetric.hashing import blake2b
 
 try:  # the unpickler itself, without the `pickle` module around it (its pure-Python half, `struct`, ...)
     from _pickle import load
 except ImportError:  # a Python without the accelerator
     from pickle import load
-
-try:  # hashlib's own blake2b, without the OpenSSL library that importing hashlib loads (a few ms at start-up)
-    from _blake2 import blake2b
-except ImportError:  # a Python without the module: the same hash through hashlib
-    from hashlib import blake2b
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 _MOST = 512
