@@ -34,8 +34,14 @@ def _frozen(name: str, verb: str) -> AttributeError:
     return FrozenInstanceError(f"cannot {verb} field {name!r}")
 
 
-class Record:
-    """Base of the immutable records (see the module's docstring)."""
+def _nothing(record: RecordBase) -> tuple[()]:
+    return ()
+
+
+class RecordBase:
+    """What every record has (see the module's docstring) but frozenness: the base of `Record`, and of the
+    one class whose instances are made by the hundred thousand, the planned job, whose constructor stores its
+    fields plainly (a frozen record's `object.__setattr__` per field costs it twice as much)."""
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]]
@@ -75,12 +81,6 @@ class Record:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
         return f"{self.__class__.__qualname__}({shown})"
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise _frozen(name, "assign to")
-
-    def __delattr__(self, name: str) -> None:
-        raise _frozen(name, "delete")
-
     def __getstate__(self) -> list[Any]:
         return [getattr(self, name) for name in self._fields]
 
@@ -89,11 +89,19 @@ class Record:
             setfield(self, name, value)
 
 
-R = TypeVar("R", bound=Record)  # the class itself: a bound given as text would be compiled at import
+class Record(RecordBase):
+    """Base of the immutable records (see the module's docstring)."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise _frozen(name, "assign to")
+
+    def __delattr__(self, name: str) -> None:
+        raise _frozen(name, "delete")
 
 
-def _nothing(record: Record) -> tuple[()]:
-    return ()
+R = TypeVar("R", bound=RecordBase)  # the class itself: a bound given as text would be compiled at import
 
 
 def replace(record: R, **changes: Any) -> R:
@@ -106,6 +114,6 @@ def replace(record: R, **changes: Any) -> R:
     return record.__class__(**{**fields, **changes})
 
 
-def fields_of(record: Record) -> tuple[str, ...]:
+def fields_of(record: RecordBase) -> tuple[str, ...]:
     """Every field of `record`, its computed ones too, in declaration order."""
     return record._fields

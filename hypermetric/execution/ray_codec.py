@@ -26,13 +26,13 @@ from hypermetric.execution.hooks import JobOptions
 from hypermetric.execution.protocol import JobOutcome
 from hypermetric.plan import job as plan_job
 from hypermetric.plan.job import Job
-from hypermetric.record import Record
+from hypermetric.record import RecordBase
 from hypermetric.store.status import JobStatus
 
 _last: tuple[bytes, JobOptions, str | None] | None = None  # the shared bytes last unpacked, what they gave
 
 
-def _by_fields(cls: type[Record]) -> Callable[[Any], tuple[type, tuple]]:
+def _by_fields(cls: type[RecordBase]) -> Callable[[Any], tuple[type, tuple]]:
     get = operator.attrgetter(*cls._fields)
     if len(cls._fields) == 1:
         return lambda obj: (cls, (get(obj),))
@@ -44,7 +44,7 @@ def _reducers() -> dict[type, Callable[[Any], tuple[type, tuple]]]:
     how to pickle it as that constructor call."""
     table = {}
     for cls in vars(plan_job).values():
-        if (isinstance(cls, type) and issubclass(cls, Record) and cls.__module__ == plan_job.__name__
+        if (isinstance(cls, type) and issubclass(cls, RecordBase) and cls.__module__ == plan_job.__name__
                 and cls._fields and not cls._derived):
             table[cls] = _by_fields(cls)
     return table

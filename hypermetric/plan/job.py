@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hypermetric.record import Record, setfield
+from hypermetric.record import Record, RecordBase, setfield
 
 LOCAL = "local"
 
@@ -170,10 +170,10 @@ class Resources(Record):
         setfield(self, "custom", custom)
 
 
-class Job(Record):
+class Job(RecordBase):
     """A node of the job graph. Never changed once planned (`hypermetric.record.replace` makes a changed
     copy); not frozen only because setting each field through `object.__setattr__`, as a frozen record's
-    constructor does, costs four times as much, and plans build 100,000s.
+    constructor does, costs twice as much, and plans build 100,000s.
 
     `variables` are the script's variables with this precedence already applied (later wins): function/class
     defaults < call/class args < task inputs/outputs < decorator args, with inputs holding absolute paths
@@ -183,7 +183,6 @@ class Job(Record):
     __slots__ = ("id", "name", "case", "full_case", "relpath", "workdir", "script", "variables", "outputs",
                  "inputs", "decorators", "deps", "ephemeral", "is_package", "resources", "runner", "exec_fs",
                  "output_fs", "file_systems", "after", "signature", "built_from")
-    __setattr__ = object.__setattr__  # type: ignore[assignment]  # (plain stores: see above)
     __hash__ = None  # type: ignore[assignment]  # equal jobs compare field by field, and are not keys
     id: str                                      # `o/t?A=y&B=1`, or `o/t` for the default case
     name: str                                    # dotted task name `o.t`
