@@ -15,7 +15,8 @@ function; the rest comes from here and behaves as a frozen, slotted dataclass wi
 
 `_compared` and `_shown` name the fields compared (and hashed) and shown by `repr` when they are not all the
 slots, and `_derived` the slots that `__init__` computes rather than takes (`replace` leaves them out). A
-record may extend another: its own slots come after its parent's fields.
+record may extend another: its own slots come after its parent's fields. `RecordBase` is all this but the
+refusal to assign: for a class made by the hundred thousand whose `__init__` stores its fields plainly.
 """
 
 from __future__ import annotations

@@ -219,3 +219,20 @@ def test_a_record_extending_another_adds_its_own_fields():
     assert one == Labelled("A", ("x",), "first") != Labelled("A", ("x",), "second")
     assert replace(one, label="second").position("x") == 0
     assert pickle.loads(pickle.dumps(one)).label == "first"
+
+
+def test_a_job_behaves_as_the_dataclass_it_was():
+    """Compared field by field and unhashable (equal jobs are not keys), changed by `replace` (which the
+    planner uses), pickled whole (Ray ships jobs), and given one shared default of its resources."""
+    from hypermetric.execution.events import JobStarted
+    from hypermetric.plan.job import Job, Resources
+
+    job = Job("t?A=x", "t", (("A", "x"),), (("A", "x"),), "t/A=x", "/out/t/A=x", "echo", (), (("o", "o"),))
+    assert job == Job("t?A=x", "t", (("A", "x"),), (("A", "x"),), "t/A=x", "/out/t/A=x", "echo", (), (("o", "o"),))
+    assert replace(job, deps=("u",)) != job and replace(job, deps=("u",)).deps == ("u",)
+    assert job.resources == Resources() and job.resources is replace(job, deps=()).resources
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(job)
+    assert pickle.loads(pickle.dumps(job)) == job and repr(job).startswith("Job(id='t?A=x', name='t'")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        JobStarted(job).attempt = 2  # type: ignore[misc]
