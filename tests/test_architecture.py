@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "hypermetric"
 
 # The foundation: top-level modules that import only each other and the standard library.
-FOUNDATION = ("record", "source", "diagnostic", "errors", "exitcode", "suggest", "percent", "resources", "process_wide")
+FOUNDATION = ("record", "source", "diagnostic", "errors", "exitcode", "suggest", "percent", "resources", "process_wide",
+              "hashing")
 # The layers from the bottom up: a module may import its own layer, the foundation and the layers before its
 # own, never one after it. `hypermetric/__init__.py` (the version, and lazy access to the runtime) counts as
 # foundation; `__main__` sits on top of the CLI.
