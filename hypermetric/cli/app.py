@@ -28,7 +28,10 @@ def _make_app() -> typer.Typer:
     """The typer application with no command yet (`_register` adds those a command line needs)."""
     import typer
 
+    from hypermetric.cli.help_names import group_class
+
     app = typer.Typer(
+        cls=group_class(),
         name="hypermetric",
         help="Parameterized pipelines for ML evaluation: HyperMake files, run locally or on Ray.",
         no_args_is_help=True,

@@ -271,10 +271,13 @@ def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool =
         if isinstance(app, typer.Commands):
             wrapper.declared = tuple(params)
             wrapper.__annotations__ = {p.name: p.annotation for p in params}
+            app.command(name, help=help)(wrapper)
         else:
+            from hypermetric.cli.help_names import command_class
+
             wrapper.__signature__ = _signature(params)
             wrapper.__annotations__ = {p.name: typer.for_typer(p.annotation) for p in params}
-        app.command(name, help=help)(wrapper)
+            app.command(name, help=help, cls=command_class())(wrapper)
         return fn
 
     return decorate

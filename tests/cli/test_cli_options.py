@@ -122,3 +122,18 @@ def test_completion_script_and_completions(pipeline):
     assert _complete(pipeline, "dry-run", "") == ["boom", "t", "P"]
     assert _complete(pipeline, "dry-run", "t[") == ["t[A:", "t[Bee:"]
     assert _complete(pipeline, "dry-run", "t[Bee:") == ["t[Bee: p", "t[Bee: q", "t[Bee: *"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"]])
+def test_help_lists_its_own_names_in_one_order_whatever_the_string_hashes(tmp_path, args):
+    """Typer's copy of click kept the help option's names in a set: which of `-h` and `-H` came first changed
+    with the process's string hashes."""
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-m", "hypermetric", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        seen.update(" ".join(line.split()[:3]) for line in proc.stdout.splitlines()
+                    if line.lstrip().startswith("-") and "--help" in line)
+    assert seen == {"-h, -H, --help"}
