@@ -116,8 +116,8 @@ def run_cli(args: list[str], debug: bool = False) -> int:
     # Importing the option parser, the command's module and the model makes many objects and no cycles.
     with collector_paused():
         from hypermetric.cli.options import normalize_argv
+        from hypermetric.cli.signals import CommandInterrupted, interrupts
         from hypermetric.cli.signals import exit_code as interrupted_exit_code
-        from hypermetric.cli.signals import interrupts
         from hypermetric.errors import HmError, environment_error
 
         args = normalize_argv(args)
@@ -132,9 +132,9 @@ def run_cli(args: list[str], debug: bool = False) -> int:
         return int(result or 0)
     except HmError as exc:
         return report_error(exc)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, CommandInterrupted) as exc:
         sys.stderr.write("Interrupted.\n")
-        return interrupted_exit_code(exc)
+        return interrupted_exit_code(exc.interrupt if isinstance(exc, CommandInterrupted) else exc)
     except BrokenPipeError:
         return 0
     except OSError as exc:
@@ -172,14 +172,13 @@ def _parsed_without_typer(args: list[str]) -> Callable[[], Any] | None:
 
 def _as_typer_runs(bound: Callable[[], Any]) -> Any:
     """`bound()`, with what typer's `main` makes of the exceptions a command lets out: end of input aborts,
-    an interrupt is exit code 130, and a closed output pipe exits 1 with later flushes silenced."""
+    and a closed output pipe exits 1 with later flushes silenced. An interrupt goes on to `run_cli`, which says
+    so and exits with the signal's code (see `signals.CommandInterrupted`)."""
     try:
         return bound()
     except EOFError:
         sys.stderr.write("\nAborted.\n")
         return 1
-    except KeyboardInterrupt:
-        return 130
     except OSError as exc:
         if exc.errno != errno.EPIPE:
             raise

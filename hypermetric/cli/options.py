@@ -233,6 +233,28 @@ def _signature(params: list[typer.Param]):  # -> inspect.Signature
                                                 annotation=made(typer.for_typer(p.annotation))) for p in params])
 
 
+def _call(fn, own_names: list[str], kw: dict):
+    """`fn(common, **own_options)` from the options typer (or the small parser) read."""
+    includes = list(kw["include"] or []) + [git_include(g) for g in kw["include_git"] or []]
+    c = Common(positional=list(kw["args"] or []), file=kw["file"], defines=list(kw["define"] or []),
+               includes=includes, shell=kw["shell"], root=kw["root"],
+               color=kw["color"], verbose=kw["verbose"], yes=kw.get("yes", False))
+    if not c.verbose:
+        return fn(c, **{n: kw[n] for n in own_names})
+    import sys
+
+    from hypermetric.store.fscall import log_calls
+
+    write = lambda line: sys.stderr.write(line + "\n")  # noqa: E731
+    undo = log_calls(write)
+    undo_load = _log_loads(write)
+    try:
+        return fn(c, **{n: kw[n] for n in own_names})
+    finally:
+        undo_load()
+        undo()
+
+
 def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool = False):
     """Register `fn(common, **own_options)` as command `name`, adding the options every command shares: in
     a typer application (as the signature typer reads), or in the `Commands` that the small parser of
@@ -247,24 +269,12 @@ def command(app: typer.Typer | typer.Commands, name: str, help: str, yes: bool =
 
         @functools.wraps(fn)
         def wrapper(**kw):
-            includes = list(kw["include"] or []) + [git_include(g) for g in kw["include_git"] or []]
-            c = Common(positional=list(kw["args"] or []), file=kw["file"], defines=list(kw["define"] or []),
-                       includes=includes, shell=kw["shell"], root=kw["root"],
-                       color=kw["color"], verbose=kw["verbose"], yes=kw.get("yes", False))
-            if not c.verbose:
-                return fn(c, **{n: kw[n] for n in own_names})
-            import sys
-
-            from hypermetric.store.fscall import log_calls
-
-            write = lambda line: sys.stderr.write(line + "\n")  # noqa: E731
-            undo = log_calls(write)
-            undo_load = _log_loads(write)
             try:
-                return fn(c, **{n: kw[n] for n in own_names})
-            finally:
-                undo_load()
-                undo()
+                return _call(fn, own_names, kw)
+            except KeyboardInterrupt as e:
+                from hypermetric.cli.signals import CommandInterrupted
+
+                raise CommandInterrupted(e) from e
 
         del wrapper.__wrapped__
         wrapper.__dict__.pop("__signature__", None)  # one `fn` carried (copied by `wraps`) is not the wrapper's

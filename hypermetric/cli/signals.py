@@ -10,7 +10,16 @@ import signal
 from hypermetric.execution.interrupts import Terminated, first_signal, interrupts, signal_of
 from hypermetric.exitcode import ExitCode
 
-__all__ = ["Terminated", "exit_code", "interrupts"]
+__all__ = ["CommandInterrupted", "Terminated", "exit_code", "interrupts"]
+
+
+class CommandInterrupted(Exception):
+    """An interrupt that stopped a command, carried past typer to the command line, which says so and exits
+    with the signal's code: typer turns a `KeyboardInterrupt` into a silent exit 130, even for SIGTERM."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__("interrupted")
+        self.interrupt = interrupt
 
 
 def exit_code(exc: BaseException | None = None) -> int:

@@ -17,6 +17,7 @@ import typer
 from hypermetric.cli import app as cli_app
 from hypermetric.cli import fast_argv
 from hypermetric.cli.commands import inspect as inspect_commands
+from hypermetric.cli.signals import CommandInterrupted, exit_code
 
 MODULES = {m: importlib.import_module(f"hypermetric.cli.commands.{m}") for m in set(cli_app.COMMAND_MODULES.values())}
 
@@ -192,8 +193,8 @@ def test_a_command_declared_with_typer_itself_goes_to_typer():
     assert fast_argv.call(["table-collect", "--inputs", "x", "--output", "y"], "tablecollect") is None
 
 
-@pytest.mark.parametrize("raised, code, stderr", [(KeyboardInterrupt, 130, ""), (EOFError, 1, "\nAborted.\n"),
-                                                  (BrokenPipeError, 1, "")])
+@pytest.mark.parametrize("raised, code, stderr", [(KeyboardInterrupt, 130, "Interrupted.\n"),
+                                                  (EOFError, 1, "\nAborted.\n"), (BrokenPipeError, 1, "")])
 def test_what_a_command_lets_out_ends_as_under_typer(raised, code, stderr, monkeypatch):
     def interrupted(*args, **kw):
         raise raised(errno.EPIPE, "pipe") if raised is BrokenPipeError else raised()
@@ -219,6 +220,9 @@ def _exit_of(invoke: Any) -> int:
         result = invoke()
     except SystemExit as exc:
         return int(exc.code or 0)
+    except CommandInterrupted as exc:  # (typer's parser would have made it a silent 130: it never sees it)
+        sys.stderr.write("Interrupted.\n")
+        return exit_code(exc.interrupt)
     except Exception as exc:  # noqa: BLE001 - typer's signalling exceptions
         code = cli_app._framework_exit(exc)
         assert code is not None, exc
