@@ -16,22 +16,18 @@ def _names(command: Any, ctx: Any) -> list[str]:
 
 
 @functools.cache
+def _ordered(base: type) -> type:
+    """`base`, typer's group or command class, with the help option's names in the order given."""
+    return type(base.__name__, (base,), {"get_help_option_names": _names, "__module__": __name__})
+
+
 def group_class() -> type:
     from typer.core import TyperGroup
 
-    class Group(TyperGroup):
-        def get_help_option_names(self, ctx: Any) -> list[str]:
-            return _names(self, ctx)
-
-    return Group
+    return _ordered(TyperGroup)
 
 
-@functools.cache
 def command_class() -> type:
     from typer.core import TyperCommand
 
-    class Command(TyperCommand):
-        def get_help_option_names(self, ctx: Any) -> list[str]:
-            return _names(self, ctx)
-
-    return Command
+    return _ordered(TyperCommand)
