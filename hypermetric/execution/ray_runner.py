@@ -142,7 +142,7 @@ class FrameServer:
             conn.close()
             return
         self._pending[conn] = time.monotonic() + self._hello_timeout
-        self._selector.register(conn, selectors.EVENT_READ, _Inbox())
+        self._selector.register(conn, selectors.EVENT_READ, bytearray())  # what is not a whole frame yet
 
     def _next_deadline(self) -> float | None:
         """Seconds until the oldest connection waiting for its hello is late; None while none waits."""
@@ -152,6 +152,8 @@ class FrameServer:
 
     def _drop_late(self) -> None:
         """Drops the connections whose hello is late (the first ones accepted, as deadlines only grow)."""
+        if not self._pending:  # (the usual case, after every frame: no clock read)
+            return
         now = time.monotonic()
         while self._pending:
             conn, deadline = next(iter(self._pending.items()))
@@ -159,14 +161,13 @@ class FrameServer:
                 return
             self._drop(conn)
 
-    def _read(self, conn: socket.socket, inbox: _Inbox) -> None:
+    def _read(self, conn: socket.socket, buffer: bytearray) -> None:
         try:
             data = conn.recv(65536)
         except OSError:
             data = b""
-        buffer = inbox.buffer
         buffer += data
-        if not data or (not inbox.greeted and len(buffer) > LENGTH.size + HELLO_SIZE):
+        if not data or (conn in self._pending and len(buffer) > LENGTH.size + HELLO_SIZE):
             self._drop(conn)
             return
         while len(buffer) >= LENGTH.size:
@@ -178,24 +179,13 @@ class FrameServer:
             if not self._on_frame(conn, body):
                 self._drop(conn)
                 return
-            inbox.greeted = True
-            self._pending.pop(conn, None)
+            self._pending.pop(conn, None)  # its first frame is taken: no more waiting for a hello
 
     def _drop(self, conn: socket.socket) -> None:
         self._pending.pop(conn, None)
         self._selector.unregister(conn)
         conn.close()
         self._on_closed(conn)
-
-
-class _Inbox:
-    """What a connection has sent that is not a whole frame yet, and whether its first frame was taken."""
-
-    __slots__ = ("buffer", "greeted")
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.greeted = False
 
 
 def frame(body: bytes) -> bytes:
