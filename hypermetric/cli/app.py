@@ -134,7 +134,7 @@ def run_cli(args: list[str], debug: bool = False) -> int:
         return report_error(exc)
     except (KeyboardInterrupt, CommandInterrupted) as exc:
         sys.stderr.write("Interrupted.\n")
-        return interrupted_exit_code(exc.interrupt if isinstance(exc, CommandInterrupted) else exc)
+        return interrupted_exit_code(exc)
     except BrokenPipeError:
         return 0
     except OSError as exc:

@@ -20,6 +20,7 @@ class CommandInterrupted(Exception):
     def __init__(self, interrupt: KeyboardInterrupt) -> None:
         super().__init__("interrupted")
         self.interrupt = interrupt
+        self.signum = signal_of(interrupt)  # what `exit_code` reads, as of a `Terminated`
 
 
 def exit_code(exc: BaseException | None = None) -> int:

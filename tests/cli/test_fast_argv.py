@@ -222,7 +222,7 @@ def _exit_of(invoke: Any) -> int:
         return int(exc.code or 0)
     except CommandInterrupted as exc:  # (typer's parser would have made it a silent 130: it never sees it)
         sys.stderr.write("Interrupted.\n")
-        return exit_code(exc.interrupt)
+        return exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - typer's signalling exceptions
         code = cli_app._framework_exit(exc)
         assert code is not None, exc
