@@ -15,10 +15,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from hypermetric.store.identity import ABSENT, identity, name_hash
 from hypermetric.store.layout import EXITCODE, JOB_JSON
 from hypermetric.store.records import read_signature
+from hypermetric.store.scan_record import (
+    EXITCODE_IDENTITY,
+    FOUND_EXITCODE,
+    FOUND_OUTPUTS,
+    HIT,
+    HIT_INDEX,
+    NAME,
+    RECORD_IDENTITY,
+)
 from hypermetric.store.status import JobStatus, Listing, job_status, outputs_present, read_exitcode
-from hypermetric.store.statuscache import FolderCache, StatusCache, name_hash
+from hypermetric.store.statuscache import FolderCache, StatusCache
 
 if TYPE_CHECKING:
     from hypermetric.plan.job import Job
@@ -63,6 +73,7 @@ class StatusScan:
         self._fingerprint = fingerprint  # of a job's task: under it, the cache holds signatures as planned
         self._folders: dict[str, _Folder] = {}
         self._cache = StatusCache(root, time.time_ns())  # the time before any file is looked at
+        self.cache_of: Callable[[str], FolderCache | None] = self._cache.folder  # a task folder's status cache
         self._folder: FolderCache | None = None  # the cache of the job checked last
 
     def _present(self, workdir: str) -> tuple[_Folder, str, bool]:
@@ -79,7 +90,7 @@ class StatusScan:
         recorded but the job is not complete, else PENDING; the signature (`""` or None when none) only for
         COMPLETE, and whether the status cache holds it to be the planned one (under the fingerprint the task
         has now). `ahead`: what helpers found of the jobs (store/scan_ahead.py), asked for the one at `index` in
-        the order in place of making its file checks."""
+        the order in place of making its file checks and looking it up in the cache."""
         # Run once per job of a tensor of a million: what `_present` and `Listing` do is written out here.
         self._folder = None
         parent, _, name = workdir.rpartition("/")
@@ -91,38 +102,39 @@ class StatusScan:
             h = hash(name) & mask
             if not bits[h >> 3] >> (h & 7) & 1:
                 return _PENDING
-        fd = folder.fd
-        path = workdir if fd is None else name  # (a folder listed but not opened: from the root)
-        record: os.stat_result | None
-        present: bool
+        cache = folder.cache
         looked = ahead.get(index) if ahead is not None else None
         if looked is not None:
-            found_exitcode, record, present = looked
-            if found_exitcode is None:
+            if not looked[0] & FOUND_EXITCODE:
                 folder.missed()
                 return _PENDING
-            exitcode = found_exitcode
+            exitcode, record, key = looked[EXITCODE_IDENTITY], looked[RECORD_IDENTITY], looked[NAME]
+            folder.found += 1
+            if cache is None:
+                found = None
+            else:  # (the helper looked the entry up, in its copy of the cache)
+                found = cache.found(looked[HIT] if looked[HIT_INDEX] >= 0 else None, exitcode, record, key)
         else:
+            fd = folder.fd
+            path = workdir if fd is None else name  # (a folder listed but not opened: from the root)
             stat = os.stat
             try:
-                exitcode = stat(f"{path}/{EXITCODE}", dir_fd=fd)
+                exitcode = identity(stat(f"{path}/{EXITCODE}", dir_fd=fd))
             except (OSError, ValueError):
                 folder.missed()
                 return _PENDING
             try:
-                record = stat(f"{path}/{JOB_JSON}", dir_fd=fd)
+                record = identity(stat(f"{path}/{JOB_JSON}", dir_fd=fd))
             except (OSError, ValueError):
-                record = None
-        folder.found += 1
-        cache = folder.cache
-        key = name_hash(name)
-        found = cache.lookup(exitcode, record, key) if cache is not None else None
+                record = ABSENT
+            key = name_hash(name)
+            folder.found += 1
+            found = cache.lookup(exitcode, record, key) if cache is not None else None
         if found is None:
             code = read_exitcode(workdir)
             if code != 0:
                 return _PENDING if code is None else _FAILED
-        if looked is None:
-            present = outputs_present(path, fd, outputs)
+        present = looked[0] & FOUND_OUTPUTS if looked is not None else outputs_present(path, fd, outputs)
         if not present:
             return _FAILED
         self._folder = cache

@@ -78,7 +78,8 @@ class Staleness:
             if len(order) >= self.split_from and os.path.isdir(graph.root):  # (not where nothing ever ran)
                 from hypermetric.store.scan_ahead import start
 
-                ahead = start(order, locate, self.split_from, self.split_block, self.split_helpers, self.split_wait)
+                ahead = start(order, locate, scan.cache_of, self.split_from, self.split_block, self.split_helpers,
+                              self.split_wait)
             for index, job_id in enumerate(order):
                 workdir, outputs = locate(job_id)
                 if outputs is None:

@@ -24,12 +24,12 @@ from __future__ import annotations
 import os
 import struct
 import sys
-import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from itertools import chain
 
+from hypermetric.store.identity import Identity
 from hypermetric.store.layout import STATUS_CACHE
 from hypermetric.store.statuscache_added import Added
 from hypermetric.store.statuscache_file import Source, write
@@ -41,26 +41,17 @@ _HEADER = struct.Struct("=32s32sqq")  # magic, tag, entries, the most jobs one p
 _KEY = struct.Struct("=q")  # the `exitcode`'s inode: the entries are sorted by it
 _ENTRY = struct.Struct("=qqqqB16sq")  # exitcode ctime, job.json inode and ctime, check hash, signature, print
 _MAX_SIGNATURE = 16  # bytes: a signature of up to 32 hex digits is cached
-_ABSENT = (0, 0, 0, 0, 0)  # the identity of a `job.json` that does not exist
 _Part = bytes | tuple[int, int]  # of a file written back: bytes, or a range of the old file's
 _BLOCK, _BLOCKS = 64, 64  # entries read at once (3.6 KB), and blocks kept: jobs are seen in about key order
 
 
-def _check(e: os.stat_result, record: os.stat_result | None, name: int, length: int, signature: bytes,
-           tag: int) -> int:
+Hit = tuple[int, int, bytes, int]  # an entry that matched: its index, signature length, signature and fingerprint
+
+
+def _check(e: Identity, record: Identity, name: int, length: int, signature: bytes, tag: int) -> int:
     """A hash of a whole entry and the job directory's name (`name_hash`); a tuple of ints hashes the same in
     every process of one Python."""
-    if record is None:
-        return hash((e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, *_ABSENT, name, length,
-                     int.from_bytes(signature, "little"), tag))
-    return hash((e.st_dev, e.st_ino, e.st_size, e.st_mtime_ns, e.st_ctime_ns, record.st_dev, record.st_ino,
-                 record.st_size, record.st_mtime_ns, record.st_ctime_ns, name, length,
-                 int.from_bytes(signature, "little"), tag))
-
-
-def name_hash(name: str) -> int:
-    """The hash of a job directory's name that its entries are bound to."""
-    return zlib.crc32(name.encode("utf-8", "surrogateescape"))
+    return hash((*e, *record, name, length, int.from_bytes(signature, "little"), tag))
 
 
 def _packed(signature: str | None) -> tuple[int, bytes] | None:
@@ -101,30 +92,47 @@ class FolderCache:
         self._changes: dict[int, bytes] = {}  # entries of the file given a fingerprint: index -> new entry
         self._last: tuple | None = None  # the entry last found or added, and what it was made of
 
-    def lookup(self, exitcode: os.stat_result, record: os.stat_result | None, name: int) -> tuple[str, int] | None:
+    def lookup(self, exitcode: Identity, record: Identity, name: int) -> tuple[str, int] | None:
         """(signature, fingerprint) of a finished job in the directory whose name hashes to `name`, whose
-        `exitcode` and `job.json` have these identities: the signature it recorded (`""` when none), and the
-        fingerprint of its task when that was its planned signature (else 0); None when the cache does not
-        know them."""
-        self._lookups += 1
-        self._last = None
-        ino, keys, count = exitcode.st_ino, self._keys, self._count
+        `exitcode` and `job.json` have these identities (`ABSENT`: no `job.json`): the signature it recorded
+        (`""` when none), and the fingerprint of its task when that was its planned signature (else 0); None
+        when the cache does not know them."""
+        return self.found(self.find(exitcode, record, name), exitcode, record, name)
+
+    def find(self, exitcode: Identity, record: Identity, name: int) -> Hit | None:
+        """The entry of files with these identities, if any, without counting it as used: what a helper of
+        the pass (store/scan_ahead.py) looks up for the pass, which then hands it to `found`."""
+        ino, keys, count = exitcode[1], self._keys, self._count
         i = self._next  # inodes are handed out in about the order jobs finish, which is the order they are seen
-        if i < count and keys[i] == ino:
-            found = self._entry(i, exitcode, record, name)
-            if found is not None:
-                return found
+        if i < count and keys[i] == ino and (hit := self._entry(i, exitcode, record, name)) is not None:
+            return hit
         i = bisect_left(keys, ino)
         while i < count and keys[i] == ino:
-            found = self._entry(i, exitcode, record, name)
-            if found is not None:
-                return found
+            hit = self._entry(i, exitcode, record, name)
+            if hit is not None:
+                return hit
             i += 1
         return None
 
-    def _entry(self, i: int, exitcode: os.stat_result, record: os.stat_result | None,
-               name: int) -> tuple[str, int] | None:
-        """Entry `i`'s signature and fingerprint if it is of files with these identities, else None."""
+    def found(self, hit: Hit | None, exitcode: Identity, record: Identity, name: int) -> tuple[str, int] | None:
+        """A lookup's answer, `hit` (from `find`, here or in a helper), counted: its entry is used, and is the
+        one `confirm` changes. A helper may have read another version of the file (a concurrent command
+        replaced it meanwhile): its entry then holds for the files all the same, but is not this one's."""
+        self._lookups += 1
+        self._last = None
+        if hit is None:
+            return None
+        i, length, signature, tag = hit
+        if i < self._count and self._keys[i] == exitcode[1]:
+            if self._hits is None:
+                self._hits = bytearray(self._count)
+            self._hits[i] = 1
+            self._next = i + 1
+            self._last = (i, exitcode, record, name, length, signature)
+        return signature[:length].hex(), tag
+
+    def _entry(self, i: int, exitcode: Identity, record: Identity, name: int) -> Hit | None:
+        """Entry `i` if it is of files with these identities, else None."""
         if self._changes and (changed := self._changes.get(i)) is not None:
             fields = _ENTRY.unpack_from(changed)  # (given a fingerprint earlier in this pass)
         else:
@@ -134,18 +142,11 @@ class FolderCache:
                 return None  # (not readable any more: the job's files are read)
             fields = _ENTRY.unpack_from(data, at * _ENTRY.size)
         ctime, j_ino, j_ctime, check, length, signature, tag = fields
-        if ctime != exitcode.st_ctime_ns or j_ino != (record.st_ino if record is not None else 0):
-            return None
-        if j_ctime != (record.st_ctime_ns if record is not None else 0):
+        if ctime != exitcode[4] or j_ino != record[1] or j_ctime != record[4]:
             return None
         if check != _check(exitcode, record, name, length, signature, tag):
             return None
-        if self._hits is None:
-            self._hits = bytearray(self._count)
-        self._hits[i] = 1
-        self._next = i + 1
-        self._last = (i, exitcode, record, name, length, signature)
-        return signature[:length].hex(), tag
+        return i, length, signature, tag
 
     def _read(self, block: int) -> bytes | None:
         """Block `block` of the entries, read and kept (in place of the one read first), or None: unreadable."""
@@ -158,19 +159,16 @@ class FolderCache:
             blocks[block] = data
         return data
 
-    def add(self, exitcode: os.stat_result, record: os.stat_result | None, name: int,
-            signature: str | None) -> None:
+    def add(self, exitcode: Identity, record: Identity, name: int, signature: str | None) -> None:
         """Remember a job found finished by reading its files, which had these identities before they were
         read; unless a file changed too recently to be trusted, or the signature is not a digest."""
         self._last = None
-        newest = max(exitcode.st_mtime_ns, exitcode.st_ctime_ns)
-        if record is not None:
-            newest = max(newest, record.st_mtime_ns, record.st_ctime_ns)
+        newest = max(exitcode[3], exitcode[4], record[3], record[4])
         packed = _packed(signature)
         if newest >= self._limit or packed is None:
             return
         length, raw = packed
-        number = self._added.append(exitcode.st_ino, _pack(exitcode, record, name, length, raw, 0))
+        number = self._added.append(exitcode[1], _pack(exitcode, record, name, length, raw, 0))
         self._last = (-number - 1, exitcode, record, name, length, raw)
 
     def confirm(self, tag: int) -> None:
@@ -239,11 +237,9 @@ class FolderCache:
             yield base + start * size, base + run.stop * size
 
 
-def _pack(exitcode: os.stat_result, record: os.stat_result | None, name: int, length: int, raw: bytes,
-          tag: int) -> bytes:
-    j_ino, j_ctime = (record.st_ino, record.st_ctime_ns) if record is not None else (0, 0)
+def _pack(exitcode: Identity, record: Identity, name: int, length: int, raw: bytes, tag: int) -> bytes:
     check = _check(exitcode, record, name, length, raw, tag)
-    return _ENTRY.pack(exitcode.st_ctime_ns, j_ino, j_ctime, check, length, raw, tag)
+    return _ENTRY.pack(exitcode[4], record[1], record[4], check, length, raw, tag)
 
 
 def _load(path: str) -> tuple[Source, array, int]:

@@ -13,6 +13,7 @@ import pytest
 from finished import plan, tensor, write
 
 from hypermetric.store import statuscache
+from hypermetric.store.identity import ABSENT, identity
 from hypermetric.store.layout import STATUS_CACHE
 from hypermetric.store.records import read_record
 from hypermetric.store.staleness import Staleness
@@ -176,12 +177,44 @@ def test_the_cache_stays_bounded_as_jobs_re_run(tmp_path) -> None:
             f.write_text("0")
         cache = FolderCache(path, limit_ns=2**62)
         for f in files:
-            st = os.stat(f)
-            assert cache.lookup(st, None, 7) is None
-            cache.add(st, None, 7, "00ff")
+            st = identity(os.stat(f))
+            assert cache.lookup(st, ABSENT, 7) is None
+            cache.add(st, ABSENT, 7, "00ff")
         cache.save()
         sizes.append(os.path.getsize(path))
         again = FolderCache(path, limit_ns=2**62)
-        assert all(again.lookup(os.stat(f), None, 7) == ("00ff", 0) for f in files)
+        assert all(again.lookup(identity(os.stat(f)), ABSENT, 7) == ("00ff", 0) for f in files)
     entries = [(size - 80) // ENTRY for size in sizes]
     assert max(entries) <= 2 * len(files) and entries[-1] >= len(files)
+
+
+def test_a_hit_a_helper_found_in_another_version_of_the_cache_holds_but_changes_nothing_else(tmp_path) -> None:
+    """A helper of the pass may have read the cache file before a concurrent command replaced it: its entry's
+    index is then another entry's in the pass's version. The pass takes the helper's answer (it holds for the
+    files: the entry's check covers them) but neither marks nor changes its own entry at that index."""
+    files = [tmp_path / f"f{i}" for i in range(6)]
+    for f in files:
+        f.write_text("0")
+    ids = [identity(os.stat(f)) for f in files]
+    path = str(tmp_path / "cache")
+    old = FolderCache(path, limit_ns=2**62)
+    for number, e in enumerate(ids[3:]):
+        old.add(e, ABSENT, number, "0a")
+    old.save()
+    helper = FolderCache(path, limit_ns=2**62)  # (its copy, read before the file was replaced)
+    new = FolderCache(path, limit_ns=2**62)
+    assert [new.lookup(e, ABSENT, n) for n, e in enumerate(ids[3:])] == [("0a", 0)] * 3  # (kept: used)
+    for number, e in enumerate(ids[:3]):  # smaller inodes first: every old entry moves up
+        new.add(e, ABSENT, 10 + number, "0b")
+    new.save()
+    if [e[1] for e in ids] != sorted(e[1] for e in ids):
+        pytest.skip("the file system handed out inodes out of order")
+    cache = FolderCache(path, limit_ns=2**62)  # the pass's
+    hit = helper.find(ids[3], ABSENT, 0)
+    assert hit is not None and hit[0] == 0  # the first entry of the old file, the fourth of the new
+    assert cache.found(hit, ids[3], ABSENT, 0) == ("0a", 0)
+    cache.confirm(77)  # the pass found it planned: only an entry of its own version would be changed
+    cache.save()
+    again = FolderCache(path, limit_ns=2**62)
+    assert [again.lookup(e, ABSENT, 10 + n) for n, e in enumerate(ids[:3])] == [("0b", 0)] * 3
+    assert [again.lookup(e, ABSENT, n) for n, e in enumerate(ids[3:])] == [("0a", 0)] * 3

@@ -8,23 +8,17 @@ from __future__ import annotations
 import random
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass
 
 import pytest
 
 from hypermetric.store import statuscache_file
+from hypermetric.store.identity import ABSENT, Identity
 from hypermetric.store.statuscache import _ENTRY, _HEADER, _MAGIC, _TAG, FolderCache, _pack
 
 
-@dataclass(frozen=True)
-class Stat:
-    """The identity fields of a file's `stat` that the cache reads."""
-
-    st_ino: int
-    st_ctime_ns: int
-    st_dev: int = 1
-    st_size: int = 1
-    st_mtime_ns: int = 1
+def Stat(ino: int, ctime_ns: int) -> Identity:  # noqa: N802  # (named as the `stat` it stands for)
+    """The identity of a file as the cache keeps it: device, inode, size, mtime and ctime."""
+    return 1, ino, 1, 1, ctime_ns
 
 
 def _reference(old: bytes, hits: set[int], changes: dict[int, bytes], added: list[tuple[int, bytes]],
@@ -66,7 +60,7 @@ def test_a_saved_cache_is_the_merge_of_the_whole_buffer(tmp_path, monkeypatch, s
     jobs = []  # (exitcode, job.json, name, signature) of the jobs in the file
     for n in range(rng.randint(0, 3000)):
         ino = rng.randrange(1, 400) if rng.random() < 0.5 else rng.randrange(1, 10**6)  # keys repeat
-        job = (Stat(ino, n), Stat(ino + 7, n) if rng.random() < 0.9 else None, n, _digest(rng))
+        job = (Stat(ino, n), Stat(ino + 7, n) if rng.random() < 0.9 else ABSENT, n, _digest(rng))
         first.add(job[0], job[1], job[2], job[3])
         jobs.append(job)
     first.save()
@@ -74,17 +68,17 @@ def test_a_saved_cache_is_the_merge_of_the_whole_buffer(tmp_path, monkeypatch, s
 
     cache = FolderCache(path, limit_ns=2**62)
     hits, changes, added, lookups = set(), {}, [], 0
-    stored = {(e.st_ino, e.st_ctime_ns): i for i, (e, *_) in enumerate(jobs)}
+    stored = {(e[1], e[4]): i for i, (e, *_) in enumerate(jobs)}
     entries = [_pack(exitcode, record, name, 10, bytes.fromhex(signature), 0)
                for exitcode, record, name, signature in jobs]
-    order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0].st_ino, entries[i]))  # the file's order
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i][0][1], entries[i]))  # the file's order
     index = {job: position for position, job in enumerate(order)}
     share = rng.choice([0.05, 0.5, 1.0])
     for i in rng.sample(range(len(jobs)), int(share * len(jobs))):
         exitcode, record, name, signature = jobs[i]
         lookups += 1
         assert cache.lookup(exitcode, record, name) == (signature, 0)
-        hits.add(index[stored[exitcode.st_ino, exitcode.st_ctime_ns]])
+        hits.add(index[stored[exitcode[1], exitcode[4]]])
         if rng.random() < 0.3:
             tag = rng.randrange(1, 2**40)
             cache.confirm(tag)

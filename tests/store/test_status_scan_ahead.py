@@ -17,6 +17,7 @@ from finished import write as _write
 from hypermetric.plan.graph import JobGraph
 from hypermetric.store import scan_ahead, staleness, statuscache
 from hypermetric.store.layout import STATUS_CACHE
+from hypermetric.store.scan_record import EXITCODE_IDENTITY, FOUND_EXITCODE, FOUND_OUTPUTS
 from hypermetric.store.staleness import Staleness
 from hypermetric.store.status import JobStatus
 
@@ -178,22 +179,31 @@ def test_no_helper_is_forked_while_another_thread_runs() -> None:
         thread.join()
 
 
-def test_a_split_pass_makes_a_fraction_of_the_file_checks_itself(tmp_path, monkeypatch) -> None:
+def test_a_split_pass_makes_a_fraction_of_the_file_checks_and_cache_lookups_itself(tmp_path, monkeypatch) -> None:
+    """The helpers check the files of their blocks and look them up in the status cache: the pass does both only
+    for its own blocks (the helper's calls are counted in its own copy of the counters)."""
+    monkeypatch.setattr(statuscache, "MARGIN_NS", -60 * 10**9)  # every file old enough to be cached
     graph = _tensor(str(tmp_path), 30, 30)
-    counts = {"stat": 0, "access": 0}
-    for name in counts:
-        real = getattr(os, name)
+    counts = {"stat": 0, "access": 0, "find": 0}
+    for owner, name in ((os, "stat"), (os, "access"), (statuscache.FolderCache, "find")):
+        real = getattr(owner, name)
 
         def counted(*args, _name=name, _real=real, **kwargs):
             counts[_name] += 1
             return _real(*args, **kwargs)
-        monkeypatch.setattr(os, name, counted)
+        monkeypatch.setattr(owner, name, counted)
+    _pass(graph, split=False)  # (writes the cache)
+    counts.update(stat=0, access=0, find=0)
     alone, _ = _pass(graph, split=False)
     serial = dict(counts)
-    counts.update(stat=0, access=0)
-    split, _ = _pass(graph, split=True, helpers=1, wait=True)  # the pass keeps 1 block in 3 (the helper's count elsewhere)
-    assert split == alone and serial["access"] == 900
-    assert counts["access"] <= 0.4 * serial["access"] and counts["stat"] <= 0.4 * serial["stat"]
+    counts.update(stat=0, access=0, find=0)
+    split, _ = _pass(graph, split=True, helpers=1, wait=True)  # the pass keeps 2 blocks in 5
+    assert split == alone and serial["access"] == serial["find"] == 900
+    assert all(counts[name] <= 0.45 * serial[name] for name in counts), (counts, serial)
+
+
+def _no_cache(_: str) -> None:
+    return None
 
 
 def _folders(root: str, count: int, *, outputs: bool) -> list[str]:
@@ -212,7 +222,8 @@ def _folders(root: str, count: int, *, outputs: bool) -> list[str]:
 def test_blocks_the_pass_asks_nothing_of_are_passed_over_in_order(tmp_path) -> None:
     root = str(tmp_path)
     order = _folders(root, 60, outputs=True)
-    ahead = scan_ahead.Ahead(order, lambda i: (os.path.join(root, "t", i), ("out",)), 1, block=4, wait=True)
+    ahead = scan_ahead.Ahead(order, lambda i: (os.path.join(root, "t", i), ("out",)), _no_cache, 1, block=4,
+                             wait=True)
     try:
         asked = [i for i in range(60) if not 4 <= i < 36]  # the helper's blocks 1, 2, 4, 5, 7 and 8: never asked
         for index in asked:
@@ -221,11 +232,10 @@ def test_blocks_the_pass_asks_nothing_of_are_passed_over_in_order(tmp_path) -> N
                 assert looked is None
                 continue
             assert looked is not None
-            exitcode, _, present = looked
-            assert (exitcode is not None) == bool(index % 3)
-            if exitcode is not None:  # (outputs are looked at only then)
-                assert present == bool(index % 2)
-                assert exitcode.st_ino == os.stat(os.path.join(root, "t", str(index), "exitcode")).st_ino
+            assert bool(looked[0] & FOUND_EXITCODE) == bool(index % 3)
+            if index % 3:  # (outputs are looked at only then)
+                assert bool(looked[0] & FOUND_OUTPUTS) == bool(index % 2)
+                assert looked[EXITCODE_IDENTITY][1] == os.stat(os.path.join(root, "t", str(index), "exitcode")).st_ino
     finally:
         ahead.close()
 
@@ -236,15 +246,15 @@ def test_answers_that_came_late_are_dropped_and_the_next_ones_taken(tmp_path, mo
     forks = _Forks(monkeypatch)
     go_read, go_write = os.pipe()
     held = [True]
-    real_look = scan_ahead._look
+    real_look = scan_ahead.look
 
     def look(*args):  # in the helper: its first check waits for the test's word
         if held[0]:
             os.read(go_read, 1)
             held[0] = False
         return real_look(*args)
-    monkeypatch.setattr(scan_ahead, "_look", look)
-    ahead = scan_ahead.Ahead(order, lambda i: (os.path.join(root, "t", i), ("exitcode",)), 1, block=4)
+    monkeypatch.setattr(scan_ahead, "look", look)
+    ahead = scan_ahead.Ahead(order, lambda i: (os.path.join(root, "t", i), ("exitcode",)), _no_cache, 1, block=4)
     try:
         assert ahead.get(4) is None  # block 1 (the helper's): not come yet, the pass checks it itself
         os.write(go_write, b"x")
@@ -253,9 +263,9 @@ def test_answers_that_came_late_are_dropped_and_the_next_ones_taken(tmp_path, mo
             looked = ahead.get(index)
             if ahead.owner(index // 4) < 0:
                 continue
-            assert looked is not None and (looked[0] is not None) == bool(index % 3)
-            if looked[0] is not None:
-                assert looked[0].st_ino == os.stat(os.path.join(root, "t", str(index), "exitcode")).st_ino
+            assert looked is not None and bool(looked[0] & FOUND_EXITCODE) == bool(index % 3)
+            if index % 3:
+                assert looked[EXITCODE_IDENTITY][1] == os.stat(os.path.join(root, "t", str(index), "exitcode")).st_ino
     finally:
         ahead.close()
         os.close(go_read)
