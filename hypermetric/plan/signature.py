@@ -1,16 +1,16 @@
 """Job signatures: a short hash of everything that determines a job's outputs, and what it was built from.
 
-A signature covers the job's identity (id and output files), its script after every decorator layer (with
-trailing whitespace and blank lines dropped, so reformatting does not count), every argument's value, and
-for each input: the upstream job's signature (a task output), the entries of a reduction with their
-signatures, or the content of a plain input file (a directory by its listing). Absolute paths of inputs are
-left out, since the upstream signatures cover them; moving the output root therefore changes nothing.
+A signature covers the job's identity (id and output files), its script after every decorator layer (with trailing
+whitespace and blank lines dropped, so reformatting does not count), every argument's value, and for each input:
+the upstream job's signature (a task output), the entries of a reduction with their signatures, or the content of
+a plain input file (a directory by its listing). Absolute paths of inputs are left out, since the upstream
+signatures cover them; moving the output root therefore changes nothing.
 
-`built_from` keeps those components, compactly and JSON-ready, so that a later planning can say which one
-differs. Hashing a plain input file is the only costly step: a file whose size and mtime match a recorded
-fingerprint (`hint`) reuses the recorded hash, and each file is hashed at most once per process.
-Signatures are computed lazily, each job once, dependencies first, without recursion. A job whose digest alone
-is asked for (a done job, to compare with its record) is not built where plan/signature_fast.py covers it.
+`built_from` keeps those components, compactly and JSON-ready, so that a later planning can say which one differs.
+Hashing a plain input file is the only costly step: a file whose size and mtime match a recorded fingerprint
+(`hint`) reuses the recorded hash, and each file is hashed at most once per process. Signatures are computed
+lazily, each job once, dependencies first, without recursion. A job whose digest alone is asked for (a done job,
+to compare with its record) is not built where plan/signature_fast.py covers it.
 """
 
 from __future__ import annotations
@@ -35,16 +35,11 @@ from hypermetric.plan.signature_record import (
     encode,
     layered_script,
     normalize_script,
+    script_text,
     upstream_label,
 )
 
 __all__ = ["MISSING", "Signature", "Signer", "digest", "normalize_script", "script_text"]
-
-
-def script_text(job: Job) -> str:
-    """The task's script and each decorator layer around it, normalised: what the signature's script hash
-    covers (values are hashed separately, so this is the same for every case of a task)."""
-    return layered_script(job.script, job.decorators)
 
 
 Hints = Callable[[Job], "Mapping[str, Any] | None"]
@@ -126,6 +121,11 @@ class Signer:
         if self._learned is None:
             self._learned = LearnedDigests(order)
         return self._learned.learn if self._learned.order is order else lambda _, i, d: self.learn(i, d)
+
+    def learnt(self, order: Sequence[str], start: int, stop: int) -> list[str | None]:
+        """`known_digest` of the jobs at positions `start` to `stop` of `order` where a pass over it learnt them."""
+        found = self._learned
+        return found.block(start, stop) if found is not None and found.order is order else [None] * (stop - start)
 
     def _has(self, job_id: str) -> bool:
         return job_id in self._digests or (self._learned is not None and job_id in self._learned)

@@ -66,6 +66,14 @@ class LearnedDigests:
         start = index * _SLOT + 1
         return self._raw[start:start + _SIZE].hex()
 
+    def block(self, start: int, stop: int) -> list[str | None]:
+        """The digests (of the usual form) learnt at positions `start` to `stop` of the order, None where none
+        was: what `get` gives each, at a few string slices a job."""
+        raw = self._raw[start * _SLOT:stop * _SLOT]
+        text = raw.hex()
+        return [text[at + 2:at + 2 * _SLOT] if mark else None
+                for mark, at in zip(raw[::_SLOT], range(0, len(text), 2 * _SLOT))]
+
     def __contains__(self, job_id: str) -> bool:
         return self._find(job_id) >= 0 or job_id in self._others
 

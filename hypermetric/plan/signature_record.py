@@ -74,6 +74,21 @@ def layered_script(script: str, layers: Iterable[Layer]) -> str:
     return "\n".join(parts)
 
 
+class Scripted(Protocol):
+    """A job as its script text is made (a planned `Job`)."""
+
+    @property
+    def script(self) -> str: ...
+    @property
+    def decorators(self) -> Iterable[Layer]: ...
+
+
+def script_text(job: Scripted) -> str:
+    """The task's script and each decorator layer around it, normalised: what the signature's script hash
+    covers (values are hashed separately, so this is the same for every case of a task)."""
+    return layered_script(job.script, job.decorators)
+
+
 def upstream_label(up: Upstream, path: str) -> str:
     """`task.output` for a path to an output of the upstream job `up`, or `task/<file>` when it names no
     declared output: how `built_from` names an input."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Container, Iterator, Sequence
+from itertools import count, repeat
 
 NONE = "-"  # the line of a done job without a signature (`signatures`' own mark)
 _BLOCK = 4096  # lines per write
@@ -26,17 +27,20 @@ class DoneSignatures:
         self._file = file
 
     @classmethod
-    def spool(cls, order: Sequence[str], not_done: Container[str],
-              digest: Callable[[str, int], str | None]) -> DoneSignatures | None:
-        """The lines of `order`'s jobs, written now (`digest(job id, its position)`: a done job's digest, or None);
-        None when no temporary file can be made (the caller then keeps the digests in memory)."""
+    def spool(cls, order: Sequence[str], not_done: Container[str], digest: Callable[[str, int], str | None],
+              learnt: Callable[[Sequence[str], int, int], list[str | None]] | None = None) -> DoneSignatures | None:
+        """The lines of `order`'s jobs, written now (`digest(job id, its position)`: a done job's digest, or None;
+        `learnt(order, start, stop)`: the digests of positions `start` to `stop` where they are known in one step,
+        None elsewhere); None when no temporary file can be made (the caller then keeps the digests in memory)."""
         file = _unnamed()
         if file is None:
             return None
         try:
             for start in range(0, len(order), _BLOCK):
-                file.write("".join("\n" if job_id in not_done else (digest(job_id, index) or NONE) + "\n"
-                                   for index, job_id in enumerate(order[start:start + _BLOCK], start)))
+                stop = min(start + _BLOCK, len(order))
+                known = learnt(order, start, stop) if learnt is not None else repeat(None)
+                file.write("".join("\n" if job_id in not_done else (found or digest(job_id, index) or NONE) + "\n"
+                                   for index, job_id, found in zip(count(start), order[start:stop], known)))
             file.flush()
         except OSError:
             file.close()

@@ -196,7 +196,7 @@ def prepare_run(graph: JobGraph, *, ignore_changes: bool = False) -> Prepared:
     # The done jobs' digests, for the run record (written only when a job is to run), wait in a file through
     # the run rather than in the signer: once the pass is over, a done job keeps nothing in memory.
     signer = staleness.signer
-    spooled = DoneSignatures.spool(graph.order(), not_done, signer.known_digest) if not_done else None
+    spooled = DoneSignatures.spool(graph.order(), not_done, signer.known_digest, signer.learnt) if not_done else None
     if spooled is not None:
         signer.forget(not_done)
     return Prepared(graph, not_done, signer, spooled)
