@@ -113,7 +113,7 @@ class StatusScan:
             if cache is None:
                 found = None
             else:  # (the helper looked the entry up, in its copy of the cache)
-                found = cache.found(looked[HIT] if looked[HIT_INDEX] >= 0 else None, exitcode, record, key)
+                found = cache.found(looked[HIT] if looked[HIT_INDEX] >= 0 else None, exitcode, record, key, False)
         else:
             fd = folder.fd
             path = workdir if fd is None else name  # (a folder listed but not opened: from the root)

@@ -114,10 +114,11 @@ class FolderCache:
             i += 1
         return None
 
-    def found(self, hit: Hit | None, exitcode: Identity, record: Identity, name: int) -> tuple[str, int] | None:
-        """A lookup's answer, `hit` (from `find`, here or in a helper), counted: its entry is used, and is the
+    def found(self, hit: Hit | None, exitcode: Identity, record: Identity, name: int,
+              here: bool = True) -> tuple[str, int] | None:
+        """A lookup's answer, `hit` (from `find`: `here`, or in a helper), counted: its entry is used, and is the
         one `confirm` changes. A helper may have read another version of the file (a concurrent command
-        replaced it meanwhile): its entry then holds for the files all the same, but is not this one's."""
+        replaced it meanwhile): its entry then holds for the files all the same, but may not be this one's."""
         self._lookups += 1
         self._last = None
         if hit is None:
@@ -128,7 +129,7 @@ class FolderCache:
                 self._hits = bytearray(self._count)
             self._hits[i] = 1
             self._next = i + 1
-            self._last = (i, exitcode, record, name, length, signature)
+            self._last = (i, exitcode, record, name, length, signature, here)
         return signature[:length].hex(), tag
 
     def _entry(self, i: int, exitcode: Identity, record: Identity, name: int) -> Hit | None:
@@ -169,18 +170,20 @@ class FolderCache:
             return
         length, raw = packed
         number = self._added.append(exitcode[1], _pack(exitcode, record, name, length, raw, 0))
-        self._last = (-number - 1, exitcode, record, name, length, raw)
+        self._last = (-number - 1, exitcode, record, name, length, raw, True)
 
     def confirm(self, tag: int) -> None:
         """The entry last found or added holds its job's planned signature under the task's fingerprint `tag`."""
         if self._last is None:
             return
-        i, exitcode, record, name, length, raw = self._last
+        i, exitcode, record, name, length, raw, here = self._last
         entry = _pack(exitcode, record, name, length, raw, tag)
         if i < 0:
             self._added.replace(-i - 1, entry)
-        else:
+        elif here or self._entry(i, exitcode, record, name) is not None:
             self._changes[i] = entry
+        else:  # (a helper's entry, another at this index of this version: the job gets an entry of its own)
+            self._added.append(exitcode[1], entry)
 
     def save(self) -> None:
         """Write the cache back when this pass learnt something: atomically (a concurrent writer's file or this

@@ -218,3 +218,27 @@ def test_a_hit_a_helper_found_in_another_version_of_the_cache_holds_but_changes_
     again = FolderCache(path, limit_ns=2**62)
     assert [again.lookup(e, ABSENT, 10 + n) for n, e in enumerate(ids[:3])] == [("0b", 0)] * 3
     assert [again.lookup(e, ABSENT, n) for n, e in enumerate(ids[3:])] == [("0a", 0)] * 3
+
+
+def test_a_helpers_hit_where_this_version_holds_another_entry_of_the_inode_leaves_that_entry(tmp_path) -> None:
+    """The pass's version may hold, at the index of the helper's entry, another entry of the same inode (a stale
+    one, of a job that ran again): confirming the job then gives it an entry of its own, and the other stays."""
+    job, stale = (1, 100, 1, 1, 5), (1, 100, 1, 1, 3)  # the same inode: an `exitcode` made again
+    path = str(tmp_path / "cache")
+    old = FolderCache(path, limit_ns=2**62)
+    old.add(job, ABSENT, 0, "0a")
+    old.save()
+    helper = FolderCache(path, limit_ns=2**62)
+    os.unlink(path)
+    new = FolderCache(path, limit_ns=2**62)  # another command's cache, written meanwhile: only the stale entry
+    new.add(stale, ABSENT, 0, "0c")
+    new.save()
+    cache = FolderCache(path, limit_ns=2**62)
+    hit = helper.find(job, ABSENT, 0)
+    assert hit is not None and hit[0] == 0 and cache.find(job, ABSENT, 0) is None
+    assert cache.found(hit, job, ABSENT, 0, here=False) == ("0a", 0)
+    cache.confirm(77)
+    cache.save()
+    again = FolderCache(path, limit_ns=2**62)
+    assert again.lookup(job, ABSENT, 0) == ("0a", 77)
+    assert again.lookup(stale, ABSENT, 0) == ("0c", 0)
