@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hypermetric.store.fdio import write_all
-from hypermetric.store.scan_record import RECORD, UNCHECKED, Folders, look
-
-if TYPE_CHECKING:
-    from hypermetric.store.statuscache import FolderCache
+from hypermetric.store.scan_record import RECORD, UNCHECKED, CacheOf, Folders, look
 
 _MAX_HELPERS = 3
 # In each round of blocks, the pass checks its first `_OWN_BLOCKS` and each helper the next `_HELPER_BLOCKS`: a
@@ -35,7 +32,6 @@ BLOCK = 2048  # jobs (the pass's default: store/staleness.py)
 _PIPE_SIZE = 1 << 20  # a helper works ahead of the pass by as much as its pipe holds
 
 Locate = Callable[[str], "tuple[str, tuple[str, ...] | None]"]
-CacheOf = Callable[[str], "FolderCache | None"]  # a task folder's status cache
 
 
 def helpers_for(jobs: int, least: int, wanted: int | None = None) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from hypermetric.store.identity import ABSENT, identity, name_hash
 from hypermetric.store.layout import EXITCODE, JOB_JSON
@@ -30,10 +30,11 @@ NOT_CHECKED = RECORD.pack(UNCHECKED, -1, 0, b"", 0, *ABSENT, *ABSENT, 0)
 _MISSING = -2  # a task folder that does not exist
 
 Folders = dict[str, "tuple[int | None, FolderCache | None]"]  # a helper's task folders: descriptor, cache
+CacheOf = Callable[[str], "FolderCache | None"]  # a task folder's status cache
 
 
 def look(workdir: str, outputs: tuple[str, ...] | None, folders: Folders,
-         cache_of: Callable[[str], FolderCache | None]) -> bytes:
+         cache_of: CacheOf) -> bytes:
     """The record of the job in `workdir` whose outputs are `outputs` (None: on a custom file system, which the
     pass checks from its `Job`); `folders` keeps the task folders opened so far, `cache_of` gives a folder's
     status cache."""
